@@ -1,0 +1,53 @@
+// What every command receives: injected so tests drive commands in-process (create-astro style).
+export interface Context {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Ends the command with an exit code; tests inject one that throws. */
+  exit(code: number): never;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM); tests resolve it themselves. */
+  untilSignal(): Promise<string>;
+}
+
+/** Documented exit codes (docs/cli.md). */
+export const ExitCode = {
+  Ok: 0,
+  Error: 1,
+  Usage: 2,
+  InvalidConfig: 3,
+  DoctorFailed: 4,
+  NotRunning: 5,
+  PartialBatch: 6,
+  MigrationsPending: 10,
+} as const;
+
+/** An error that ends a command with a message and an exit code. */
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number = ExitCode.Error) {
+    super(message);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+}
+
+export function processContext(): Context {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    exit: (code) => process.exit(code),
+    untilSignal: () =>
+      new Promise((resolve) => {
+        const handler = (signal: string) => {
+          process.off('SIGINT', handler);
+          process.off('SIGTERM', handler);
+          resolve(signal);
+        };
+        process.on('SIGINT', handler);
+        process.on('SIGTERM', handler);
+      }),
+  };
+}

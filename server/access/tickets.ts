@@ -1,0 +1,67 @@
+// Single-use, short-lived WebSocket tickets. Stored as keyed hashes; redeemed atomically in the
+// database so that two nodes (or two racing upgrades) can never both accept one ticket.
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Db } from '../db/database.ts';
+
+/** Bytes of randomness in a ticket (base64url-encoded). */
+const TICKET_BYTES = 24;
+
+export interface TicketSession {
+  id: string;
+  device_id: string;
+  age_band: string;
+  address: string;
+}
+
+export class TicketService {
+  readonly #db: Db;
+  readonly #secret: string;
+  readonly #now: () => number;
+
+  constructor(deps: { db: Db; secret: string; now: () => number }) {
+    this.#db = deps.db;
+    this.#secret = deps.secret;
+    this.#now = deps.now;
+  }
+
+  #hash(ticket: string): string {
+    return createHmac('sha256', this.#secret).update(`ticket:${ticket}`).digest('base64url');
+  }
+
+  async issue(sessionId: string, ttlSeconds: number): Promise<string> {
+    const ticket = randomBytes(TICKET_BYTES).toString('base64url');
+    await this.#db
+      .insertInto('tickets')
+      .values({ hash: this.#hash(ticket), session_id: sessionId, expires_at: this.#now() + ttlSeconds * 1000, used_at: null })
+      .execute();
+    return ticket;
+  }
+
+  /** Marks the ticket used and returns its session; undefined when missing, unknown, used or expired. */
+  async redeem(ticket: string | null | undefined): Promise<TicketSession | undefined> {
+    if (!ticket || ticket.length > 128) return undefined;
+    const hash = this.#hash(ticket);
+    const now = this.#now();
+    const result = await this.#db
+      .updateTable('tickets')
+      .set({ used_at: now })
+      .where('hash', '=', hash)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return undefined;
+    return this.#db
+      .selectFrom('tickets')
+      .innerJoin('sessions', 'sessions.id', 'tickets.session_id')
+      .select(['sessions.id', 'sessions.device_id', 'sessions.age_band', 'sessions.address'])
+      .where('tickets.hash', '=', hash)
+      .where('sessions.ended_at', 'is', null)
+      .executeTakeFirst();
+  }
+
+  /** Deletes tickets that expired more than a minute ago. */
+  async purgeExpired(): Promise<number> {
+    const result = await this.#db.deleteFrom('tickets').where('expires_at', '<', this.#now() - 60_000).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

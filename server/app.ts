@@ -1,0 +1,245 @@
+// The composition root: createServer(config, deps) wires Koa, ws, the Hub and the services on
+// one HTTP server. No side effect at import; clock, logger and database come in as arguments.
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import type { Socket } from "node:net";
+
+import { randomUUID } from 'node:crypto';
+import Koa from 'koa';
+import { bodyParser } from '@koa/bodyparser';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ServerConfig } from './config.ts';
+import type { Db } from './db/database.ts';
+import { pingDatabase } from './db/database.ts';
+import type { Logger } from './logger.ts';
+import { AppError } from './errors.ts';
+import { CloseCode } from './protocol/close-codes.ts';
+import type { HubStats, Hub, AgeBand } from './chat/hub.ts';
+import { HUB_DEFAULTS } from './chat/hub.ts';
+import { InMemoryHub } from './chat/memory-hub.ts';
+import { attachConnection, type LiveConnection } from './chat/connection.ts';
+import { TicketService } from './access/tickets.ts';
+import { SessionService } from './access/sessions.ts';
+import { clientAddress } from './access/client-address.ts';
+import { ReportService } from './moderation/reports.ts';
+import { WordListFilter } from './moderation/filter.ts';
+import { ModerationFeed, type ModerationEvent } from './moderation/events.ts';
+import { errorMiddleware } from './http/errors.ts';
+import { createRouter } from './http/routes.ts';
+
+/** Largest WebSocket frame accepted (DESIGN.md); larger frames close the socket with 1009. */
+export const WS_MAX_PAYLOAD = 64 * 1024;
+/** Largest JSON body accepted over HTTP. */
+const HTTP_JSON_LIMIT = '16kb';
+/** Upgrades awaiting ticket redemption are dropped after this long. */
+const UPGRADE_TIMEOUT_MS = 10_000;
+
+export interface ServerDeps {
+  db: Db;
+  logger: Logger;
+  /** Milliseconds since the epoch; injected so tests control time. */
+  now?: () => number;
+  random?: () => number;
+  /** A Hub shared by this process (default: a new in-memory Hub). */
+  hub?: Hub;
+  /** How often the moderation feed is read (tests speed it up). */
+  feedIntervalMs?: number;
+}
+
+export interface RunningServer {
+  /** http://host:port of the listening server. */
+  readonly url: string;
+  readonly port: number;
+  /** Live figures: online, queued, in conversation. */
+  stats(): HubStats;
+  /** Graceful shutdown: 1001 to every client, then the HTTP server closes. The database stays open. */
+  close(): Promise<void>;
+}
+
+export async function createServer(config: ServerConfig, deps: ServerDeps): Promise<RunningServer> {
+  const { db, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const { settings } = config;
+  const hub =
+    deps.hub ??
+    new InMemoryHub({
+      interestWaitMs: settings.pairing.interestWaitMs,
+      reportGraceMs: settings.pairing.reportGraceMs,
+      transcriptLinesPerSide: HUB_DEFAULTS.transcriptLinesPerSide,
+      now,
+      random: deps.random ?? Math.random,
+      newId: randomUUID,
+      setTimer: (fn, ms) => setTimeout(fn, ms),
+      clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+    });
+  const tickets = new TicketService({ db, secret: config.secrets.sessionSecret, now });
+  const sessions = new SessionService({ db, config, tickets, now });
+  const reports = new ReportService({ db, secret: config.secrets.sessionSecret, now });
+  const filter = new WordListFilter(settings.filters.block);
+  const connections = new Set<LiveConnection>();
+
+  // --- HTTP ---
+  const app = new Koa({ keys: [config.secrets.sessionSecret] });
+  app.silent = true;
+  app.on('error', (error: unknown) => logger.debug({ err: error }, 'koa error'));
+  app.use(errorMiddleware(logger));
+  app.use(async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    await next();
+  });
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: HTTP_JSON_LIMIT,
+      onError: (error) => {
+        if ((error as { status?: number }).status === 413) throw new AppError(413, 'too_large', 'The request body is too large.');
+        throw new AppError(400, 'invalid_body', 'The body must be valid JSON.');
+      },
+    }),
+  );
+  const router = createRouter({ config, sessions, isHealthy: () => pingDatabase(db) });
+  app.use(router.routes()).use(router.allowedMethods());
+
+  const server = createHttpServer(app.callback());
+  // Slowloris guard for plain HTTP; WebSocket upgrades are bounded separately.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  // --- WebSocket ---
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false });
+  const expectedOrigin = settings.publicUrl ? new URL(settings.publicUrl).origin : undefined;
+
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', (error) => logger.debug({ err: error }, 'upgrade socket error'));
+    socket.setTimeout(UPGRADE_TIMEOUT_MS, () => socket.destroy());
+    void handleUpgrade(req, socket, head).catch((error: unknown) => {
+      logger.error({ err: error }, 'upgrade failed');
+      refuse(socket, 500, 'internal', 'Something went wrong on our side.');
+    });
+  });
+
+  async function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/ws') return refuse(socket, 404, 'not_found', 'Not found.');
+    if (closing) return refuse(socket, 503, 'shutting_down', 'The server is restarting; try again in a moment.');
+    if (expectedOrigin && req.headers.origin !== expectedOrigin) {
+      return refuse(socket, 403, 'forbidden_origin', 'Connections from this site are not allowed.');
+    }
+    const session = await tickets.redeem(url.searchParams.get('ticket'));
+    if (!session) return refuse(socket, 401, 'invalid_ticket', 'The ticket is missing, unknown, used or expired.');
+    if (socket.destroyed) return;
+    socket.setTimeout(0);
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      ws.on('error', (error) => logger.debug({ err: error }, 'websocket error'));
+      const participant = {
+        id: randomUUID(),
+        sessionId: session.id,
+        deviceId: session.device_id,
+        band: session.age_band as AgeBand,
+      };
+      const connection = attachConnection(ws, participant, {
+        hub,
+        logger,
+        now,
+        limits: settings.limits,
+        filter,
+        reports,
+        iceServers: () => [],
+        relayOnly: false,
+      });
+      connections.add(connection);
+      ws.on('close', () => connections.delete(connection));
+      logger.debug({ conn: participant.id, address: clientAddress(req.socket.remoteAddress) }, 'connected');
+    });
+  }
+
+  // --- Heartbeat and idle sweep (the `ws` README pattern) ---
+  const heartbeat = setInterval(() => {
+    const at = now();
+    for (const connection of connections) {
+      if (!connection.alive) {
+        connection.ws.terminate();
+        continue;
+      }
+      if (at - connection.lastFrameAt > settings.limits.idleTimeoutMs && hub.isIdle(connection.participant.id)) {
+        connection.close(CloseCode.Idle, 'idle');
+        continue;
+      }
+      connection.alive = false;
+      connection.ws.ping();
+    }
+  }, settings.limits.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  // --- Changes from other processes ---
+  const feed = new ModerationFeed({
+    db,
+    logger,
+    intervalMs: deps.feedIntervalMs,
+    handler: (event: ModerationEvent) => {
+      switch (event.kind) {
+        case 'session_killed':
+          for (const connection of connections) {
+            if (connection.participant.sessionId !== event.payload.sessionId) continue;
+            hub.kick(connection.participant.id, 'moderator');
+            connection.close(CloseCode.Unauthorised, 'session ended');
+          }
+          return;
+        case 'announcement':
+          hub.broadcast({ type: 'notice', text: event.payload.text });
+          return;
+      }
+    },
+  });
+  await feed.start();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.server.port, settings.server.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.server.port;
+  const host = settings.server.host.includes(':') ? `[${settings.server.host}]` : settings.server.host;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+  logger.info({ url }, 'listening');
+
+  let closing = false;
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    stats: () => hub.stats(),
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        clearInterval(heartbeat);
+        await feed.stop();
+        const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const connection of connections) connection.close(CloseCode.GoingAway, 'server shutting down');
+        const graceMs = settings.server.shutdownGraceSeconds * 1000;
+        const deadline = Date.now() + graceMs;
+        while (connections.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        for (const connection of connections) connection.ws.terminate();
+        server.closeAllConnections();
+        wss.close();
+        await httpClosed;
+        hub.close();
+        logger.info('stopped');
+      })();
+      return closed;
+    },
+  };
+}
+
+/** Answers a refused upgrade with an HTTP status and the one error shape, then closes. */
+function refuse(socket: Socket, status: number, code: string, message: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ error: { code, message } });
+  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' }[status] ?? 'Error';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

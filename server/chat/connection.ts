@@ -1,0 +1,151 @@
+// One WebSocket connection's lifecycle: validate every frame, rate-limit, dispatch to the Hub,
+// clean up on close. Transport only: the rules live in the Hub and the services.
+import type { WebSocket, RawData } from 'ws';
+import { CloseCode } from '../protocol/close-codes.ts';
+import { ClientMessage, CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION, type IceServer, type ServerMessage, type WsErrorCode } from '../protocol/messages.ts';
+import type { InstanceSettings } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { MessageFilter } from '../moderation/filter.ts';
+import type { ReportService } from '../moderation/reports.ts';
+import type { Hub, Participant } from './hub.ts';
+import { StrikeCounter, TokenBucket } from './rate-limit.ts';
+
+/** Window over which protocol and rate-limit strikes are counted. */
+const STRIKE_WINDOW_MS = 60_000;
+const KNOWN_TYPES = new Set<string>(CLIENT_MESSAGE_TYPES);
+
+export interface ConnectionDeps {
+  hub: Hub;
+  logger: Logger;
+  now: () => number;
+  limits: InstanceSettings['limits'];
+  filter: MessageFilter;
+  reports: ReportService;
+  /** ICE servers for this person (TURN credentials are minted per person). */
+  iceServers: () => IceServer[];
+  relayOnly: boolean;
+}
+
+/** What the server keeps per live socket (heartbeat, idle check, moderation sweeps). */
+export interface LiveConnection {
+  readonly participant: Participant;
+  readonly ws: WebSocket;
+  alive: boolean;
+  lastFrameAt: number;
+  /** Sends a message (dropped when the socket is no longer open). */
+  send(message: ServerMessage): void;
+  /** Closes with a protocol close code. */
+  close(code: number, reason: string): void;
+}
+
+export function attachConnection(ws: WebSocket, participant: Participant, deps: ConnectionDeps): LiveConnection {
+  const { hub, logger, now, limits } = deps;
+  const log = logger.child({ conn: participant.id, session: participant.sessionId });
+  const bucket = new TokenBucket(limits.messagesPerSecond, limits.messageBurst, now());
+  const rateStrikes = new StrikeCounter(limits.rateLimitStrikes, STRIKE_WINDOW_MS);
+  const protocolStrikes = new StrikeCounter(limits.protocolStrikes, STRIKE_WINDOW_MS);
+
+  const connection: LiveConnection = {
+    participant,
+    ws,
+    alive: true,
+    lastFrameAt: now(),
+    send(message) {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    },
+    close(code, reason) {
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+    },
+  };
+  const fail = (code: WsErrorCode, message: string) => connection.send({ type: 'error', code, message });
+  const violation = (code: WsErrorCode, message: string) => {
+    fail(code, message);
+    if (protocolStrikes.hit(now())) {
+      log.warn('closing after repeated protocol violations');
+      connection.close(CloseCode.ProtocolViolation, 'repeated protocol violations');
+    }
+  };
+
+  ws.on('pong', () => (connection.alive = true));
+  ws.on('close', () => hub.disconnect(participant.id));
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    const at = now();
+    connection.lastFrameAt = at;
+    if (!bucket.take(at)) {
+      fail('rate_limited', 'Slow down: too many messages.');
+      if (rateStrikes.hit(at)) {
+        log.warn('closing a flooding connection');
+        connection.close(CloseCode.RateLimited, 'rate limited');
+      }
+      return;
+    }
+    if (isBinary) return violation('bad_message', 'Frames must be JSON text.');
+    let frame: unknown;
+    try {
+      frame = JSON.parse(data.toString());
+    } catch {
+      return violation('bad_message', 'Frames must be JSON objects.');
+    }
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || typeof (frame as { type?: unknown }).type !== 'string') {
+      return violation('bad_message', 'Frames must be JSON objects with a "type".');
+    }
+    const type = (frame as { type: string }).type;
+    if (!KNOWN_TYPES.has(type)) return violation('unknown_type', `Unknown message type "${type.slice(0, 32)}".`);
+    const parsed = ClientMessage.safeParse(frame);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.join('.') || 'message';
+      const code: WsErrorCode = issue?.code === 'too_big' ? 'too_large' : 'bad_message';
+      return violation(code, `Invalid ${type}: ${field} ${issue?.message ?? 'is invalid'}.`);
+    }
+    dispatch(parsed.data);
+  });
+
+  function dispatch(message: ClientMessage): void {
+    switch (message.type) {
+      case 'find':
+        return hub.enqueue(participant.id, { mode: message.mode, interests: message.interests ?? [] });
+      case 'next':
+        return hub.next(participant.id);
+      case 'leave':
+        return hub.leave(participant.id);
+      case 'signal':
+        return hub.sendToPartner(participant.id, { type: 'signal', data: message.data });
+      case 'typing':
+        return hub.sendToPartner(participant.id, { type: 'typing', on: message.on });
+      case 'message': {
+        const verdict = deps.filter.check(message.text);
+        if (verdict.action === 'block') return fail('filtered', 'That message was not sent: it breaks the rules of this space.');
+        return hub.sendToPartner(participant.id, { type: 'message', text: verdict.text });
+      }
+      case 'report': {
+        const record = hub.endForReport(participant.id);
+        if (!record) return fail('nothing_to_report', 'There is no recent conversation to report.');
+        deps.reports.file(record, message.reason, message.note).then(
+          (filed) => {
+            log.info({ reportId: filed.reportId, reason: message.reason }, 'report filed');
+            connection.send({ type: 'reported', reportId: filed.reportId, evidenceToken: filed.evidenceToken });
+          },
+          (error: unknown) => {
+            log.error({ err: error }, 'filing a report failed');
+            fail('internal', 'The report could not be saved; please try again.');
+          },
+        );
+        return;
+      }
+      case 'ping':
+        return connection.send({ type: 'pong' });
+    }
+  }
+
+  hub.connect(participant, { send: connection.send });
+  connection.send({
+    type: 'welcome',
+    v: PROTOCOL_VERSION,
+    id: participant.id,
+    online: hub.stats().online,
+    iceServers: deps.iceServers(),
+    relayOnly: deps.relayOnly,
+  });
+  return connection;
+}

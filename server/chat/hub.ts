@@ -1,0 +1,107 @@
+// The Hub: pairing and relaying between live connections. This is the one place that holds
+// cross-connection state. Commands are fire-and-forget; their outcomes reach people as
+// protocol messages through the sink each person registered, so a Redis-backed Hub can
+// implement the same interface asynchronously.
+import type { ChatMode, EndedReason, ServerMessage, SignalData } from '../protocol/messages.ts';
+
+/** Pairing band: the two are never paired across. */
+export type AgeBand = 'minor' | 'adult';
+
+/** A connected person as the Hub knows them. Identity comes from the server-side session. */
+export interface Participant {
+  /** Connection id (also sent in `welcome`). */
+  id: string;
+  sessionId: string;
+  deviceId: string;
+  band: AgeBand;
+}
+
+/** Where the Hub delivers messages for one person. */
+export interface ParticipantSink {
+  send(message: ServerMessage): void;
+}
+
+export interface FindRequest {
+  mode: ChatMode;
+  interests: readonly string[];
+}
+
+/** One line of a conversation's server-held transcript (evidence for reports). */
+export interface TranscriptLine {
+  from: 'a' | 'b';
+  sessionId: string;
+  text: string;
+  at: number;
+}
+
+/** A conversation as handed to a report: both sides and the transcript. */
+export interface ConversationRecord {
+  conversationId: string;
+  mode: ChatMode;
+  startedAt: number;
+  endedAt: number | null;
+  reporter: Participant;
+  reported: Participant;
+  transcript: TranscriptLine[];
+}
+
+export interface HubStats {
+  online: number;
+  queued: number;
+  inConversation: number;
+  conversations: number;
+}
+
+/** The pairing and relay contract (DESIGN.md). */
+export interface Hub {
+  /** Registers a live connection. */
+  connect(participant: Participant, sink: ParticipantSink): void;
+  /** Removes a connection at once: its queue entry goes, its conversation ends with `disconnected`. */
+  disconnect(id: string): void;
+  /** Enters (or re-enters, with new choices) the queue. */
+  enqueue(id: string, request: FindRequest): void;
+  /** Ends the conversation (reason `next`) or leaves the queue, then finds again with the same choices. */
+  next(id: string): void;
+  /** Ends the conversation (reason `left`) or leaves the queue. */
+  leave(id: string): void;
+  /** Relays a message, signal or typing state to the partner; the Hub stamps the sender. */
+  sendToPartner(id: string, message: PartnerMessage): void;
+  /**
+   * Ends the conversation for a report; the two are never paired again. Returns the
+   * conversation record (current, or the last one within the report grace period).
+   */
+  endForReport(id: string): ConversationRecord | undefined;
+  /** Ends a person's conversation or queue entry for a system reason (ban, moderator). */
+  kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator'>): void;
+  /** Forbids pairing these two devices from now on. */
+  avoid(deviceA: string, deviceB: string): void;
+  /** Messages everyone online. */
+  broadcast(message: ServerMessage): void;
+  /** True when the person is neither queued nor in a conversation. */
+  isIdle(id: string): boolean;
+  stats(): HubStats;
+  /** Connection ids of everyone online (for moderation sweeps). */
+  participants(): Iterable<Participant>;
+  close(): void;
+}
+
+export type PartnerMessage =
+  | { type: 'message'; text: string }
+  | { type: 'signal'; data: SignalData }
+  | { type: 'typing'; on: boolean };
+
+export interface HubOptions {
+  /** How long an entry with interests waits for a shared one before random pairing. */
+  interestWaitMs: number;
+  /** How long after a conversation its participants may still report it. */
+  reportGraceMs: number;
+  /** Transcript lines kept per side while a conversation lives. */
+  transcriptLinesPerSide: number;
+  now: () => number;
+  random: () => number;
+  newId: () => string;
+  setTimer: (fn: () => void, ms: number) => unknown;
+  clearTimer: (handle: unknown) => void;
+}
+
+export const HUB_DEFAULTS = { transcriptLinesPerSide: 50 } as const;

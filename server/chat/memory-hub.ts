@@ -1,0 +1,355 @@
+// The in-memory Hub: one process, synchronous, so no two pairings of one person can race.
+import type { ChatMode, EndedReason } from '../protocol/messages.ts';
+import type {
+  ConversationRecord,
+  FindRequest,
+  Hub,
+  HubOptions,
+  HubStats,
+  Participant,
+  ParticipantSink,
+  PartnerMessage,
+  TranscriptLine,
+} from './hub.ts';
+
+type State = 'idle' | 'queued' | 'matched';
+
+interface Person {
+  participant: Participant;
+  sink: ParticipantSink;
+  state: State;
+  /** The last `find` choices, reused by `next`. */
+  request?: FindRequest;
+  queueKey?: string;
+  enqueuedAt: number;
+  waitTimer?: unknown;
+  conversation?: Conversation;
+  /** The conversation that just ended, reportable during the grace period. */
+  lastConversation?: { conversation: Conversation; endedAt: number };
+}
+
+interface Conversation {
+  id: string;
+  a: Person;
+  b: Person;
+  mode: ChatMode;
+  startedAt: number;
+  endedAt: number | null;
+  lines: { a: TranscriptLine[]; b: TranscriptLine[] };
+}
+
+export class InMemoryHub implements Hub {
+  readonly #options: HubOptions;
+  readonly #people = new Map<string, Person>();
+  /** Queue per mode and band; Map keeps insertion (arrival) order. */
+  readonly #queues = new Map<string, Map<string, Person>>();
+  readonly #conversations = new Map<string, Conversation>();
+  /** Unordered device pairs that must never be paired again. */
+  readonly #avoided = new Set<string>();
+
+  constructor(options: HubOptions) {
+    this.#options = options;
+  }
+
+  connect(participant: Participant, sink: ParticipantSink): void {
+    if (this.#people.has(participant.id)) throw new TypeError(`participant ${participant.id} is already connected`);
+    this.#people.set(participant.id, { participant, sink, state: 'idle', enqueuedAt: 0 });
+  }
+
+  disconnect(id: string): void {
+    const person = this.#people.get(id);
+    if (!person) return;
+    if (person.state === 'queued') this.#dequeue(person);
+    if (person.conversation) this.#end(person.conversation, { actor: person, reason: 'disconnected', notifyActor: false });
+    this.#people.delete(id);
+  }
+
+  enqueue(id: string, request: FindRequest): void {
+    const person = this.#people.get(id);
+    if (!person) return;
+    if (person.state === 'matched') {
+      person.sink.send({ type: 'error', code: 'already_matched', message: 'You are already in a conversation; send next or leave first.' });
+      return;
+    }
+    if (person.state === 'queued') this.#dequeue(person);
+    person.request = { mode: request.mode, interests: [...new Set(request.interests)] };
+    const key = queueKey(request.mode, person.participant.band);
+    let queue = this.#queues.get(key);
+    if (!queue) this.#queues.set(key, (queue = new Map()));
+    queue.set(id, person);
+    person.state = 'queued';
+    person.queueKey = key;
+    person.enqueuedAt = this.#options.now();
+    person.sink.send({ type: 'queued' });
+    this.#tryMatch(person);
+  }
+
+  next(id: string): void {
+    const person = this.#people.get(id);
+    if (!person) return;
+    if (person.conversation) this.#end(person.conversation, { actor: person, reason: 'next', notifyActor: true });
+    if (!person.request) {
+      person.sink.send({ type: 'error', code: 'not_matched', message: 'Send find first.' });
+      return;
+    }
+    this.enqueue(id, person.request);
+  }
+
+  leave(id: string): void {
+    const person = this.#people.get(id);
+    if (!person) return;
+    if (person.state === 'queued') this.#dequeue(person);
+    if (person.conversation) this.#end(person.conversation, { actor: person, reason: 'left', notifyActor: true });
+  }
+
+  sendToPartner(id: string, message: PartnerMessage): void {
+    const person = this.#people.get(id);
+    if (!person) return;
+    const conversation = person.conversation;
+    if (!conversation) {
+      // A late typing-off after the partner left is normal; it is not worth an error.
+      if (message.type !== 'typing') {
+        person.sink.send({ type: 'error', code: 'not_matched', message: 'You are not in a conversation.' });
+      }
+      return;
+    }
+    const partner = conversation.a === person ? conversation.b : conversation.a;
+    switch (message.type) {
+      case 'message': {
+        const at = this.#options.now();
+        const side = conversation.a === person ? 'a' : 'b';
+        const lines = conversation.lines[side];
+        lines.push({ from: side, sessionId: person.participant.sessionId, text: message.text, at });
+        if (lines.length > this.#options.transcriptLinesPerSide) lines.shift();
+        partner.sink.send({ type: 'message', text: message.text, at });
+        return;
+      }
+      case 'signal':
+        if (conversation.mode !== 'video') {
+          person.sink.send({ type: 'error', code: 'wrong_mode', message: 'Signals are only for video conversations.' });
+          return;
+        }
+        partner.sink.send({ type: 'signal', data: message.data });
+        return;
+      case 'typing':
+        partner.sink.send({ type: 'typing', on: message.on });
+        return;
+    }
+  }
+
+  endForReport(id: string): ConversationRecord | undefined {
+    const person = this.#people.get(id);
+    if (!person) return undefined;
+    let conversation = person.conversation;
+    if (conversation) {
+      // The reported side is told only that the stranger left: no cue for retaliation.
+      this.#end(conversation, { actor: person, reason: 'report', notifyActor: true, partnerReason: 'left' });
+    } else if (person.lastConversation && this.#options.now() - person.lastConversation.endedAt <= this.#options.reportGraceMs) {
+      conversation = person.lastConversation.conversation;
+    } else {
+      return undefined;
+    }
+    // One report per conversation per reporter.
+    person.lastConversation = undefined;
+    const partner = conversation.a === person ? conversation.b : conversation.a;
+    this.avoid(person.participant.deviceId, partner.participant.deviceId);
+    return {
+      conversationId: conversation.id,
+      mode: conversation.mode,
+      startedAt: conversation.startedAt,
+      endedAt: conversation.endedAt,
+      reporter: person.participant,
+      reported: partner.participant,
+      transcript: [...conversation.lines.a, ...conversation.lines.b].sort((x, y) => x.at - y.at),
+    };
+  }
+
+  kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator'>): void {
+    const person = this.#people.get(id);
+    if (!person) return;
+    if (person.state === 'queued') this.#dequeue(person);
+    if (person.conversation) this.#end(person.conversation, { actor: null, reason, notifyActor: true });
+  }
+
+  avoid(deviceA: string, deviceB: string): void {
+    this.#avoided.add(pairKey(deviceA, deviceB));
+  }
+
+  broadcast(message: Parameters<ParticipantSink['send']>[0]): void {
+    for (const person of this.#people.values()) person.sink.send(message);
+  }
+
+  isIdle(id: string): boolean {
+    return this.#people.get(id)?.state === 'idle';
+  }
+
+  stats(): HubStats {
+    let queued = 0;
+    for (const queue of this.#queues.values()) queued += queue.size;
+    return {
+      online: this.#people.size,
+      queued,
+      inConversation: this.#conversations.size * 2,
+      conversations: this.#conversations.size,
+    };
+  }
+
+  *participants(): Iterable<Participant> {
+    for (const person of this.#people.values()) yield person.participant;
+  }
+
+  /** Internal state for invariant tests: every queue entry and conversation side by id. */
+  snapshot(): { queued: Array<{ id: string; key: string }>; conversations: Array<{ id: string; a: string; b: string; mode: ChatMode }> } {
+    const queued: Array<{ id: string; key: string }> = [];
+    for (const [key, queue] of this.#queues) for (const id of queue.keys()) queued.push({ id, key });
+    const conversations = [...this.#conversations.values()].map((c) => ({
+      id: c.id,
+      a: c.a.participant.id,
+      b: c.b.participant.id,
+      mode: c.mode,
+    }));
+    return { queued, conversations };
+  }
+
+  close(): void {
+    for (const person of this.#people.values()) this.#clearWaitTimer(person);
+    this.#people.clear();
+    this.#queues.clear();
+    this.#conversations.clear();
+  }
+
+  #canPair(x: Person, y: Person): boolean {
+    const a = x.participant;
+    const b = y.participant;
+    return (
+      a.id !== b.id &&
+      a.sessionId !== b.sessionId &&
+      // Two tabs of one browser are one person.
+      a.deviceId !== b.deviceId &&
+      a.band === b.band &&
+      !this.#avoided.has(pairKey(a.deviceId, b.deviceId))
+    );
+  }
+
+  #randomReady(person: Person, now: number): boolean {
+    return (person.request?.interests.length ?? 0) === 0 || now - person.enqueuedAt >= this.#options.interestWaitMs;
+  }
+
+  #tryMatch(person: Person): void {
+    const queue = this.#queues.get(person.queueKey!);
+    if (!queue) return;
+    const now = this.#options.now();
+    const interests = person.request?.interests ?? [];
+    const selfReady = this.#randomReady(person, now);
+    let best: Person | undefined;
+    let bestCommon: string[] = [];
+    const randomCandidates: Person[] = [];
+    for (const other of queue.values()) {
+      if (other === person || !this.#canPair(person, other)) continue;
+      const common = interests.length ? intersect(interests, other.request?.interests ?? []) : [];
+      if (common.length > bestCommon.length) {
+        best = other;
+        bestCommon = common;
+      } else if (!best && selfReady && this.#randomReady(other, now)) {
+        randomCandidates.push(other);
+      }
+    }
+    if (best) return this.#pair(person, best, bestCommon);
+    if (randomCandidates.length) {
+      const pick = randomCandidates[Math.floor(this.#options.random() * randomCandidates.length)]!;
+      return this.#pair(person, pick, []);
+    }
+    if (!selfReady && person.waitTimer === undefined) {
+      const wait = person.enqueuedAt + this.#options.interestWaitMs - now;
+      person.waitTimer = this.#options.setTimer(() => {
+        person.waitTimer = undefined;
+        if (person.state === 'queued' && this.#people.get(person.participant.id) === person) this.#tryMatch(person);
+      }, Math.max(0, wait));
+    }
+  }
+
+  #pair(initiator: Person, other: Person, commonInterests: string[]): void {
+    this.#dequeue(initiator);
+    this.#dequeue(other);
+    const conversation: Conversation = {
+      id: this.#options.newId(),
+      a: initiator,
+      b: other,
+      mode: initiator.request!.mode,
+      startedAt: this.#options.now(),
+      endedAt: null,
+      lines: { a: [], b: [] },
+    };
+    this.#conversations.set(conversation.id, conversation);
+    for (const person of [initiator, other]) {
+      person.state = 'matched';
+      person.conversation = conversation;
+      person.lastConversation = undefined;
+      person.sink.send({
+        type: 'matched',
+        conversationId: conversation.id,
+        initiator: person === initiator,
+        mode: conversation.mode,
+        commonInterests,
+      });
+    }
+  }
+
+  #dequeue(person: Person): void {
+    this.#clearWaitTimer(person);
+    if (person.queueKey) {
+      const queue = this.#queues.get(person.queueKey);
+      queue?.delete(person.participant.id);
+      if (queue && queue.size === 0) this.#queues.delete(person.queueKey);
+    }
+    person.queueKey = undefined;
+    if (person.state === 'queued') person.state = 'idle';
+  }
+
+  #clearWaitTimer(person: Person): void {
+    if (person.waitTimer !== undefined) {
+      this.#options.clearTimer(person.waitTimer);
+      person.waitTimer = undefined;
+    }
+  }
+
+  /**
+   * Ends a conversation. `actor` is the side that ended it (null for the system); the
+   * actor hears `by: self` (when notifyActor), the other `by: stranger`; a system end is
+   * `by: system` for both.
+   */
+  #end(
+    conversation: Conversation,
+    how: { actor: Person | null; reason: EndedReason; notifyActor: boolean; partnerReason?: EndedReason },
+  ): void {
+    const now = this.#options.now();
+    conversation.endedAt = now;
+    this.#conversations.delete(conversation.id);
+    for (const person of [conversation.a, conversation.b]) {
+      person.state = 'idle';
+      person.conversation = undefined;
+      person.lastConversation = { conversation, endedAt: now };
+      if (how.actor === null) {
+        person.sink.send({ type: 'ended', by: 'system', reason: how.reason });
+      } else if (person === how.actor) {
+        if (how.notifyActor) person.sink.send({ type: 'ended', by: 'self', reason: how.reason });
+      } else {
+        person.sink.send({ type: 'ended', by: 'stranger', reason: how.partnerReason ?? how.reason });
+      }
+    }
+  }
+}
+
+function queueKey(mode: ChatMode, band: string): string {
+  return `${mode}:${band}`;
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+function intersect(a: readonly string[], b: readonly string[]): string[] {
+  if (!b.length) return [];
+  const set = new Set(b);
+  return a.filter((x) => set.has(x));
+}

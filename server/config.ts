@@ -1,0 +1,264 @@
+// The instance configuration: one human-editable JSON file per instance, validated at start
+// with errors that name the key; environment variables override it; secrets come from `.env`.
+// This module is the only reader of process.env (callers pass it in).
+import { readFileSync, existsSync } from 'node:fs';
+import { join, resolve, isAbsolute } from 'node:path';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+
+export const CONFIG_FILE = 'strangerchat.json';
+export const ENV_FILE = '.env';
+
+/** Minimum ages per profile (DESIGN.md: community 13+, adult 18+; schools set their own). */
+export const PROFILE_MIN_AGE = { school: 11, community: 13, adult: 18 } as const;
+/** Age at which a person moves to the adult band; the bands are never paired across. */
+export const ADULT_AGE = 18;
+
+const Profile = z.enum(['school', 'community', 'adult']);
+export type Profile = z.infer<typeof Profile>;
+const AccessMode = z.enum(['open', 'invite', 'email']);
+export type AccessMode = z.infer<typeof AccessMode>;
+
+const DatabaseSettings = z.discriminatedUnion('driver', [
+  z.strictObject({
+    driver: z.literal('sqlite'),
+    /** Path of the SQLite file, relative to the instance folder. */
+    path: z.string().min(1).default('data/strangerchat.db'),
+  }),
+  z.strictObject({
+    driver: z.literal('postgres'),
+    /** A postgres:// URL; prefer STRANGERCHAT_DATABASE_URL so the password stays in `.env`. */
+    url: z.string().min(1),
+  }),
+]);
+
+/** The schema of `strangerchat.json`. Every default is one a small school or club can run with. */
+export const InstanceSettings = z.strictObject({
+  /** Shown on every page and in `/api/config`. */
+  name: z.string().min(1).max(80).default('strangerchat'),
+  description: z.string().max(500).default('Meet someone new, safely.'),
+  profile: Profile.default('community'),
+  /** `open`: rules and age; `invite`: an invite code; `email`: a verified address in `emailDomains`. */
+  accessMode: AccessMode.default('open'),
+  /** Minimum age; defaults to the profile's. */
+  minAge: z.number().int().min(0).max(120).optional(),
+  /** The address people reach the instance at (https://…); enables the WebSocket Origin check. */
+  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** The rules shown before the first match, markdown, relative to the instance folder. */
+  rulesFile: z.string().min(1).default('rules.md'),
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** Seconds a shutdown waits for connections to close before exiting anyway. */
+      shutdownGraceSeconds: z.number().min(0).max(60).default(5),
+    })
+    .prefault({}),
+  database: DatabaseSettings.default({ driver: 'sqlite', path: 'data/strangerchat.db' }),
+  modes: z.array(z.enum(['text', 'video'])).min(1).default(['text', 'video']),
+  pairing: z
+    .strictObject({
+      /** How long someone with interests waits for a shared interest before random pairing. */
+      interestWaitMs: z.number().int().min(0).max(60_000).default(3000),
+      /** How long after a conversation ends its participants may still report it. */
+      reportGraceMs: z.number().int().min(0).max(600_000).default(120_000),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      /** Seconds a WebSocket ticket stays valid after `POST /api/session`. */
+      ticketTtlSeconds: z.number().int().min(5).max(600).default(60),
+      /** Sustained client frames per second per connection (token bucket rate). */
+      messagesPerSecond: z.number().min(1).max(1000).default(20),
+      /** Burst allowance of the per-connection bucket. */
+      messageBurst: z.number().int().min(1).max(5000).default(60),
+      /** `rate_limited` answers within a minute before the socket is closed with 4429. */
+      rateLimitStrikes: z.number().int().min(1).max(1000).default(50),
+      /** Invalid frames within a minute before the socket is closed with 4400. */
+      protocolStrikes: z.number().int().min(1).max(1000).default(10),
+      /** Milliseconds between WebSocket pings; a socket that missed the previous pong is dropped. */
+      heartbeatIntervalMs: z.number().int().min(1000).max(300_000).default(30_000),
+      /** Milliseconds a connection may sit neither queued nor in a conversation without a frame. */
+      idleTimeoutMs: z.number().int().min(10_000).max(86_400_000).default(15 * 60_000),
+    })
+    .prefault({}),
+  filters: z
+    .strictObject({
+      /** Words or phrases that block a message (the sender gets `filtered`). */
+      block: z.array(z.string().min(1).max(100)).default([]),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+});
+export type InstanceSettings = z.infer<typeof InstanceSettings>;
+
+/** Secrets read from `.env` (or the environment); never in the config file. */
+export interface Secrets {
+  /** Keys device cookies, ticket hashes and identity hashes. */
+  sessionSecret: string;
+}
+
+/** Everything createServer needs: validated settings plus what they point at, resolved. */
+export interface ServerConfig {
+  readonly dir: string;
+  readonly settings: InstanceSettings;
+  readonly minAge: number;
+  readonly rules: string;
+  readonly version: string;
+  readonly secrets: Secrets;
+  /** Absolute SQLite path, or the PostgreSQL URL. */
+  readonly database: { driver: 'sqlite'; path: string } | { driver: 'postgres'; url: string };
+}
+
+export class ConfigError extends Error {
+  /** Dotted keys of the offending settings, e.g. `server.port`. */
+  readonly keys: string[];
+  constructor(message: string, keys: string[] = []) {
+    super(message);
+    this.name = 'ConfigError';
+    this.keys = keys;
+  }
+}
+
+/** Validates raw settings; errors name each offending key. */
+export function parseSettings(raw: unknown, source = CONFIG_FILE): InstanceSettings {
+  const result = InstanceSettings.safeParse(raw);
+  if (result.success) return result.data;
+  const keys = result.error.issues.map((issue) => issue.path.join('.') || '(root)');
+  const lines = result.error.issues.map((issue) => {
+    const key = issue.path.join('.') || '(root)';
+    const unknown = issue.code === 'unrecognized_keys' ? `: unknown key ${issue.keys.join(', ')}` : `: ${issue.message}`;
+    return `  ${key}${unknown}`;
+  });
+  return fail(`invalid settings in ${source}:\n${lines.join('\n')}`, keys);
+}
+
+function fail(message: string, keys: string[] = []): never {
+  throw new ConfigError(message, keys);
+}
+
+/** Environment variables that override a setting, with the key they override. */
+export const ENV_OVERRIDES = {
+  STRANGERCHAT_HOST: 'server.host',
+  STRANGERCHAT_PORT: 'server.port',
+  STRANGERCHAT_PUBLIC_URL: 'publicUrl',
+  STRANGERCHAT_DATABASE_URL: 'database',
+  STRANGERCHAT_LOG_LEVEL: 'log.level',
+} as const;
+
+type Env = Record<string, string | undefined>;
+
+function applyEnv(raw: Record<string, unknown>, env: Env): Record<string, unknown> {
+  const out = structuredClone(raw);
+  const section = (key: string): Record<string, unknown> => {
+    const value = out[key];
+    if (value !== undefined && (typeof value !== 'object' || value === null)) return {};
+    out[key] = { ...(value as Record<string, unknown> | undefined) };
+    return out[key] as Record<string, unknown>;
+  };
+  if (env.STRANGERCHAT_HOST) section('server').host = env.STRANGERCHAT_HOST;
+  if (env.STRANGERCHAT_PORT) {
+    const port = Number(env.STRANGERCHAT_PORT);
+    if (!Number.isInteger(port)) fail(`STRANGERCHAT_PORT must be an integer, got "${env.STRANGERCHAT_PORT}"`, ['server.port']);
+    section('server').port = port;
+  }
+  if (env.STRANGERCHAT_PUBLIC_URL) out.publicUrl = env.STRANGERCHAT_PUBLIC_URL;
+  if (env.STRANGERCHAT_DATABASE_URL) out.database = { driver: 'postgres', url: env.STRANGERCHAT_DATABASE_URL };
+  if (env.STRANGERCHAT_LOG_LEVEL) section('log').level = env.STRANGERCHAT_LOG_LEVEL;
+  return out;
+}
+
+/** Reads `.env` in the instance folder; the process environment wins over it. */
+export function readEnvFile(dir: string): Env {
+  const path = join(dir, ENV_FILE);
+  if (!existsSync(path)) return {};
+  return parseEnv(readFileSync(path, 'utf8'));
+}
+
+export interface LoadOptions {
+  dir: string;
+  env: Env;
+  version: string;
+  /** Overrides from the command line (e.g. --port), applied last. */
+  overrides?: { host?: string; port?: number };
+}
+
+/** Loads, validates and freezes an instance's configuration. Throws ConfigError naming the key. */
+export function loadConfig({ dir, env, version, overrides }: LoadOptions): ServerConfig {
+  const absDir = resolve(dir);
+  const file = join(absDir, CONFIG_FILE);
+  if (!existsSync(file)) fail(`no ${CONFIG_FILE} in ${absDir}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    fail(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`${file} must hold a JSON object`);
+  const mergedEnv = { ...readEnvFile(absDir), ...env };
+  const withEnv = applyEnv(raw as Record<string, unknown>, mergedEnv);
+  if (overrides?.host !== undefined || overrides?.port !== undefined) {
+    const server = { ...(withEnv.server as Record<string, unknown> | undefined) };
+    if (overrides.host !== undefined) server.host = overrides.host;
+    if (overrides.port !== undefined) server.port = overrides.port;
+    withEnv.server = server;
+  }
+  const settings = parseSettings(withEnv, file);
+
+  const sessionSecret = mergedEnv.STRANGERCHAT_SESSION_SECRET;
+  if (!sessionSecret || sessionSecret.length < 32) {
+    fail(`STRANGERCHAT_SESSION_SECRET is missing or shorter than 32 characters (set it in ${join(absDir, ENV_FILE)})`, [
+      'STRANGERCHAT_SESSION_SECRET',
+    ]);
+  }
+  const rulesPath = isAbsolute(settings.rulesFile) ? settings.rulesFile : join(absDir, settings.rulesFile);
+  if (!existsSync(rulesPath)) fail(`rulesFile: ${rulesPath} does not exist`, ['rulesFile']);
+  const database =
+    settings.database.driver === 'sqlite'
+      ? { driver: 'sqlite' as const, path: resolve(absDir, settings.database.path) }
+      : { driver: 'postgres' as const, url: settings.database.url };
+
+  return deepFreeze({
+    dir: absDir,
+    settings,
+    minAge: settings.minAge ?? PROFILE_MIN_AGE[settings.profile],
+    rules: readFileSync(rulesPath, 'utf8'),
+    version,
+    secrets: { sessionSecret },
+    database,
+  });
+}
+
+/** Builds a ServerConfig in memory (tests, embedding) from partial settings. */
+export function makeConfig(input: {
+  settings?: unknown;
+  dir?: string;
+  rules?: string;
+  sessionSecret?: string;
+  databasePath?: string;
+  version?: string;
+}): ServerConfig {
+  const settings = parseSettings(input.settings ?? {}, 'settings');
+  const dir = resolve(input.dir ?? '.');
+  return deepFreeze({
+    dir,
+    settings,
+    minAge: settings.minAge ?? PROFILE_MIN_AGE[settings.profile],
+    rules: input.rules ?? '# Rules\n\nBe kind.',
+    version: input.version ?? '0.0.0-test',
+    secrets: { sessionSecret: input.sessionSecret ?? 'test-secret-test-secret-test-secret!' },
+    database: { driver: 'sqlite', path: input.databasePath ?? join(dir, 'strangerchat.db') },
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,80 @@
+// HTTP routes of protocol v1: thin adapters over the services.
+import Router from '@koa/router';
+import { randomUUID } from 'node:crypto';
+import type { ParameterizedContext } from 'koa';
+import type { ServerConfig } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { SessionRequest } from '../protocol/http.ts';
+import type { SessionService } from '../access/sessions.ts';
+import { clientAddress } from '../access/client-address.ts';
+
+/** The HttpOnly cookie naming this browser; bans and "never pair again" can target it. */
+export const DEVICE_COOKIE = 'sc_device';
+/** A device cookie lives a year; it holds a random id, nothing personal. */
+const DEVICE_COOKIE_MAX_AGE_MS = 365 * 24 * 3600 * 1000;
+const DEVICE_ID = /^[0-9a-f-]{36}$/;
+
+export interface RouteDeps {
+  config: ServerConfig;
+  sessions: SessionService;
+  isHealthy: () => Promise<boolean>;
+}
+
+export function createRouter({ config, sessions, isHealthy }: RouteDeps): Router {
+  const router = new Router();
+  const { settings } = config;
+  const publicConfig = {
+    name: settings.name,
+    description: settings.description,
+    profile: settings.profile,
+    accessMode: settings.accessMode,
+    minAge: config.minAge,
+    modes: settings.modes,
+    rules: config.rules,
+    relayOnly: false,
+    version: config.version,
+  };
+
+  router.get('/healthz', async (ctx) => {
+    const ok = await isHealthy();
+    ctx.status = ok ? 200 : 503;
+    ctx.body = ok ? { status: 'ok' } : { error: { code: 'unavailable', message: 'The database does not answer.' } };
+  });
+
+  router.get('/api/config', (ctx) => {
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.body = publicConfig;
+  });
+
+  router.post('/api/session', async (ctx) => {
+    const parsed = SessionRequest.safeParse(ctx.request.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new AppError(400, 'invalid_body', `Invalid request: ${issue?.path.join('.') || 'body'} ${issue?.message ?? 'is invalid'}.`);
+    }
+    const created = await sessions.create(parsed.data, {
+      address: clientAddress(ctx.req.socket.remoteAddress),
+      deviceId: deviceId(ctx),
+    });
+    ctx.status = 201;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { ticket: created.ticket, expiresIn: created.expiresIn };
+  });
+
+  return router;
+}
+
+/** Reads the signed device cookie, or sets a new one. */
+function deviceId(ctx: ParameterizedContext): string {
+  const existing = ctx.cookies.get(DEVICE_COOKIE, { signed: true });
+  if (existing && DEVICE_ID.test(existing)) return existing;
+  const id = randomUUID();
+  ctx.cookies.set(DEVICE_COOKIE, id, {
+    signed: true,
+    httpOnly: true,
+    sameSite: 'lax',
+    maxAge: DEVICE_COOKIE_MAX_AGE_MS,
+    secure: ctx.secure,
+  });
+  return id;
+}

@@ -1,0 +1,120 @@
+// Protocol v1 message schemas. The server validates every client frame with these;
+// the web client imports the inferred types.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Field limits of protocol v1. */
+export const Limits = {
+  maxInterests: 10,
+  interestMinLength: 1,
+  interestMaxLength: 32,
+  messageMaxLength: 1000,
+  reportNoteMaxLength: 500,
+  sdpMaxLength: 32 * 1024,
+  candidateMaxLength: 1024,
+} as const;
+
+export const ChatMode = z.enum(['text', 'video']);
+export type ChatMode = z.infer<typeof ChatMode>;
+
+export const ReportReason = z.enum(['nudity', 'minor', 'harassment', 'hate', 'spam', 'illegal', 'other']);
+export type ReportReason = z.infer<typeof ReportReason>;
+
+const interest = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(Limits.interestMinLength)
+  .max(Limits.interestMaxLength);
+
+const sessionDescription = z.strictObject({
+  type: z.enum(['offer', 'answer']),
+  sdp: z.string().max(Limits.sdpMaxLength),
+});
+
+const iceCandidate = z.strictObject({
+  candidate: z
+    .strictObject({
+      candidate: z.string().max(Limits.candidateMaxLength),
+      sdpMid: z.string().max(64).nullable().optional(),
+      sdpMLineIndex: z.number().int().min(0).max(255).nullable().optional(),
+      usernameFragment: z.string().max(256).nullable().optional(),
+    })
+    .nullable(),
+});
+
+export const SignalData = z.union([sessionDescription, iceCandidate]);
+export type SignalData = z.infer<typeof SignalData>;
+
+export const ClientMessage = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('find'),
+    mode: ChatMode,
+    interests: z.array(interest).max(Limits.maxInterests).optional(),
+  }),
+  z.strictObject({ type: z.literal('signal'), data: SignalData }),
+  z.strictObject({ type: z.literal('message'), text: z.string().min(1).max(Limits.messageMaxLength) }),
+  z.strictObject({ type: z.literal('typing'), on: z.boolean() }),
+  z.strictObject({ type: z.literal('next') }),
+  z.strictObject({ type: z.literal('leave') }),
+  z.strictObject({
+    type: z.literal('report'),
+    reason: ReportReason,
+    note: z.string().max(Limits.reportNoteMaxLength).optional(),
+  }),
+  z.strictObject({ type: z.literal('ping') }),
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+export type ClientMessageType = ClientMessage['type'];
+export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ClientMessage.options.map(
+  (option) => option.shape.type.value,
+);
+
+/** Who ended a conversation, from the receiver's point of view. */
+export type EndedBy = 'self' | 'stranger' | 'system';
+export type EndedReason = 'left' | 'next' | 'disconnected' | 'report' | 'ban' | 'moderator';
+
+/** Error codes sent in `{type:"error"}` frames. */
+export type WsErrorCode =
+  | 'bad_message'
+  | 'unknown_type'
+  | 'too_large'
+  | 'rate_limited'
+  | 'not_matched'
+  | 'already_matched'
+  | 'wrong_mode'
+  | 'filtered'
+  | 'nothing_to_report'
+  | 'no_matching'
+  | 'internal';
+
+/** A STUN/TURN server as given to RTCPeerConnection. */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export type ServerMessage =
+  | { type: 'welcome'; v: number; id: string; online: number; iceServers: IceServer[]; relayOnly: boolean }
+  | { type: 'queued' }
+  | {
+      type: 'matched';
+      conversationId: string;
+      initiator: boolean;
+      mode: ChatMode;
+      commonInterests: string[];
+      iceServers?: IceServer[];
+    }
+  | { type: 'signal'; data: SignalData }
+  | { type: 'message'; text: string; at: number }
+  | { type: 'typing'; on: boolean }
+  | { type: 'ended'; by: EndedBy; reason: EndedReason }
+  | { type: 'reported'; reportId: string; evidenceToken: string }
+  | { type: 'error'; code: WsErrorCode; message: string }
+  | { type: 'banned'; reason: string; until: number | null }
+  | { type: 'notice'; text: string }
+  | { type: 'pong' };
+
+export type ServerMessageType = ServerMessage['type'];

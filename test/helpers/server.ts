@@ -1,0 +1,60 @@
+// newServer(): the real server on port 0 with a real SQLite file in a fresh folder; always torn down.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type RunningServer } from '../../server/app.ts';
+import { makeConfig, type ServerConfig } from '../../server/config.ts';
+import { openDatabase, type Db } from '../../server/db/database.ts';
+import { migrateToLatest } from '../../server/db/migrate.ts';
+import { silentLogger } from '../../server/logger.ts';
+
+export interface TestServer extends RunningServer {
+  config: ServerConfig;
+  db: Db;
+  dir: string;
+  /** Opens a second, independent connection to the same database file (as the CLI would). */
+  openSecondDb(): Promise<Db>;
+  /** Closes the server and database and removes the folder. */
+  stop(): Promise<void>;
+}
+
+export function tempDir(prefix = 'strangerchat-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function newServer(settings: Record<string, unknown> = {}, options: { now?: () => number; rules?: string } = {}): Promise<TestServer> {
+  const dir = tempDir();
+  const base = settings as { server?: Record<string, unknown>; limits?: Record<string, unknown> };
+  const config = makeConfig({
+    dir,
+    rules: options.rules,
+    settings: {
+      ...settings,
+      server: { host: '127.0.0.1', port: 0, shutdownGraceSeconds: 1, ...base.server },
+    },
+  });
+  const db = await openDatabase(config.database);
+  await migrateToLatest(db);
+  const server = await createServer(config, { db, logger: silentLogger(), now: options.now, feedIntervalMs: 100 });
+  const others: Db[] = [];
+  return Object.assign(Object.create(null) as object, {
+    url: server.url,
+    port: server.port,
+    stats: server.stats,
+    close: server.close,
+    config,
+    db,
+    dir,
+    async openSecondDb() {
+      const other = await openDatabase(config.database);
+      others.push(other);
+      return other;
+    },
+    async stop() {
+      await server.close();
+      for (const other of others) await other.destroy();
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  }) as TestServer;
+}
