@@ -19,6 +19,7 @@ import { InMemoryHub } from './chat/memory-hub.ts';
 import { attachConnection, type LiveConnection } from './chat/connection.ts';
 import { TicketService } from './access/tickets.ts';
 import { SessionService } from './access/sessions.ts';
+import { InviteService } from './access/invites.ts';
 import { clientAddress } from './access/client-address.ts';
 import { ReportService } from './moderation/reports.ts';
 import { WordListFilter } from './moderation/filter.ts';
@@ -72,7 +73,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
     });
   const tickets = new TicketService({ db, secret: config.secrets.sessionSecret, now });
-  const sessions = new SessionService({ db, config, tickets, now });
+  const invites = new InviteService({ db, secret: config.secrets.sessionSecret, now });
+  const sessions = new SessionService({ db, config, tickets, invites, now });
   const reports = new ReportService({ db, secret: config.secrets.sessionSecret, now });
   const filter = new WordListFilter(settings.filters.block);
   const connections = new Set<LiveConnection>();

@@ -82,6 +82,55 @@ export const InstanceSettings = z.strictObject({
       idleTimeoutMs: z.number().int().min(10_000).max(86_400_000).default(15 * 60_000),
     })
     .prefault({}),
+  /**
+   * Addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto
+   * are believed. None by default: a forwarded header from anyone else is a client's claim.
+   */
+  trustedProxies: z.array(z.string().min(1).max(64)).max(64).default([]),
+  /** An external TURN server (coturn) using the TURN REST shared-secret scheme. */
+  turn: z
+    .strictObject({
+      /** e.g. ["turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:443?transport=tcp"]; empty: no TURN. */
+      urls: z.array(z.string().regex(/^turns?:[^\s]+$/, 'must be a turn: or turns: URL')).max(8).default([]),
+      /** Lifetime of the credentials minted per person, in seconds. */
+      credentialTtlSeconds: z.number().int().min(60).max(86_400).default(3600),
+      /** STUN URLs offered when not relay-only (e.g. stun:turn.example.org:3478). */
+      stunUrls: z.array(z.string().regex(/^stun:[^\s]+$/, 'must be a stun: URL')).max(8).default([]),
+    })
+    .prefault({}),
+  /**
+   * Relay-only media: clients use iceTransportPolicy "relay" and the server drops every non-relay
+   * ICE candidate, so no peer learns another's address. Default: on for the school profile and
+   * whenever TURN is configured.
+   */
+  relayOnly: z.boolean().optional(),
+  /** E-mail (magic links) for the `email` access mode. The SMTP password lives in .env. */
+  email: z
+    .strictObject({
+      /** Domains whose addresses may join, e.g. ["school.example.org"]. */
+      domains: z.array(z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/i, 'must be a domain name')).default([]),
+      from: z.string().min(3).max(200).default('strangerchat <no-reply@localhost>'),
+      smtp: z
+        .strictObject({
+          host: z.string().min(1).default('localhost'),
+          port: z.number().int().min(1).max(65535).default(587),
+          /** true for implicit TLS (port 465); otherwise STARTTLS is used when offered. */
+          secure: z.boolean().default(false),
+          user: z.string().max(200).optional(),
+        })
+        .prefault({}),
+      /** Minutes a magic link stays valid. */
+      linkTtlMinutes: z.number().int().min(1).max(1440).default(20),
+      /** Days a verified e-mail identity stays on the device before it must be verified again. */
+      verifiedDays: z.number().int().min(1).max(365).default(30),
+    })
+    .prefault({}),
+  moderation: z
+    .strictObject({
+      /** Hours a moderator's login lasts. */
+      sessionHours: z.number().min(1).max(720).default(12),
+    })
+    .prefault({}),
   filters: z
     .strictObject({
       /** Words or phrases that block a message (the sender gets `filtered`). */
@@ -100,6 +149,10 @@ export type InstanceSettings = z.infer<typeof InstanceSettings>;
 export interface Secrets {
   /** Keys device cookies, ticket hashes and identity hashes. */
   sessionSecret: string;
+  /** The TURN REST shared secret (coturn's static-auth-secret). */
+  turnSecret?: string;
+  /** The SMTP password for magic links. */
+  smtpPassword?: string;
 }
 
 /** Everything createServer needs: validated settings plus what they point at, resolved. */
@@ -107,6 +160,8 @@ export interface ServerConfig {
   readonly dir: string;
   readonly settings: InstanceSettings;
   readonly minAge: number;
+  /** Resolved relay-only mode (see InstanceSettings.relayOnly). */
+  readonly relayOnly: boolean;
   readonly rules: string;
   readonly version: string;
   readonly secrets: Secrets;
@@ -222,15 +277,41 @@ export function loadConfig({ dir, env, version, overrides }: LoadOptions): Serve
       ? { driver: 'sqlite' as const, path: resolve(absDir, settings.database.path) }
       : { driver: 'postgres' as const, url: settings.database.url };
 
+  const secrets: Secrets = { sessionSecret };
+  if (mergedEnv.STRANGERCHAT_TURN_SECRET) secrets.turnSecret = mergedEnv.STRANGERCHAT_TURN_SECRET;
+  if (mergedEnv.STRANGERCHAT_SMTP_PASSWORD) secrets.smtpPassword = mergedEnv.STRANGERCHAT_SMTP_PASSWORD;
+  checkConsistency(settings, secrets);
   return deepFreeze({
     dir: absDir,
     settings,
     minAge: settings.minAge ?? PROFILE_MIN_AGE[settings.profile],
+    relayOnly: resolveRelayOnly(settings),
     rules: readFileSync(rulesPath, 'utf8'),
     version,
-    secrets: { sessionSecret },
+    secrets,
     database,
   });
+}
+
+/** Relay-only unless turned off: on for schools and wherever a TURN server is configured. */
+export function resolveRelayOnly(settings: InstanceSettings): boolean {
+  return settings.relayOnly ?? (settings.profile === 'school' || settings.turn.urls.length > 0);
+}
+
+/** Cross-setting checks that a schema cannot express; errors name the key. */
+function checkConsistency(settings: InstanceSettings, secrets: Secrets): void {
+  if (settings.accessMode === 'email' && settings.email.domains.length === 0) {
+    fail('email.domains: the email access mode needs at least one allowed domain', ['email.domains']);
+  }
+  if (settings.accessMode === 'email' && !settings.publicUrl) {
+    fail('publicUrl: the email access mode needs the public URL to build magic links', ['publicUrl']);
+  }
+  if (settings.turn.urls.length > 0 && !secrets.turnSecret) {
+    fail('turn.urls is set but STRANGERCHAT_TURN_SECRET is missing from .env', ['STRANGERCHAT_TURN_SECRET']);
+  }
+  if (settings.profile === 'adult' && (settings.minAge ?? ADULT_AGE) < ADULT_AGE) {
+    fail('minAge: the adult profile needs a minimum age of 18 or more', ['minAge']);
+  }
 }
 
 /** Builds a ServerConfig in memory (tests, embedding) from partial settings. */
@@ -238,19 +319,22 @@ export function makeConfig(input: {
   settings?: unknown;
   dir?: string;
   rules?: string;
-  sessionSecret?: string;
+  secrets?: Partial<Secrets>;
   databasePath?: string;
   version?: string;
 }): ServerConfig {
   const settings = parseSettings(input.settings ?? {}, 'settings');
   const dir = resolve(input.dir ?? '.');
+  const secrets: Secrets = { sessionSecret: 'test-secret-test-secret-test-secret!', ...input.secrets };
+  checkConsistency(settings, secrets);
   return deepFreeze({
     dir,
     settings,
     minAge: settings.minAge ?? PROFILE_MIN_AGE[settings.profile],
+    relayOnly: resolveRelayOnly(settings),
     rules: input.rules ?? '# Rules\n\nBe kind.',
     version: input.version ?? '0.0.0-test',
-    secrets: { sessionSecret: input.sessionSecret ?? 'test-secret-test-secret-test-secret!' },
+    secrets,
     database: { driver: 'sqlite', path: input.databasePath ?? join(dir, 'strangerchat.db') },
   });
 }

@@ -7,6 +7,7 @@ import { AppError } from '../errors.ts';
 import type { SessionRequest, SessionResponse } from '../protocol/http.ts';
 import type { AgeBand } from '../chat/hub.ts';
 import type { TicketService } from './tickets.ts';
+import type { InviteService } from './invites.ts';
 
 export function ageBand(age: number): AgeBand {
   return age >= ADULT_AGE ? 'adult' : 'minor';
@@ -15,18 +16,22 @@ export function ageBand(age: number): AgeBand {
 export interface SessionOrigin {
   address: string;
   deviceId: string;
+  /** The keyed hash of an e-mail address verified on this device (email access mode). */
+  identityHash?: string;
 }
 
 export class SessionService {
   readonly #db: Db;
   readonly #config: ServerConfig;
   readonly #tickets: TicketService;
+  readonly #invites: InviteService;
   readonly #now: () => number;
 
-  constructor(deps: { db: Db; config: ServerConfig; tickets: TicketService; now: () => number }) {
+  constructor(deps: { db: Db; config: ServerConfig; tickets: TicketService; invites: InviteService; now: () => number }) {
     this.#db = deps.db;
     this.#config = deps.config;
     this.#tickets = deps.tickets;
+    this.#invites = deps.invites;
     this.#now = deps.now;
   }
 
@@ -39,12 +44,16 @@ export class SessionService {
       throw new AppError(403, 'too_young', `You must be at least ${this.#config.minAge} to use ${this.#config.settings.name}.`);
     }
     const { accessMode } = this.#config.settings;
-    if (accessMode === 'invite' && !request.inviteCode) {
-      throw new AppError(403, 'invite_required', 'This space is open to invited people only: enter your invite code.');
+    let inviteId: string | null = null;
+    if (accessMode === 'invite') {
+      if (!request.inviteCode) {
+        throw new AppError(403, 'invite_required', 'This space is open to invited people only: enter your invite code.');
+      }
+      inviteId = (await this.#invites.redeem(request.inviteCode)) ?? null;
+      if (!inviteId) throw new AppError(403, 'invite_invalid', 'This invite code is not valid: it may be mistyped, used up, expired or revoked.');
     }
-    if (accessMode !== 'open') {
-      // Invite codes and e-mail verification arrive with the access issue; until then refuse rather than let anyone in.
-      throw new AppError(403, 'invite_required', 'This invite code is not valid.');
+    if (accessMode === 'email' && !origin.identityHash) {
+      throw new AppError(403, 'email_required', 'Confirm your e-mail address first: we send you a link.');
     }
     const sessionId = randomUUID();
     await this.#db
@@ -57,6 +66,8 @@ export class SessionService {
         address: origin.address,
         created_at: this.#now(),
         ended_at: null,
+        identity_hash: origin.identityHash ?? null,
+        invite_id: inviteId,
       })
       .execute();
     const ttl = this.#config.settings.limits.ticketTtlSeconds;

@@ -10,6 +10,9 @@ export interface SessionsTable {
   address: string;
   created_at: number;
   ended_at: number | null;
+  /** Keyed hash of a verified e-mail address (email access mode), never the address. */
+  identity_hash: string | null;
+  invite_id: string | null;
 }
 
 export interface TicketsTable {
@@ -43,7 +46,57 @@ export interface ModerationEventsTable {
   created_at: number;
 }
 
+export interface ModeratorsTable {
+  id: string;
+  username: string;
+  role: string;
+  /** scrypt$N$r$p$salt$hash */
+  password_hash: string;
+  /** 1 when the password was generated and must be changed at the next login. */
+  must_change_password: number;
+  created_at: number;
+  /** `moderator:<username>`, `cli:<os user>` or `init`. */
+  created_by: string;
+  disabled_at: number | null;
+}
+
+export interface ModeratorSessionsTable {
+  /** HMAC of the cookie value. */
+  id_hash: string;
+  moderator_id: string;
+  csrf_token: string;
+  address: string;
+  created_at: number;
+  expires_at: number;
+  ended_at: number | null;
+}
+
+export interface InvitesTable {
+  id: string;
+  code_hash: string;
+  hint: string;
+  max_uses: number;
+  used_count: number;
+  expires_at: number | null;
+  note: string | null;
+  created_by: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface EmailVerificationsTable {
+  token_hash: string;
+  identity_hash: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
+  moderators: ModeratorsTable;
+  moderator_sessions: ModeratorSessionsTable;
+  invites: InvitesTable;
+  email_verifications: EmailVerificationsTable;
   sessions: SessionsTable;
   tickets: TicketsTable;
   reports: ReportsTable;

@@ -1,0 +1,130 @@
+// Invite codes for the `invite` access mode: a number of uses and an expiry; created, listed and
+// revoked by moderators. Only a keyed hash of each code is stored.
+import { createHmac, randomInt, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { InvitesTable } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import type { Actor } from './actor.ts';
+import { assertCan } from './permissions.ts';
+
+/** Codes read aloud in a classroom: no look-alike characters, grouped in fours. */
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+const CODE_LENGTH = 12;
+export const MAX_INVITE_USES = 100_000;
+
+export interface Invite {
+  id: string;
+  /** The first group of the code, to tell invites apart. */
+  hint: string;
+  maxUses: number;
+  usedCount: number;
+  expiresAt: number | null;
+  note: string | null;
+  createdBy: string;
+  createdAt: number;
+  revokedAt: number | null;
+  status: 'active' | 'expired' | 'used_up' | 'revoked';
+}
+
+/** Upper-cases and drops spaces and dashes, so "abcd-efgh ijkl" works. */
+export function normaliseInviteCode(code: string): string {
+  return code.toUpperCase().replace(/[\s-]/g, '');
+}
+
+export class InviteService {
+  readonly #db: Db;
+  readonly #secret: string;
+  readonly #now: () => number;
+
+  constructor(deps: { db: Db; secret: string; now: () => number }) {
+    this.#db = deps.db;
+    this.#secret = deps.secret;
+    this.#now = deps.now;
+  }
+
+  #hash(code: string): string {
+    return createHmac('sha256', this.#secret).update(`invite:${normaliseInviteCode(code)}`).digest('base64url');
+  }
+
+  #toInvite(row: InvitesTable): Invite {
+    const now = this.#now();
+    const expiresAt = row.expires_at === null ? null : Number(row.expires_at);
+    const status = row.revoked_at !== null ? 'revoked' : expiresAt !== null && expiresAt <= now ? 'expired' : row.used_count >= row.max_uses ? 'used_up' : 'active';
+    return {
+      id: row.id,
+      hint: row.hint,
+      maxUses: row.max_uses,
+      usedCount: row.used_count,
+      expiresAt,
+      note: row.note,
+      createdBy: row.created_by,
+      createdAt: Number(row.created_at),
+      revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+      status,
+    };
+  }
+
+  /** Creates an invite; the code is returned once and never stored in clear. */
+  async create(input: { uses: number; expiresInMs?: number | null; note?: string }, actor: Actor): Promise<{ invite: Invite; code: string }> {
+    assertCan(actor.role, 'invites.create');
+    if (!Number.isInteger(input.uses) || input.uses < 1 || input.uses > MAX_INVITE_USES) {
+      throw new AppError(400, 'invalid_uses', `Uses must be a whole number from 1 to ${MAX_INVITE_USES}.`);
+    }
+    if (input.expiresInMs != null && (!Number.isFinite(input.expiresInMs) || input.expiresInMs <= 0)) {
+      throw new AppError(400, 'invalid_expiry', 'The expiry must be in the future.');
+    }
+    const raw = Array.from({ length: CODE_LENGTH }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
+    const code = raw.match(/.{4}/g)!.join('-');
+    const now = this.#now();
+    const row: InvitesTable = {
+      id: randomUUID(),
+      code_hash: this.#hash(code),
+      hint: code.slice(0, 4),
+      max_uses: input.uses,
+      used_count: 0,
+      expires_at: input.expiresInMs == null ? null : now + input.expiresInMs,
+      note: input.note?.trim().slice(0, 200) || null,
+      created_by: actor.name,
+      created_at: now,
+      revoked_at: null,
+    };
+    await this.#db.insertInto('invites').values(row).execute();
+    return { invite: this.#toInvite(row), code };
+  }
+
+  async list(actor: Actor): Promise<Invite[]> {
+    assertCan(actor.role, 'invites.list');
+    const rows = await this.#db.selectFrom('invites').selectAll().orderBy('created_at', 'desc').execute();
+    return rows.map((row) => this.#toInvite(row));
+  }
+
+  async revoke(id: string, actor: Actor): Promise<Invite> {
+    assertCan(actor.role, 'invites.revoke');
+    const row = await this.#db.selectFrom('invites').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError(404, 'not_found', 'No such invite.');
+    if (row.revoked_at === null) {
+      row.revoked_at = this.#now();
+      await this.#db.updateTable('invites').set({ revoked_at: row.revoked_at }).where('id', '=', id).execute();
+    }
+    return this.#toInvite(row);
+  }
+
+  /** Uses one use of a code, atomically; returns the invite id, or undefined when it is not valid. */
+  async redeem(code: string): Promise<string | undefined> {
+    if (!code || code.length > 64) return undefined;
+    const hash = this.#hash(code);
+    const now = this.#now();
+    const result = await this.#db
+      .updateTable('invites')
+      .set({ used_count: sql`used_count + 1` })
+      .where('code_hash', '=', hash)
+      .where('revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .where((eb) => eb('used_count', '<', eb.ref('max_uses')))
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return undefined;
+    const row = await this.#db.selectFrom('invites').select('id').where('code_hash', '=', hash).executeTakeFirst();
+    return row?.id;
+  }
+}

@@ -1,0 +1,257 @@
+// Moderator accounts: creation (never with a default password), login with rate limits,
+// sessions, disabling (which ends every session of the account), password resets.
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import type { Db } from '../db/database.ts';
+import type { ModeratorsTable } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import { KeyedLimiter } from '../limits.ts';
+import type { Actor } from './actor.ts';
+import { dummyHash, generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import { assertCan, canManageRole, isRole, type Role } from './permissions.ts';
+
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{2,31}$/;
+/** Failed logins allowed per account, and per address, within LOGIN_WINDOW_MS. */
+export const LOGIN_FAILURES_PER_ACCOUNT = 5;
+export const LOGIN_FAILURES_PER_ADDRESS = 20;
+export const LOGIN_WINDOW_MS = 15 * 60_000;
+const SESSION_BYTES = 32;
+
+export interface Moderator {
+  id: string;
+  username: string;
+  role: Role;
+  mustChangePassword: boolean;
+  createdAt: number;
+  createdBy: string;
+  disabledAt: number | null;
+}
+
+export interface ModeratorLogin {
+  /** The cookie value; only its keyed hash is stored. */
+  token: string;
+  csrfToken: string;
+  expiresAt: number;
+  moderator: Moderator;
+}
+
+export interface AuthenticatedModerator {
+  moderator: Moderator;
+  csrfToken: string;
+  expiresAt: number;
+}
+
+function toModerator(row: ModeratorsTable): Moderator {
+  return {
+    id: row.id,
+    username: row.username,
+    role: row.role as Role,
+    mustChangePassword: row.must_change_password === 1,
+    createdAt: Number(row.created_at),
+    createdBy: row.created_by,
+    disabledAt: row.disabled_at === null ? null : Number(row.disabled_at),
+  };
+}
+
+export class ModeratorService {
+  readonly #db: Db;
+  readonly #secret: string;
+  readonly #now: () => number;
+  readonly #sessionMs: number;
+  readonly #accountFailures: KeyedLimiter;
+  readonly #addressFailures: KeyedLimiter;
+
+  constructor(deps: { db: Db; secret: string; now: () => number; sessionHours: number }) {
+    this.#db = deps.db;
+    this.#secret = deps.secret;
+    this.#now = deps.now;
+    this.#sessionMs = deps.sessionHours * 3600_000;
+    this.#accountFailures = new KeyedLimiter({ limit: LOGIN_FAILURES_PER_ACCOUNT, windowMs: LOGIN_WINDOW_MS, now: deps.now });
+    this.#addressFailures = new KeyedLimiter({ limit: LOGIN_FAILURES_PER_ADDRESS, windowMs: LOGIN_WINDOW_MS, now: deps.now });
+  }
+
+  #hash(token: string): string {
+    return createHmac('sha256', this.#secret).update(`moderator-session:${token}`).digest('base64url');
+  }
+
+  async count(): Promise<number> {
+    const row = await this.#db.selectFrom('moderators').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async find(username: string): Promise<Moderator | undefined> {
+    const row = await this.#db.selectFrom('moderators').selectAll().where('username', '=', username.toLowerCase()).executeTakeFirst();
+    return row && toModerator(row);
+  }
+
+  async list(actor: Actor): Promise<Moderator[]> {
+    assertCan(actor.role, 'moderators.list');
+    const rows = await this.#db.selectFrom('moderators').selectAll().orderBy('created_at').execute();
+    return rows.map(toModerator);
+  }
+
+  /**
+   * Creates an account. Without a password, one is generated, returned once, and must be
+   * changed at the first login.
+   */
+  async create(input: { username: string; role: string; password?: string }, actor: Actor): Promise<{ moderator: Moderator; password?: string }> {
+    const username = input.username.trim().toLowerCase();
+    if (!USERNAME_PATTERN.test(username)) {
+      throw new AppError(400, 'invalid_username', 'A username is 3 to 32 characters: lower-case letters, digits, and . _ - (not first).');
+    }
+    if (!isRole(input.role)) throw new AppError(400, 'invalid_role', `Unknown role "${input.role}".`);
+    // The very first account is created by the operator (init or CLI); after that, the matrix decides.
+    if (!(await this.#isBootstrap(actor)) && !canManageRole(actor.role, input.role)) {
+      throw new AppError(403, 'forbidden', `Your role (${actor.role}) cannot create ${input.role} accounts.`);
+    }
+    if (input.password !== undefined) {
+      const problem = passwordProblem(input.password);
+      if (problem) throw new AppError(400, 'weak_password', `The password ${problem}.`);
+    }
+    if (await this.find(username)) throw new AppError(409, 'username_taken', `The username ${username} is taken.`);
+    const generated = input.password === undefined ? generatePassword() : undefined;
+    const row: ModeratorsTable = {
+      id: randomUUID(),
+      username,
+      role: input.role,
+      password_hash: await hashPassword(input.password ?? generated!),
+      must_change_password: generated ? 1 : 0,
+      created_at: this.#now(),
+      created_by: actor.name,
+      disabled_at: null,
+    };
+    await this.#db.insertInto('moderators').values(row).execute();
+    return generated ? { moderator: toModerator(row), password: generated } : { moderator: toModerator(row) };
+  }
+
+  async #isBootstrap(actor: Actor): Promise<boolean> {
+    return actor.moderatorId === undefined && (await this.count()) === 0;
+  }
+
+  async login(username: string, password: string, address: string): Promise<ModeratorLogin> {
+    const account = username.trim().toLowerCase().slice(0, 64);
+    const wait = Math.max(this.#accountFailures.retryAfterMs(account), this.#addressFailures.retryAfterMs(address));
+    if (wait > 0) {
+      throw new AppError(429, 'rate_limited', `Too many failed logins; try again in ${Math.ceil(wait / 60_000)} minute(s).`, {
+        retryAfter: Math.ceil(wait / 1000),
+      });
+    }
+    const row = await this.#db.selectFrom('moderators').selectAll().where('username', '=', account).executeTakeFirst();
+    // Verify against a dummy hash for unknown accounts so response time does not reveal them.
+    const ok = await verifyPassword(password, row?.password_hash ?? (await dummyHash()));
+    if (!row || !ok || row.disabled_at !== null) {
+      this.#accountFailures.hit(account);
+      this.#addressFailures.hit(address);
+      throw new AppError(401, 'invalid_credentials', 'Wrong username or password.');
+    }
+    this.#accountFailures.reset(account);
+    const token = randomBytes(SESSION_BYTES).toString('base64url');
+    const csrfToken = randomBytes(SESSION_BYTES).toString('base64url');
+    const now = this.#now();
+    const expiresAt = now + this.#sessionMs;
+    await this.#db
+      .insertInto('moderator_sessions')
+      .values({ id_hash: this.#hash(token), moderator_id: row.id, csrf_token: csrfToken, address, created_at: now, expires_at: expiresAt, ended_at: null })
+      .execute();
+    return { token, csrfToken, expiresAt, moderator: toModerator(row) };
+  }
+
+  /** The moderator behind a session cookie, or undefined when it is unknown, ended, expired or disabled. */
+  async authenticate(token: string | undefined): Promise<AuthenticatedModerator | undefined> {
+    if (!token || token.length > 128) return undefined;
+    const row = await this.#db
+      .selectFrom('moderator_sessions')
+      .innerJoin('moderators', 'moderators.id', 'moderator_sessions.moderator_id')
+      .selectAll('moderators')
+      .select(['moderator_sessions.csrf_token', 'moderator_sessions.expires_at', 'moderator_sessions.ended_at'])
+      .where('moderator_sessions.id_hash', '=', this.#hash(token))
+      .executeTakeFirst();
+    if (!row || row.ended_at !== null || Number(row.expires_at) <= this.#now() || row.disabled_at !== null) return undefined;
+    return { moderator: toModerator(row), csrfToken: row.csrf_token, expiresAt: Number(row.expires_at) };
+  }
+
+  async logout(token: string): Promise<void> {
+    await this.#db.updateTable('moderator_sessions').set({ ended_at: this.#now() }).where('id_hash', '=', this.#hash(token)).where('ended_at', 'is', null).execute();
+  }
+
+  async #target(username: string, actor: Actor): Promise<ModeratorsTable> {
+    const row = await this.#db.selectFrom('moderators').selectAll().where('username', '=', username.trim().toLowerCase()).executeTakeFirst();
+    if (!row) throw new AppError(404, 'not_found', `No moderator named ${username}.`);
+    if (!canManageRole(actor.role, row.role as Role)) {
+      throw new AppError(403, 'forbidden', `Your role (${actor.role}) cannot manage ${row.role} accounts.`);
+    }
+    return row;
+  }
+
+  async #endSessions(moderatorId: string): Promise<void> {
+    await this.#db.updateTable('moderator_sessions').set({ ended_at: this.#now() }).where('moderator_id', '=', moderatorId).where('ended_at', 'is', null).execute();
+  }
+
+  /** Disables an account and ends all its sessions at once. */
+  async disable(username: string, actor: Actor): Promise<Moderator> {
+    const row = await this.#target(username, actor);
+    if (row.id === actor.moderatorId) throw new AppError(400, 'cannot_disable_self', 'You cannot disable your own account.');
+    if (row.role === 'owner' && (await this.#activeOwners()) <= 1) {
+      throw new AppError(400, 'last_owner', 'This is the last active owner; make another owner first.');
+    }
+    const now = this.#now();
+    await this.#db.updateTable('moderators').set({ disabled_at: now }).where('id', '=', row.id).execute();
+    await this.#endSessions(row.id);
+    return toModerator({ ...row, disabled_at: now });
+  }
+
+  async enable(username: string, actor: Actor): Promise<Moderator> {
+    const row = await this.#target(username, actor);
+    await this.#db.updateTable('moderators').set({ disabled_at: null }).where('id', '=', row.id).execute();
+    return toModerator({ ...row, disabled_at: null });
+  }
+
+  /** Generates a new one-time password (shown once) and ends the account's sessions. */
+  async resetPassword(username: string, actor: Actor): Promise<{ moderator: Moderator; password: string }> {
+    const row = await this.#target(username, actor);
+    const password = generatePassword();
+    await this.#db
+      .updateTable('moderators')
+      .set({ password_hash: await hashPassword(password), must_change_password: 1 })
+      .where('id', '=', row.id)
+      .execute();
+    await this.#endSessions(row.id);
+    return { moderator: toModerator({ ...row, must_change_password: 1 }), password };
+  }
+
+  /** A moderator changes their own password, proving the current one. */
+  async changePassword(moderatorId: string, current: string, next: string): Promise<void> {
+    const row = await this.#db.selectFrom('moderators').selectAll().where('id', '=', moderatorId).executeTakeFirst();
+    if (!row || !(await verifyPassword(current, row.password_hash))) {
+      throw new AppError(401, 'invalid_credentials', 'The current password is wrong.');
+    }
+    const problem = passwordProblem(next);
+    if (problem) throw new AppError(400, 'weak_password', `The new password ${problem}.`);
+    await this.#db
+      .updateTable('moderators')
+      .set({ password_hash: await hashPassword(next), must_change_password: 0 })
+      .where('id', '=', moderatorId)
+      .execute();
+  }
+
+  async setRole(username: string, role: string, actor: Actor): Promise<Moderator> {
+    if (!isRole(role)) throw new AppError(400, 'invalid_role', `Unknown role "${role}".`);
+    const row = await this.#target(username, actor);
+    if (!canManageRole(actor.role, role)) throw new AppError(403, 'forbidden', `Your role (${actor.role}) cannot grant ${role}.`);
+    if (row.role === 'owner' && role !== 'owner' && (await this.#activeOwners()) <= 1) {
+      throw new AppError(400, 'last_owner', 'This is the last active owner; make another owner first.');
+    }
+    await this.#db.updateTable('moderators').set({ role }).where('id', '=', row.id).execute();
+    return toModerator({ ...row, role });
+  }
+
+  async #activeOwners(): Promise<number> {
+    const row = await this.#db
+      .selectFrom('moderators')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('role', '=', 'owner')
+      .where('disabled_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
+

@@ -1,0 +1,158 @@
+// An InMemoryHub with everything it depends on replaced by something the test controls: a fake
+// clock whose timers fire only when the test moves time forward, a seeded random, sequential ids,
+// and sinks that record what each person receives. No network, no real timers.
+import { HUB_DEFAULTS, type AgeBand, type HubOptions, type Participant } from '../../server/chat/hub.ts';
+import { InMemoryHub } from '../../server/chat/memory-hub.ts';
+import type { ServerMessage } from '../../server/protocol/messages.ts';
+
+/** A fixed, realistic epoch so times never start at zero. */
+export const START_TIME = Date.UTC(2026, 0, 5, 9, 0, 0);
+
+/** mulberry32: a tiny, well-spread 32-bit generator; the same seed gives the same sequence. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `conv-1`, `conv-2`, …: readable in failure output and predictable in assertions. */
+export function sequentialIds(prefix = 'conv'): () => string {
+  let next = 0;
+  return () => `${prefix}-${++next}`;
+}
+
+interface PendingTimer {
+  due: number;
+  /** Creation order, so timers due at the same instant fire in the order they were set. */
+  order: number;
+  fn: () => void;
+}
+
+/** A clock and timers that move only when `advance` is called. */
+export class FakeTime {
+  #now: number;
+  #timers = new Map<number, PendingTimer>();
+  #nextHandle = 1;
+
+  constructor(start = START_TIME) {
+    this.#now = start;
+  }
+
+  // Arrow properties so they can be handed to the Hub as plain functions.
+  readonly now = (): number => this.#now;
+
+  readonly setTimer = (fn: () => void, ms: number): unknown => {
+    const handle = this.#nextHandle++;
+    this.#timers.set(handle, { due: this.#now + Math.max(0, ms), order: handle, fn });
+    return handle;
+  };
+
+  readonly clearTimer = (handle: unknown): void => {
+    this.#timers.delete(handle as number);
+  };
+
+  /** Timers set and neither fired nor cleared. */
+  get pending(): number {
+    return this.#timers.size;
+  }
+
+  /**
+   * Moves the clock forward by `ms`, firing every timer that falls due on the way at its own
+   * due time (earliest first), including timers that those timers set.
+   */
+  advance(ms: number): void {
+    const target = this.#now + ms;
+    for (;;) {
+      let nextHandle: number | undefined;
+      let next: PendingTimer | undefined;
+      for (const [handle, timer] of this.#timers) {
+        if (timer.due > target) continue;
+        if (!next || timer.due < next.due || (timer.due === next.due && timer.order < next.order)) {
+          next = timer;
+          nextHandle = handle;
+        }
+      }
+      if (!next || nextHandle === undefined) break;
+      this.#timers.delete(nextHandle);
+      this.#now = Math.max(this.#now, next.due);
+      next.fn();
+    }
+    this.#now = target;
+  }
+}
+
+/** A sink that keeps every message a person received, in order. */
+export class Inbox {
+  readonly messages: ServerMessage[] = [];
+  readonly send = (message: ServerMessage): void => {
+    // A copy, so a later mutation by the Hub cannot rewrite what was "sent".
+    this.messages.push(structuredClone(message));
+  };
+
+  /** Returns and forgets everything received so far. */
+  take(): ServerMessage[] {
+    return this.messages.splice(0, this.messages.length);
+  }
+
+  /** Everything received so far of one type (without consuming). */
+  of<T extends ServerMessage['type']>(type: T): Array<Extract<ServerMessage, { type: T }>> {
+    return this.messages.filter((m): m is Extract<ServerMessage, { type: T }> => m.type === type);
+  }
+}
+
+export const TEST_HUB_OPTIONS = {
+  interestWaitMs: 3000,
+  reportGraceMs: 120_000,
+  transcriptLinesPerSide: HUB_DEFAULTS.transcriptLinesPerSide,
+} as const;
+
+export interface HubHarness {
+  hub: InMemoryHub;
+  time: FakeTime;
+  inboxes: Map<string, Inbox>;
+  /** Connects `id` (session `session-<id>`, device `device-<id>` unless given) and returns its inbox. */
+  connect(id: string, identity?: Partial<Omit<Participant, 'id'>>): Inbox;
+  inbox(id: string): Inbox;
+}
+
+export function createHubHarness(
+  options: Partial<Pick<HubOptions, 'interestWaitMs' | 'reportGraceMs' | 'transcriptLinesPerSide'>> & { seed?: number } = {},
+): HubHarness {
+  const time = new FakeTime();
+  const { seed = 1, ...overrides } = options;
+  const hub = new InMemoryHub({
+    ...TEST_HUB_OPTIONS,
+    ...overrides,
+    now: time.now,
+    random: seededRandom(seed),
+    newId: sequentialIds(),
+    setTimer: time.setTimer,
+    clearTimer: time.clearTimer,
+  });
+  const inboxes = new Map<string, Inbox>();
+  return {
+    hub,
+    time,
+    inboxes,
+    connect(id, identity = {}) {
+      const inbox = new Inbox();
+      const band: AgeBand = identity.band ?? 'adult';
+      hub.connect(
+        { id, sessionId: identity.sessionId ?? `session-${id}`, deviceId: identity.deviceId ?? `device-${id}`, band },
+        inbox,
+      );
+      inboxes.set(id, inbox);
+      return inbox;
+    },
+    inbox(id) {
+      const inbox = inboxes.get(id);
+      if (!inbox) throw new TypeError(`no inbox for ${id}: connect it first`);
+      return inbox;
+    },
+  };
+}
