@@ -20,12 +20,18 @@ import { attachConnection, type LiveConnection } from './chat/connection.ts';
 import { TicketService } from './access/tickets.ts';
 import { SessionService } from './access/sessions.ts';
 import { InviteService } from './access/invites.ts';
-import { clientAddress } from './access/client-address.ts';
+import { EmailAccessService, createMailTransport } from './access/email.ts';
+import { createIceServers } from './access/turn.ts';
+import { ModeratorService } from './access/moderators.ts';
+import { createClientAddressResolver } from './access/client-address.ts';
 import { ReportService } from './moderation/reports.ts';
 import { WordListFilter } from './moderation/filter.ts';
 import { ModerationFeed, type ModerationEvent } from './moderation/events.ts';
 import { errorMiddleware } from './http/errors.ts';
 import { createRouter } from './http/routes.ts';
+import { createEmailRouter, verifiedIdentityReader } from './http/email-routes.ts';
+import { createModRouter } from './http/mod-routes.ts';
+import { securityMiddleware } from './http/security.ts';
 
 /** Largest WebSocket frame accepted (DESIGN.md); larger frames close the socket with 1009. */
 export const WS_MAX_PAYLOAD = 64 * 1024;
@@ -75,20 +81,25 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const tickets = new TicketService({ db, secret: config.secrets.sessionSecret, now });
   const invites = new InviteService({ db, secret: config.secrets.sessionSecret, now });
   const sessions = new SessionService({ db, config, tickets, invites, now });
+  // Built only in the email mode; nodemailer connects on the first send, not here.
+  const mailer = settings.accessMode === 'email' ? createMailTransport(settings.email.smtp, config.secrets.smtpPassword) : undefined;
+  const email = mailer ? new EmailAccessService({ db, config, now, transport: mailer, logger }) : undefined;
+  const moderators = new ModeratorService({ db, secret: config.secrets.sessionSecret, now, sessionHours: settings.moderation.sessionHours });
   const reports = new ReportService({ db, secret: config.secrets.sessionSecret, now });
   const filter = new WordListFilter(settings.filters.block);
+  const iceServersFor = createIceServers({ turn: settings.turn, relayOnly: config.relayOnly, secret: config.secrets.turnSecret, now });
+  if (config.relayOnly && settings.turn.urls.length === 0 && settings.modes.includes('video')) {
+    logger.warn('relayOnly is on but turn.urls is empty: video conversations cannot connect until a TURN server is configured');
+  }
   const connections = new Set<LiveConnection>();
+  const clientAddress = createClientAddressResolver(settings.trustedProxies);
 
   // --- HTTP ---
   const app = new Koa({ keys: [config.secrets.sessionSecret] });
   app.silent = true;
   app.on('error', (error: unknown) => logger.debug({ err: error }, 'koa error'));
   app.use(errorMiddleware(logger));
-  app.use(async (ctx, next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    await next();
-  });
+  app.use(securityMiddleware({ clientAddress, publicUrl: settings.publicUrl }));
   app.use(
     bodyParser({
       enableTypes: ['json'],
@@ -99,8 +110,12 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       },
     }),
   );
-  const router = createRouter({ config, sessions, isHealthy: () => pingDatabase(db) });
+  const router = createRouter({ config, sessions, isHealthy: () => pingDatabase(db), verifiedIdentity: verifiedIdentityReader(config, now) });
   app.use(router.routes()).use(router.allowedMethods());
+  const modRouter = createModRouter({ moderators, invites });
+  app.use(modRouter.routes()).use(modRouter.allowedMethods());
+  const emailRouter = createEmailRouter({ config, email, now });
+  app.use(emailRouter.routes()).use(emailRouter.allowedMethods());
 
   const server = createHttpServer(app.callback());
   // Slowloris guard for plain HTTP; WebSocket upgrades are bounded separately.
@@ -146,12 +161,12 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         limits: settings.limits,
         filter,
         reports,
-        iceServers: () => [],
-        relayOnly: false,
+        iceServers: () => iceServersFor(participant.id),
+        relayOnly: config.relayOnly,
       });
       connections.add(connection);
       ws.on('close', () => connections.delete(connection));
-      logger.debug({ conn: participant.id, address: clientAddress(req.socket.remoteAddress) }, 'connected');
+      logger.debug({ conn: participant.id, address: clientAddress(req) }, 'connected');
     });
   }
 
@@ -229,6 +244,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         wss.close();
         await httpClosed;
         hub.close();
+        mailer?.close();
         logger.info('stopped');
       })();
       return closed;

@@ -6,7 +6,7 @@ import type { ServerConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { SessionRequest } from '../protocol/http.ts';
 import type { SessionService } from '../access/sessions.ts';
-import { clientAddress } from '../access/client-address.ts';
+import type { RequestState } from './security.ts';
 
 /** The HttpOnly cookie naming this browser; bans and "never pair again" can target it. */
 export const DEVICE_COOKIE = 'sc_device';
@@ -18,9 +18,11 @@ export interface RouteDeps {
   config: ServerConfig;
   sessions: SessionService;
   isHealthy: () => Promise<boolean>;
+  /** The e-mail identity verified on this device (signed `sc_identity` cookie), if any. */
+  verifiedIdentity?: (ctx: ParameterizedContext) => { identityHash: string } | undefined;
 }
 
-export function createRouter({ config, sessions, isHealthy }: RouteDeps): Router {
+export function createRouter({ config, sessions, isHealthy, verifiedIdentity }: RouteDeps): Router {
   const router = new Router();
   const { settings } = config;
   const publicConfig = {
@@ -31,7 +33,7 @@ export function createRouter({ config, sessions, isHealthy }: RouteDeps): Router
     minAge: config.minAge,
     modes: settings.modes,
     rules: config.rules,
-    relayOnly: false,
+    relayOnly: config.relayOnly,
     version: config.version,
   };
 
@@ -53,8 +55,9 @@ export function createRouter({ config, sessions, isHealthy }: RouteDeps): Router
       throw new AppError(400, 'invalid_body', `Invalid request: ${issue?.path.join('.') || 'body'} ${issue?.message ?? 'is invalid'}.`);
     }
     const created = await sessions.create(parsed.data, {
-      address: clientAddress(ctx.req.socket.remoteAddress),
+      address: (ctx.state as RequestState).clientAddress,
       deviceId: deviceId(ctx),
+      identityHash: verifiedIdentity?.(ctx)?.identityHash,
     });
     ctx.status = 201;
     ctx.set('Cache-Control', 'no-store');
@@ -74,7 +77,7 @@ function deviceId(ctx: ParameterizedContext): string {
     httpOnly: true,
     sameSite: 'lax',
     maxAge: DEVICE_COOKIE_MAX_AGE_MS,
-    secure: ctx.secure,
+    secure: (ctx.state as RequestState).secure,
   });
   return id;
 }

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type RunningServer } from '../../server/app.ts';
-import { makeConfig, type ServerConfig } from '../../server/config.ts';
+import { makeConfig, type Secrets, type ServerConfig } from '../../server/config.ts';
 import { openDatabase, type Db } from '../../server/db/database.ts';
 import { migrateToLatest } from '../../server/db/migrate.ts';
-import { silentLogger } from '../../server/logger.ts';
+import { silentLogger, type Logger } from '../../server/logger.ts';
 
 export interface TestServer extends RunningServer {
   config: ServerConfig;
@@ -22,12 +22,21 @@ export function tempDir(prefix = 'strangerchat-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function newServer(settings: Record<string, unknown> = {}, options: { now?: () => number; rules?: string } = {}): Promise<TestServer> {
+export interface NewServerOptions {
+  now?: () => number;
+  rules?: string;
+  secrets?: Partial<Secrets>;
+  /** A logger to read what the server logs (default: silent). */
+  logger?: Logger;
+}
+
+export async function newServer(settings: Record<string, unknown> = {}, options: NewServerOptions = {}): Promise<TestServer> {
   const dir = tempDir();
   const base = settings as { server?: Record<string, unknown>; limits?: Record<string, unknown> };
   const config = makeConfig({
     dir,
     rules: options.rules,
+    secrets: options.secrets,
     settings: {
       ...settings,
       server: { host: '127.0.0.1', port: 0, shutdownGraceSeconds: 1, ...base.server },
@@ -35,7 +44,7 @@ export async function newServer(settings: Record<string, unknown> = {}, options:
   });
   const db = await openDatabase(config.database);
   await migrateToLatest(db);
-  const server = await createServer(config, { db, logger: silentLogger(), now: options.now, feedIntervalMs: 100 });
+  const server = await createServer(config, { db, logger: options.logger ?? silentLogger(), now: options.now, feedIntervalMs: 100 });
   const others: Db[] = [];
   return Object.assign(Object.create(null) as object, {
     url: server.url,

@@ -1,0 +1,198 @@
+// The `email` access mode: a person proves they hold an address in one of the allowed domains by
+// opening a single-use magic link. Only keyed hashes are stored (of the link's token and of the
+// address); the address itself never reaches the database or the logs.
+import { createHmac, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { createTransport, type Transporter } from 'nodemailer';
+import { z } from 'zod';
+import type { InstanceSettings, ServerConfig } from '../config.ts';
+import type { Db } from '../db/database.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { KeyedLimiter } from '../limits.ts';
+
+/** Abuse limits of `start`: each sent link costs a mail, so both the sender and the inbox are capped. */
+export const EMAIL_LIMITS = {
+  /** Links per e-mail address within the window. */
+  perEmail: 5,
+  /** Link requests per client address within the window (any e-mail, allowed domain or not). */
+  perAddress: 20,
+  windowMs: 15 * 60_000,
+} as const;
+
+/** Bytes of randomness in a magic-link token (base64url-encoded). */
+const TOKEN_BYTES = 32;
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+const DAY_MS = 24 * 3600 * 1000;
+/** SMTP waits: a slow or dead mail server fails the request in seconds, not minutes. */
+const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 } as const;
+
+const EmailAddress = z.email().max(254);
+
+/** The one mail transport for magic links, built from `email.smtp` and the SMTP password in `.env`. */
+export function createMailTransport(smtp: InstanceSettings['email']['smtp'], password: string | undefined): Transporter {
+  const loopback = smtp.host === 'localhost' || (isIP(smtp.host) !== 0 && /^(127\.|::1$)/.test(smtp.host));
+  return createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    // STARTTLS is used whenever the server offers it; credentials are never sent in clear across
+    // a network, so a server that does not offer it is refused when a user is set (loopback aside).
+    requireTLS: !smtp.secure && smtp.user !== undefined && !loopback,
+    ...(smtp.user !== undefined ? { auth: { user: smtp.user, pass: password ?? '' } } : {}),
+    ...SMTP_TIMEOUTS,
+    // nodemailer's own logging would print recipients and message data.
+    logger: false,
+    debug: false,
+  });
+}
+
+/** The keyed identity of an address: the same person gets the same hash, the address is not recoverable. */
+export function identityHash(secret: string, address: string): string {
+  return createHmac('sha256', secret).update(`identity:${address.toLowerCase()}`).digest('base64url');
+}
+
+export interface VerifiedEmail {
+  /** HMAC-SHA256 of the lower-cased address (see identityHash). */
+  identityHash: string;
+  /** When the verification stops counting on this device (ms). */
+  expiresAt: number;
+}
+
+export interface EmailAccessDeps {
+  db: Db;
+  config: ServerConfig;
+  now: () => number;
+  transport: Pick<Transporter, 'sendMail'>;
+  logger: Logger;
+}
+
+export class EmailAccessService {
+  readonly #db: Db;
+  readonly #config: ServerConfig;
+  readonly #now: () => number;
+  readonly #transport: Pick<Transporter, 'sendMail'>;
+  readonly #logger: Logger;
+  readonly #domains: Set<string>;
+  readonly #perEmail: KeyedLimiter;
+  readonly #perAddress: KeyedLimiter;
+
+  constructor(deps: EmailAccessDeps) {
+    this.#db = deps.db;
+    this.#config = deps.config;
+    this.#now = deps.now;
+    this.#transport = deps.transport;
+    this.#logger = deps.logger;
+    this.#domains = new Set(deps.config.settings.email.domains.map((d) => d.toLowerCase().replace(/\.$/, '')));
+    this.#perEmail = new KeyedLimiter({ limit: EMAIL_LIMITS.perEmail, windowMs: EMAIL_LIMITS.windowMs, now: deps.now });
+    this.#perAddress = new KeyedLimiter({ limit: EMAIL_LIMITS.perAddress, windowMs: EMAIL_LIMITS.windowMs, now: deps.now });
+  }
+
+  /** Minutes a link stays valid. */
+  get linkTtlMinutes(): number {
+    return this.#config.settings.email.linkTtlMinutes;
+  }
+
+  #tokenHash(token: string): string {
+    return createHmac('sha256', this.#config.secrets.sessionSecret).update(`email-token:${token}`).digest('base64url');
+  }
+
+  /**
+   * Sends a magic link to `email` when its domain is allowed. The answer is the same whether or
+   * not the address was seen before. `address` is the requesting client's network address.
+   */
+  async start(email: string, address: string): Promise<{ expiresInMinutes: number }> {
+    const { settings } = this.#config;
+    if (settings.accessMode !== 'email') {
+      throw new AppError(403, 'access_mode', 'This space does not use e-mail verification.');
+    }
+    const parsed = EmailAddress.safeParse(email.trim());
+    if (!parsed.success) throw new AppError(400, 'invalid_body', 'Enter a valid e-mail address.');
+    const mailbox = parsed.data;
+    if (!this.#perAddress.hit(address)) throw rateLimited(this.#perAddress.retryAfterMs(address));
+    const domain = mailbox.slice(mailbox.lastIndexOf('@') + 1).toLowerCase();
+    if (!this.#domains.has(domain)) {
+      throw new AppError(403, 'email_domain_not_allowed', `Only addresses at ${[...this.#domains].join(', ')} can join ${settings.name}.`);
+    }
+    const identity = identityHash(this.#config.secrets.sessionSecret, mailbox);
+    if (!this.#perEmail.hit(identity)) throw rateLimited(this.#perEmail.retryAfterMs(identity));
+
+    const now = this.#now();
+    const token = randomBytes(TOKEN_BYTES).toString('base64url');
+    const tokenHash = this.#tokenHash(token);
+    const ttlMinutes = settings.email.linkTtlMinutes;
+    // Links that can no longer be used are worth nothing: drop them as new ones are made.
+    await this.#db.deleteFrom('email_verifications').where('expires_at', '<=', now).execute();
+    await this.#db
+      .insertInto('email_verifications')
+      .values({ token_hash: tokenHash, identity_hash: identity, created_at: now, expires_at: now + ttlMinutes * 60_000, used_at: null })
+      .execute();
+    try {
+      await this.#transport.sendMail({ from: settings.email.from, to: mailbox, ...this.#message(token, ttlMinutes) });
+    } catch (error) {
+      await this.#db.deleteFrom('email_verifications').where('token_hash', '=', tokenHash).execute();
+      // SMTP replies often quote the recipient: log the codes only, never the error text.
+      const { code, responseCode, command } = error as { code?: string; responseCode?: number; command?: string };
+      this.#logger.warn({ code, responseCode, command: command?.split(' ')[0] }, 'magic link not sent');
+      throw new AppError(503, 'email_unavailable', 'We could not send the e-mail just now. Please try again in a few minutes.');
+    }
+    return { expiresInMinutes: ttlMinutes };
+  }
+
+  /** Uses a magic link's token once; undefined when it is malformed, unknown, used or expired. */
+  async verify(token: string | null | undefined): Promise<VerifiedEmail | undefined> {
+    if (this.#config.settings.accessMode !== 'email') return undefined;
+    if (!token || !TOKEN_PATTERN.test(token)) return undefined;
+    const hash = this.#tokenHash(token);
+    const now = this.#now();
+    const result = await this.#db
+      .updateTable('email_verifications')
+      .set({ used_at: now })
+      .where('token_hash', '=', hash)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return undefined;
+    const row = await this.#db.selectFrom('email_verifications').select('identity_hash').where('token_hash', '=', hash).executeTakeFirst();
+    if (!row) return undefined;
+    return { identityHash: row.identity_hash, expiresAt: now + this.#config.settings.email.verifiedDays * DAY_MS };
+  }
+
+  #message(token: string, ttlMinutes: number): { subject: string; text: string; html: string; headers: Record<string, string> } {
+    const { name, publicUrl } = this.#config.settings;
+    const link = `${(publicUrl ?? '').replace(/\/+$/, '')}/api/email/verify?${new URLSearchParams({ token })}`;
+    const text = [
+      'Hello,',
+      '',
+      `Someone asked to join ${name} with this e-mail address. Open this link to confirm it is you:`,
+      '',
+      link,
+      '',
+      `The link works once, for ${ttlMinutes} minutes.`,
+      '',
+      'If this was not you, ignore this e-mail: nothing happens without the link.',
+      '',
+    ].join('\n');
+    const html = [
+      '<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">',
+      '<p>Hello,</p>',
+      `<p>Someone asked to join ${escapeHtml(name)} with this e-mail address. Open this link to confirm it is you:</p>`,
+      `<p><a href="${escapeHtml(link)}">Confirm my address for ${escapeHtml(name)}</a></p>`,
+      `<p>Or copy it into your browser: ${escapeHtml(link)}</p>`,
+      `<p>The link works once, for ${ttlMinutes} minutes.</p>`,
+      '<p>If this was not you, ignore this e-mail: nothing happens without the link.</p>',
+      '</body></html>',
+    ].join('\n');
+    // Auto-Submitted keeps out-of-office replies from answering the sender (RFC 3834).
+    return { subject: `Your link to ${name}`, text, html, headers: { 'Auto-Submitted': 'auto-generated' } };
+  }
+}
+
+function rateLimited(retryAfterMs: number): AppError {
+  const minutes = Math.max(1, Math.ceil(retryAfterMs / 60_000));
+  return new AppError(429, 'rate_limited', `Too many requests: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

@@ -1,0 +1,57 @@
+// TURN credentials in the TURN REST scheme (coturn's `use-auth-secret`): the server and coturn share
+// one secret; the server mints a short-lived username/password per person and coturn checks them
+// with the same HMAC, so no account ever has to be created on the TURN server.
+import { createHmac } from 'node:crypto';
+import type { InstanceSettings } from '../config.ts';
+import type { IceServer } from '../protocol/messages.ts';
+
+/** Credentials for one person, valid until `expiresAt` (seconds since the epoch). */
+export interface TurnCredentials {
+  /** `<expiry unix seconds>:<participant id>`: coturn reads the expiry from before the colon. */
+  username: string;
+  /** base64(HMAC-SHA1(secret, username)). */
+  credential: string;
+  expiresAt: number;
+}
+
+/** The TURN REST password for a username: base64(HMAC-SHA1(secret, username)). */
+export function turnPassword(secret: string, username: string): string {
+  return createHmac('sha1', secret).update(username).digest('base64');
+}
+
+/** Mints credentials for `participantId` that coturn accepts until `nowMs` + `ttlSeconds`. */
+export function mintTurnCredentials(secret: string, participantId: string, nowMs: number, ttlSeconds: number): TurnCredentials {
+  if (!secret) throw new TypeError('mintTurnCredentials: the TURN shared secret is empty');
+  if (participantId.includes(':')) throw new TypeError('mintTurnCredentials: a participant id must not contain ":"');
+  const expiresAt = Math.floor(nowMs / 1000) + ttlSeconds;
+  const username = `${expiresAt}:${participantId}`;
+  return { username, credential: turnPassword(secret, username), expiresAt };
+}
+
+export interface IceServerOptions {
+  turn: InstanceSettings['turn'];
+  relayOnly: boolean;
+  /** The shared secret (STRANGERCHAT_TURN_SECRET); required when `turn.urls` is set. */
+  secret: string | undefined;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+}
+
+/**
+ * Returns a function giving the ICE servers for one person: the TURN urls with fresh credentials
+ * on every call, and the STUN urls only when peers may use their own addresses (not relay-only:
+ * STUN exists to discover exactly the public address relay-only hides).
+ */
+export function createIceServers(options: IceServerOptions): (participantId: string) => IceServer[] {
+  const { turn, relayOnly, secret, now } = options;
+  if (turn.urls.length > 0 && !secret) throw new TypeError('createIceServers: turn.urls is set but the TURN secret is missing');
+  return (participantId) => {
+    const servers: IceServer[] = [];
+    if (turn.urls.length > 0 && secret) {
+      const { username, credential } = mintTurnCredentials(secret, participantId, now(), turn.credentialTtlSeconds);
+      servers.push({ urls: [...turn.urls], username, credential });
+    }
+    if (!relayOnly && turn.stunUrls.length > 0) servers.push({ urls: [...turn.stunUrls] });
+    return servers;
+  };
+}

@@ -1,0 +1,84 @@
+// HTTP routes of the `email` access mode (magic links): thin adapters over EmailAccessService,
+// and the signed cookie that carries a verified identity on this device to `POST /api/session`.
+import Router from '@koa/router';
+import type { ParameterizedContext } from 'koa';
+import type { ServerConfig } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { EmailStartRequest, type EmailStartResponse, type EmailStatusResponse } from '../protocol/http.ts';
+import type { EmailAccessService, VerifiedEmail } from '../access/email.ts';
+import type { RequestState } from './security.ts';
+
+/** The signed HttpOnly cookie holding `<identity hash>.<expiry ms>` once a magic link was opened. */
+export const IDENTITY_COOKIE = 'sc_identity';
+const IDENTITY_VALUE = /^([A-Za-z0-9_-]{43})\.(\d{1,15})$/;
+
+/** Where the browser lands after opening a magic link. */
+export const VERIFIED_REDIRECT = '/?verified=1';
+export const INVALID_LINK_REDIRECT = '/?verify=invalid';
+
+export interface EmailRouteDeps {
+  config: ServerConfig;
+  /** Present only when the instance runs in the `email` access mode. */
+  email: EmailAccessService | undefined;
+  now: () => number;
+}
+
+export function createEmailRouter({ config, email, now }: EmailRouteDeps): Router {
+  const router = new Router({ prefix: '/api/email' });
+  const readIdentity = verifiedIdentityReader(config, now);
+
+  router.post('/start', async (ctx) => {
+    if (!email) throw new AppError(403, 'access_mode', 'This space does not use e-mail verification.');
+    const parsed = EmailStartRequest.safeParse(ctx.request.body);
+    if (!parsed.success) throw new AppError(400, 'invalid_body', 'Send {"email": "…"} with your e-mail address.');
+    const { expiresInMinutes } = await email.start(parsed.data.email, (ctx.state as RequestState).clientAddress);
+    ctx.status = 202;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { sent: true, expiresInMinutes } satisfies EmailStartResponse;
+  });
+
+  // Opened from a mail client: always answers with a redirect to the site, never an error page.
+  router.get('/verify', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const token = ctx.query.token;
+    const verified = email && typeof token === 'string' ? await email.verify(token) : undefined;
+    if (verified) writeIdentityCookie(ctx, verified, now());
+    ctx.redirect(verified ? VERIFIED_REDIRECT : INVALID_LINK_REDIRECT);
+    ctx.status = 303;
+  });
+
+  router.get('/status', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const identity = readIdentity(ctx);
+    ctx.body = (identity ? { verified: true, expiresAt: identity.expiresAt } : { verified: false }) satisfies EmailStatusResponse;
+  });
+
+  return router;
+}
+
+function writeIdentityCookie(ctx: ParameterizedContext, identity: VerifiedEmail, now: number): void {
+  ctx.cookies.set(IDENTITY_COOKIE, `${identity.identityHash}.${identity.expiresAt}`, {
+    signed: true,
+    httpOnly: true,
+    // Lax, not Strict: the link is opened from a mail client, a cross-site top-level navigation.
+    sameSite: 'lax',
+    secure: (ctx.state as RequestState).secure,
+    maxAge: Math.max(0, identity.expiresAt - now),
+  });
+}
+
+/**
+ * Reads the verified identity from the signed cookie: undefined when the instance is not in the
+ * email mode, or the cookie is missing, tampered with or past its expiry (a browser may keep or
+ * replay a cookie beyond its Max-Age; the expiry inside the signed value is what counts).
+ */
+export function verifiedIdentityReader(config: ServerConfig, now: () => number): (ctx: ParameterizedContext) => VerifiedEmail | undefined {
+  return (ctx) => {
+    if (config.settings.accessMode !== 'email') return undefined;
+    const match = IDENTITY_VALUE.exec(ctx.cookies.get(IDENTITY_COOKIE, { signed: true }) ?? '');
+    if (!match) return undefined;
+    const expiresAt = Number(match[2]);
+    if (expiresAt <= now()) return undefined;
+    return { identityHash: match[1]!, expiresAt };
+  };
+}

@@ -1,0 +1,166 @@
+// The moderators' HTTP API (the /mod dashboard): login, logout, CSRF, accounts and invites.
+// Thin: each route checks its input, asks the permission matrix, and calls a service.
+import Router from '@koa/router';
+import { timingSafeEqual } from 'node:crypto';
+import type { ParameterizedContext } from 'koa';
+import { z } from 'zod';
+import { AppError } from '../errors.ts';
+import type { Actor } from '../access/actor.ts';
+import type { InviteService } from '../access/invites.ts';
+import type { AuthenticatedModerator, ModeratorService } from '../access/moderators.ts';
+import { ACTIONS, assertCan, can, ROLES } from '../access/permissions.ts';
+import type { RequestState } from './security.ts';
+
+/** The moderator session cookie: HttpOnly, SameSite=Strict. */
+export const MOD_COOKIE = 'sc_mod';
+/** Header carrying the CSRF token on every state-changing request. */
+export const CSRF_HEADER = 'x-csrf-token';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const HOUR_MS = 3600_000;
+
+export interface ModState extends RequestState {
+  moderator: AuthenticatedModerator;
+  actor: Actor;
+}
+
+const LoginBody = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
+const PasswordBody = z.strictObject({ current: z.string().min(1).max(256), next: z.string().min(1).max(256) });
+const InviteBody = z.strictObject({
+  uses: z.number().int().min(1).max(100_000),
+  expiresInHours: z.number().positive().max(24 * 365).nullable().optional(),
+  note: z.string().max(200).optional(),
+});
+const ModeratorBody = z.strictObject({
+  username: z.string().min(1).max(64),
+  role: z.enum(ROLES),
+  password: z.string().min(1).max(256).optional(),
+});
+const RoleBody = z.strictObject({ role: z.enum(ROLES) });
+
+/** Parses a body with a schema; errors name the field, in the one error shape. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new AppError(400, 'invalid_body', `Invalid request: ${issue?.path.join('.') || 'body'} ${issue?.message ?? 'is invalid'}.`);
+}
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function publicModerator(m: AuthenticatedModerator['moderator']) {
+  return { id: m.id, username: m.username, role: m.role, mustChangePassword: m.mustChangePassword, disabled: m.disabledAt !== null, createdAt: m.createdAt };
+}
+
+export function createModRouter(deps: { moderators: ModeratorService; invites: InviteService }): Router {
+  const { moderators, invites } = deps;
+  const router = new Router({ prefix: '/api/mod' });
+
+  router.post('/login', async (ctx) => {
+    const body = parseBody(LoginBody, ctx.request.body);
+    const state = ctx.state as RequestState;
+    const login = await moderators.login(body.username, body.password, state.clientAddress);
+    ctx.cookies.set(MOD_COOKIE, login.token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: state.secure,
+      expires: new Date(login.expiresAt),
+      path: '/',
+    });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { moderator: publicModerator(login.moderator), csrfToken: login.csrfToken, expiresAt: login.expiresAt, permissions: ACTIONS.filter((a) => can(login.moderator.role, a)) };
+  });
+
+  // Everything below needs a moderator session, and a CSRF token for anything that changes state.
+  router.use(async (ctx, next) => {
+    const authenticated = await moderators.authenticate(ctx.cookies.get(MOD_COOKIE));
+    if (!authenticated) throw new AppError(401, 'unauthorised', 'Please log in.');
+    if (!SAFE_METHODS.has(ctx.method)) {
+      const token = ctx.get(CSRF_HEADER);
+      if (!token || !sameToken(token, authenticated.csrfToken)) {
+        throw new AppError(403, 'csrf_failed', 'This request is missing its security token; reload the page.');
+      }
+    }
+    const state = ctx.state as ModState;
+    state.moderator = authenticated;
+    state.actor = { role: authenticated.moderator.role, name: `moderator:${authenticated.moderator.username}`, moderatorId: authenticated.moderator.id };
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+
+  const actor = (ctx: ParameterizedContext) => (ctx.state as ModState).actor;
+
+  router.get('/me', (ctx) => {
+    const { moderator, csrfToken, expiresAt } = (ctx.state as ModState).moderator;
+    ctx.body = { moderator: publicModerator(moderator), csrfToken, expiresAt, permissions: ACTIONS.filter((a) => can(moderator.role, a)) };
+  });
+
+  router.post('/logout', async (ctx) => {
+    await moderators.logout(ctx.cookies.get(MOD_COOKIE)!);
+    ctx.cookies.set(MOD_COOKIE, '', { httpOnly: true, sameSite: 'strict', secure: (ctx.state as RequestState).secure, maxAge: 0, path: '/' });
+    ctx.status = 204;
+  });
+
+  router.post('/password', async (ctx) => {
+    const body = parseBody(PasswordBody, ctx.request.body);
+    await moderators.changePassword((ctx.state as ModState).moderator.moderator.id, body.current, body.next);
+    ctx.status = 204;
+  });
+
+  router.get('/invites', async (ctx) => {
+    ctx.body = { invites: await invites.list(actor(ctx)) };
+  });
+
+  router.post('/invites', async (ctx) => {
+    const body = parseBody(InviteBody, ctx.request.body);
+    const created = await invites.create(
+      { uses: body.uses, expiresInMs: body.expiresInHours == null ? null : body.expiresInHours * HOUR_MS, note: body.note },
+      actor(ctx),
+    );
+    ctx.status = 201;
+    ctx.body = created;
+  });
+
+  router.delete('/invites/:id', async (ctx) => {
+    ctx.body = { invite: await invites.revoke(ctx.params.id!, actor(ctx)) };
+  });
+
+  router.get('/moderators', async (ctx) => {
+    ctx.body = { moderators: (await moderators.list(actor(ctx))).map(publicModerator) };
+  });
+
+  router.post('/moderators', async (ctx) => {
+    assertCan(actor(ctx).role, 'moderators.manage');
+    const body = parseBody(ModeratorBody, ctx.request.body);
+    const created = await moderators.create(body, actor(ctx));
+    ctx.status = 201;
+    ctx.body = { moderator: publicModerator(created.moderator), ...(created.password ? { password: created.password } : {}) };
+  });
+
+  router.post('/moderators/:username/disable', async (ctx) => {
+    assertCan(actor(ctx).role, 'moderators.manage');
+    ctx.body = { moderator: publicModerator(await moderators.disable(ctx.params.username!, actor(ctx))) };
+  });
+
+  router.post('/moderators/:username/enable', async (ctx) => {
+    assertCan(actor(ctx).role, 'moderators.manage');
+    ctx.body = { moderator: publicModerator(await moderators.enable(ctx.params.username!, actor(ctx))) };
+  });
+
+  router.post('/moderators/:username/reset-password', async (ctx) => {
+    assertCan(actor(ctx).role, 'moderators.manage');
+    const reset = await moderators.resetPassword(ctx.params.username!, actor(ctx));
+    ctx.body = { moderator: publicModerator(reset.moderator), password: reset.password };
+  });
+
+  router.patch('/moderators/:username', async (ctx) => {
+    assertCan(actor(ctx).role, 'moderators.manage');
+    const body = parseBody(RoleBody, ctx.request.body);
+    ctx.body = { moderator: publicModerator(await moderators.setRole(ctx.params.username!, body.role, actor(ctx))) };
+  });
+
+  return router;
+}
