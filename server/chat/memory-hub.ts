@@ -35,8 +35,12 @@ interface Conversation {
   mode: ChatMode;
   startedAt: number;
   endedAt: number | null;
-  lines: { a: TranscriptLine[]; b: TranscriptLine[] };
+  /** Lines kept per side; `seq` is the relay order, since two lines can share a millisecond. */
+  lines: { a: SequencedLine[]; b: SequencedLine[] };
+  linesRelayed: number;
 }
+
+type SequencedLine = TranscriptLine & { seq: number };
 
 export class InMemoryHub implements Hub {
   readonly #options: HubOptions;
@@ -119,7 +123,7 @@ export class InMemoryHub implements Hub {
         const at = this.#options.now();
         const side = conversation.a === person ? 'a' : 'b';
         const lines = conversation.lines[side];
-        lines.push({ from: side, sessionId: person.participant.sessionId, text: message.text, at });
+        lines.push({ from: side, sessionId: person.participant.sessionId, text: message.text, at, seq: conversation.linesRelayed++ });
         if (lines.length > this.#options.transcriptLinesPerSide) lines.shift();
         partner.sink.send({ type: 'message', text: message.text, at });
         return;
@@ -160,7 +164,7 @@ export class InMemoryHub implements Hub {
       endedAt: conversation.endedAt,
       reporter: person.participant,
       reported: partner.participant,
-      transcript: [...conversation.lines.a, ...conversation.lines.b].sort((x, y) => x.at - y.at),
+      transcript: [...conversation.lines.a, ...conversation.lines.b].sort((x, y) => x.seq - y.seq).map(({ seq: _seq, ...line }) => line),
     };
   }
 
@@ -279,6 +283,7 @@ export class InMemoryHub implements Hub {
       startedAt: this.#options.now(),
       endedAt: null,
       lines: { a: [], b: [] },
+      linesRelayed: 0,
     };
     this.#conversations.set(conversation.id, conversation);
     for (const person of [initiator, other]) {

@@ -86,17 +86,33 @@ export class FakeTime {
   }
 }
 
-/** A sink that keeps every message a person received, in order. */
+/** A sink that keeps every message a person received, in order, and when (by the fake clock). */
 export class Inbox {
   readonly messages: ServerMessage[] = [];
+  /** `receivedAt[i]` is the clock when `messages[i]` arrived: a timer may fire mid-`advance`. */
+  readonly receivedAt: number[] = [];
+  readonly #now: () => number;
+
+  constructor(now: () => number = () => NaN) {
+    this.#now = now;
+  }
+
   readonly send = (message: ServerMessage): void => {
     // A copy, so a later mutation by the Hub cannot rewrite what was "sent".
     this.messages.push(structuredClone(message));
+    this.receivedAt.push(this.#now());
   };
 
   /** Returns and forgets everything received so far. */
   take(): ServerMessage[] {
+    this.receivedAt.length = 0;
     return this.messages.splice(0, this.messages.length);
+  }
+
+  /** Like `take`, with the time each message arrived. */
+  takeTimed(): Array<{ message: ServerMessage; at: number }> {
+    const at = this.receivedAt.splice(0, this.receivedAt.length);
+    return this.messages.splice(0, this.messages.length).map((message, i) => ({ message, at: at[i]! }));
   }
 
   /** Everything received so far of one type (without consuming). */
@@ -140,7 +156,7 @@ export function createHubHarness(
     time,
     inboxes,
     connect(id, identity = {}) {
-      const inbox = new Inbox();
+      const inbox = new Inbox(time.now);
       const band: AgeBand = identity.band ?? 'adult';
       hub.connect(
         { id, sessionId: identity.sessionId ?? `session-${id}`, deviceId: identity.deviceId ?? `device-${id}`, band },
