@@ -28,7 +28,11 @@ import { ReportService } from './moderation/reports.ts';
 import { WordListFilter } from './moderation/filter.ts';
 import { ModerationFeed, type ModerationEvent } from './moderation/events.ts';
 import { errorMiddleware } from './http/errors.ts';
-import { createRouter } from './http/routes.ts';
+import { AuditLog } from './moderation/audit.ts';
+import { BanIndex } from './moderation/ban-index.ts';
+import { BanService } from './moderation/bans.ts';
+import { banGate, bannedError, requestSubject } from './moderation/ban-gate.ts';
+import { createRouter, DEVICE_COOKIE } from './http/routes.ts';
 import { createEmailRouter, verifiedIdentityReader } from './http/email-routes.ts';
 import { createModRouter } from './http/mod-routes.ts';
 import { securityMiddleware } from './http/security.ts';
@@ -78,9 +82,13 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       setTimer: (fn, ms) => setTimeout(fn, ms),
       clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
     });
+  const audit = new AuditLog({ db, now });
+  const banIndex = new BanIndex(now);
+  const bans = new BanService({ db, audit, now, index: banIndex });
+  for (const ban of await bans.loadActive()) banIndex.put(ban);
   const tickets = new TicketService({ db, secret: config.secrets.sessionSecret, now });
   const invites = new InviteService({ db, secret: config.secrets.sessionSecret, now });
-  const sessions = new SessionService({ db, config, tickets, invites, now });
+  const sessions = new SessionService({ db, config, tickets, invites, bans: banIndex, now });
   // Built only in the email mode; nodemailer connects on the first send, not here.
   const mailer = settings.accessMode === 'email' ? createMailTransport(settings.email.smtp, config.secrets.smtpPassword) : undefined;
   const email = mailer ? new EmailAccessService({ db, config, now, transport: mailer, logger }) : undefined;
@@ -100,6 +108,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   app.on('error', (error: unknown) => logger.debug({ err: error }, 'koa error'));
   app.use(errorMiddleware(logger));
   app.use(securityMiddleware({ clientAddress, publicUrl: settings.publicUrl }));
+  app.use(banGate({ index: banIndex, subject: (ctx) => requestSubject(ctx, DEVICE_COOKIE) }));
   app.use(
     bodyParser({
       enableTypes: ['json'],
@@ -144,6 +153,9 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     }
     const session = await tickets.redeem(url.searchParams.get('ticket'));
     if (!session) return refuse(socket, 401, 'invalid_ticket', 'The ticket is missing, unknown, used or expired.');
+    const address = clientAddress(req);
+    const ban = banIndex.match({ address, deviceId: session.device_id, identityHash: session.identity_hash });
+    if (ban) return refuse(socket, 403, 'banned', bannedError(ban).message, { reason: ban.reason, until: ban.expiresAt });
     if (socket.destroyed) return;
     socket.setTimeout(0);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
@@ -153,6 +165,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         sessionId: session.id,
         deviceId: session.device_id,
         band: session.age_band as AgeBand,
+        address,
+        identityHash: session.identity_hash,
       };
       const connection = attachConnection(ws, participant, {
         hub,
@@ -166,8 +180,21 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       });
       connections.add(connection);
       ws.on('close', () => connections.delete(connection));
-      logger.debug({ conn: participant.id, address: clientAddress(req) }, 'connected');
+      logger.debug({ conn: participant.id, address }, 'connected');
     });
+  }
+
+  /** Disconnects every live connection an active ban now matches. */
+  function enforceBans(): void {
+    for (const connection of connections) {
+      const { participant } = connection;
+      const ban = banIndex.match({ address: participant.address, deviceId: participant.deviceId, identityHash: participant.identityHash });
+      if (!ban) continue;
+      hub.kick(participant.id, 'ban');
+      connection.send({ type: 'banned', reason: ban.reason, until: ban.expiresAt });
+      connection.close(CloseCode.Banned, 'banned');
+      logger.info({ conn: participant.id, banId: ban.id }, 'banned connection closed');
+    }
   }
 
   // --- Heartbeat and idle sweep (the `ws` README pattern) ---
@@ -204,6 +231,16 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
           return;
         case 'announcement':
           hub.broadcast({ type: 'notice', text: event.payload.text });
+          return;
+        case 'ban_added':
+          void bans.get(event.payload.banId).then((ban) => {
+            if (!ban) return;
+            banIndex.put(ban);
+            enforceBans();
+          });
+          return;
+        case 'ban_lifted':
+          banIndex.remove(event.payload.banId);
           return;
       }
     },
@@ -253,9 +290,9 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
 }
 
 /** Answers a refused upgrade with an HTTP status and the one error shape, then closes. */
-function refuse(socket: Socket, status: number, code: string, message: string): void {
+function refuse(socket: Socket, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
   if (socket.destroyed) return;
-  const body = JSON.stringify({ error: { code, message } });
+  const body = JSON.stringify({ error: { code, message, ...extra } });
   const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' }[status] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

@@ -36,6 +36,8 @@ export function parsePort(value: string): number {
 }
 
 export async function start(ctx: Context, options: StartOptions): Promise<void> {
+  // Listen for SIGINT/SIGTERM from the first moment: a stop during start-up waits for it, then stops cleanly.
+  const stopSignal = ctx.untilSignal();
   const dir = resolve(ctx.cwd, options.dir ?? ctx.env.STRANGERCHAT_DIR ?? '.');
   if (!isInstanceFolder(dir)) {
     if (!isEmptyFolder(dir)) {
@@ -59,7 +61,7 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
     for (const result of migrated.results ?? []) logger.info({ migration: result.migrationName }, 'migration applied');
     const server = await createServer(config, { db, logger });
     ctx.stdout.write(`${server.url}\n`);
-    const signal = await ctx.untilSignal();
+    const signal = await stopSignal;
     logger.info({ signal }, 'shutting down');
     await server.close();
   } finally {

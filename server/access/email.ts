@@ -122,7 +122,7 @@ export class EmailAccessService {
     const tokenHash = this.#tokenHash(token);
     const ttlMinutes = settings.email.linkTtlMinutes;
     // Links that can no longer be used are worth nothing: drop them as new ones are made.
-    await this.#db.deleteFrom('email_verifications').where('expires_at', '<=', now).execute();
+    await this.purgeExpired();
     await this.#db
       .insertInto('email_verifications')
       .values({ token_hash: tokenHash, identity_hash: identity, created_at: now, expires_at: now + ttlMinutes * 60_000, used_at: null })
@@ -137,6 +137,12 @@ export class EmailAccessService {
       throw new AppError(503, 'email_unavailable', 'We could not send the e-mail just now. Please try again in a few minutes.');
     }
     return { expiresInMinutes: ttlMinutes };
+  }
+
+  /** Deletes the verifications whose link has expired (used or not); returns how many. */
+  async purgeExpired(): Promise<number> {
+    const result = await this.#db.deleteFrom('email_verifications').where('expires_at', '<=', this.#now()).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   /** Uses a magic link's token once; undefined when it is malformed, unknown, used or expired. */

@@ -8,6 +8,8 @@ import type { SessionRequest, SessionResponse } from '../protocol/http.ts';
 import type { AgeBand } from '../chat/hub.ts';
 import type { TicketService } from './tickets.ts';
 import type { InviteService } from './invites.ts';
+import type { BanIndex } from '../moderation/ban-index.ts';
+import { bannedError } from '../moderation/ban-gate.ts';
 
 export function ageBand(age: number): AgeBand {
   return age >= ADULT_AGE ? 'adult' : 'minor';
@@ -25,9 +27,11 @@ export class SessionService {
   readonly #config: ServerConfig;
   readonly #tickets: TicketService;
   readonly #invites: InviteService;
+  readonly #bans: BanIndex;
   readonly #now: () => number;
 
-  constructor(deps: { db: Db; config: ServerConfig; tickets: TicketService; invites: InviteService; now: () => number }) {
+  constructor(deps: { db: Db; config: ServerConfig; tickets: TicketService; invites: InviteService; bans: BanIndex; now: () => number }) {
+    this.#bans = deps.bans;
     this.#db = deps.db;
     this.#config = deps.config;
     this.#tickets = deps.tickets;
@@ -37,6 +41,9 @@ export class SessionService {
 
   /** Checks the rules, age and access mode, records the session and issues a ticket. */
   async create(request: SessionRequest, origin: SessionOrigin): Promise<SessionResponse & { sessionId: string }> {
+    // Any ban, including no_matching: a session exists only to be paired.
+    const ban = this.#bans.match({ address: origin.address, deviceId: origin.deviceId, identityHash: origin.identityHash ?? null });
+    if (ban) throw bannedError(ban);
     if (request.acceptRules !== true) {
       throw new AppError(400, 'rules_not_accepted', 'Please read and accept the rules first.');
     }

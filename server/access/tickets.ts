@@ -11,6 +11,7 @@ export interface TicketSession {
   device_id: string;
   age_band: string;
   address: string;
+  identity_hash: string | null;
 }
 
 export class TicketService {
@@ -53,7 +54,7 @@ export class TicketService {
     return this.#db
       .selectFrom('tickets')
       .innerJoin('sessions', 'sessions.id', 'tickets.session_id')
-      .select(['sessions.id', 'sessions.device_id', 'sessions.age_band', 'sessions.address'])
+      .select(['sessions.id', 'sessions.device_id', 'sessions.age_band', 'sessions.address', 'sessions.identity_hash'])
       .where('tickets.hash', '=', hash)
       .where('sessions.ended_at', 'is', null)
       .executeTakeFirst();

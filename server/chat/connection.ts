@@ -9,6 +9,7 @@ import type { MessageFilter } from '../moderation/filter.ts';
 import type { ReportService } from '../moderation/reports.ts';
 import type { Hub, Participant } from './hub.ts';
 import { StrikeCounter, TokenBucket } from './rate-limit.ts';
+import { filterSignalForRelayOnly } from './ice-filter.ts';
 
 /** Window over which protocol and rate-limit strikes are counted. */
 const STRIKE_WINDOW_MS = 60_000;
@@ -109,8 +110,12 @@ export function attachConnection(ws: WebSocket, participant: Participant, deps: 
         return hub.next(participant.id);
       case 'leave':
         return hub.leave(participant.id);
-      case 'signal':
-        return hub.sendToPartner(participant.id, { type: 'signal', data: message.data });
+      case 'signal': {
+        // Relay-only: the partner never sees a non-relay candidate or address (see ice-filter.ts).
+        const data = deps.relayOnly ? filterSignalForRelayOnly(message.data) : message.data;
+        if (data === undefined) return; // silently: a client without the relay policy gathers such candidates
+        return hub.sendToPartner(participant.id, { type: 'signal', data });
+      }
       case 'typing':
         return hub.sendToPartner(participant.id, { type: 'typing', on: message.on });
       case 'message': {
@@ -138,7 +143,12 @@ export function attachConnection(ws: WebSocket, participant: Participant, deps: 
     }
   }
 
-  hub.connect(participant, { send: connection.send });
+  // The Hub stays transport-agnostic; TURN credentials minted at welcome may be near expiry by the
+  // time of a match, so a video match carries fresh ones.
+  hub.connect(participant, {
+    send: (message) =>
+      connection.send(message.type === 'matched' && message.mode === 'video' ? { ...message, iceServers: deps.iceServers() } : message),
+  });
   connection.send({
     type: 'welcome',
     v: PROTOCOL_VERSION,

@@ -14,6 +14,10 @@ export interface Participant {
   sessionId: string;
   deviceId: string;
   band: AgeBand;
+  /** The connection's client address (after the trusted-proxy rule), for bans and reports. */
+  address?: string;
+  /** Keyed hash of a verified e-mail identity, when the instance uses e-mail access. */
+  identityHash?: string | null;
 }
 
 /** Where the Hub delivers messages for one person. */

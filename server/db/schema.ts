@@ -35,6 +35,68 @@ export interface ReportsTable {
   transcript: string;
   evidence_token_hash: string;
   created_at: number;
+  reporter_device_id: string | null;
+  reported_device_id: string | null;
+  reporter_identity_hash: string | null;
+  reported_identity_hash: string | null;
+  /** Cleared by retention after the address period. */
+  reporter_address: string | null;
+  reported_address: string | null;
+  reported_age_band: string | null;
+  mode: string | null;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  /** dismiss | ban | lift_quarantine */
+  resolution: string | null;
+  resolution_note: string | null;
+  evidence_purged_at: number | null;
+}
+
+export interface ReportFramesTable {
+  report_id: string;
+  idx: number;
+  jpeg: Uint8Array;
+  size: number;
+  created_at: number;
+}
+
+export interface BansTable {
+  id: string;
+  target_kind: string;
+  target: string;
+  reason: string;
+  severity: string;
+  note: string | null;
+  created_by: string;
+  created_at: number;
+  expires_at: number | null;
+  lifted_at: number | null;
+  lifted_by: string | null;
+  report_id: string | null;
+  quarantine: number;
+}
+
+export interface AppealsTable {
+  id: string;
+  ban_id: string;
+  message: string;
+  status: string;
+  created_at: number;
+  decided_by: string | null;
+  decided_at: number | null;
+  decision_note: string | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  reason: string | null;
+  details: string | null;
+  prev_hash: string;
+  hash: string;
 }
 
 export interface ModerationEventsTable {
@@ -93,6 +155,10 @@ export interface EmailVerificationsTable {
 }
 
 export interface Database {
+  report_frames: ReportFramesTable;
+  bans: BansTable;
+  appeals: AppealsTable;
+  audit_log: AuditLogTable;
   moderators: ModeratorsTable;
   moderator_sessions: ModeratorSessionsTable;
   invites: InvitesTable;

@@ -9,7 +9,10 @@ const FEED_BATCH = 500;
 
 export type ModerationEvent =
   | { kind: 'session_killed'; payload: { sessionId: string } }
-  | { kind: 'announcement'; payload: { text: string } };
+  | { kind: 'announcement'; payload: { text: string } }
+  /** A ban was added or changed: every process reloads it and disconnects whoever it matches. */
+  | { kind: 'ban_added'; payload: { banId: string } }
+  | { kind: 'ban_lifted'; payload: { banId: string } };
 
 export type ModerationEventKind = ModerationEvent['kind'];
 

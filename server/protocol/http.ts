@@ -17,3 +17,21 @@ export interface SessionResponse {
 export interface HttpErrorBody {
   error: { code: string; message: string; [extra: string]: unknown };
 }
+
+/** `POST /api/email/start`: ask for a magic link (email access mode). */
+export const EmailStartRequest = z.strictObject({
+  email: z.string().min(1).max(320),
+});
+export type EmailStartRequest = z.infer<typeof EmailStartRequest>;
+
+/** `202` answer of `POST /api/email/start`; the same whether or not the address was seen before. */
+export interface EmailStartResponse {
+  sent: true;
+  expiresInMinutes: number;
+}
+
+/** `GET /api/email/status`: whether this device holds a verified e-mail identity, and until when (ms). */
+export interface EmailStatusResponse {
+  verified: boolean;
+  expiresAt?: number;
+}

@@ -1,6 +1,6 @@
 // RtcPeer: one real @roamhq/wrtc RTCPeerConnection whose SDP and ICE candidates travel only through
-// a TestClient's `signal` relay, as a browser's would. It records the candidates the remote side sent
-// (the relay-only tests check their types) and the data-channel messages it receives.
+// a TestClient's `signal` relay, as a browser's would. It records the candidates and descriptions the
+// remote side sent (the relay-only tests check them) and the data-channel messages it receives.
 import wrtc from '@roamhq/wrtc';
 import type { RawData } from 'ws';
 import type { ServerMessage, SignalData } from '../../server/protocol/messages.ts';
@@ -29,6 +29,8 @@ export class RtcPeer {
   readonly remoteCandidates: NonNullable<WireCandidate>[] = [];
   /** True once the remote side signalled the end of its candidates (`{candidate: null}`). */
   remoteEndOfCandidates = false;
+  /** Every offer or answer received from the remote side through the relay, in arrival order. */
+  readonly remoteDescriptions: Array<{ type: 'offer' | 'answer'; sdp: string }> = [];
   /** Every ICE candidate this side gathered and sent. */
   readonly localCandidates: NonNullable<WireCandidate>[] = [];
   /** Messages received on the data channel, in order (strings, or ArrayBuffers for binary). */
@@ -140,6 +142,7 @@ export class RtcPeer {
   async #handleSignal(data: SignalData): Promise<void> {
     if (this.#closed) return;
     if ('type' in data) {
+      this.remoteDescriptions.push({ type: data.type, sdp: data.sdp });
       await this.pc.setRemoteDescription({ type: data.type, sdp: data.sdp });
       if (data.type === 'offer') {
         const answer = await this.pc.createAnswer();

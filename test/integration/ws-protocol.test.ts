@@ -18,6 +18,8 @@ type Client = Awaited<ReturnType<typeof connect>>;
 type Matched = Extract<ServerMessage, { type: 'matched' }>;
 
 let server: TestServer;
+/** When set, the server's clock stands still (lines stamped in the same millisecond). */
+let frozenAt: number | undefined;
 const clients: TestClient[] = [];
 
 async function join(body: Record<string, unknown> = ADULT): Promise<Client> {
@@ -56,9 +58,10 @@ async function sessionIdsOf(cookie: string): Promise<string[]> {
 }
 
 test.before(async () => {
-  server = await newServer({ filters: { block: [BLOCKED_WORD] } });
+  server = await newServer({ filters: { block: [BLOCKED_WORD] } }, { now: () => frozenAt ?? Date.now() });
 });
 test.after.each(async () => {
+  frozenAt = undefined;
   for (const client of clients.splice(0)) client.close();
   await until(() => server.stats().online === 0);
 });
@@ -96,6 +99,31 @@ test('find: text and video queues are separate', async () => {
   b.send({ type: 'find', mode: 'video' });
   await Promise.all([a.next('queued'), b.next('queued')]);
   await Promise.all([a.none('matched', QUIET_MS), b.none('matched', 0)]);
+  assert.is(server.stats().queued, 2);
+});
+
+test('find: while in a conversation it answers already_matched and changes nothing', async () => {
+  const a = await join();
+  const b = await join();
+  await pairUp(a, b);
+  a.send({ type: 'find', mode: 'video' });
+  assert.is((await a.next('error')).code, 'already_matched');
+  a.send({ type: 'message', text: 'still here' });
+  assert.is((await b.next('message')).text, 'still here');
+  assert.equal(server.stats(), { online: 2, queued: 0, inConversation: 2, conversations: 1 });
+});
+
+test('find: two tabs of one browser are never paired with each other', async () => {
+  const tab = await join();
+  const { ticket } = await getTicket(server.url, ADULT, tab.cookie);
+  const otherTab = await openSocket(server.url, ticket);
+  clients.push(otherTab);
+  await otherTab.next('welcome');
+  for (const client of [tab, otherTab]) {
+    client.send({ type: 'find', mode: 'text' });
+    await client.next('queued');
+  }
+  await Promise.all([tab.none('matched', QUIET_MS), otherTab.none('matched', 0)]);
   assert.is(server.stats().queued, 2);
 });
 
@@ -212,14 +240,19 @@ test('leave: ends the conversation for both; leaving the queue removes the entry
 });
 
 test('report: ends the conversation, files it with the transcript, and the two never meet again', async () => {
-  const reporter = await join();
-  const reported = await join();
-  const [match] = await pairUp(reporter, reported);
+  const first = await join();
+  const second = await join();
+  const [match] = await pairUp(first, second);
+  // The side that is not the initiator reports, so its lines are not simply listed first.
+  const [reported, reporter] = match.initiator ? [first, second] : [second, first];
+  // Both lines share one millisecond: the transcript must still keep the order they were sent in.
+  frozenAt = Date.now();
   reporter.send({ type: 'message', text: 'hi' });
   await reported.next('message');
   reported.send({ type: 'message', text: 'something nasty' });
   await reporter.next('message');
 
+  frozenAt = undefined;
   reporter.send({ type: 'report', reason: 'harassment', note: 'rude from the start' });
   assert.equal(await reporter.next('ended'), { type: 'ended', by: 'self', reason: 'report' });
   const filed = await reporter.next('reported');

@@ -1,0 +1,139 @@
+// The audit log: every moderation action and every viewing of evidence, append-only and
+// hash-chained. Each row holds the SHA-256 of the previous row and of its own content, so
+// changing or deleting a row breaks the chain at that row; `verify` finds it.
+import { createHash } from 'node:crypto';
+import type { Db } from '../db/database.ts';
+import type { AuditLogTable } from '../db/schema.ts';
+import type { Actor } from '../access/actor.ts';
+import { assertCan } from '../access/permissions.ts';
+
+/** prev_hash of the first row ever written. */
+export const GENESIS_HASH = '0'.repeat(64);
+/** Attempts when another process extended the chain at the same moment. */
+const APPEND_ATTEMPTS = 8;
+const VERIFY_BATCH = 1000;
+
+export interface AuditEntryInput {
+  action: string;
+  target?: string | null;
+  reason?: string | null;
+  details?: Record<string, unknown> | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  reason: string | null;
+  details: Record<string, unknown> | null;
+  hash: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  /** Rows checked. */
+  rows: number;
+  /** The first row that does not verify. */
+  badRowId?: number;
+  problem?: string;
+  /** Set when older rows were purged by retention: the chain is checked from this row on. */
+  anchoredAt?: number;
+}
+
+/** The hash of a row: its predecessor's hash and its own content, in a fixed order. */
+export function rowHash(prevHash: string, row: Pick<AuditLogTable, 'at' | 'actor' | 'action' | 'target' | 'reason' | 'details'>): string {
+  const content = JSON.stringify([Number(row.at), row.actor, row.action, row.target ?? null, row.reason ?? null, row.details ?? null]);
+  return createHash('sha256').update(`${prevHash}\n${content}`).digest('hex');
+}
+
+function toEntry(row: AuditLogTable & { id: number }): AuditEntry {
+  return {
+    id: Number(row.id),
+    at: Number(row.at),
+    actor: row.actor,
+    action: row.action,
+    target: row.target,
+    reason: row.reason,
+    details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null,
+    hash: row.hash,
+  };
+}
+
+export class AuditLog {
+  readonly #db: Db;
+  readonly #now: () => number;
+
+  constructor(deps: { db: Db; now: () => number }) {
+    this.#db = deps.db;
+    this.#now = deps.now;
+  }
+
+  /** Appends an entry. Safe across processes: a lost race on the chain's end retries. */
+  async record(actor: Actor | string, entry: AuditEntryInput): Promise<AuditEntry> {
+    const actorName = typeof actor === 'string' ? actor : actor.name;
+    for (let attempt = 1; ; attempt++) {
+      const last = await this.#db.selectFrom('audit_log').select(['hash']).orderBy('id', 'desc').limit(1).executeTakeFirst();
+      const prevHash = last?.hash ?? GENESIS_HASH;
+      const row = {
+        at: this.#now(),
+        actor: actorName,
+        action: entry.action,
+        target: entry.target ?? null,
+        reason: entry.reason ?? null,
+        details: entry.details ? JSON.stringify(entry.details) : null,
+        prev_hash: prevHash,
+      };
+      try {
+        const inserted = await this.#db
+          .insertInto('audit_log')
+          .values({ ...row, hash: rowHash(prevHash, row) })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toEntry(inserted as AuditLogTable & { id: number });
+      } catch (error) {
+        // prev_hash is unique: another writer extended the chain first. Read the new end and retry.
+        if (attempt >= APPEND_ATTEMPTS || !/unique/i.test(String((error as Error).message))) throw error;
+      }
+    }
+  }
+
+  async list(actor: Actor, filter: { since?: number; until?: number; action?: string; limit?: number; beforeId?: number } = {}): Promise<AuditEntry[]> {
+    assertCan(actor.role, 'audit.read');
+    let query = this.#db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(Math.min(filter.limit ?? 100, 1000));
+    if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+    if (filter.until !== undefined) query = query.where('at', '<', filter.until);
+    if (filter.action) query = query.where('action', '=', filter.action);
+    if (filter.beforeId !== undefined) query = query.where('id', '<', filter.beforeId);
+    return (await query.execute()).map((row) => toEntry(row as AuditLogTable & { id: number }));
+  }
+
+  /** Walks the whole chain; reports the first row whose link or content does not verify. */
+  async verify(): Promise<AuditVerification> {
+    let expectedPrev: string | undefined;
+    let rows = 0;
+    let anchoredAt: number | undefined;
+    let afterId = 0;
+    for (;;) {
+      const batch = await this.#db.selectFrom('audit_log').selectAll().where('id', '>', afterId).orderBy('id').limit(VERIFY_BATCH).execute();
+      if (batch.length === 0) break;
+      for (const row of batch) {
+        const id = Number(row.id);
+        if (expectedPrev === undefined) {
+          // Retention may have purged older rows: the oldest remaining row anchors the chain.
+          if (row.prev_hash !== GENESIS_HASH) anchoredAt = id;
+        } else if (row.prev_hash !== expectedPrev) {
+          return { ok: false, rows, badRowId: id, problem: 'its link to the previous row is broken (a row was changed, removed or inserted)', anchoredAt };
+        }
+        if (rowHash(row.prev_hash, row) !== row.hash) {
+          return { ok: false, rows, badRowId: id, problem: 'its content does not match its hash (the row was changed)', anchoredAt };
+        }
+        expectedPrev = row.hash;
+        rows++;
+        afterId = id;
+      }
+    }
+    return anchoredAt === undefined ? { ok: true, rows } : { ok: true, rows, anchoredAt };
+  }
+}

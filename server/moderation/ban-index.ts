@@ -1,0 +1,122 @@
+// Active bans in memory, so enforcement is a lookup and never a query per message or upgrade.
+// Devices and identities are exact keys; address ranges are grouped by prefix length, so an
+// address is checked with one map lookup per distinct prefix length in use.
+import { networkKey, parseRange, rangeKey } from '../access/ip.ts';
+
+export type BanSeverity = 'no_access' | 'no_matching';
+export type BanTargetKind = 'ip' | 'cidr' | 'device' | 'identity';
+
+export interface Ban {
+  id: string;
+  targetKind: BanTargetKind;
+  target: string;
+  reason: string;
+  severity: BanSeverity;
+  note: string | null;
+  createdBy: string;
+  createdAt: number;
+  expiresAt: number | null;
+  liftedAt: number | null;
+  liftedBy: string | null;
+  reportId: string | null;
+  quarantine: boolean;
+}
+
+/** Who is asking: any of these may match a ban. */
+export interface BanSubject {
+  address?: string | null;
+  deviceId?: string | null;
+  identityHash?: string | null;
+}
+
+export interface BanMatch {
+  ban: Ban;
+  /** Which part of the subject matched, e.g. `address 203.0.113.7 in 203.0.113.0/24`. */
+  why: string;
+}
+
+export class BanIndex {
+  readonly #now: () => number;
+  readonly #byId = new Map<string, Ban>();
+  readonly #exact = new Map<string, Set<Ban>>();
+  /** prefix length → (network key → bans), per family. */
+  readonly #ranges = { 4: new Map<number, Map<string, Set<Ban>>>(), 6: new Map<number, Map<string, Set<Ban>>>() };
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  /** Adds or replaces a ban; lifted or expired bans are simply removed. */
+  put(ban: Ban): void {
+    this.remove(ban.id);
+    if (ban.liftedAt !== null || (ban.expiresAt !== null && ban.expiresAt <= this.#now())) return;
+    this.#byId.set(ban.id, ban);
+    for (const [bucket, key] of this.#keys(ban)) {
+      let bans = bucket.get(key);
+      if (!bans) bucket.set(key, (bans = new Set()));
+      bans.add(ban);
+    }
+  }
+
+  remove(id: string): void {
+    const ban = this.#byId.get(id);
+    if (!ban) return;
+    this.#byId.delete(id);
+    for (const [bucket, key] of this.#keys(ban)) {
+      const bans = bucket.get(key);
+      bans?.delete(ban);
+      if (bans?.size === 0) bucket.delete(key);
+    }
+  }
+
+  #keys(ban: Ban): Array<[Map<string, Set<Ban>>, string]> {
+    if (ban.targetKind === 'device' || ban.targetKind === 'identity') return [[this.#exact, `${ban.targetKind}:${ban.target}`]];
+    const range = parseRange(ban.target);
+    if (!range) return [];
+    const byPrefix = this.#ranges[range.family];
+    let bucket = byPrefix.get(range.prefix);
+    if (!bucket) byPrefix.set(range.prefix, (bucket = new Map()));
+    return [[bucket, rangeKey(range)]];
+  }
+
+  /** Every active ban matching the subject, the most severe and longest first. */
+  matchAll(subject: BanSubject): BanMatch[] {
+    const now = this.#now();
+    const found: BanMatch[] = [];
+    const consider = (bans: Set<Ban> | undefined, why: (ban: Ban) => string) => {
+      for (const ban of bans ?? []) {
+        if (ban.expiresAt !== null && ban.expiresAt <= now) continue;
+        found.push({ ban, why: why(ban) });
+      }
+    };
+    if (subject.deviceId) consider(this.#exact.get(`device:${subject.deviceId}`), () => `device ${subject.deviceId}`);
+    if (subject.identityHash) consider(this.#exact.get(`identity:${subject.identityHash}`), () => `identity ${subject.identityHash}`);
+    if (subject.address) {
+      const parsed = parseRange(subject.address, { ipv6Prefix: 128 });
+      if (parsed) {
+        for (const [prefix, bucket] of this.#ranges[parsed.family]) {
+          const key = networkKey(subject.address, prefix);
+          if (key) consider(bucket.get(key), (ban) => `address ${subject.address} in ${ban.target}`);
+        }
+      }
+    }
+    return found.sort((a, b) => severityRank(b.ban) - severityRank(a.ban) || (b.ban.expiresAt ?? Infinity) - (a.ban.expiresAt ?? Infinity));
+  }
+
+  /** The ban that decides for this subject, if any. */
+  match(subject: BanSubject): Ban | undefined {
+    return this.matchAll(subject)[0]?.ban;
+  }
+
+  all(): Iterable<Ban> {
+    return this.#byId.values();
+  }
+}
+
+function severityRank(ban: Ban): number {
+  return ban.severity === 'no_access' ? 1 : 0;
+}

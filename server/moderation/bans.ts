@@ -1,0 +1,185 @@
+// Bans: on an address, a range, a device or a verified identity; `no_access` (no site at all)
+// or `no_matching` (may read the site, never paired); with an expiry or none. Every change is
+// audited and published on the moderation feed, so every process enforces it within 2 s.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/database.ts';
+import type { BansTable } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import type { Actor } from '../access/actor.ts';
+import { assertCan } from '../access/permissions.ts';
+import { formatRange, parseRange } from '../access/ip.ts';
+import type { AuditLog } from './audit.ts';
+import { publishEvent } from './events.ts';
+import type { Ban, BanIndex, BanSeverity, BanTargetKind } from './ban-index.ts';
+
+export const BAN_REASON_MAX_LENGTH = 500;
+export const BAN_NOTE_MAX_LENGTH = 1000;
+const DEVICE_ID = /^[0-9a-f-]{36}$/i;
+const IDENTITY_HASH = /^[A-Za-z0-9_-]{20,128}$/;
+
+export interface BanTarget {
+  kind: BanTargetKind;
+  target: string;
+}
+
+/**
+ * Reads a ban target as an operator types it: `203.0.113.7`, `2001:db8::1` (its /64),
+ * `198.51.100.0/24`, `device:<id>`, `identity:<hash>`. Throws a 400 naming the problem.
+ */
+export function parseBanTarget(text: string): BanTarget {
+  const value = text.trim();
+  if (value.startsWith('device:')) {
+    const id = value.slice('device:'.length).toLowerCase();
+    if (!DEVICE_ID.test(id)) throw new AppError(400, 'invalid_target', `"${value}" is not a device id (device:<uuid>).`);
+    return { kind: 'device', target: id };
+  }
+  if (value.startsWith('identity:')) {
+    const hash = value.slice('identity:'.length);
+    if (!IDENTITY_HASH.test(hash)) throw new AppError(400, 'invalid_target', `"${value}" is not an identity hash (identity:<hash>).`);
+    return { kind: 'identity', target: hash };
+  }
+  const range = parseRange(value);
+  if (!range) throw new AppError(400, 'invalid_target', `"${value}" is not an IP address, CIDR range, device:<id> or identity:<hash>.`);
+  if (range.family === 4 && range.prefix === 32) return { kind: 'ip', target: formatRange(range) };
+  return { kind: 'cidr', target: formatRange(range) };
+}
+
+export interface AddBanInput {
+  target: string | BanTarget;
+  reason: string;
+  severity?: BanSeverity;
+  /** Milliseconds from now; null or undefined for no expiry. */
+  durationMs?: number | null;
+  note?: string | null;
+  reportId?: string | null;
+  quarantine?: boolean;
+}
+
+function toBan(row: BansTable): Ban {
+  return {
+    id: row.id,
+    targetKind: row.target_kind as BanTargetKind,
+    target: row.target,
+    reason: row.reason,
+    severity: row.severity as BanSeverity,
+    note: row.note,
+    createdBy: row.created_by,
+    createdAt: Number(row.created_at),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    liftedAt: row.lifted_at === null ? null : Number(row.lifted_at),
+    liftedBy: row.lifted_by,
+    reportId: row.report_id,
+    quarantine: row.quarantine === 1,
+  };
+}
+
+export type BanStatus = 'active' | 'expired' | 'lifted';
+
+export function banStatus(ban: Ban, now: number): BanStatus {
+  if (ban.liftedAt !== null) return 'lifted';
+  if (ban.expiresAt !== null && ban.expiresAt <= now) return 'expired';
+  return 'active';
+}
+
+export class BanService {
+  readonly #db: Db;
+  readonly #audit: AuditLog;
+  readonly #now: () => number;
+  /** This process's index, when it enforces bans (the server); the CLI has none. */
+  readonly #index: BanIndex | undefined;
+
+  constructor(deps: { db: Db; audit: AuditLog; now: () => number; index?: BanIndex }) {
+    this.#db = deps.db;
+    this.#audit = deps.audit;
+    this.#now = deps.now;
+    this.#index = deps.index;
+  }
+
+  async add(input: AddBanInput, actor: Actor): Promise<Ban> {
+    assertCan(actor.role, 'bans.add');
+    const target = typeof input.target === 'string' ? parseBanTarget(input.target) : input.target;
+    const reason = input.reason.trim();
+    if (!reason) throw new AppError(400, 'invalid_reason', 'A ban needs a reason; it is shown to the person.');
+    if (reason.length > BAN_REASON_MAX_LENGTH) throw new AppError(400, 'invalid_reason', `The reason is limited to ${BAN_REASON_MAX_LENGTH} characters.`);
+    if (input.note && input.note.length > BAN_NOTE_MAX_LENGTH) throw new AppError(400, 'invalid_note', `The note is limited to ${BAN_NOTE_MAX_LENGTH} characters.`);
+    const severity = input.severity ?? 'no_access';
+    if (severity !== 'no_access' && severity !== 'no_matching') throw new AppError(400, 'invalid_severity', 'Severity is no_access or no_matching.');
+    if (input.durationMs != null && (!Number.isFinite(input.durationMs) || input.durationMs <= 0)) {
+      throw new AppError(400, 'invalid_duration', 'The duration must be positive (or none for a permanent ban).');
+    }
+    const now = this.#now();
+    const row: BansTable = {
+      id: randomUUID(),
+      target_kind: target.kind,
+      target: target.target,
+      reason,
+      severity,
+      note: input.note?.trim() || null,
+      created_by: actor.name,
+      created_at: now,
+      expires_at: input.durationMs == null ? null : now + input.durationMs,
+      lifted_at: null,
+      lifted_by: null,
+      report_id: input.reportId ?? null,
+      quarantine: input.quarantine ? 1 : 0,
+    };
+    await this.#db.insertInto('bans').values(row).execute();
+    const ban = toBan(row);
+    this.#index?.put(ban);
+    await this.#audit.record(actor, {
+      action: ban.quarantine ? 'ban.quarantine' : 'ban.add',
+      target: `${ban.targetKind}:${ban.target}`,
+      reason,
+      details: { banId: ban.id, severity, expiresAt: ban.expiresAt, reportId: ban.reportId, note: ban.note },
+    });
+    await publishEvent(this.#db, { kind: 'ban_added', payload: { banId: ban.id } }, now);
+    return ban;
+  }
+
+  /** Lifts a ban (kept for the record). */
+  async lift(id: string, actor: Actor, reason?: string): Promise<Ban> {
+    assertCan(actor.role, 'bans.remove');
+    const row = await this.#db.selectFrom('bans').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError(404, 'not_found', 'No such ban.');
+    if (row.lifted_at !== null) return toBan(row);
+    const now = this.#now();
+    await this.#db.updateTable('bans').set({ lifted_at: now, lifted_by: actor.name }).where('id', '=', id).execute();
+    const ban = toBan({ ...row, lifted_at: now, lifted_by: actor.name });
+    this.#index?.remove(id);
+    await this.#audit.record(actor, { action: 'ban.lift', target: `${ban.targetKind}:${ban.target}`, reason: reason ?? null, details: { banId: id } });
+    await publishEvent(this.#db, { kind: 'ban_lifted', payload: { banId: id } }, now);
+    return ban;
+  }
+
+  async get(id: string): Promise<Ban | undefined> {
+    const row = await this.#db.selectFrom('bans').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toBan(row);
+  }
+
+  async list(actor: Actor, filter: { status?: BanStatus | 'all'; limit?: number; offset?: number } = {}): Promise<Ban[]> {
+    assertCan(actor.role, 'bans.list');
+    const now = this.#now();
+    let query = this.#db.selectFrom('bans').selectAll().orderBy('created_at', 'desc');
+    if (filter.status === 'active') {
+      query = query.where('lifted_at', 'is', null).where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
+    } else if (filter.status === 'expired') {
+      query = query.where('lifted_at', 'is', null).where('expires_at', '<=', now);
+    } else if (filter.status === 'lifted') {
+      query = query.where('lifted_at', 'is not', null);
+    }
+    if (filter.limit !== undefined) query = query.limit(filter.limit).offset(filter.offset ?? 0);
+    return (await query.execute()).map(toBan);
+  }
+
+  /** Every active ban, for building an index at start. */
+  async loadActive(): Promise<Ban[]> {
+    const now = this.#now();
+    const rows = await this.#db
+      .selectFrom('bans')
+      .selectAll()
+      .where('lifted_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .execute();
+    return rows.map(toBan);
+  }
+}
