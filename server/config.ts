@@ -129,12 +129,63 @@ export const InstanceSettings = z.strictObject({
     .strictObject({
       /** Hours a moderator's login lasts. */
       sessionHours: z.number().min(1).max(720).default(12),
+      /**
+       * Automatic quarantine: when this many distinct reporters (distinct devices and distinct
+       * /64 networks) report one person within the window, that person stops being paired until
+       * a moderator reviews it. Never an automatic permanent ban.
+       */
+      quarantineReporters: z.number().int().min(2).max(100).default(3),
+      quarantineWindowMinutes: z.number().int().min(1).max(10_080).default(60),
+      /** A reporter with at least this many dismissed reports counts as half a reporter. */
+      dismissedReportsBeforeDiscount: z.number().int().min(1).max(100).default(3),
+      /** Link shown to banned people; defaults to the instance's own /appeal page. */
+      appealUrl: z.string().max(500).default('/appeal'),
+    })
+    .prefault({}),
+  /** How long personal data is kept (days); the purge runs hourly and on demand. */
+  retention: z
+    .strictObject({
+      /** Evidence (transcripts, frames) after its report is resolved. */
+      evidenceDays: z.number().int().min(1).max(3650).default(90),
+      /** Addresses of sessions and reports. */
+      addressDays: z.number().int().min(1).max(3650).default(30),
+      /** Audit log entries. */
+      auditDays: z.number().int().min(30).max(3650).default(365),
+      /** Ended chat sessions (without a report that still needs them). */
+      sessionDays: z.number().int().min(1).max(3650).default(30),
     })
     .prefault({}),
   filters: z
     .strictObject({
       /** Words or phrases that block a message (the sender gets `filtered`). */
-      block: z.array(z.string().min(1).max(100)).default([]),
+      block: z.array(z.string().min(1).max(100)).max(5000).default([]),
+      /** Words or phrases replaced by asterisks before relaying. */
+      mask: z.array(z.string().min(1).max(100)).max(5000).default([]),
+      /** The built-in English profanity list (obscenity): block, mask, or off. */
+      profanity: z.enum(['block', 'mask', 'off']).default('mask'),
+      /**
+       * Block contact details and links (e-mail, phone numbers, URLs, social handles):
+       * `auto` does it in the school profile and for everyone under 18.
+       */
+      contactDetails: z.enum(['auto', 'always', 'never']).default('auto'),
+    })
+    .prefault({}),
+  /**
+   * Per-address and per-connection limits: a person never meets them, a script always does.
+   * Per-address defaults are generous because a whole school often shares one address (NAT).
+   */
+  rateLimits: z
+    .strictObject({
+      /** New sessions (POST /api/session) per address (IPv6: per /64) per 10 minutes. */
+      sessionsPer10Minutes: z.number().int().min(1).max(100_000).default(600),
+      /** WebSocket connections open at once per address. */
+      connectionsPerAddress: z.number().int().min(1).max(100_000).default(500),
+      /** find and next per connection per minute. */
+      findsPerMinute: z.number().int().min(1).max(10_000).default(60),
+      /** Reports per connection per 10 minutes. */
+      reportsPer10Minutes: z.number().int().min(1).max(1000).default(10),
+      /** Chat messages per address per minute, across its connections. */
+      messagesPerMinutePerAddress: z.number().int().min(1).max(100_000).default(6000),
     })
     .prefault({}),
   log: z

@@ -2,7 +2,7 @@
 // Thin: each route checks its input, asks the permission matrix, and calls a service.
 import Router from '@koa/router';
 import { timingSafeEqual } from 'node:crypto';
-import type { ParameterizedContext } from 'koa';
+import type { Middleware, ParameterizedContext } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { Actor } from '../access/actor.ts';
@@ -55,6 +55,33 @@ function publicModerator(m: AuthenticatedModerator['moderator']) {
   return { id: m.id, username: m.username, role: m.role, mustChangePassword: m.mustChangePassword, disabled: m.disabledAt !== null, createdAt: m.createdAt };
 }
 
+/**
+ * Authenticates the moderator session cookie; state-changing methods also need the CSRF token.
+ * Every moderator router uses this, so no moderator route can forget it.
+ */
+export function moderatorAuth(moderators: ModeratorService): Middleware {
+  return async (ctx, next) => {
+    const authenticated = await moderators.authenticate(ctx.cookies.get(MOD_COOKIE));
+    if (!authenticated) throw new AppError(401, 'unauthorised', 'Please log in.');
+    if (!SAFE_METHODS.has(ctx.method)) {
+      const token = ctx.get(CSRF_HEADER);
+      if (!token || !sameToken(token, authenticated.csrfToken)) {
+        throw new AppError(403, 'csrf_failed', 'This request is missing its security token; reload the page.');
+      }
+    }
+    const state = ctx.state as ModState;
+    state.moderator = authenticated;
+    state.actor = { role: authenticated.moderator.role, name: `moderator:${authenticated.moderator.username}`, moderatorId: authenticated.moderator.id };
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  };
+}
+
+/** The acting moderator of an authenticated request. */
+export function actor(ctx: ParameterizedContext): Actor {
+  return (ctx.state as ModState).actor;
+}
+
 export function createModRouter(deps: { moderators: ModeratorService; invites: InviteService }): Router {
   const { moderators, invites } = deps;
   const router = new Router({ prefix: '/api/mod' });
@@ -75,23 +102,8 @@ export function createModRouter(deps: { moderators: ModeratorService; invites: I
   });
 
   // Everything below needs a moderator session, and a CSRF token for anything that changes state.
-  router.use(async (ctx, next) => {
-    const authenticated = await moderators.authenticate(ctx.cookies.get(MOD_COOKIE));
-    if (!authenticated) throw new AppError(401, 'unauthorised', 'Please log in.');
-    if (!SAFE_METHODS.has(ctx.method)) {
-      const token = ctx.get(CSRF_HEADER);
-      if (!token || !sameToken(token, authenticated.csrfToken)) {
-        throw new AppError(403, 'csrf_failed', 'This request is missing its security token; reload the page.');
-      }
-    }
-    const state = ctx.state as ModState;
-    state.moderator = authenticated;
-    state.actor = { role: authenticated.moderator.role, name: `moderator:${authenticated.moderator.username}`, moderatorId: authenticated.moderator.id };
-    ctx.set('Cache-Control', 'no-store');
-    await next();
-  });
+  router.use(moderatorAuth(moderators));
 
-  const actor = (ctx: ParameterizedContext) => (ctx.state as ModState).actor;
 
   router.get('/me', (ctx) => {
     const { moderator, csrfToken, expiresAt } = (ctx.state as ModState).moderator;
