@@ -1,9 +1,19 @@
-// What every command receives: injected so tests drive commands in-process (create-astro style).
+// What every command receives: injected, so tests drive commands in-process (create-astro style)
+// with a fake prompt, captured output and a throwing exit.
+import { userInfo } from 'node:os';
+import type { Prompter } from './prompt.ts';
+import { inquirerPrompter } from './prompt.ts';
+
 export interface Context {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   env: Record<string, string | undefined>;
   cwd: string;
+  /** Asks questions; only called when a terminal can answer (see `canPrompt`). */
+  prompt: Prompter;
+  /** The operating-system user, for the audit log (`cli:<user>`). */
+  osUser: string;
   /** Ends the command with an exit code; tests inject one that throws. */
   exit(code: number): never;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM); tests resolve it themselves. */
@@ -36,8 +46,11 @@ export function processContext(): Context {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
+    stdin: process.stdin,
     env: process.env,
     cwd: process.cwd(),
+    prompt: inquirerPrompter(),
+    osUser: safeUser(),
     exit: (code) => process.exit(code),
     untilSignal: () =>
       new Promise((resolve) => {
@@ -50,4 +63,12 @@ export function processContext(): Context {
         process.on('SIGTERM', handler);
       }),
   };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
 }

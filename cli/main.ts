@@ -1,20 +1,31 @@
 // Wires commander to the commands in commands/; nothing else.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { CliError, ExitCode, processContext, type Context } from './context.ts';
 import { registerStart } from './commands/start.ts';
 import { packageVersion } from './version.ts';
 
+/** Each command module registers itself on the program. */
+export type CommandRegistrar = (program: Command, ctx: Context) => void;
+
+export const COMMANDS: CommandRegistrar[] = [registerStart];
+
 export function buildProgram(ctx: Context): Command {
   const program = new Command('strangerchat')
     .description('A self-hostable, moderated stranger-chat space.')
-    .version(packageVersion(), '-v, --version')
+    .version(packageVersion(), '-v, --version', 'print the version')
+    .option('-C, --dir <dir>', 'instance folder (default: $STRANGERCHAT_DIR, else the nearest folder upward with strangerchat.json)')
+    .option('--json', 'print results as JSON on stdout')
+    .option('--no-color', 'no colours (also NO_COLOR or a non-terminal)')
+    .option('-y, --yes', 'take the default answer to every question')
+    .addOption(new Option('--no-input', 'never ask a question; a missing answer exits 2'))
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
       writeErr: (text) => ctx.stderr.write(text),
     });
-  registerStart(program, ctx);
+  for (const register of COMMANDS) register(program, ctx);
   return program;
 }
 
