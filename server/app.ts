@@ -25,17 +25,31 @@ import { createIceServers } from './access/turn.ts';
 import { ModeratorService } from './access/moderators.ts';
 import { createClientAddressResolver } from './access/client-address.ts';
 import { ReportService } from './moderation/reports.ts';
-import { WordListFilter } from './moderation/filter.ts';
+import { QuarantineService } from './moderation/quarantine.ts';
+import { EvidenceService } from './moderation/evidence.ts';
+import { ReportReviewService } from './moderation/report-review.ts';
+import { AppealService } from './moderation/appeals.ts';
+import { createEvidenceRouter } from './http/evidence-routes.ts';
+import { createModReportsRouter } from './http/mod-reports-routes.ts';
+import { createAppealRouter, createModAppealRouter } from './http/appeal-routes.ts';
+import { ConfiguredFilter } from './moderation/filter.ts';
+import { RateLimits } from './moderation/rate-limits.ts';
 import { ModerationFeed, type ModerationEvent } from './moderation/events.ts';
 import { errorMiddleware } from './http/errors.ts';
 import { AuditLog } from './moderation/audit.ts';
 import { BanIndex } from './moderation/ban-index.ts';
 import { BanService } from './moderation/bans.ts';
 import { banGate, bannedError, requestSubject } from './moderation/ban-gate.ts';
+import { createBanStatusRouter } from './http/ban-routes.ts';
+import { createModBansRouter } from './http/mod-bans-routes.ts';
 import { createRouter, DEVICE_COOKIE } from './http/routes.ts';
 import { createEmailRouter, verifiedIdentityReader } from './http/email-routes.ts';
 import { createModRouter } from './http/mod-routes.ts';
+import { createModAdminRouter } from './http/mod-admin-routes.ts';
+import { AnnouncementService } from './moderation/announcements.ts';
+import { RetentionService } from './moderation/retention.ts';
 import { securityMiddleware } from './http/security.ts';
+import { staticSite } from './http/static.ts';
 
 /** Largest WebSocket frame accepted (DESIGN.md); larger frames close the socket with 1009. */
 export const WS_MAX_PAYLOAD = 64 * 1024;
@@ -54,6 +68,8 @@ export interface ServerDeps {
   hub?: Hub;
   /** How often the moderation feed is read (tests speed it up). */
   feedIntervalMs?: number;
+  /** How often the retention purge runs (default hourly). */
+  retentionIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -85,16 +101,34 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const audit = new AuditLog({ db, now });
   const banIndex = new BanIndex(now);
   const bans = new BanService({ db, audit, now, index: banIndex });
-  for (const ban of await bans.loadActive()) banIndex.put(ban);
   const tickets = new TicketService({ db, secret: config.secrets.sessionSecret, now });
-  const invites = new InviteService({ db, secret: config.secrets.sessionSecret, now });
-  const sessions = new SessionService({ db, config, tickets, invites, bans: banIndex, now });
+  const invites = new InviteService({ db, audit, secret: config.secrets.sessionSecret, now });
+  const sessions = new SessionService({ db, audit, config, tickets, invites, bans: banIndex, now });
   // Built only in the email mode; nodemailer connects on the first send, not here.
   const mailer = settings.accessMode === 'email' ? createMailTransport(settings.email.smtp, config.secrets.smtpPassword) : undefined;
   const email = mailer ? new EmailAccessService({ db, config, now, transport: mailer, logger }) : undefined;
-  const moderators = new ModeratorService({ db, secret: config.secrets.sessionSecret, now, sessionHours: settings.moderation.sessionHours });
-  const reports = new ReportService({ db, secret: config.secrets.sessionSecret, now });
-  const filter = new WordListFilter(settings.filters.block);
+  const moderators = new ModeratorService({ db, audit, secret: config.secrets.sessionSecret, now, sessionHours: settings.moderation.sessionHours });
+  const announcements = new AnnouncementService({ db, audit, now });
+  const retention = new RetentionService({ db, audit, now, periods: settings.retention, logger });
+  const quarantine = new QuarantineService({
+    db,
+    bans,
+    now,
+    logger,
+    settings: {
+      reporters: settings.moderation.quarantineReporters,
+      windowMs: settings.moderation.quarantineWindowMinutes * 60_000,
+      dismissedReportsBeforeDiscount: settings.moderation.dismissedReportsBeforeDiscount,
+    },
+  });
+  const reports = new ReportService({ db, secret: config.secrets.sessionSecret, now, afterReport: quarantine, logger });
+  // Reporter and reported are never paired again, across restarts too.
+  for (const [reporter, reported] of await reports.avoidPairs()) hub.avoid(reporter, reported);
+  const evidence = new EvidenceService({ db, secret: config.secrets.sessionSecret, now });
+  const reviews = new ReportReviewService({ db, audit, bans, now });
+  const appeals = new AppealService({ db, audit, bans, index: banIndex, now });
+  const filter = new ConfiguredFilter(settings.filters);
+  const rateLimits = new RateLimits(settings.rateLimits, now);
   const iceServersFor = createIceServers({ turn: settings.turn, relayOnly: config.relayOnly, secret: config.secrets.turnSecret, now });
   if (config.relayOnly && settings.turn.urls.length === 0 && settings.modes.includes('video')) {
     logger.warn('relayOnly is on but turn.urls is empty: video conversations cannot connect until a TURN server is configured');
@@ -108,7 +142,12 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   app.on('error', (error: unknown) => logger.debug({ err: error }, 'koa error'));
   app.use(errorMiddleware(logger));
   app.use(securityMiddleware({ clientAddress, publicUrl: settings.publicUrl }));
-  app.use(banGate({ index: banIndex, subject: (ctx) => requestSubject(ctx, DEVICE_COOKIE) }));
+  const appealUrl = settings.moderation.appealUrl;
+  const banSubject = (ctx: Koa.Context) => requestSubject(ctx, DEVICE_COOKIE, verifiedIdentityReader(config, now));
+  app.use(banGate({ index: banIndex, subject: banSubject, appealUrl }));
+  // Evidence frames are raw JPEG bodies, read as a capped stream: routed before the JSON parser.
+  const evidenceRouter = createEvidenceRouter({ evidence, logger });
+  app.use(evidenceRouter.routes());
   app.use(
     bodyParser({
       enableTypes: ['json'],
@@ -119,12 +158,26 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       },
     }),
   );
-  const router = createRouter({ config, sessions, isHealthy: () => pingDatabase(db), verifiedIdentity: verifiedIdentityReader(config, now) });
+  const router = createRouter({ config, sessions, rateLimits, isHealthy: () => pingDatabase(db), verifiedIdentity: verifiedIdentityReader(config, now) });
   app.use(router.routes()).use(router.allowedMethods());
   const modRouter = createModRouter({ moderators, invites });
   app.use(modRouter.routes()).use(modRouter.allowedMethods());
+  const modAdminRouter = createModAdminRouter({ db, now, moderators, audit, sessions, announcements, retention, hubStats: () => hub.stats() });
+  app.use(modAdminRouter.routes()).use(modAdminRouter.allowedMethods());
+  const modBansRouter = createModBansRouter({ moderators, bans, now });
+  app.use(modBansRouter.routes()).use(modBansRouter.allowedMethods());
+  const banStatusRouter = createBanStatusRouter({ index: banIndex, subject: banSubject, appealUrl });
+  app.use(banStatusRouter.routes()).use(banStatusRouter.allowedMethods());
+  const modReportsRouter = createModReportsRouter({ moderators, reviews });
+  app.use(modReportsRouter.routes()).use(modReportsRouter.allowedMethods());
+  const appealRouter = createAppealRouter({ appeals, verifiedIdentity: verifiedIdentityReader(config, now) });
+  app.use(appealRouter.routes()).use(appealRouter.allowedMethods());
+  const modAppealRouter = createModAppealRouter({ moderators, appeals });
+  app.use(modAppealRouter.routes()).use(modAppealRouter.allowedMethods());
   const emailRouter = createEmailRouter({ config, email, now });
   app.use(emailRouter.routes()).use(emailRouter.allowedMethods());
+  // The web site last: it answers only its own pages and assets, after every API route.
+  app.use(staticSite({ config, logger }));
 
   const server = createHttpServer(app.callback());
   // Slowloris guard for plain HTTP; WebSocket upgrades are bounded separately.
@@ -151,11 +204,19 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     if (expectedOrigin && req.headers.origin !== expectedOrigin) {
       return refuse(socket, 403, 'forbidden_origin', 'Connections from this site are not allowed.');
     }
+    // Taken before the ticket is redeemed (so a refused ticket stays usable) and given back when
+    // the socket closes, however the upgrade ends.
+    if (!rateLimits.holdConnection(clientAddress(req), socket)) {
+      return refuse(socket, 429, 'rate_limited', 'Too many open connections from your network: close a tab or try again later.');
+    }
     const session = await tickets.redeem(url.searchParams.get('ticket'));
     if (!session) return refuse(socket, 401, 'invalid_ticket', 'The ticket is missing, unknown, used or expired.');
     const address = clientAddress(req);
     const ban = banIndex.match({ address, deviceId: session.device_id, identityHash: session.identity_hash });
-    if (ban) return refuse(socket, 403, 'banned', bannedError(ban).message, { reason: ban.reason, until: ban.expiresAt });
+    if (ban) {
+      const refusal = bannedError(ban, appealUrl);
+      return refuse(socket, 403, 'banned', refusal.message, refusal.details);
+    }
     if (socket.destroyed) return;
     socket.setTimeout(0);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
@@ -174,6 +235,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         now,
         limits: settings.limits,
         filter,
+        profile: settings.profile,
+        rateLimits,
         reports,
         iceServers: () => iceServersFor(participant.id),
         relayOnly: config.relayOnly,
@@ -233,11 +296,15 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
           hub.broadcast({ type: 'notice', text: event.payload.text });
           return;
         case 'ban_added':
-          void bans.get(event.payload.banId).then((ban) => {
-            if (!ban) return;
-            banIndex.put(ban);
-            enforceBans();
-          });
+          // The row, not the event, is the truth: a ban lifted since then is read as lifted.
+          bans.get(event.payload.banId).then(
+            (ban) => {
+              if (!ban) return;
+              banIndex.put(ban);
+              enforceBans();
+            },
+            (error: unknown) => logger.error({ err: error, banId: event.payload.banId }, 'loading a new ban failed'),
+          );
           return;
         case 'ban_lifted':
           banIndex.remove(event.payload.banId);
@@ -246,6 +313,10 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     },
   });
   await feed.start();
+  retention.start(deps.retentionIntervalMs);
+  // Loaded after the feed's starting point is fixed: a ban written in between arrives as an event
+  // (put and remove are idempotent) instead of being missed until the next restart.
+  for (const ban of await bans.loadActive()) banIndex.put(ban);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -271,6 +342,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         closing = true;
         clearInterval(heartbeat);
         await feed.stop();
+        await retention.stop();
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const connection of connections) connection.close(CloseCode.GoingAway, 'server shutting down');
         const graceMs = settings.server.shutdownGraceSeconds * 1000;
@@ -293,7 +365,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
 function refuse(socket: Socket, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
   if (socket.destroyed) return;
   const body = JSON.stringify({ error: { code, message, ...extra } });
-  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' }[status] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );

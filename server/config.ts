@@ -46,6 +46,31 @@ export const InstanceSettings = z.strictObject({
   publicUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** The rules shown before the first match, markdown, relative to the instance folder. */
   rulesFile: z.string().min(1).default('rules.md'),
+  /**
+   * The site's language for visitors whose browser asks for none the site has ("en", "fr", …).
+   * A language with no catalog in the site falls back to English.
+   */
+  language: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[a-z0-9]{2,8})?$/i, 'must be a language tag such as "en" or "fr"')
+    .transform((tag) => tag.toLowerCase())
+    .default('en'),
+  /** How the site looks, applied at the next start without rebuilding it. */
+  branding: z
+    .strictObject({
+      /** Buttons and highlights, "#rrggbb"; the text on it is black or white, whichever reads better. */
+      accentColor: z.string().regex(/^#[0-9a-f]{6}$/i, 'must be a colour written "#rrggbb"').optional(),
+      /**
+       * The logo beside the name: a path on this site ("/logo.svg", served by your reverse proxy)
+       * or a data:image URL. The site's CSP loads images from itself only, so not another site's URL.
+       */
+      logoUrl: z
+        .string()
+        .max(64 * 1024)
+        .regex(/^(\/(?!\/)[^\s"'<>]*|data:image\/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=]+)$/, 'must be a path starting with "/" or a data:image URL')
+        .optional(),
+    })
+    .prefault({}),
   server: z
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
@@ -157,9 +182,13 @@ export const InstanceSettings = z.strictObject({
     .prefault({}),
   filters: z
     .strictObject({
-      /** Words or phrases that block a message (the sender gets `filtered`). */
+      /**
+       * Words or phrases that block a message (the sender gets `filtered`). Whole words, seen
+       * through case, leetspeak, look-alike letters and spacing; `word*` also matches words that
+       * start with it, `*word` words that end with it.
+       */
       block: z.array(z.string().min(1).max(100)).max(5000).default([]),
-      /** Words or phrases replaced by asterisks before relaying. */
+      /** Words or phrases replaced by asterisks before relaying (matched like `block`). */
       mask: z.array(z.string().min(1).max(100)).max(5000).default([]),
       /** The built-in English profanity list (obscenity): block, mask, or off. */
       profanity: z.enum(['block', 'mask', 'off']).default('mask'),

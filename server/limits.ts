@@ -13,34 +13,51 @@ const DEFAULT_MAX_KEYS = 100_000;
 
 export class KeyedLimiter {
   readonly #options: Required<KeyedLimiterOptions>;
-  readonly #events = new Map<string, number[]>();
+  /**
+   * Per key, the times of its events in arrival order; entries before `head` have left the
+   * window. Trimming from the front keeps a check O(1) amortised: copying the whole log on
+   * every event made each chat message cost O(messages of its address in the last minute).
+   */
+  readonly #events = new Map<string, { times: number[]; head: number }>();
 
   constructor(options: KeyedLimiterOptions) {
     this.#options = { maxKeys: DEFAULT_MAX_KEYS, ...options };
   }
 
-  #recent(key: string, now: number): number[] {
-    const times = this.#events.get(key);
-    if (!times) return [];
-    const fresh = times.filter((t) => now - t < this.#options.windowMs);
-    if (fresh.length) this.#events.set(key, fresh);
-    else this.#events.delete(key);
-    return fresh;
+  /** The key's log with expired events dropped (undefined, and forgotten, when none is left). */
+  #recent(key: string, now: number): { times: number[]; head: number } | undefined {
+    const log = this.#events.get(key);
+    if (!log) return undefined;
+    while (log.head < log.times.length && now - log.times[log.head]! >= this.#options.windowMs) log.head++;
+    if (log.head === log.times.length) {
+      this.#events.delete(key);
+      return undefined;
+    }
+    if (log.head > 64 && log.head * 2 > log.times.length) {
+      log.times = log.times.slice(log.head);
+      log.head = 0;
+    }
+    return log;
+  }
+
+  #count(log: { times: number[]; head: number } | undefined): number {
+    return log ? log.times.length - log.head : 0;
   }
 
   /** True when another event is allowed for this key now (without recording it). */
   allowed(key: string): boolean {
-    return this.#recent(key, this.#options.now()).length < this.#options.limit;
+    return this.#count(this.#recent(key, this.#options.now())) < this.#options.limit;
   }
 
   /** Records an event; returns false when it exceeded the limit. */
   hit(key: string): boolean {
     const now = this.#options.now();
-    const times = this.#recent(key, now);
-    if (times.length >= this.#options.limit) return false;
-    times.push(now);
+    const log = this.#recent(key, now) ?? { times: [], head: 0 };
+    if (this.#count(log) >= this.#options.limit) return false;
+    log.times.push(now);
+    // Re-inserted, so the Map's order is least recently used first for the eviction below.
     this.#events.delete(key);
-    this.#events.set(key, times);
+    this.#events.set(key, log);
     if (this.#events.size > this.#options.maxKeys) this.#events.delete(this.#events.keys().next().value!);
     return true;
   }
@@ -48,9 +65,9 @@ export class KeyedLimiter {
   /** Milliseconds until the key may act again (0 when it may now). */
   retryAfterMs(key: string): number {
     const now = this.#options.now();
-    const times = this.#recent(key, now);
-    if (times.length < this.#options.limit) return 0;
-    return Math.max(0, times[0]! + this.#options.windowMs - now);
+    const log = this.#recent(key, now);
+    if (!log || this.#count(log) < this.#options.limit) return 0;
+    return Math.max(0, log.times[log.head]! + this.#options.windowMs - now);
   }
 
   reset(key: string): void {

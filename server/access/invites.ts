@@ -1,10 +1,11 @@
 // Invite codes for the `invite` access mode: a number of uses and an expiry; created, listed and
-// revoked by moderators. Only a keyed hash of each code is stored.
+// revoked by moderators (audited). Only a keyed hash of each code is stored.
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { InvitesTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
+import type { AuditLog } from '../moderation/audit.ts';
 import type { Actor } from './actor.ts';
 import { assertCan } from './permissions.ts';
 
@@ -36,9 +37,11 @@ export class InviteService {
   readonly #db: Db;
   readonly #secret: string;
   readonly #now: () => number;
+  readonly #audit: AuditLog;
 
-  constructor(deps: { db: Db; secret: string; now: () => number }) {
+  constructor(deps: { db: Db; audit: AuditLog; secret: string; now: () => number }) {
     this.#db = deps.db;
+    this.#audit = deps.audit;
     this.#secret = deps.secret;
     this.#now = deps.now;
   }
@@ -90,6 +93,12 @@ export class InviteService {
       revoked_at: null,
     };
     await this.#db.insertInto('invites').values(row).execute();
+    // The hint, never the code: the audit log is readable by every moderator.
+    await this.#audit.record(actor, {
+      action: 'invite.create',
+      target: `invite:${row.id}`,
+      details: { hint: row.hint, uses: row.max_uses, expiresAt: row.expires_at, note: row.note },
+    });
     return { invite: this.#toInvite(row), code };
   }
 
@@ -106,6 +115,7 @@ export class InviteService {
     if (row.revoked_at === null) {
       row.revoked_at = this.#now();
       await this.#db.updateTable('invites').set({ revoked_at: row.revoked_at }).where('id', '=', id).execute();
+      await this.#audit.record(actor, { action: 'invite.revoke', target: `invite:${row.id}`, details: { hint: row.hint } });
     }
     return this.#toInvite(row);
   }

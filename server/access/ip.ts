@@ -1,10 +1,16 @@
 // IP addresses and ranges as bans and rate limits see them. IPv4 is one address (/32); an IPv6
 // address stands for its /64 (one home or phone network gets a whole /64, so a single v6
-// address is trivially rotated); IPv4-mapped IPv6 is unwrapped to IPv4.
-import { isIP, isIPv4 } from 'node:net';
+// address is trivially rotated); IPv4-mapped IPv6 is unwrapped to IPv4, whatever its spelling.
+import { isIP } from 'node:net';
 
 /** Prefix length an IPv6 address is widened to by default. */
 export const IPV6_DEFAULT_PREFIX = 64;
+
+/** One address as a number. */
+export interface IpAddress {
+  family: 4 | 6;
+  value: bigint;
+}
 
 export interface IpRange {
   family: 4 | 6;
@@ -13,9 +19,10 @@ export interface IpRange {
   prefix: number;
 }
 
-export function unwrapMapped(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return mapped && isIPv4(mapped[1]!) ? mapped[1]! : address;
+/** Brackets (`[::1]`) and a zone id (`fe80::1%eth0`) say nothing about which address it is. */
+function clean(text: string): string {
+  const address = text.trim().replace(/^\[(.*)\]$/, '$1');
+  return address.includes(':') ? address.replace(/%[^%]*$/, '') : address;
 }
 
 function parseV4(address: string): bigint {
@@ -38,29 +45,58 @@ function parseV6(address: string): bigint {
   return groups.reduce((n, group) => (n << 16n) | BigInt(parseInt(group || '0', 16)), 0n);
 }
 
+/** ::ffff:0:0/96, the IPv4-mapped block. */
+function isMapped(value: bigint): boolean {
+  return value >> 32n === 0xffffn;
+}
+
 function mask(family: 4 | 6, prefix: number): bigint {
   const bits = family === 4 ? 32n : 128n;
   return prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << (bits - BigInt(prefix));
 }
 
-/** Parses an address or CIDR; a bare IPv6 address becomes its /64. Undefined when invalid. */
+/** Parses one address (no prefix); IPv4-mapped IPv6 becomes IPv4. Undefined when invalid. */
+export function parseAddress(text: string): IpAddress | undefined {
+  const address = clean(text);
+  const family = isIP(address);
+  if (family === 4) return { family: 4, value: parseV4(address) };
+  if (family !== 6) return undefined;
+  const value = parseV6(address);
+  return isMapped(value) ? { family: 4, value: value & 0xffffffffn } : { family: 6, value };
+}
+
+/** `::ffff:1.2.3.4` (or `::ffff:102:304`) → `1.2.3.4`; anything else unchanged. */
+export function unwrapMapped(address: string): string {
+  const parsed = parseAddress(address);
+  return parsed?.family === 4 && isIP(clean(address)) === 6 ? formatAddress(parsed) : address;
+}
+
+/**
+ * Parses an address or CIDR; a bare IPv6 address becomes its /64. A range written in the mapped
+ * form (`::ffff:192.0.2.0/120`) is the IPv4 range it maps; one wider than the mapped block
+ * (`::ffff:0:0/95`) is refused, since it is neither IPv4 nor ordinary IPv6. Undefined when invalid.
+ */
 export function parseRange(text: string, options: { ipv6Prefix?: number } = {}): IpRange | undefined {
   const [rawAddress, rawPrefix, extra] = text.trim().split('/');
   if (!rawAddress || extra !== undefined) return undefined;
-  const address = unwrapMapped(rawAddress.replace(/^\[(.*)\]$/, '$1'));
-  const family = isIP(address);
-  if (family !== 4 && family !== 6) return undefined;
-  const maxPrefix = family === 4 ? 32 : 128;
-  let prefix = family === 4 ? 32 : (options.ipv6Prefix ?? IPV6_DEFAULT_PREFIX);
+  const address = parseAddress(rawAddress);
+  if (!address) return undefined;
+  const writtenFamily = isIP(clean(rawAddress));
+  let prefix = address.family === 4 ? 32 : (options.ipv6Prefix ?? IPV6_DEFAULT_PREFIX);
   if (rawPrefix !== undefined) {
     if (!/^\d{1,3}$/.test(rawPrefix)) return undefined;
     prefix = Number(rawPrefix);
-    if (prefix > maxPrefix) return undefined;
-    // A range given for a mapped address is a range of IPv4.
-    if (family === 4 && rawAddress.includes(':')) prefix = Math.max(0, prefix - 96);
+    if (prefix > (writtenFamily === 4 ? 32 : 128)) return undefined;
+    if (writtenFamily === 6 && address.family === 4) {
+      if (prefix < 96) return undefined;
+      prefix -= 96;
+    }
   }
-  const value = family === 4 ? parseV4(address) : parseV6(address);
-  return { family, prefix, network: value & mask(family, prefix) };
+  return { family: address.family, prefix, network: address.value & mask(address.family, prefix) };
+}
+
+export function formatAddress(address: IpAddress): string {
+  return formatRange({ family: address.family, network: address.value, prefix: address.family === 4 ? 32 : 128 }).replace(/\/128$/, '');
 }
 
 export function formatRange(range: IpRange): string {
@@ -92,9 +128,9 @@ export function formatRange(range: IpRange): string {
 
 /** True when the address (not a range) lies in the range. */
 export function rangeContains(range: IpRange, address: string): boolean {
-  const parsed = parseRange(address, { ipv6Prefix: 128 });
+  const parsed = parseAddress(address);
   if (!parsed || parsed.family !== range.family) return false;
-  return (parsed.network & mask(range.family, range.prefix)) === range.network;
+  return (parsed.value & mask(range.family, range.prefix)) === range.network;
 }
 
 /** The key rate limits and "distinct reporters" count by: an IPv4 address, or an IPv6 /64. */
@@ -103,11 +139,16 @@ export function addressKey(address: string): string {
   return range ? formatRange(range) : address;
 }
 
+/** The index key of the network holding a parsed address at a prefix length (as `rangeKey`). */
+export function networkKeyOf(address: IpAddress, prefix: number): string | undefined {
+  if (prefix > (address.family === 4 ? 32 : 128)) return undefined;
+  return `${address.family}:${prefix}:${(address.value & mask(address.family, prefix)).toString(16)}`;
+}
+
 /** Network keys of an address at a prefix length, for index lookups. */
 export function networkKey(address: string, prefix: number): string | undefined {
-  const parsed = parseRange(address, { ipv6Prefix: 128 });
-  if (!parsed || (parsed.family === 4 && prefix > 32)) return undefined;
-  return `${parsed.family}:${prefix}:${(parsed.network & mask(parsed.family, prefix)).toString(16)}`;
+  const parsed = parseAddress(address);
+  return parsed && networkKeyOf(parsed, prefix);
 }
 
 export function rangeKey(range: IpRange): string {

@@ -1,10 +1,12 @@
 // Moderator accounts: creation (never with a default password), login with rate limits,
-// sessions, disabling (which ends every session of the account), password resets.
+// sessions, disabling (which ends every session of the account), password resets. Every change to
+// an account, every login (and failed login) and logout is audited; passwords never are.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.ts';
 import type { ModeratorsTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { KeyedLimiter } from '../limits.ts';
+import type { AuditLog } from '../moderation/audit.ts';
 import type { Actor } from './actor.ts';
 import { dummyHash, generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import { assertCan, canManageRole, isRole, type Role } from './permissions.ts';
@@ -52,6 +54,18 @@ function toModerator(row: ModeratorsTable): Moderator {
   };
 }
 
+/** Who a failed login is recorded as: nobody has proved who they are. */
+const LOGIN_ACTOR = 'system:login';
+
+/** The audit log's name for a moderator acting (the same as the HTTP API's actor name). */
+export function moderatorActorName(username: string): string {
+  return `moderator:${username}`;
+}
+
+function moderatorTarget(username: string): string {
+  return `moderator:${username}`;
+}
+
 export class ModeratorService {
   readonly #db: Db;
   readonly #secret: string;
@@ -59,9 +73,11 @@ export class ModeratorService {
   readonly #sessionMs: number;
   readonly #accountFailures: KeyedLimiter;
   readonly #addressFailures: KeyedLimiter;
+  readonly #audit: AuditLog;
 
-  constructor(deps: { db: Db; secret: string; now: () => number; sessionHours: number }) {
+  constructor(deps: { db: Db; audit: AuditLog; secret: string; now: () => number; sessionHours: number }) {
     this.#db = deps.db;
+    this.#audit = deps.audit;
     this.#secret = deps.secret;
     this.#now = deps.now;
     this.#sessionMs = deps.sessionHours * 3600_000;
@@ -120,6 +136,7 @@ export class ModeratorService {
       disabled_at: null,
     };
     await this.#db.insertInto('moderators').values(row).execute();
+    await this.#audit.record(actor, { action: 'moderator.create', target: moderatorTarget(username), details: { role: input.role, generatedPassword: generated !== undefined } });
     return generated ? { moderator: toModerator(row), password: generated } : { moderator: toModerator(row) };
   }
 
@@ -141,6 +158,12 @@ export class ModeratorService {
     if (!row || !ok || row.disabled_at !== null) {
       this.#accountFailures.hit(account);
       this.#addressFailures.hit(address);
+      // An unknown username is not recorded: people type their password into the wrong field.
+      await this.#audit.record(LOGIN_ACTOR, {
+        action: 'moderator.login_failed',
+        target: row ? moderatorTarget(row.username) : null,
+        details: { problem: !row ? 'unknown_account' : !ok ? 'wrong_password' : 'disabled' },
+      });
       throw new AppError(401, 'invalid_credentials', 'Wrong username or password.');
     }
     this.#accountFailures.reset(account);
@@ -152,6 +175,7 @@ export class ModeratorService {
       .insertInto('moderator_sessions')
       .values({ id_hash: this.#hash(token), moderator_id: row.id, csrf_token: csrfToken, address, created_at: now, expires_at: expiresAt, ended_at: null })
       .execute();
+    await this.#audit.record(moderatorActorName(row.username), { action: 'moderator.login', target: moderatorTarget(row.username) });
     return { token, csrfToken, expiresAt, moderator: toModerator(row) };
   }
 
@@ -170,7 +194,16 @@ export class ModeratorService {
   }
 
   async logout(token: string): Promise<void> {
-    await this.#db.updateTable('moderator_sessions').set({ ended_at: this.#now() }).where('id_hash', '=', this.#hash(token)).where('ended_at', 'is', null).execute();
+    const idHash = this.#hash(token);
+    const result = await this.#db.updateTable('moderator_sessions').set({ ended_at: this.#now() }).where('id_hash', '=', idHash).where('ended_at', 'is', null).executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return;
+    const row = await this.#db
+      .selectFrom('moderator_sessions')
+      .innerJoin('moderators', 'moderators.id', 'moderator_sessions.moderator_id')
+      .select('moderators.username')
+      .where('moderator_sessions.id_hash', '=', idHash)
+      .executeTakeFirst();
+    if (row) await this.#audit.record(moderatorActorName(row.username), { action: 'moderator.logout', target: moderatorTarget(row.username) });
   }
 
   async #target(username: string, actor: Actor): Promise<ModeratorsTable> {
@@ -196,12 +229,14 @@ export class ModeratorService {
     const now = this.#now();
     await this.#db.updateTable('moderators').set({ disabled_at: now }).where('id', '=', row.id).execute();
     await this.#endSessions(row.id);
+    await this.#audit.record(actor, { action: 'moderator.disable', target: moderatorTarget(row.username) });
     return toModerator({ ...row, disabled_at: now });
   }
 
   async enable(username: string, actor: Actor): Promise<Moderator> {
     const row = await this.#target(username, actor);
     await this.#db.updateTable('moderators').set({ disabled_at: null }).where('id', '=', row.id).execute();
+    await this.#audit.record(actor, { action: 'moderator.enable', target: moderatorTarget(row.username) });
     return toModerator({ ...row, disabled_at: null });
   }
 
@@ -215,6 +250,7 @@ export class ModeratorService {
       .where('id', '=', row.id)
       .execute();
     await this.#endSessions(row.id);
+    await this.#audit.record(actor, { action: 'moderator.reset_password', target: moderatorTarget(row.username) });
     return { moderator: toModerator({ ...row, must_change_password: 1 }), password };
   }
 
@@ -231,6 +267,7 @@ export class ModeratorService {
       .set({ password_hash: await hashPassword(next), must_change_password: 0 })
       .where('id', '=', moderatorId)
       .execute();
+    await this.#audit.record(moderatorActorName(row.username), { action: 'moderator.change_password', target: moderatorTarget(row.username) });
   }
 
   async setRole(username: string, role: string, actor: Actor): Promise<Moderator> {
@@ -241,6 +278,7 @@ export class ModeratorService {
       throw new AppError(400, 'last_owner', 'This is the last active owner; make another owner first.');
     }
     await this.#db.updateTable('moderators').set({ role }).where('id', '=', row.id).execute();
+    await this.#audit.record(actor, { action: 'moderator.set_role', target: moderatorTarget(row.username), details: { from: row.role, to: role } });
     return toModerator({ ...row, role });
   }
 

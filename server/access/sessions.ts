@@ -10,6 +10,13 @@ import type { TicketService } from './tickets.ts';
 import type { InviteService } from './invites.ts';
 import type { BanIndex } from '../moderation/ban-index.ts';
 import { bannedError } from '../moderation/ban-gate.ts';
+import type { AuditLog } from '../moderation/audit.ts';
+import { publishEvent } from '../moderation/events.ts';
+import type { Actor } from './actor.ts';
+import { assertCan } from './permissions.ts';
+
+/** Longest reason a moderator can give for ending a session. */
+export const KILL_REASON_MAX_LENGTH = 500;
 
 export function ageBand(age: number): AgeBand {
   return age >= ADULT_AGE ? 'adult' : 'minor';
@@ -29,8 +36,10 @@ export class SessionService {
   readonly #invites: InviteService;
   readonly #bans: BanIndex;
   readonly #now: () => number;
+  readonly #audit: AuditLog;
 
-  constructor(deps: { db: Db; config: ServerConfig; tickets: TicketService; invites: InviteService; bans: BanIndex; now: () => number }) {
+  constructor(deps: { db: Db; audit: AuditLog; config: ServerConfig; tickets: TicketService; invites: InviteService; bans: BanIndex; now: () => number }) {
+    this.#audit = deps.audit;
     this.#bans = deps.bans;
     this.#db = deps.db;
     this.#config = deps.config;
@@ -43,7 +52,7 @@ export class SessionService {
   async create(request: SessionRequest, origin: SessionOrigin): Promise<SessionResponse & { sessionId: string }> {
     // Any ban, including no_matching: a session exists only to be paired.
     const ban = this.#bans.match({ address: origin.address, deviceId: origin.deviceId, identityHash: origin.identityHash ?? null });
-    if (ban) throw bannedError(ban);
+    if (ban) throw bannedError(ban, this.#config.settings.moderation.appealUrl);
     if (request.acceptRules !== true) {
       throw new AppError(400, 'rules_not_accepted', 'Please read and accept the rules first.');
     }
@@ -82,14 +91,22 @@ export class SessionService {
     return { ticket, expiresIn: ttl, sessionId };
   }
 
-  /** Ends a session; its live connections close with 4401 through the moderation feed. */
-  async end(sessionId: string): Promise<boolean> {
-    const result = await this.#db
-      .updateTable('sessions')
-      .set({ ended_at: this.#now() })
-      .where('id', '=', sessionId)
-      .where('ended_at', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  /**
+   * Ends a session (a moderator's or the operator's decision): audited, and published on the
+   * moderation feed, so its live connections on every process close with 4401 within 2 s.
+   * Ending an ended session closes its connections again; `ended` says whether it was open.
+   */
+  async end(sessionId: string, actor: Actor, reason?: string | null): Promise<{ sessionId: string; ended: boolean }> {
+    assertCan(actor.role, 'sessions.kill');
+    const note = reason?.trim() || null;
+    if (note && note.length > KILL_REASON_MAX_LENGTH) throw new AppError(400, 'invalid_reason', `The reason is limited to ${KILL_REASON_MAX_LENGTH} characters.`);
+    const row = await this.#db.selectFrom('sessions').select(['id']).where('id', '=', sessionId).executeTakeFirst();
+    if (!row) throw new AppError(404, 'not_found', 'No such session.');
+    const now = this.#now();
+    const result = await this.#db.updateTable('sessions').set({ ended_at: now }).where('id', '=', sessionId).where('ended_at', 'is', null).executeTakeFirst();
+    const ended = Number(result.numUpdatedRows) === 1;
+    await this.#audit.record(actor, { action: 'session.kill', target: `session:${sessionId}`, reason: note, details: { wasOpen: ended } });
+    await publishEvent(this.#db, { kind: 'session_killed', payload: { sessionId } }, now);
+    return { sessionId, ended };
   }
 }

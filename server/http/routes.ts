@@ -4,8 +4,9 @@ import { randomUUID } from 'node:crypto';
 import type { ParameterizedContext } from 'koa';
 import type { ServerConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
-import { SessionRequest } from '../protocol/http.ts';
+import { SessionRequest, type PublicConfig } from '../protocol/http.ts';
 import type { SessionService } from '../access/sessions.ts';
+import type { RateLimits } from '../moderation/rate-limits.ts';
 import type { RequestState } from './security.ts';
 
 /** The HttpOnly cookie naming this browser; bans and "never pair again" can target it. */
@@ -18,24 +19,15 @@ export interface RouteDeps {
   config: ServerConfig;
   sessions: SessionService;
   isHealthy: () => Promise<boolean>;
+  /** New sessions per address (`rateLimits.sessionsPer10Minutes`). */
+  rateLimits: Pick<RateLimits, 'takeSession'>;
   /** The e-mail identity verified on this device (signed `sc_identity` cookie), if any. */
   verifiedIdentity?: (ctx: ParameterizedContext) => { identityHash: string } | undefined;
 }
 
-export function createRouter({ config, sessions, isHealthy, verifiedIdentity }: RouteDeps): Router {
+export function createRouter({ config, sessions, rateLimits, isHealthy, verifiedIdentity }: RouteDeps): Router {
   const router = new Router();
-  const { settings } = config;
-  const publicConfig = {
-    name: settings.name,
-    description: settings.description,
-    profile: settings.profile,
-    accessMode: settings.accessMode,
-    minAge: config.minAge,
-    modes: settings.modes,
-    rules: config.rules,
-    relayOnly: config.relayOnly,
-    version: config.version,
-  };
+  const instance = publicConfig(config);
 
   router.get('/healthz', async (ctx) => {
     const ok = await isHealthy();
@@ -45,10 +37,17 @@ export function createRouter({ config, sessions, isHealthy, verifiedIdentity }: 
 
   router.get('/api/config', (ctx) => {
     ctx.set('Cache-Control', 'no-cache');
-    ctx.body = publicConfig;
+    ctx.body = instance;
   });
 
   router.post('/api/session', async (ctx) => {
+    // Every attempt counts, valid or not: a script trying ages or invite codes is what this stops.
+    const waitMs = rateLimits.takeSession((ctx.state as RequestState).clientAddress);
+    if (waitMs > 0) {
+      const retryAfter = Math.ceil(waitMs / 1000);
+      ctx.set('Retry-After', String(retryAfter));
+      throw new AppError(429, 'rate_limited', `Too many new sessions from your network: try again in ${formatWait(retryAfter)}.`, { retryAfter });
+    }
     const parsed = SessionRequest.safeParse(ctx.request.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -65,6 +64,30 @@ export function createRouter({ config, sessions, isHealthy, verifiedIdentity }: 
   });
 
   return router;
+}
+
+/** The instance's public settings: `GET /api/config`, and the data the site's pages are filled with. */
+export function publicConfig(config: ServerConfig): PublicConfig {
+  const { settings } = config;
+  return {
+    name: settings.name,
+    description: settings.description,
+    profile: settings.profile,
+    accessMode: settings.accessMode,
+    minAge: config.minAge,
+    modes: [...settings.modes],
+    rules: config.rules,
+    relayOnly: config.relayOnly,
+    version: config.version,
+    language: settings.language,
+    branding: { accentColor: settings.branding.accentColor ?? null, logoUrl: settings.branding.logoUrl ?? null },
+  };
+}
+
+function formatWait(seconds: number): string {
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
 /** Reads the signed device cookie, or sets a new one. */

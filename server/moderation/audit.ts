@@ -1,7 +1,10 @@
 // The audit log: every moderation action and every viewing of evidence, append-only and
 // hash-chained. Each row holds the SHA-256 of the previous row and of its own content, so
-// changing or deleting a row breaks the chain at that row; `verify` finds it.
-import { createHash } from 'node:crypto';
+// changing or deleting a row breaks the chain at that row; `verify` finds it. Retention deletes
+// the oldest rows; its `retention.purge` entry names the hash the remaining chain starts from,
+// so removing old rows by any other means is found too.
+import { createHash, randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../db/database.ts';
 import type { AuditLogTable } from '../db/schema.ts';
 import type { Actor } from '../access/actor.ts';
@@ -9,9 +12,15 @@ import { assertCan } from '../access/permissions.ts';
 
 /** prev_hash of the first row ever written. */
 export const GENESIS_HASH = '0'.repeat(64);
-/** Attempts when another process extended the chain at the same moment. */
-const APPEND_ATTEMPTS = 8;
+/**
+ * Attempts when another writer extended the chain at the same moment. Between attempts a writer
+ * waits a random, growing while (up to APPEND_MAX_BACKOFF_MS), so two busy writers stop colliding.
+ */
+const APPEND_ATTEMPTS = 40;
+const APPEND_MAX_BACKOFF_MS = 50;
 const VERIFY_BATCH = 1000;
+/** The action retention records; its details' `auditAnchor` attests where the remaining chain starts. */
+export const RETENTION_PURGE_ACTION = 'retention.purge';
 
 export interface AuditEntryInput {
   action: string;
@@ -95,6 +104,7 @@ export class AuditLog {
       } catch (error) {
         // prev_hash is unique: another writer extended the chain first. Read the new end and retry.
         if (attempt >= APPEND_ATTEMPTS || !/unique/i.test(String((error as Error).message))) throw error;
+        await sleep(randomInt(Math.min(2 ** attempt, APPEND_MAX_BACKOFF_MS) + 1));
       }
     }
   }
@@ -109,11 +119,17 @@ export class AuditLog {
     return (await query.execute()).map((row) => toEntry(row as AuditLogTable & { id: number }));
   }
 
-  /** Walks the whole chain; reports the first row whose link or content does not verify. */
+  /**
+   * Walks the whole chain; reports the first row whose link or content does not verify. When
+   * retention removed the oldest rows, the chain starts at the oldest remaining row, and a
+   * remaining `retention.purge` entry must attest that start.
+   */
   async verify(): Promise<AuditVerification> {
     let expectedPrev: string | undefined;
     let rows = 0;
     let anchoredAt: number | undefined;
+    let anchorHash: string | undefined;
+    const attestedAnchors = new Set<string>();
     let afterId = 0;
     for (;;) {
       const batch = await this.#db.selectFrom('audit_log').selectAll().where('id', '>', afterId).orderBy('id').limit(VERIFY_BATCH).execute();
@@ -122,18 +138,40 @@ export class AuditLog {
         const id = Number(row.id);
         if (expectedPrev === undefined) {
           // Retention may have purged older rows: the oldest remaining row anchors the chain.
-          if (row.prev_hash !== GENESIS_HASH) anchoredAt = id;
+          if (row.prev_hash !== GENESIS_HASH) {
+            anchoredAt = id;
+            anchorHash = row.prev_hash;
+          }
         } else if (row.prev_hash !== expectedPrev) {
           return { ok: false, rows, badRowId: id, problem: 'its link to the previous row is broken (a row was changed, removed or inserted)', anchoredAt };
         }
         if (rowHash(row.prev_hash, row) !== row.hash) {
           return { ok: false, rows, badRowId: id, problem: 'its content does not match its hash (the row was changed)', anchoredAt };
         }
+        if (row.action === RETENTION_PURGE_ACTION) {
+          const anchor = retentionAnchor(row.details);
+          if (anchor) attestedAnchors.add(anchor);
+        }
         expectedPrev = row.hash;
         rows++;
         afterId = id;
       }
     }
-    return anchoredAt === undefined ? { ok: true, rows } : { ok: true, rows, anchoredAt };
+    if (anchoredAt === undefined) return { ok: true, rows };
+    if (!attestedAnchors.has(anchorHash!)) {
+      return { ok: false, rows, badRowId: anchoredAt, problem: 'older rows are missing and no retention purge records removing them', anchoredAt };
+    }
+    return { ok: true, rows, anchoredAt };
+  }
+}
+
+/** The `auditAnchor` a retention.purge entry attests, if any. */
+function retentionAnchor(details: string | null): string | undefined {
+  if (!details) return undefined;
+  try {
+    const anchor = (JSON.parse(details) as { auditAnchor?: unknown }).auditAnchor;
+    return typeof anchor === 'string' ? anchor : undefined;
+  } catch {
+    return undefined;
   }
 }

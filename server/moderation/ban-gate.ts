@@ -6,30 +6,41 @@ import type { RequestState } from '../http/security.ts';
 import type { Ban, BanIndex, BanSubject } from './ban-index.ts';
 
 /** Paths a banned person may still reach: to learn why, and to appeal. */
-const OPEN_TO_BANNED = [/^\/healthz$/, /^\/api\/ban$/, /^\/api\/appeals$/, /^\/appeal(\/|$)/, /^\/_astro\//, /^\/favicon/, /^\/api\/config$/, /^\/api\/mod(\/|$)/];
+const OPEN_TO_BANNED = [/^\/healthz$/, /^\/api\/ban$/, /^\/api\/appeals$/, /^\/appeal(\/|$)/, /^\/_astro\//, /^\/branding\.css$/, /^\/favicon/, /^\/api\/config$/, /^\/api\/mod(\/|$)/];
 
-/** The error a banned person receives: the reason, until when, and where to appeal. */
-export function bannedError(ban: Ban): AppError {
-  const until = ban.expiresAt === null ? 'permanently' : `until ${new Date(ban.expiresAt).toISOString()}`;
-  return new AppError(403, 'banned', `You are banned ${until}: ${ban.reason}`, {
-    reason: ban.reason,
-    until: ban.expiresAt,
-    severity: ban.severity,
-    appealUrl: '/appeal',
-  });
+/** Where a banned person is sent to appeal, unless the config says otherwise (`moderation.appealUrl`). */
+export const DEFAULT_APPEAL_URL = '/appeal';
+
+/** What a banned person is told (HTTP error details, `GET /api/ban`): the reason, until when, where to appeal. */
+export function banNotice(ban: Ban, appealUrl = DEFAULT_APPEAL_URL) {
+  return { reason: ban.reason, until: ban.expiresAt, severity: ban.severity, appealUrl };
 }
 
-export function banGate(deps: { index: BanIndex; subject: (ctx: Parameters<Middleware>[0]) => BanSubject }): Middleware {
+/** The error a banned person receives: the reason, until when, and where to appeal. */
+export function bannedError(ban: Ban, appealUrl = DEFAULT_APPEAL_URL): AppError {
+  const until = ban.expiresAt === null ? 'permanently' : `until ${new Date(ban.expiresAt).toISOString()}`;
+  return new AppError(403, 'banned', `You are banned ${until}: ${ban.reason}`, banNotice(ban, appealUrl));
+}
+
+export function banGate(deps: { index: BanIndex; subject: (ctx: Parameters<Middleware>[0]) => BanSubject; appealUrl?: string }): Middleware {
   return async (ctx, next) => {
     if (!OPEN_TO_BANNED.some((pattern) => pattern.test(ctx.path))) {
       const ban = deps.index.match(deps.subject(ctx));
-      if (ban?.severity === 'no_access') throw bannedError(ban);
+      if (ban?.severity === 'no_access') throw bannedError(ban, deps.appealUrl);
     }
     await next();
   };
 }
 
-/** The ban subject of an HTTP request: its address and its device cookie. */
-export function requestSubject(ctx: Parameters<Middleware>[0], deviceCookie: string): BanSubject {
-  return { address: (ctx.state as RequestState).clientAddress, deviceId: ctx.cookies.get(deviceCookie, { signed: true }) ?? null };
+/** The ban subject of an HTTP request: its address, its device cookie and its verified identity (email mode). */
+export function requestSubject(
+  ctx: Parameters<Middleware>[0],
+  deviceCookie: string,
+  identity?: (ctx: Parameters<Middleware>[0]) => { identityHash: string } | undefined,
+): BanSubject {
+  return {
+    address: (ctx.state as RequestState).clientAddress,
+    deviceId: ctx.cookies.get(deviceCookie, { signed: true }) ?? null,
+    identityHash: identity?.(ctx)?.identityHash ?? null,
+  };
 }

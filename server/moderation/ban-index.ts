@@ -1,7 +1,7 @@
 // Active bans in memory, so enforcement is a lookup and never a query per message or upgrade.
 // Devices and identities are exact keys; address ranges are grouped by prefix length, so an
 // address is checked with one map lookup per distinct prefix length in use.
-import { networkKey, parseRange, rangeKey } from '../access/ip.ts';
+import { networkKeyOf, parseAddress, parseRange, rangeKey } from '../access/ip.ts';
 
 export type BanSeverity = 'no_access' | 'no_matching';
 export type BanTargetKind = 'ip' | 'cidr' | 'device' | 'identity';
@@ -71,6 +71,10 @@ export class BanIndex {
       bans?.delete(ban);
       if (bans?.size === 0) bucket.delete(key);
     }
+    // An empty prefix length would still cost a lookup per address.
+    for (const byPrefix of [this.#ranges[4], this.#ranges[6]]) {
+      for (const [prefix, bucket] of byPrefix) if (bucket.size === 0) byPrefix.delete(prefix);
+    }
   }
 
   #keys(ban: Ban): Array<[Map<string, Set<Ban>>, string]> {
@@ -87,24 +91,25 @@ export class BanIndex {
   matchAll(subject: BanSubject): BanMatch[] {
     const now = this.#now();
     const found: BanMatch[] = [];
+    const expired: Ban[] = [];
     const consider = (bans: Set<Ban> | undefined, why: (ban: Ban) => string) => {
       for (const ban of bans ?? []) {
-        if (ban.expiresAt !== null && ban.expiresAt <= now) continue;
-        found.push({ ban, why: why(ban) });
+        if (ban.expiresAt !== null && ban.expiresAt <= now) expired.push(ban);
+        else found.push({ ban, why: why(ban) });
       }
     };
     if (subject.deviceId) consider(this.#exact.get(`device:${subject.deviceId}`), () => `device ${subject.deviceId}`);
     if (subject.identityHash) consider(this.#exact.get(`identity:${subject.identityHash}`), () => `identity ${subject.identityHash}`);
-    if (subject.address) {
-      const parsed = parseRange(subject.address, { ipv6Prefix: 128 });
-      if (parsed) {
-        for (const [prefix, bucket] of this.#ranges[parsed.family]) {
-          const key = networkKey(subject.address, prefix);
-          if (key) consider(bucket.get(key), (ban) => `address ${subject.address} in ${ban.target}`);
-        }
+    const address = subject.address ? parseAddress(subject.address) : undefined;
+    if (address) {
+      for (const [prefix, bucket] of this.#ranges[address.family]) {
+        const key = networkKeyOf(address, prefix);
+        if (key) consider(bucket.get(key), (ban) => `address ${subject.address} in ${ban.target}`);
       }
     }
-    return found.sort((a, b) => severityRank(b.ban) - severityRank(a.ban) || (b.ban.expiresAt ?? Infinity) - (a.ban.expiresAt ?? Infinity));
+    // An expired ban stops applying at its expiry, not at the next restart; it is dropped when met.
+    for (const ban of expired) this.remove(ban.id);
+    return found.sort(byPrecedence);
   }
 
   /** The ban that decides for this subject, if any. */
@@ -119,4 +124,10 @@ export class BanIndex {
 
 function severityRank(ban: Ban): number {
   return ban.severity === 'no_access' ? 1 : 0;
+}
+
+/** The most severe first; then the longest (permanent before any expiry); then the oldest. */
+function byPrecedence(a: BanMatch, b: BanMatch): number {
+  const until = (ban: Ban) => ban.expiresAt ?? Number.MAX_SAFE_INTEGER;
+  return severityRank(b.ban) - severityRank(a.ban) || until(b.ban) - until(a.ban) || a.ban.createdAt - b.ban.createdAt || (a.ban.id < b.ban.id ? -1 : 1);
 }

@@ -7,10 +7,10 @@ import type { BansTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { Actor } from '../access/actor.ts';
 import { assertCan } from '../access/permissions.ts';
-import { formatRange, parseRange } from '../access/ip.ts';
+import { formatAddress, formatRange, parseAddress, parseRange } from '../access/ip.ts';
 import type { AuditLog } from './audit.ts';
 import { publishEvent } from './events.ts';
-import type { Ban, BanIndex, BanSeverity, BanTargetKind } from './ban-index.ts';
+import { BanIndex, type Ban, type BanMatch, type BanSeverity, type BanSubject, type BanTargetKind } from './ban-index.ts';
 
 export const BAN_REASON_MAX_LENGTH = 500;
 export const BAN_NOTE_MAX_LENGTH = 1000;
@@ -23,25 +23,60 @@ export interface BanTarget {
 }
 
 /**
+ * The widest ranges a ban may cover. Anything wider is a typo (`0.0.0.0/0`) that would close
+ * the site to everyone; no real network a moderator meets is that large.
+ */
+export const MIN_BAN_PREFIX = { 4: 8, 6: 16 } as const;
+
+function invalidTarget(message: string): AppError {
+  return new AppError(400, 'invalid_target', `target: ${message}`, { field: 'target' });
+}
+
+/**
  * Reads a ban target as an operator types it: `203.0.113.7`, `2001:db8::1` (its /64),
- * `198.51.100.0/24`, `device:<id>`, `identity:<hash>`. Throws a 400 naming the problem.
+ * `198.51.100.0/24`, `::ffff:203.0.113.7` (IPv4), `device:<id>`, `identity:<hash>`.
+ * Throws a 400 `invalid_target` naming the problem.
  */
 export function parseBanTarget(text: string): BanTarget {
   const value = text.trim();
   if (value.startsWith('device:')) {
     const id = value.slice('device:'.length).toLowerCase();
-    if (!DEVICE_ID.test(id)) throw new AppError(400, 'invalid_target', `"${value}" is not a device id (device:<uuid>).`);
+    if (!DEVICE_ID.test(id)) throw invalidTarget(`"${value.slice(0, 80)}" is not a device id (device:<uuid>).`);
     return { kind: 'device', target: id };
   }
   if (value.startsWith('identity:')) {
     const hash = value.slice('identity:'.length);
-    if (!IDENTITY_HASH.test(hash)) throw new AppError(400, 'invalid_target', `"${value}" is not an identity hash (identity:<hash>).`);
+    if (!IDENTITY_HASH.test(hash)) throw invalidTarget(`"${value.slice(0, 80)}" is not an identity hash (identity:<hash>).`);
     return { kind: 'identity', target: hash };
   }
   const range = parseRange(value);
-  if (!range) throw new AppError(400, 'invalid_target', `"${value}" is not an IP address, CIDR range, device:<id> or identity:<hash>.`);
-  if (range.family === 4 && range.prefix === 32) return { kind: 'ip', target: formatRange(range) };
-  return { kind: 'cidr', target: formatRange(range) };
+  if (!range) throw invalidTarget(`"${value.slice(0, 80)}" is not an IP address, CIDR range, device:<id> or identity:<hash>.`);
+  if (range.prefix < MIN_BAN_PREFIX[range.family]) {
+    throw invalidTarget(`"${value.slice(0, 80)}" covers too much of the Internet; the widest range is /${MIN_BAN_PREFIX[range.family]} for IPv${range.family}.`);
+  }
+  // One address as typed (an IPv6 address standing for its /64) is an `ip` ban; a range typed as such is a `cidr`.
+  const single = range.family === 4 ? range.prefix === 32 : !value.includes('/');
+  return { kind: single ? 'ip' : 'cidr', target: formatRange(range) };
+}
+
+/**
+ * Reads whom to check against the bans: one address (`203.0.113.7`, `2001:db8::1`),
+ * `device:<id>` or `identity:<hash>`. Throws a 400 `invalid_subject` naming the field.
+ */
+export function parseBanSubject(text: string, field = 'subject'): BanSubject {
+  const value = text.trim();
+  if (value.startsWith('device:') || value.startsWith('identity:')) {
+    let target: BanTarget;
+    try {
+      target = parseBanTarget(value);
+    } catch {
+      throw new AppError(400, 'invalid_subject', `${field}: "${value.slice(0, 80)}" is not device:<uuid> or identity:<hash>.`, { field });
+    }
+    return target.kind === 'device' ? { deviceId: target.target } : { identityHash: target.target };
+  }
+  const address = parseAddress(value);
+  if (!address) throw new AppError(400, 'invalid_subject', `${field}: "${value.slice(0, 80)}" is not an IP address, device:<id> or identity:<hash>.`, { field });
+  return { address: formatAddress(address) };
 }
 
 export interface AddBanInput {
@@ -99,13 +134,13 @@ export class BanService {
     assertCan(actor.role, 'bans.add');
     const target = typeof input.target === 'string' ? parseBanTarget(input.target) : input.target;
     const reason = input.reason.trim();
-    if (!reason) throw new AppError(400, 'invalid_reason', 'A ban needs a reason; it is shown to the person.');
-    if (reason.length > BAN_REASON_MAX_LENGTH) throw new AppError(400, 'invalid_reason', `The reason is limited to ${BAN_REASON_MAX_LENGTH} characters.`);
-    if (input.note && input.note.length > BAN_NOTE_MAX_LENGTH) throw new AppError(400, 'invalid_note', `The note is limited to ${BAN_NOTE_MAX_LENGTH} characters.`);
+    if (!reason) throw new AppError(400, 'invalid_reason', 'reason: a ban needs a reason; it is shown to the person.', { field: 'reason' });
+    if (reason.length > BAN_REASON_MAX_LENGTH) throw new AppError(400, 'invalid_reason', `reason: at most ${BAN_REASON_MAX_LENGTH} characters.`, { field: 'reason' });
+    if (input.note && input.note.length > BAN_NOTE_MAX_LENGTH) throw new AppError(400, 'invalid_note', `note: at most ${BAN_NOTE_MAX_LENGTH} characters.`, { field: 'note' });
     const severity = input.severity ?? 'no_access';
-    if (severity !== 'no_access' && severity !== 'no_matching') throw new AppError(400, 'invalid_severity', 'Severity is no_access or no_matching.');
+    if (severity !== 'no_access' && severity !== 'no_matching') throw new AppError(400, 'invalid_severity', 'severity: no_access or no_matching.', { field: 'severity' });
     if (input.durationMs != null && (!Number.isFinite(input.durationMs) || input.durationMs <= 0)) {
-      throw new AppError(400, 'invalid_duration', 'The duration must be positive (or none for a permanent ban).');
+      throw new AppError(400, 'invalid_duration', 'duration: must be longer than zero (or none for a permanent ban).', { field: 'duration' });
     }
     const now = this.#now();
     const row: BansTable = {
@@ -159,7 +194,8 @@ export class BanService {
   async list(actor: Actor, filter: { status?: BanStatus | 'all'; limit?: number; offset?: number } = {}): Promise<Ban[]> {
     assertCan(actor.role, 'bans.list');
     const now = this.#now();
-    let query = this.#db.selectFrom('bans').selectAll().orderBy('created_at', 'desc');
+    // Newest first; the id breaks ties, so pages neither repeat nor skip bans made in the same millisecond.
+    let query = this.#db.selectFrom('bans').selectAll().orderBy('created_at', 'desc').orderBy('id');
     if (filter.status === 'active') {
       query = query.where('lifted_at', 'is', null).where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
     } else if (filter.status === 'expired') {
@@ -169,6 +205,16 @@ export class BanService {
     }
     if (filter.limit !== undefined) query = query.limit(filter.limit).offset(filter.offset ?? 0);
     return (await query.execute()).map(toBan);
+  }
+
+  /** Which active bans match a subject, and why (the dashboard's and the CLI's "check"). */
+  async check(subject: BanSubject, actor: Actor): Promise<BanMatch[]> {
+    assertCan(actor.role, 'bans.list');
+    if (this.#index) return this.#index.matchAll(subject);
+    // A process without an index of its own (the CLI) builds one from the database.
+    const index = new BanIndex(this.#now);
+    for (const ban of await this.loadActive()) index.put(ban);
+    return index.matchAll(subject);
   }
 
   /** Every active ban, for building an index at start. */

@@ -3,6 +3,7 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.ts';
 import type { ConversationRecord } from '../chat/hub.ts';
+import type { Logger } from '../logger.ts';
 import type { ReportReason } from '../protocol/messages.ts';
 
 export interface FiledReport {
@@ -10,20 +11,38 @@ export interface FiledReport {
   evidenceToken: string;
 }
 
+/** Report statuses: `open` until a moderator resolves it. */
+export type ReportStatus = 'open' | 'resolved';
+
+/** The keyed hash under which a report's evidence token is stored (the token itself never is). */
+export function evidenceTokenHash(secret: string, token: string): string {
+  return createHmac('sha256', secret).update(`evidence:${token}`).digest('base64url');
+}
+
+/** What runs after a report is stored (the automatic quarantine); it never fails the report. */
+export interface ReportFiledHook {
+  afterReport(reportId: string): Promise<void>;
+}
+
 export class ReportService {
   readonly #db: Db;
   readonly #secret: string;
   readonly #now: () => number;
+  readonly #hook: ReportFiledHook | undefined;
+  readonly #logger: Logger | undefined;
 
-  constructor(deps: { db: Db; secret: string; now: () => number }) {
+  constructor(deps: { db: Db; secret: string; now: () => number; afterReport?: ReportFiledHook; logger?: Logger }) {
     this.#db = deps.db;
     this.#secret = deps.secret;
     this.#now = deps.now;
+    this.#hook = deps.afterReport;
+    this.#logger = deps.logger;
   }
 
   async file(record: ConversationRecord, reason: ReportReason, note: string | undefined): Promise<FiledReport> {
     const reportId = randomUUID();
     const evidenceToken = randomBytes(24).toString('base64url');
+    const { reporter, reported } = record;
     await this.#db
       .insertInto('reports')
       .values({
@@ -32,19 +51,56 @@ export class ReportService {
         reason,
         note: note?.trim() || null,
         status: 'open',
-        reporter_session_id: record.reporter.sessionId,
-        reported_session_id: record.reported.sessionId,
+        reporter_session_id: reporter.sessionId,
+        reported_session_id: reported.sessionId,
+        reporter_device_id: reporter.deviceId,
+        reported_device_id: reported.deviceId,
+        reporter_identity_hash: reporter.identityHash ?? null,
+        reported_identity_hash: reported.identityHash ?? null,
+        reporter_address: reporter.address ?? null,
+        reported_address: reported.address ?? null,
+        reported_age_band: reported.band,
+        mode: record.mode,
+        // The Hub keeps the last lines of each side; this is the only place they are ever stored.
         transcript: JSON.stringify(
           record.transcript.map((line) => ({
-            by: line.sessionId === record.reporter.sessionId ? 'reporter' : 'reported',
+            by: line.sessionId === reporter.sessionId ? 'reporter' : 'reported',
             text: line.text,
             at: line.at,
           })),
         ),
-        evidence_token_hash: createHmac('sha256', this.#secret).update(`evidence:${evidenceToken}`).digest('base64url'),
+        evidence_token_hash: evidenceTokenHash(this.#secret, evidenceToken),
         created_at: this.#now(),
+        resolved_at: null,
+        resolved_by: null,
+        resolution: null,
+        resolution_note: null,
+        evidence_purged_at: null,
       })
       .execute();
+    if (this.#hook) {
+      try {
+        await this.#hook.afterReport(reportId);
+      } catch (error) {
+        // The report is stored; a failed automatic action must not make the reporter retry it.
+        this.#logger?.error({ err: error, reportId }, 'automatic action after a report failed');
+      }
+    }
     return { reportId, evidenceToken };
+  }
+
+  /**
+   * Every reporter/reported device pair on record, so a restarted process (or a new node) keeps
+   * the rule that the two are never paired again.
+   */
+  async avoidPairs(): Promise<Array<[string, string]>> {
+    const rows = await this.#db
+      .selectFrom('reports')
+      .select(['reporter_device_id', 'reported_device_id'])
+      .where('reporter_device_id', 'is not', null)
+      .where('reported_device_id', 'is not', null)
+      .distinct()
+      .execute();
+    return rows.map((row) => [row.reporter_device_id!, row.reported_device_id!]);
   }
 }

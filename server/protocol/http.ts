@@ -35,3 +35,20 @@ export interface EmailStatusResponse {
   verified: boolean;
   expiresAt?: number;
 }
+
+/** `GET /api/config`: the instance's public settings (the site also receives them inside each page). */
+export interface PublicConfig {
+  name: string;
+  description: string;
+  profile: 'school' | 'community' | 'adult';
+  accessMode: 'open' | 'invite' | 'email';
+  minAge: number;
+  modes: Array<'text' | 'video'>;
+  /** Markdown. */
+  rules: string;
+  relayOnly: boolean;
+  version: string;
+  /** The instance's default language tag; a visitor's browser language wins when the site has it. */
+  language: string;
+  branding: { accentColor: string | null; logoUrl: string | null };
+}

@@ -2,6 +2,7 @@
 // and logging in over HTTP with the cookie and CSRF token a browser would hold.
 import { cliActor } from '../../server/access/actor.ts';
 import { ModeratorService } from '../../server/access/moderators.ts';
+import { AuditLog } from '../../server/moderation/audit.ts';
 import type { Role } from '../../server/access/permissions.ts';
 import type { TestServer } from './server.ts';
 
@@ -9,7 +10,7 @@ export const TEST_PASSWORD = 'correct horse battery staple';
 
 export async function createModerator(server: TestServer, username: string, role: Role, password = TEST_PASSWORD): Promise<void> {
   const db = await server.openSecondDb();
-  const service = new ModeratorService({ db, secret: server.config.secrets.sessionSecret, now: Date.now, sessionHours: 1 });
+  const service = new ModeratorService({ db, audit: new AuditLog({ db, now: Date.now }), secret: server.config.secrets.sessionSecret, now: Date.now, sessionHours: 1 });
   await service.create({ username, role, password }, cliActor('test'));
 }
 

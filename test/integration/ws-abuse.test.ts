@@ -18,6 +18,8 @@ const LIMITS = { protocolStrikes: 3, messagesPerSecond: 2, messageBurst: 8, rate
 const HEARTBEAT_MS = 1000;
 const IDLE_TIMEOUT_MS = 10_000;
 const QUIET_MS = 400;
+/** Well under the 30 s `ws` waits for a peer to answer a close frame. */
+const PROMPT_MS = 2000;
 
 type Client = Awaited<ReturnType<typeof connect>>;
 
@@ -121,6 +123,31 @@ test('repeated protocol violations close the socket with 4400, fewer do not', as
   client.send({ type: 'nope' });
   assert.is((await client.next('error')).code, 'unknown_type');
   assert.is(await client.waitClose(), CloseCode.ProtocolViolation);
+});
+
+test('frames that follow the closing violation are ignored, not relayed', async () => {
+  const abuser = await join();
+  const partner = await join();
+  await pairUp(abuser, partner);
+  for (let i = 0; i < LIMITS.protocolStrikes; i++) abuser.send('garbage');
+  abuser.send({ type: 'message', text: 'sent after the last straw' });
+  assert.is(await abuser.waitClose(), CloseCode.ProtocolViolation);
+  await until(() => count(partner, (m) => m.type === 'ended') === 1);
+  assert.is(count(partner, (m) => m.type === 'message'), 0, 'nothing from the closed socket was relayed');
+  assert.equal(await partner.next('ended'), { type: 'ended', by: 'stranger', reason: 'disconnected' });
+});
+
+test('the partner of a socket closed for abuse is freed at once, even if that socket never finishes closing', async () => {
+  const abuser = await join();
+  const partner = await join();
+  await pairUp(abuser, partner);
+  for (let i = 0; i < LIMITS.protocolStrikes; i++) abuser.send('garbage');
+  // A hostile client that stops reading never answers the server's close frame.
+  (abuser.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  assert.equal(await partner.next('ended', PROMPT_MS), { type: 'ended', by: 'stranger', reason: 'disconnected' });
+  partner.send({ type: 'find', mode: 'text' });
+  await partner.next('queued');
+  assert.equal(server.stats().conversations, 0);
 });
 
 test('a frame over 64 KiB closes the socket with 1009; one just under it does not', async () => {

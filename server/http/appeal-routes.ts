@@ -1,0 +1,63 @@
+// Appeals over HTTP: the banned person's form (reachable through the ban gate) and the
+// moderators' queue and decisions. Thin: parse, then call AppealService.
+import Router from '@koa/router';
+import type { ParameterizedContext } from 'koa';
+import { z } from 'zod';
+import type { ModeratorService } from '../access/moderators.ts';
+import { APPEAL_MESSAGE_MAX_LENGTH, DECISION_NOTE_MAX_LENGTH, type AppealService } from '../moderation/appeals.ts';
+import { requestSubject } from '../moderation/ban-gate.ts';
+import type { BanSubject } from '../moderation/ban-index.ts';
+import { actor, moderatorAuth, parseBody } from './mod-routes.ts';
+import { parseQuery } from './mod-reports-routes.ts';
+import { DEVICE_COOKIE } from './routes.ts';
+
+const AppealBody = z.strictObject({ message: z.string().trim().min(1).max(APPEAL_MESSAGE_MAX_LENGTH) });
+const ListQuery = z.object({
+  status: z.enum(['open', 'upheld', 'lifted', 'decided', 'all']).default('open'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+const DecideBody = z.strictObject({ decision: z.enum(['uphold', 'lift']), note: z.string().trim().min(1).max(DECISION_NOTE_MAX_LENGTH) });
+
+export interface AppealRouteDeps {
+  appeals: AppealService;
+  /** The e-mail identity verified on this device, if any (it may be what is banned). */
+  verifiedIdentity: (ctx: ParameterizedContext) => { identityHash: string } | undefined;
+}
+
+/** POST/GET /api/appeals: the banned person, identified as the ban gate identifies them. */
+export function createAppealRouter(deps: AppealRouteDeps): Router {
+  const router = new Router();
+  const subject = (ctx: ParameterizedContext): BanSubject => requestSubject(ctx, DEVICE_COOKIE, deps.verifiedIdentity);
+
+  router.get('/api/appeals', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { appeal: await deps.appeals.mine(subject(ctx)) };
+  });
+
+  router.post('/api/appeals', async (ctx) => {
+    const body = parseBody(AppealBody, ctx.request.body);
+    const appeal = await deps.appeals.file(subject(ctx), body.message);
+    ctx.status = 201;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { appeal };
+  });
+  return router;
+}
+
+/** GET /api/mod/appeals, POST /api/mod/appeals/:id/decide. */
+export function createModAppealRouter(deps: { moderators: ModeratorService; appeals: AppealService }): Router {
+  const router = new Router({ prefix: '/api/mod' });
+  router.use(moderatorAuth(deps.moderators));
+
+  router.get('/appeals', async (ctx) => {
+    const query = parseQuery(ListQuery, ctx.query);
+    ctx.body = { appeals: await deps.appeals.list(actor(ctx), query) };
+  });
+
+  router.post('/appeals/:id/decide', async (ctx) => {
+    const body = parseBody(DecideBody, ctx.request.body);
+    ctx.body = { appeal: await deps.appeals.decide(actor(ctx), ctx.params.id!, body.decision, body.note) };
+  });
+  return router;
+}

@@ -1,0 +1,205 @@
+// The site (dist/web, built by Astro): one HTML file per page and language, and hashed assets.
+// Pages are templates: the instance's name, rules and settings are filled in here, at request
+// time, so a rebranded or re-ruled instance needs no rebuild and static pages need no JavaScript.
+// When the site was never built (tests running from sources), pages answer with a note saying so.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Middleware, ParameterizedContext } from 'koa';
+import serve from 'koa-static';
+import type { ServerConfig } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { escapeHtml, renderMarkdown, summariseRules } from './markdown.ts';
+import { publicConfig } from './routes.ts';
+import type { RequestState } from './security.ts';
+
+/** The visitor's explicit language choice (`?lang=fr`), remembered for a year. */
+export const LANGUAGE_COOKIE = 'sc_lang';
+const LANGUAGE_COOKIE_MAX_AGE_MS = 365 * 24 * 3600 * 1000;
+const LANGUAGE_TAG = /^[a-z]{2,3}(-[a-z0-9]{2,8})?$/;
+/** `/`, `/chat`, `/rules`, … (one segment; `/` is the `index` page). */
+const PAGE_PATH = /^\/([a-z][a-z0-9-]{0,40})?\/?$/;
+/** Assets Astro names by content hash: cached for a year. */
+const HASHED_ASSETS = '/_astro/';
+/** Other top-level files of the site (favicon, robots.txt): cached for an hour. */
+const PUBLIC_FILE = /^\/[\w-]+\.(svg|ico|png|txt|webmanifest)$/;
+const ONE_YEAR_SECONDS = 31_536_000;
+
+export interface StaticSiteOptions {
+  config: ServerConfig;
+  logger: Logger;
+  /** The built site; default: dist/web next to the running code. */
+  dir?: string;
+}
+
+/** Where the built site is: `dist/web` beside `dist/server` when compiled, `<repo>/dist/web` from sources. */
+export function defaultSiteDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.includes(`${sep}dist${sep}server${sep}`) ? join(here, '..', '..', 'web') : join(here, '..', '..', 'dist', 'web');
+}
+
+/** The languages a built site has: its folders holding an index page. */
+export function siteLanguages(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && LANGUAGE_TAG.test(entry.name) && existsSync(join(dir, entry.name, 'index.html')))
+    .map((entry) => entry.name)
+    .sort();
+}
+
+/**
+ * The page language: an explicit choice (`?lang=`, then the cookie), else the browser's
+ * Accept-Language in order of preference, else the instance's language, else English.
+ */
+export function chooseLanguage(
+  available: readonly string[],
+  request: { query?: string | undefined; cookie?: string | undefined; acceptLanguage?: string | undefined },
+  instanceDefault: string,
+): string {
+  const has = (tag: string | undefined) => (tag && available.includes(tag) ? tag : undefined);
+  const explicit = has(request.query?.toLowerCase()) ?? has(request.cookie?.toLowerCase());
+  if (explicit) return explicit;
+  const wanted = (request.acceptLanguage ?? '')
+    .split(',')
+    .map((part, index) => {
+      const [tag = '', ...params] = part.trim().toLowerCase().split(';');
+      const q = Number(/q=([\d.]+)/.exec(params.join(';'))?.[1] ?? 1);
+      return { tag, q: Number.isFinite(q) ? q : 0, index };
+    })
+    .filter((entry) => entry.tag && entry.tag !== '*' && entry.q > 0)
+    .sort((a, b) => b.q - a.q || a.index - b.index);
+  for (const { tag } of wanted) {
+    const found = has(tag) ?? has(tag.split('-')[0]);
+    if (found) return found;
+  }
+  return has(instanceDefault) ?? has(instanceDefault.split('-')[0]) ?? has('en') ?? available[0] ?? 'en';
+}
+
+/** Black or white, whichever contrasts more with a #rrggbb colour (WCAG relative luminance). */
+export function textColourOn(hex: string): '#000000' | '#ffffff' {
+  const channel = (offset: number) => {
+    const c = parseInt(hex.slice(offset, offset + 2), 16) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+  return (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) ? '#000000' : '#ffffff';
+}
+
+/** The values that replace `%%SC:key%%` in the site's pages (already HTML-safe). */
+export function pageValues(config: ServerConfig): Record<string, string> {
+  const { settings } = config;
+  const { logoUrl } = settings.branding;
+  return {
+    name: escapeHtml(settings.name),
+    description: escapeHtml(settings.description),
+    rules: renderMarkdown(config.rules, { headingOffset: 1 }),
+    rulesSummary: summariseRules(config.rules),
+    logo: logoUrl ? `<img class="logo" src="${escapeHtml(logoUrl)}" alt="" width="40" height="40">` : '',
+    // Inside <script type="application/json">: no "<" may appear, so "</script>" cannot either.
+    config: JSON.stringify(publicConfig(config)).replace(/</g, '\\u003c'),
+    minAge: String(config.minAge),
+    version: escapeHtml(config.version),
+    evidenceDays: String(settings.retention.evidenceDays),
+    addressDays: String(settings.retention.addressDays),
+    sessionDays: String(settings.retention.sessionDays),
+  };
+}
+
+/** `/branding.css`: the accent colour as CSS custom properties (the CSP forbids inline styles). */
+export function brandingCss(config: ServerConfig): string {
+  const accent = config.settings.branding.accentColor?.toLowerCase();
+  if (!accent) return '/* no branding settings */\n';
+  return `:root{--brand-accent:${accent};--brand-on-accent:${textColourOn(accent)}}\n`;
+}
+
+const FALLBACK_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>strangerchat</title></head>
+<body><h1>The site has not been built</h1>
+<p>This server runs from sources without the web pages. Run <code>npm run build</code>
+(<code>scripts/build.sh</code>) and start it again.</p></body></html>
+`;
+
+export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSiteOptions): Middleware {
+  const languages = siteLanguages(dir);
+  if (languages.length === 0) logger.warn({ dir }, 'the web site is not built: pages show a note to run the build');
+  const values = pageValues(config);
+  const css = brandingCss(config);
+  const pages = new Map<string, { html: string; etag: string } | null>();
+  const assets = serve(dir, {
+    index: false,
+    gzip: false,
+    brotli: false,
+    setHeaders: (res, path) => {
+      const hashed = path.startsWith(join(dir, '_astro') + sep);
+      res.setHeader('Cache-Control', hashed ? `public, max-age=${ONE_YEAR_SECONDS}, immutable` : 'public, max-age=3600');
+    },
+  });
+
+  /** A page filled in for this instance, read once; null when the site has no such page. */
+  function page(lang: string, name: string) {
+    const key = `${lang}/${name}`;
+    if (!pages.has(key)) {
+      const file = join(dir, lang, `${name}.html`);
+      if (!existsSync(file)) pages.set(key, null);
+      else {
+        const html = readFileSync(file, 'utf8').replace(/%%SC:(\w+)%%/g, (token, k: string) => values[k] ?? token);
+        pages.set(key, { html, etag: `"${createHash('sha256').update(html).digest('base64url').slice(0, 27)}"` });
+      }
+    }
+    return pages.get(key);
+  }
+
+  function language(ctx: ParameterizedContext): string {
+    const query = typeof ctx.query.lang === 'string' ? ctx.query.lang.toLowerCase() : undefined;
+    if (query && languages.includes(query)) {
+      ctx.cookies.set(LANGUAGE_COOKIE, query, {
+        httpOnly: true,
+        sameSite: 'lax',
+        maxAge: LANGUAGE_COOKIE_MAX_AGE_MS,
+        secure: (ctx.state as RequestState).secure,
+      });
+    }
+    return chooseLanguage(
+      languages,
+      { query, cookie: ctx.cookies.get(LANGUAGE_COOKIE), acceptLanguage: ctx.get('accept-language') },
+      config.settings.language,
+    );
+  }
+
+  return async (ctx, next) => {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+    if (ctx.path === '/branding.css') {
+      ctx.type = 'text/css; charset=utf-8';
+      ctx.set('Cache-Control', 'no-cache');
+      ctx.body = css;
+      return;
+    }
+    if (ctx.path.startsWith(HASHED_ASSETS) || PUBLIC_FILE.test(ctx.path)) return assets(ctx, next);
+    const match = PAGE_PATH.exec(ctx.path);
+    if (!match) return next();
+    const name = match[1] ?? 'index';
+    if (languages.length === 0) {
+      if (name !== 'index' && !['chat', 'rules', 'privacy', 'appeal', 'mod'].includes(name)) return next();
+      ctx.status = 503;
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = FALLBACK_PAGE;
+      return;
+    }
+    const lang = language(ctx);
+    const found = page(lang, name) ?? page(chooseLanguage(languages, {}, config.settings.language), name);
+    if (!found) return next();
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.set('Vary', 'Accept-Language, Cookie');
+    ctx.set('Content-Language', lang);
+    ctx.etag = found.etag;
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.status = 200;
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.body = found.html;
+  };
+}

@@ -1,0 +1,192 @@
+// Appeals: a banned person writes why the ban should go; a moderator other than the one who
+// banned decides (uphold or lift), and the decision is recorded and audited.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/database.ts';
+import type { AppealsTable } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import type { Actor } from '../access/actor.ts';
+import { assertCan } from '../access/permissions.ts';
+import type { AuditLog } from './audit.ts';
+import type { BanService } from './bans.ts';
+import type { Ban, BanIndex, BanSubject } from './ban-index.ts';
+
+export const APPEAL_MESSAGE_MAX_LENGTH = 2000;
+export const DECISION_NOTE_MAX_LENGTH = 1000;
+const MAX_PAGE = 200;
+
+export type AppealStatus = 'open' | 'upheld' | 'lifted';
+export type AppealDecision = 'uphold' | 'lift';
+
+/** What the banned person sees of their appeal. */
+export interface OwnAppeal {
+  id: string;
+  status: AppealStatus;
+  createdAt: number;
+  decidedAt: number | null;
+}
+
+/** An appeal as moderators see it, with the ban it is about. */
+export interface Appeal extends OwnAppeal {
+  message: string;
+  decidedBy: string | null;
+  decisionNote: string | null;
+  ban: Pick<Ban, 'id' | 'targetKind' | 'target' | 'reason' | 'severity' | 'createdBy' | 'createdAt' | 'expiresAt' | 'liftedAt' | 'reportId' | 'quarantine'> | null;
+}
+
+function own(row: AppealsTable): OwnAppeal {
+  return { id: row.id, status: row.status as AppealStatus, createdAt: Number(row.created_at), decidedAt: row.decided_at === null ? null : Number(row.decided_at) };
+}
+
+export class AppealService {
+  readonly #db: Db;
+  readonly #audit: AuditLog;
+  readonly #bans: BanService;
+  readonly #index: BanIndex;
+  readonly #now: () => number;
+
+  constructor(deps: { db: Db; audit: AuditLog; bans: BanService; index: BanIndex; now: () => number }) {
+    this.#db = deps.db;
+    this.#audit = deps.audit;
+    this.#bans = deps.bans;
+    this.#index = deps.index;
+    this.#now = deps.now;
+  }
+
+  /** The ban that decides for this person (the one the ban screen shows), or a 404. */
+  #banOf(subject: BanSubject): Ban {
+    const ban = this.#index.match(subject);
+    if (!ban) throw new AppError(404, 'not_banned', 'There is no active ban on you to appeal.');
+    return ban;
+  }
+
+  /** The person's appeal of their current ban, if any. */
+  async mine(subject: BanSubject): Promise<OwnAppeal | null> {
+    const ban = this.#banOf(subject);
+    const row = await this.#db.selectFrom('appeals').selectAll().where('ban_id', '=', ban.id).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+    return row ? own(row) : null;
+  }
+
+  /** Files an appeal against the person's current ban; one open appeal per ban. */
+  async file(subject: BanSubject, message: string): Promise<OwnAppeal> {
+    const text = message.trim();
+    if (!text || text.length > APPEAL_MESSAGE_MAX_LENGTH) {
+      throw new AppError(400, 'invalid_message', `An appeal is 1 to ${APPEAL_MESSAGE_MAX_LENGTH} characters.`);
+    }
+    const ban = this.#banOf(subject);
+    if (await this.#openAppeal(ban.id)) throw appealExists();
+    const row: AppealsTable = {
+      id: randomUUID(),
+      ban_id: ban.id,
+      message: text,
+      status: 'open',
+      created_at: this.#now(),
+      decided_by: null,
+      decided_at: null,
+      decision_note: null,
+    };
+    await this.#db.insertInto('appeals').values(row).execute();
+    // Two simultaneous submissions: the earliest stays, the other is withdrawn.
+    const first = await this.#openAppeal(ban.id);
+    if (first !== row.id) {
+      await this.#db.deleteFrom('appeals').where('id', '=', row.id).execute();
+      throw appealExists();
+    }
+    return own(row);
+  }
+
+  async #openAppeal(banId: string): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom('appeals')
+      .select('id')
+      .where('ban_id', '=', banId)
+      .where('status', '=', 'open')
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.id;
+  }
+
+  async list(actor: Actor, filter: { status?: AppealStatus | 'decided' | 'all'; limit?: number; offset?: number } = {}): Promise<Appeal[]> {
+    assertCan(actor.role, 'appeals.list');
+    let query = this.#db.selectFrom('appeals').selectAll();
+    const status = filter.status ?? 'open';
+    if (status === 'decided') query = query.where('status', '!=', 'open');
+    else if (status !== 'all') query = query.where('status', '=', status);
+    const rows = await query
+      .orderBy('created_at', status === 'open' ? 'asc' : 'desc')
+      .orderBy('id')
+      .limit(Math.min(filter.limit ?? 50, MAX_PAGE))
+      .offset(filter.offset ?? 0)
+      .execute();
+    return Promise.all(rows.map((row) => this.#appeal(row)));
+  }
+
+  /** Decides an appeal. Refused to the moderator who made the ban: a second pair of eyes decides. */
+  async decide(actor: Actor, id: string, decision: AppealDecision, note: string): Promise<Appeal> {
+    assertCan(actor.role, 'appeals.decide');
+    const text = note.trim();
+    if (!text || text.length > DECISION_NOTE_MAX_LENGTH) {
+      throw new AppError(400, 'invalid_note', `A decision needs a note of 1 to ${DECISION_NOTE_MAX_LENGTH} characters.`);
+    }
+    const row = await this.#db.selectFrom('appeals').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError(404, 'not_found', 'No such appeal.');
+    if (row.status !== 'open') throw new AppError(409, 'already_decided', 'This appeal was already decided.');
+    const ban = await this.#bans.get(row.ban_id);
+    if (ban && ban.createdBy === actor.name) {
+      throw new AppError(403, 'same_moderator', 'You made this ban: another moderator must decide its appeal.');
+    }
+    if (decision === 'lift') assertCan(actor.role, 'bans.remove');
+    const now = this.#now();
+    const status: AppealStatus = decision === 'lift' ? 'lifted' : 'upheld';
+    const claimed = await this.#db
+      .updateTable('appeals')
+      .set({ status, decided_by: actor.name, decided_at: now, decision_note: text })
+      .where('id', '=', id)
+      .where('status', '=', 'open')
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) throw new AppError(409, 'already_decided', 'This appeal was already decided.');
+    try {
+      if (decision === 'lift' && ban) await this.#bans.lift(ban.id, actor, `appeal ${id}: ${text}`);
+    } catch (error) {
+      await this.#db.updateTable('appeals').set({ status: 'open', decided_by: null, decided_at: null, decision_note: null }).where('id', '=', id).execute();
+      throw error;
+    }
+    await this.#audit.record(actor, {
+      action: `appeal.${decision}`,
+      target: ban ? `${ban.targetKind}:${ban.target}` : `ban:${row.ban_id}`,
+      reason: text,
+      details: { appealId: id, banId: row.ban_id },
+    });
+    return this.#appeal({ ...row, status, decided_by: actor.name, decided_at: now, decision_note: text });
+  }
+
+  async #appeal(row: AppealsTable): Promise<Appeal> {
+    const ban = await this.#bans.get(row.ban_id);
+    return {
+      ...own(row),
+      message: row.message,
+      decidedBy: row.decided_by,
+      decisionNote: row.decision_note,
+      ban: ban
+        ? {
+            id: ban.id,
+            targetKind: ban.targetKind,
+            target: ban.target,
+            reason: ban.reason,
+            severity: ban.severity,
+            createdBy: ban.createdBy,
+            createdAt: ban.createdAt,
+            expiresAt: ban.expiresAt,
+            liftedAt: ban.liftedAt,
+            reportId: ban.reportId,
+            quarantine: ban.quarantine,
+          }
+        : null,
+    };
+  }
+}
+
+function appealExists(): AppError {
+  return new AppError(409, 'appeal_exists', 'You already appealed this ban; a moderator will decide it.');
+}

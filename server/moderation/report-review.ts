@@ -1,0 +1,382 @@
+// The moderators' side of reports: the queue, a report with its evidence (every opening of
+// evidence is audited first, then shown), and resolving it: dismiss, ban the reported person,
+// or lift the automatic quarantine. Ban targets come from the report, never from the moderator.
+import { isIP } from 'node:net';
+import type { Db } from '../db/database.ts';
+import type { ReportsTable } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import type { Actor } from '../access/actor.ts';
+import { assertCan, can, evidenceAction, SENSITIVE_REASONS } from '../access/permissions.ts';
+import type { AuditLog } from './audit.ts';
+import type { BanService, BanTarget } from './bans.ts';
+import { BAN_REASON_MAX_LENGTH, parseBanTarget } from './bans.ts';
+import type { Ban, BanSeverity } from './ban-index.ts';
+import type { ReportStatus } from './reports.ts';
+
+/** How a moderator closes a report. */
+export const RESOLUTIONS = ['dismiss', 'ban', 'lift_quarantine'] as const;
+export type Resolution = (typeof RESOLUTIONS)[number];
+/** Which of the reported person's identifiers a ban from a report targets. */
+export const REPORT_BAN_TARGETS = ['device', 'address', 'identity', 'network'] as const;
+export type ReportBanTarget = (typeof REPORT_BAN_TARGETS)[number];
+/** The `network` target: the surrounding /24 (IPv4) or /48 (IPv6, a typical site). */
+export const NETWORK_PREFIX = { 4: 24, 6: 48 } as const;
+export const RESOLUTION_NOTE_MAX_LENGTH = 1000;
+const MAX_PAGE = 200;
+
+/** One side of a report as moderators see it. */
+export interface ReportParty {
+  sessionId: string;
+  deviceId: string | null;
+  identityHash: string | null;
+  /** Null once retention removed it. */
+  address: string | null;
+}
+
+/** A report in the queue (no evidence). */
+export interface ReportSummary {
+  id: string;
+  createdAt: number;
+  reason: string;
+  note: string | null;
+  status: ReportStatus;
+  mode: string | null;
+  /** The reported person's pairing band. */
+  reportedBand: string | null;
+  /** Only the safeguarding role may open this report's evidence. */
+  sensitive: boolean;
+  frames: number;
+  /** The reported person is under an active automatic quarantine. */
+  quarantined: boolean;
+  resolution: Resolution | null;
+  resolvedAt: number | null;
+  resolvedBy: string | null;
+}
+
+export interface ReportDetails extends ReportSummary {
+  conversationId: string;
+  resolutionNote: string | null;
+  reporter: ReportParty;
+  reported: ReportParty;
+  /** Reports against the same device, this one included. */
+  reportsAgainstReported: number;
+  /** Active quarantine bans on the reported person. */
+  quarantineBanIds: string[];
+  evidencePurged: boolean;
+}
+
+export interface TranscriptEntry {
+  by: 'reporter' | 'reported';
+  text: string;
+  at: number;
+}
+
+export interface ReportEvidence {
+  transcript: TranscriptEntry[];
+  frames: Array<{ idx: number; size: number; createdAt: number }>;
+}
+
+/** A report opened by a moderator: evidence only when their role may see it. */
+export interface OpenedReport {
+  report: ReportDetails;
+  evidence: ReportEvidence | null;
+  /** True when evidence exists but this role may not open it. */
+  evidenceHidden: boolean;
+}
+
+export interface ReportFilter {
+  status?: ReportStatus | 'all';
+  reason?: string;
+  band?: 'minor' | 'adult';
+  limit?: number;
+  offset?: number;
+}
+
+export interface ResolveInput {
+  action: Resolution;
+  note?: string;
+  ban?: {
+    target: ReportBanTarget;
+    severity: BanSeverity;
+    /** Milliseconds from now; null for no expiry. */
+    durationMs: number | null;
+    reason: string;
+  };
+}
+
+export interface ResolveResult {
+  report: ReportDetails;
+  ban?: Ban;
+  /** Quarantine bans lifted by this resolution. */
+  liftedBanIds: string[];
+}
+
+export class ReportReviewService {
+  readonly #db: Db;
+  readonly #audit: AuditLog;
+  readonly #bans: BanService;
+  readonly #now: () => number;
+
+  constructor(deps: { db: Db; audit: AuditLog; bans: BanService; now: () => number }) {
+    this.#db = deps.db;
+    this.#audit = deps.audit;
+    this.#bans = deps.bans;
+    this.#now = deps.now;
+  }
+
+  async list(actor: Actor, filter: ReportFilter = {}): Promise<{ reports: ReportSummary[]; total: number }> {
+    assertCan(actor.role, 'reports.list');
+    let query = this.#db.selectFrom('reports');
+    if (filter.status && filter.status !== 'all') query = query.where('status', '=', filter.status);
+    if (filter.reason) query = query.where('reason', '=', filter.reason);
+    if (filter.band) query = query.where('reported_age_band', '=', filter.band);
+    const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    const rows = await query
+      .selectAll()
+      // The open queue is worked oldest first; history reads newest first.
+      .orderBy('created_at', filter.status === 'open' || filter.status === undefined ? 'asc' : 'desc')
+      .orderBy('id')
+      .limit(Math.min(filter.limit ?? 50, MAX_PAGE))
+      .offset(filter.offset ?? 0)
+      .execute();
+    const frames = await this.#frameCounts(rows.map((r) => r.id));
+    const quarantined = await this.#quarantinedDevices(rows.map((r) => r.reported_device_id));
+    return {
+      reports: rows.map((row) => summary(row, frames.get(row.id) ?? 0, !!row.reported_device_id && quarantined.has(row.reported_device_id))),
+      total: Number(total?.n ?? 0),
+    };
+  }
+
+  /** Opens a report. Evidence is included only when the role may open it, and that opening is audited first. */
+  async open(actor: Actor, id: string): Promise<OpenedReport> {
+    assertCan(actor.role, 'reports.view');
+    const row = await this.#load(id);
+    const report = await this.#details(row);
+    if (report.evidencePurged) return { report, evidence: null, evidenceHidden: false };
+    if (!can(actor.role, evidenceAction(row.reason))) return { report, evidence: null, evidenceHidden: true };
+    const frames = await this.#db
+      .selectFrom('report_frames')
+      .select(['idx', 'size', 'created_at'])
+      .where('report_id', '=', id)
+      .orderBy('idx')
+      .execute();
+    await this.#audit.record(actor, {
+      action: 'evidence.view',
+      target: `report:${id}`,
+      details: { part: 'transcript', reason: row.reason, frames: frames.length },
+    });
+    return {
+      report,
+      evidence: {
+        transcript: JSON.parse(row.transcript) as TranscriptEntry[],
+        frames: frames.map((f) => ({ idx: Number(f.idx), size: Number(f.size), createdAt: Number(f.created_at) })),
+      },
+      evidenceHidden: false,
+    };
+  }
+
+  /** One evidence frame (JPEG bytes); audited before it is returned. */
+  async frame(actor: Actor, id: string, idx: number): Promise<Uint8Array> {
+    assertCan(actor.role, 'reports.view');
+    const row = await this.#load(id);
+    assertCan(actor.role, evidenceAction(row.reason));
+    const frame = await this.#db
+      .selectFrom('report_frames')
+      .select(['jpeg'])
+      .where('report_id', '=', id)
+      .where('idx', '=', idx)
+      .executeTakeFirst();
+    if (!frame) throw new AppError(404, 'not_found', 'No such frame.');
+    await this.#audit.record(actor, { action: 'evidence.view', target: `report:${id}`, details: { part: 'frame', idx, reason: row.reason } });
+    return frame.jpeg;
+  }
+
+  async resolve(actor: Actor, id: string, input: ResolveInput): Promise<ResolveResult> {
+    assertCan(actor.role, 'reports.resolve');
+    const row = await this.#load(id);
+    if (row.status !== 'open') throw new AppError(409, 'already_resolved', 'This report was already resolved.');
+    const note = input.note?.trim() || null;
+    if (note && note.length > RESOLUTION_NOTE_MAX_LENGTH) {
+      throw new AppError(400, 'invalid_note', `The note is limited to ${RESOLUTION_NOTE_MAX_LENGTH} characters.`);
+    }
+    // Everything that can be refused is checked before the report is claimed.
+    let banTarget: BanTarget | undefined;
+    if (input.action === 'ban') {
+      if (!input.ban) throw new AppError(400, 'invalid_body', 'A ban resolution needs its ban: target, severity, duration and reason.');
+      banTarget = reportedTarget(row, input.ban.target);
+      assertCan(actor.role, 'bans.add');
+      const reason = input.ban.reason.trim();
+      if (!reason || reason.length > BAN_REASON_MAX_LENGTH) {
+        throw new AppError(400, 'invalid_reason', `A ban needs a reason of at most ${BAN_REASON_MAX_LENGTH} characters; it is shown to the person.`);
+      }
+      if (input.ban.durationMs !== null && !(input.ban.durationMs > 0)) throw new AppError(400, 'invalid_duration', 'The duration must be positive.');
+    }
+    const quarantines = await this.#activeQuarantines(row);
+    if (input.action === 'lift_quarantine' && quarantines.length === 0) {
+      throw new AppError(409, 'not_quarantined', 'The reported person is not quarantined.');
+    }
+
+    const now = this.#now();
+    const claimed = await this.#db
+      .updateTable('reports')
+      .set({ status: 'resolved', resolved_at: now, resolved_by: actor.name, resolution: input.action, resolution_note: note })
+      .where('id', '=', id)
+      .where('status', '=', 'open')
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) throw new AppError(409, 'already_resolved', 'This report was already resolved.');
+
+    let ban: Ban | undefined;
+    const liftedBanIds: string[] = [];
+    try {
+      if (input.action === 'ban') {
+        ban = await this.#bans.add(
+          {
+            target: banTarget!,
+            reason: input.ban!.reason,
+            severity: input.ban!.severity,
+            durationMs: input.ban!.durationMs,
+            note,
+            reportId: id,
+          },
+          actor,
+        );
+      }
+      // A moderator's decision replaces the automatic hold: lifting it, or a ban that says how long.
+      if (input.action === 'ban' || input.action === 'lift_quarantine') {
+        for (const quarantine of quarantines) {
+          await this.#bans.lift(quarantine, actor, input.action === 'ban' ? `reviewed in report ${id}: replaced by ban ${ban!.id}` : `reviewed in report ${id}`);
+          liftedBanIds.push(quarantine);
+        }
+      }
+    } catch (error) {
+      // Nothing was decided: give the report back to the queue.
+      await this.#db
+        .updateTable('reports')
+        .set({ status: 'open', resolved_at: null, resolved_by: null, resolution: null, resolution_note: null })
+        .where('id', '=', id)
+        .execute();
+      throw error;
+    }
+    await this.#audit.record(actor, {
+      action: `report.${input.action}`,
+      target: `report:${id}`,
+      reason: note,
+      details: { reason: row.reason, ...(ban ? { banId: ban.id } : {}), ...(liftedBanIds.length ? { liftedBanIds } : {}) },
+    });
+    return { report: await this.#details(await this.#load(id)), ...(ban ? { ban } : {}), liftedBanIds };
+  }
+
+  async #load(id: string): Promise<ReportsTable> {
+    const row = await this.#db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError(404, 'not_found', 'No such report.');
+    return row;
+  }
+
+  async #details(row: ReportsTable): Promise<ReportDetails> {
+    const frames = await this.#frameCounts([row.id]);
+    const quarantines = await this.#activeQuarantines(row);
+    const against = row.reported_device_id
+      ? await this.#db
+          .selectFrom('reports')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('reported_device_id', '=', row.reported_device_id)
+          .executeTakeFirst()
+      : undefined;
+    return {
+      ...summary(row, frames.get(row.id) ?? 0, quarantines.length > 0),
+      conversationId: row.conversation_id,
+      resolutionNote: row.resolution_note,
+      reporter: { sessionId: row.reporter_session_id, deviceId: row.reporter_device_id, identityHash: row.reporter_identity_hash, address: row.reporter_address },
+      reported: { sessionId: row.reported_session_id, deviceId: row.reported_device_id, identityHash: row.reported_identity_hash, address: row.reported_address },
+      reportsAgainstReported: Number(against?.n ?? 1),
+      quarantineBanIds: quarantines,
+      evidencePurged: row.evidence_purged_at !== null,
+    };
+  }
+
+  /** Ids of the active quarantine bans on the reported person's device or identity. */
+  async #activeQuarantines(row: ReportsTable): Promise<string[]> {
+    const targets: Array<[string, string]> = [];
+    if (row.reported_device_id) targets.push(['device', row.reported_device_id]);
+    if (row.reported_identity_hash) targets.push(['identity', row.reported_identity_hash]);
+    if (targets.length === 0) return [];
+    const now = this.#now();
+    const bans = await this.#db
+      .selectFrom('bans')
+      .select('id')
+      .where('quarantine', '=', 1)
+      .where('lifted_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .where((eb) => eb.or(targets.map(([kind, target]) => eb.and([eb('target_kind', '=', kind), eb('target', '=', target)]))))
+      .orderBy('created_at')
+      .execute();
+    return bans.map((b) => b.id);
+  }
+
+  async #quarantinedDevices(devices: Array<string | null>): Promise<Set<string>> {
+    const wanted = [...new Set(devices.filter((d): d is string => !!d))];
+    if (wanted.length === 0) return new Set();
+    const now = this.#now();
+    const rows = await this.#db
+      .selectFrom('bans')
+      .select('target')
+      .where('quarantine', '=', 1)
+      .where('target_kind', '=', 'device')
+      .where('target', 'in', wanted)
+      .where('lifted_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .execute();
+    return new Set(rows.map((r) => r.target));
+  }
+
+  async #frameCounts(ids: string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.#db
+      .selectFrom('report_frames')
+      .select(['report_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('report_id', 'in', ids)
+      .groupBy('report_id')
+      .execute();
+    return new Map(rows.map((r) => [r.report_id, Number(r.n)]));
+  }
+}
+
+function summary(row: ReportsTable, frames: number, quarantined: boolean): ReportSummary {
+  return {
+    id: row.id,
+    createdAt: Number(row.created_at),
+    reason: row.reason,
+    note: row.note,
+    status: row.status as ReportStatus,
+    mode: row.mode,
+    reportedBand: row.reported_age_band,
+    sensitive: SENSITIVE_REASONS.has(row.reason),
+    frames,
+    quarantined,
+    resolution: row.resolution as Resolution | null,
+    resolvedAt: row.resolved_at === null ? null : Number(row.resolved_at),
+    resolvedBy: row.resolved_by,
+  };
+}
+
+/** The reported person's device, address, identity or network, as recorded in the report. */
+function reportedTarget(row: ReportsTable, target: ReportBanTarget): BanTarget {
+  switch (target) {
+    case 'device':
+      if (!row.reported_device_id) throw new AppError(400, 'no_device', 'This report has no device to ban.');
+      return { kind: 'device', target: row.reported_device_id };
+    case 'identity':
+      if (!row.reported_identity_hash) throw new AppError(400, 'no_identity', 'The reported person had no verified identity.');
+      return { kind: 'identity', target: row.reported_identity_hash };
+    case 'address':
+    case 'network': {
+      const address = row.reported_address;
+      const family = address ? isIP(address) : 0;
+      if (!address || (family !== 4 && family !== 6)) {
+        throw new AppError(400, 'no_address', 'This report no longer holds the reported address (retention removes it).');
+      }
+      // An IPv6 address stands for its /64 (see access/ip.ts); `network` widens either family.
+      return parseBanTarget(target === 'address' ? address : `${address}/${NETWORK_PREFIX[family]}`);
+    }
+  }
+}

@@ -1,0 +1,159 @@
+// Debian's Chromium driven by playwright-core, against the real server and the built site
+// (dist/web, built by `npm test`'s build step — nothing is built here). One browser process per
+// test file; each person is a context (its own cookies and storage) in it.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { siteLanguages } from '../../server/http/static.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+export const SITE_DIR = join(ROOT, 'dist', 'web');
+export const SCREENSHOT_DIR = join(ROOT, 'test-results', 'screenshots');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Fails with what to do when the site or the browser is missing. */
+export function assertBrowserTestsCanRun(): void {
+  if (siteLanguages(SITE_DIR).length === 0) {
+    throw new Error(`${SITE_DIR} holds no built site: run scripts/build.sh (npm test runs it first) before the browser tests`);
+  }
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: run scripts/install-system-deps.sh (Debian's chromium), or set CHROMIUM_PATH`);
+  }
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  assertBrowserTestsCanRun();
+  // playwright gives each launch a fresh temporary profile, removed on close.
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+    ],
+  });
+}
+
+export interface Person {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and page errors (a CSP violation shows here). */
+  errors: string[];
+}
+
+export interface PersonOptions {
+  locale?: string;
+  colorScheme?: 'light' | 'dark';
+  width?: number;
+  height?: number;
+  reducedMotion?: 'reduce' | 'no-preference';
+}
+
+/** A new visitor: a context with the camera allowed, and its console errors collected. */
+export async function newPerson(browser: Browser, baseUrl: string, options: PersonOptions = {}): Promise<Person> {
+  const context = await browser.newContext({
+    baseURL: baseUrl,
+    locale: options.locale ?? 'en-GB',
+    colorScheme: options.colorScheme ?? 'light',
+    reducedMotion: options.reducedMotion ?? 'no-preference',
+    viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
+    permissions: ['camera', 'microphone'],
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  return { context, page, errors };
+}
+
+/** Chooses a mode, accepts the rules with an age, and lands on /chat (or stays with an error). */
+export async function enter(page: Page, options: { mode?: 'text' | 'video'; age?: number; interests?: string; inviteCode?: string } = {}): Promise<void> {
+  await page.goto('/');
+  await page.locator(`input[name="mode"][value="${options.mode ?? 'text'}"]`).check();
+  if (options.interests) await page.locator('#interests').fill(options.interests);
+  await page.getByRole('button', { name: /continue|continuer/i }).click();
+  await page.locator('#accept').check();
+  await page.locator('#age').fill(String(options.age ?? 20));
+  if (options.inviteCode !== undefined) await page.locator('#invite').fill(options.inviteCode);
+  await page.locator('#start').click();
+}
+
+/** Waits until the chat page is in a state (`data-state` on #app). */
+export async function waitForState(page: Page, state: 'searching' | 'paired' | 'ended' | 'idle' | 'stopped', timeoutMs = 10_000): Promise<void> {
+  await page.waitForFunction((wanted) => document.getElementById('app')?.dataset.state === wanted, state, { timeout: timeoutMs });
+}
+
+/** Resolves when the <video> shows frames that move: a width, and its clock advancing. */
+export async function videoPlays(page: Page, selector: string, timeoutMs = 15_000): Promise<{ width: number; advanced: number }> {
+  await page.waitForFunction((s) => (document.querySelector(s) as HTMLVideoElement | null)?.videoWidth, selector, { timeout: timeoutMs });
+  const before = await page.$eval(selector, (v) => (v as HTMLVideoElement).currentTime);
+  await page.waitForFunction(
+    ([s, t]) => ((document.querySelector(s as string) as HTMLVideoElement).currentTime ?? 0) > (t as number) + 0.3,
+    [selector, before] as const,
+    { timeout: timeoutMs },
+  );
+  const after = await page.$eval(selector, (v) => ({ width: (v as HTMLVideoElement).videoWidth, time: (v as HTMLVideoElement).currentTime }));
+  return { width: after.width, advanced: after.time - before };
+}
+
+/** Writes test-results/screenshots/<name>.png (git-ignored) for a person to look at. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Errors a page logged, except those a test expects (e.g. a refused request). */
+export function unexpectedErrors(errors: string[], expected: RegExp[] = []): string[] {
+  return errors.filter((error) => !expected.some((pattern) => pattern.test(error)));
+}
+
+/**
+ * Text whose contrast with what is behind it is under WCAG AA (4.5:1; 3:1 for large text), among
+ * the visible, enabled elements matching the selectors. Background: the nearest opaque one.
+ */
+export function contrastProblems(page: Page, selectors: string[]): Promise<string[]> {
+  return page.evaluate((list) => {
+    const rgba = (css: string) => {
+      const parts = /rgba?\(([^)]+)\)/.exec(css)?.[1]?.split(/[\s,/]+/).filter(Boolean).map(Number) ?? [0, 0, 0, 0];
+      return { r: parts[0]!, g: parts[1]!, b: parts[2]!, a: parts[3] ?? 1 };
+    };
+    const luminance = ({ r, g, b }: { r: number; g: number; b: number }) =>
+      [r, g, b].map((v) => ((v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i]!, 0);
+    const background = (element: Element | null) => {
+      for (let e = element; e; e = e.parentElement) {
+        const colour = rgba(getComputedStyle(e).backgroundColor);
+        if (colour.a > 0.5) return colour;
+      }
+      return { r: 255, g: 255, b: 255, a: 1 };
+    };
+    const problems: string[] = [];
+    for (const selector of list) {
+      for (const element of document.querySelectorAll<HTMLElement>(selector)) {
+        if (!element.checkVisibility() || (element as HTMLButtonElement).disabled || !element.innerText.trim()) continue;
+        const style = getComputedStyle(element);
+        const [fg, bg] = [luminance(rgba(style.color)), luminance(background(element))];
+        const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+        const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.66 && Number(style.fontWeight) >= 700);
+        if (ratio < (large ? 3 : 4.5)) problems.push(`${selector} "${element.innerText.trim().slice(0, 30)}": ${ratio.toFixed(2)}:1`);
+      }
+    }
+    return problems;
+  }, selectors);
+}
+
+/** Whether the page is wider than its viewport (something sticks out sideways). */
+export function overflowsSideways(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+}

@@ -1,0 +1,211 @@
+// The message filter on its own: the evasion corpus (each trick people use to slip a word past
+// a filter), the Scunthorpe corpus (ordinary words that contain a rude one), masking in the
+// text as sent, the operator's own lists, and when contact details are refused.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ConfiguredFilter, BLOCK_MESSAGES, maskSpans, type FilterContext, type FilterSettings, type FilterVerdict } from '../../server/moderation/filter.ts';
+import { makeConfig } from '../../server/config.ts';
+
+const ADULT: FilterContext = { band: 'adult', profile: 'community' };
+const MINOR: FilterContext = { band: 'minor', profile: 'community' };
+
+function filterWith(filters: Partial<FilterSettings>): ConfiguredFilter {
+  return new ConfiguredFilter(makeConfig({ settings: { filters } }).settings.filters);
+}
+
+function verdicts(filter: ConfiguredFilter, texts: readonly string[], context = ADULT): Array<[string, FilterVerdict]> {
+  return texts.map((text) => [text, filter.check(text, context)]);
+}
+
+function assertBlocked(filter: ConfiguredFilter, texts: readonly string[], context = ADULT): void {
+  const passed = verdicts(filter, texts, context).filter(([, v]) => v.action !== 'block');
+  assert.equal(passed.map(([t]) => t), [], 'these should have been blocked');
+}
+
+function assertUntouched(filter: ConfiguredFilter, texts: readonly string[], context = ADULT): void {
+  const changed = verdicts(filter, texts, context).filter(([text, v]) => v.action !== 'pass' || v.text !== text);
+  assert.equal(changed, [], 'these should have passed unchanged');
+}
+
+const blockProfanity = filterWith({ profanity: 'block' });
+const maskProfanity = filterWith({ profanity: 'mask' });
+
+/** One line per evasion technique, each spelling a word from obscenity's English list. */
+const EVASIONS = {
+  plain: ['fuck', 'shit', 'bitch'],
+  case: ['FUCK', 'ShIt', 'bItCh'],
+  leetspeak: ['b4stard', 'p3nis', 'b1tch', 's1ut', 'wh0re', 'a55', 'shi7', '@ss', '$hit', 'b!tch'],
+  'zero-width and invisible characters': ['fu\u200Bck', 's\u200Ch\u200Dit', 'bi\u2060tch', 'sh\u00ADit', 'f\uFEFFuck', 'c\u034Funt'],
+  'Cyrillic look-alikes': ['fu\u0441k', '\u0455hit', 'bit\u0441h', 'wh\u043Ere', '\u0410SS'],
+  'Greek look-alikes': ['f\u03C5ck', 'b\u03B9tch', 'wh\u03BFre', 'd\u03B9ck'],
+  'fullwidth and mathematical forms': ['\uFF46\uFF55\uFF43\uFF4B', '\u{1D41F}\u{1D42E}\u{1D41C}\u{1D424}', '\u24E2\u24D7\u24D8\u24E3'],
+  'accents and diacritics': ['fück', 'shìt', 'bítch', 'cünt', 'fu\u0308ck', 'ŝĥîţ'],
+  'small capitals': ['ꜰᴜᴄᴋ'],
+  'repeated letters': ['fuuuuuck', 'shiiiiit', 'fuckkkk', 'biiiitch'],
+  'separators between letters': ['f.u.c.k', 'f u c k', 'f-u-c-k', 'f_u_c_k', 'f*u*c*k', 's . h . i . t', 'b|i|t|c|h', 'F U C K YOU'],
+  'several at once': ['Ƒ Ụ Ç Ķ', 'ｓ\u200Bｈ１ｔ', 's.\u200Bh.1.t', 'fᴜᴜᴜck'],
+} as const;
+
+for (const [technique, texts] of Object.entries(EVASIONS)) {
+  test(`evasion: ${technique} is seen through`, () => assertBlocked(blockProfanity, texts));
+}
+
+/** Ordinary words and phrases that contain a rude one (the Scunthorpe problem). */
+const SCUNTHORPE = [
+  'class', 'assassin', 'Scunthorpe', 'cockpit', 'shiitake', 'I love shiitake mushrooms', 'the cockpit of a plane',
+  'classic', 'passion', 'assess the grass', 'bass guitar', 'Sussex', 'Essex', 'Middlesex', 'therapist', 'grapes',
+  'the pen is mightier', 'cocktail', 'peacock', 'Hancock', 'Dickens', 'Dickinson', 'analysis', 'canal', 'document',
+  'circumstance', 'cumulative', 'title', 'constitution', 'Titanic', 'arsenal', 'button', 'Penistone', 'tit for tat',
+  'I got 455 points', 'hello there', 'I am 15', 'see you at 3:30',
+];
+
+test('false positives: ordinary words containing a rude one pass unchanged, blocking or masking', () => {
+  assertUntouched(blockProfanity, SCUNTHORPE);
+  assertUntouched(maskProfanity, SCUNTHORPE);
+});
+
+test('false positives: separators in ordinary text do not join words into rude ones', () => {
+  const texts = ['a sh it', 'this hit', 'I a m here', 'a b c', 'ok.bye', 'wait...what', 'is it a b c or d', 'as soon as', 'e.g. this'];
+  assertUntouched(blockProfanity, texts);
+});
+
+test('profanity off: the built-in list does nothing; the operator lists still work', () => {
+  const filter = filterWith({ profanity: 'off', block: ['grapefruit'] });
+  assertUntouched(filter, ['fuck', 'shit']);
+  assertBlocked(filter, ['gr4pefruit']);
+});
+
+test('profanity block: refused with reason words and a message for the sender', () => {
+  const verdict = blockProfanity.check('well fuck this', ADULT);
+  assert.equal(verdict, { action: 'block', reason: 'words', message: BLOCK_MESSAGES.words });
+});
+
+test('masking: the matched span of the text as sent becomes asterisks of the same length', () => {
+  const cases: Array<[string, string]> = [
+    ['what the fuck', 'what the ****'],
+    ['FUCK you', '**** you'],
+    ['oh shit, shit!', 'oh ****, ****!'],
+    ['f.u.c.k off', '******* off'],
+    ['f u c k', '*******'],
+    ['\uFF46\uFF55\uFF43\uFF4B this', '**** this'],
+    ['fu\u200Bck it', '***** it'],
+    ['fu\u0308ck it', '***** it'],
+    ['😀 shit 😀', '😀 **** 😀'],
+    ['\u{1D41F}\u{1D42E}\u{1D41C}\u{1D424} off', '**** off'],
+    ['you b1tch', 'you *****'],
+    ['the fucking thing', 'the ****ing thing'],
+  ];
+  for (const [input, expected] of cases) {
+    assert.equal(maskProfanity.check(input, ADULT), { action: 'pass', text: expected }, input);
+  }
+});
+
+test('masking: each masked span has as many asterisks as it had characters', () => {
+  assert.is(maskSpans('abcdef', [[1, 3]]), 'a**def');
+  assert.is(maskSpans('ab😀cd', [[1, 5]]), 'a***d', 'an emoji is one character');
+  assert.is(maskSpans('abcdef', [[1, 3], [2, 5], [5, 6]]), 'a*****', 'overlapping spans');
+  assert.is(maskSpans('abc', []), 'abc');
+});
+
+test('operator block list: case, leetspeak, look-alikes, invisible characters, accents, repeats, separators', () => {
+  const filter = filterWith({ profanity: 'off', block: ['toilets', 'banana'] });
+  assertBlocked(filter, [
+    'toilets', 'TOILETS', '7o1le7s', 't0i1ets', 'to!l3t$', 'toil3t5', 'b4n@n4', 'b@nana',
+    'toi\u200Blets', 'тоilets', 'τoilets', 'ｔｏｉｌｅｔｓ', 'töìlêts',
+    'toooilets', 'toilettts', 'baaanaaana',
+    't.o.i.l.e.t.s', 't o i l e t s', 'b-a-n-a-n-a', 'my toilets!', '(banana)',
+  ]);
+  assertUntouched(filter, ['toilet', 'a toilet seat', 'bananas', 'bandana', '7011375']);
+});
+
+test('operator lists: doubled letters are the word’s own, three or more are stretching', () => {
+  const filter = filterWith({ profanity: 'off', block: ['god'] });
+  assertUntouched(filter, ['good', 'goods', 'so good']);
+  assertBlocked(filter, ['god', 'gooood', 'g o d']);
+});
+
+test('operator lists: whole words by default; a * lets the word start earlier or go on', () => {
+  const whole = filterWith({ profanity: 'off', block: ['ass'] });
+  assertUntouched(whole, ['class', 'assassin', 'grass', 'passion']);
+  assertBlocked(whole, ['ass', 'you ass!', 'a$$']);
+  const prefix = filterWith({ profanity: 'off', block: ['nazi*'] });
+  assertBlocked(prefix, ['nazi', 'nazis', 'n4zism']);
+  assertUntouched(prefix, ['ghazi', 'the nazgul']);
+  const suffix = filterWith({ profanity: 'off', mask: ['*hole'] });
+  assert.equal(suffix.check('you asshole!', ADULT), { action: 'pass', text: 'you *******!' });
+  assert.equal(suffix.check('a hole in one', ADULT), { action: 'pass', text: 'a **** in one' });
+  assert.equal(suffix.check('holes', ADULT), { action: 'pass', text: 'holes' });
+});
+
+test('operator lists say otherwise: a listed word is blocked even where the built-in list allows it', () => {
+  const filter = filterWith({ profanity: 'block', block: ['class', 'cock*'] });
+  assertBlocked(filter, ['class', 'CLA$$', 'cockpit']);
+  assertUntouched(filter, ['classic', 'assassin', 'Scunthorpe', 'shiitake']);
+});
+
+test('operator lists: phrases match across spaces and separators', () => {
+  const filter = filterWith({ profanity: 'off', block: ['kill yourself'] });
+  assertBlocked(filter, ['kill yourself', 'KILL  YOURSELF', 'kill.yourself', 'killyourself', 'k1ll y0urself now', 'go kill-yourself']);
+  assertUntouched(filter, ['kill the lights yourself', 'skill yourself up']);
+});
+
+test('operator mask list: masked in place; the rest of the message is untouched', () => {
+  const filter = filterWith({ profanity: 'off', mask: ['darn', 'heck'] });
+  assert.equal(filter.check('darn it, what the HECK', ADULT), { action: 'pass', text: '**** it, what the ****' });
+  assert.equal(filter.check('d4rn, d.a.r.n', ADULT), { action: 'pass', text: '****, *******' });
+  assert.equal(filter.check('darning heckle', ADULT), { action: 'pass', text: 'darning heckle' });
+});
+
+test('block wins over mask: a message with a blocked and a masked word is refused', () => {
+  const filter = filterWith({ profanity: 'mask', block: ['banana'], mask: ['darn'] });
+  assert.is(filter.check('darn banana', ADULT).action, 'block');
+  assert.is(filter.check('fuck this banana', ADULT).action, 'block');
+  assert.is(filterWith({ profanity: 'mask', block: ['darn'], mask: ['darn'] }).check('darn', ADULT).action, 'block');
+  assert.is(filterWith({ profanity: 'block', mask: ['fuck'] }).check('fuck', ADULT).action, 'block');
+});
+
+test('contact details: auto refuses them in the school profile and in the under-18 band only', () => {
+  const filter = filterWith({});
+  const text = 'call me on 555-123-4567';
+  assert.equal(filter.check(text, { band: 'adult', profile: 'school' }), { action: 'block', reason: 'phone', message: BLOCK_MESSAGES.phone });
+  assert.equal(filter.check(text, { band: 'minor', profile: 'school' }).action, 'block');
+  assert.equal(filter.check(text, MINOR), { action: 'block', reason: 'phone', message: BLOCK_MESSAGES.phone });
+  assert.equal(filter.check(text, ADULT), { action: 'pass', text });
+  assert.equal(filter.check(text, { band: 'adult', profile: 'adult' }), { action: 'pass', text });
+});
+
+test('contact details: always and never override the profile and the band', () => {
+  const always = filterWith({ contactDetails: 'always' });
+  const never = filterWith({ contactDetails: 'never' });
+  const link = 'see https://example.org/page';
+  assert.equal(always.check(link, ADULT), { action: 'block', reason: 'link', message: BLOCK_MESSAGES.link });
+  assert.equal(never.check(link, MINOR), { action: 'pass', text: link });
+  assert.equal(never.check(link, { band: 'minor', profile: 'school' }), { action: 'pass', text: link });
+});
+
+test('contact details: the message to the sender names what was refused', () => {
+  const filter = filterWith({ contactDetails: 'always' });
+  const reasons = ['mail me at jo@example.org', 'call 555 123 4567', 'go to example.com', 'add me on snapchat'].map((text) => {
+    const verdict = filter.check(text, ADULT);
+    return verdict.action === 'block' ? [verdict.reason, verdict.message] : ['pass', text];
+  });
+  assert.equal(reasons, [
+    ['email', BLOCK_MESSAGES.email],
+    ['phone', BLOCK_MESSAGES.phone],
+    ['link', BLOCK_MESSAGES.link],
+    ['handle', BLOCK_MESSAGES.handle],
+  ]);
+  assert.is(new Set(Object.values(BLOCK_MESSAGES)).size, Object.keys(BLOCK_MESSAGES).length, 'each reason has its own message');
+});
+
+test('a long hostile message is checked quickly', () => {
+  const filter = filterWith({ profanity: 'mask', block: Array.from({ length: 300 }, (_, i) => `word${i}*`), mask: ['*darn'], contactDetails: 'always' });
+  const inputs = ['a'.repeat(1000), 'a '.repeat(500), '1 '.repeat(500), '@'.repeat(1000), 'f.'.repeat(500), 'my '.repeat(333), 'www.'.repeat(250)];
+  for (const input of inputs) filter.check(input, ADULT); // first use compiles
+  const started = performance.now();
+  for (const input of inputs) filter.check(input, ADULT);
+  const perMessage = (performance.now() - started) / inputs.length;
+  assert.ok(perMessage < 50, `${perMessage.toFixed(1)} ms per message`);
+});
+
+test.run();
