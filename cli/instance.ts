@@ -1,6 +1,6 @@
 // Instance folders: finding one (never a silent guess), writing one (the layout of DESIGN.md),
 // and opening one's configuration and database for a command.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CONFIG_FILE, ConfigError, ENV_FILE, loadConfig, type ServerConfig } from '../server/config.ts';
@@ -53,10 +53,31 @@ export function resolveInstanceDir(ctx: Context, options: GlobalOptions): string
   throw new CliError(`no instance folder here or above ${ctx.cwd}; pass -C <dir> or set STRANGERCHAT_DIR`, ExitCode.Usage);
 }
 
-/** Writes the config, the secrets (.env, mode 0600), the rules and data/. Returns the files written. */
-export function writeInstance(dir: string, instance: NewInstance, secrets: { turnSecret?: string } = {}): string[] {
-  mkdirSync(join(dir, 'data'), { recursive: true });
-  const settings: Record<string, unknown> = {
+/** One file of a new instance. */
+export interface InstanceFile {
+  /** Relative to the instance folder; a trailing "/" is a folder. */
+  path: string;
+  content: string;
+  mode?: number;
+  /** The content with the secrets replaced by "<generated>" (for --dry-run). */
+  shown?: string;
+}
+
+export interface InstanceSecrets {
+  /** STRANGERCHAT_SESSION_SECRET (generated when missing). */
+  sessionSecret?: string;
+  /** STRANGERCHAT_TURN_SECRET, coturn's static-auth-secret. */
+  turnSecret?: string;
+}
+
+/** A random secret for .env: 32 bytes, base64url. */
+export function generateSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** The settings object written to strangerchat.json for a new instance. */
+export function instanceSettings(instance: NewInstance): Record<string, unknown> {
+  return {
     name: instance.name,
     profile: instance.profile,
     accessMode: instance.accessMode,
@@ -67,16 +88,73 @@ export function writeInstance(dir: string, instance: NewInstance, secrets: { tur
     ...(instance.emailDomains?.length ? { email: { domains: instance.emailDomains } } : {}),
     ...(instance.turnUrls?.length ? { turn: { urls: instance.turnUrls } } : {}),
   };
-  writeFileSync(join(dir, CONFIG_FILE), `${JSON.stringify(settings, null, 2)}\n`);
-  const lines = [
+}
+
+/** An npm package name from an instance name. */
+function packageName(name: string): string {
+  const slug = name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-._]+|[-._]+$/g, '').slice(0, 60);
+  return slug || 'strangerchat-instance';
+}
+
+/**
+ * The files of a new instance (DESIGN.md's layout), without writing them. `packageJson` adds the
+ * instance's package.json (pinned strangerchat, "start": "strangerchat start") and a .gitignore.
+ */
+export function renderInstance(instance: NewInstance, secrets: InstanceSecrets = {}, options: { packageJson?: boolean } = {}): InstanceFile[] {
+  const sessionSecret = secrets.sessionSecret ?? generateSecret();
+  const envLines = (show: (secret: string) => string) => [
     '# Secrets of this instance: never commit or share this file.',
-    `STRANGERCHAT_SESSION_SECRET=${randomBytes(32).toString('base64url')}`,
+    `STRANGERCHAT_SESSION_SECRET=${show(sessionSecret)}`,
+    ...(secrets.turnSecret ? [`STRANGERCHAT_TURN_SECRET=${show(secrets.turnSecret)}`] : []),
+    '',
   ];
-  if (secrets.turnSecret) lines.push(`STRANGERCHAT_TURN_SECRET=${secrets.turnSecret}`);
-  writeFileSync(join(dir, ENV_FILE), `${lines.join('\n')}\n`, { mode: 0o600 });
   const rules = readFileSync(new URL(`instance/rules/${instance.profile}.md`, templatesDir()), 'utf8');
-  writeFileSync(join(dir, 'rules.md'), rules.replaceAll('{{name}}', instance.name));
-  return [CONFIG_FILE, ENV_FILE, 'rules.md', 'data/'];
+  const files: InstanceFile[] = [{ path: CONFIG_FILE, content: `${JSON.stringify(instanceSettings(instance), null, 2)}\n` }];
+  files.push({ path: ENV_FILE, content: envLines((s) => s).join('\n'), mode: 0o600, shown: envLines(() => '<generated>').join('\n') });
+  files.push({ path: 'rules.md', content: rules.replaceAll('{{name}}', instance.name) });
+  if (options.packageJson) {
+    const pkg = {
+      name: packageName(instance.name),
+      private: true,
+      description: `${instance.name}: a strangerchat instance`,
+      scripts: {
+        start: 'strangerchat start',
+        stop: 'strangerchat stop',
+        status: 'strangerchat status',
+        doctor: 'strangerchat doctor',
+        backup: 'strangerchat backup create',
+      },
+      dependencies: { strangerchat: packageVersion() },
+      engines: { node: '>=22.16' },
+    };
+    files.push({ path: 'package.json', content: `${JSON.stringify(pkg, null, 2)}\n` });
+    files.push({ path: '.gitignore', content: '# Secrets and data never belong in version control.\n.env\ndata/\nnode_modules/\n' });
+  }
+  files.push({ path: 'data/', content: '' });
+  return files;
+}
+
+/** Writes rendered files into `dir`. Returns the paths written. */
+export function writeFiles(dir: string, files: InstanceFile[]): string[] {
+  mkdirSync(dir, { recursive: true });
+  for (const file of files) {
+    const path = join(dir, file.path);
+    if (file.path.endsWith('/')) {
+      mkdirSync(path, { recursive: true });
+      continue;
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    // Remove first: writeFileSync keeps an existing file's mode, and .env must end up 0600.
+    if (file.mode !== undefined) rmSync(path, { force: true });
+    writeFileSync(path, file.content, file.mode === undefined ? {} : { mode: file.mode });
+    if (file.mode !== undefined) chmodSync(path, file.mode);
+  }
+  return files.map((file) => file.path);
+}
+
+/** Writes the config, the secrets (.env, mode 0600), the rules and data/. Returns the files written. */
+export function writeInstance(dir: string, instance: NewInstance, secrets: InstanceSecrets = {}, options: { packageJson?: boolean } = {}): string[] {
+  return writeFiles(dir, renderInstance(instance, secrets, options));
 }
 
 /** Loads and validates an instance's configuration; exits 3 naming the key when invalid. */
@@ -112,4 +190,10 @@ export async function openInstance(ctx: Context, options: GlobalOptions, opts: {
     }
   }
   return { dir, config, db, close: () => db.destroy() };
+}
+
+/** The instance folder and its validated configuration (exit 2 without a folder, 3 when invalid). */
+export function instanceConfig(ctx: Context, options: GlobalOptions): { dir: string; config: ServerConfig } {
+  const dir = resolveInstanceDir(ctx, options);
+  return { dir, config: loadInstanceConfig(ctx, dir) };
 }

@@ -1,15 +1,25 @@
-// `strangerchat start`: runs the instance in the foreground until SIGINT/SIGTERM.
+// `strangerchat start`: preflight checks, a backup and the pending migrations, then the instance
+// in the foreground until SIGINT/SIGTERM. Its URL is printed once /healthz answers; a pid file
+// and a status file (live figures, rewritten every few seconds) serve `status` and `stop`.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createServer } from '../../server/app.ts';
+import { createServer, type RunningServer } from '../../server/app.ts';
+import type { ServerConfig } from '../../server/config.ts';
 import { openDatabase } from '../../server/db/database.ts';
 import { migrateToLatest, pendingMigrations } from '../../server/db/migrate.ts';
 import { createLogger } from '../../server/logger.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
+import { withExamples } from '../help.ts';
 import { DEFAULT_INSTANCE, isEmptyFolder, isInstanceFolder, loadInstanceConfig, resolveInstanceDir, writeInstance } from '../instance.ts';
-import type { GlobalOptions } from '../output.ts';
-import { removePidFile, writePidFile } from '../pidfile.ts';
+import { Output, type GlobalOptions } from '../output.ts';
+import { dataDirOf } from '../paths.ts';
+import { readRunning, removePidFile, writePidFile, writeStatusFile } from '../pidfile.ts';
+import { dataDirProblem, fetchHealth, portProblem } from '../preflight.ts';
 import { backupBeforeMigrations } from '../start-hooks.ts';
+import { BENCH_STATS_ENV, BENCH_STATS_LINE, startBenchStats, type BenchStatsListener } from '../bench-stats.ts';
+
+/** How often the running server rewrites its status file (what `status` shows as live figures). */
+export const STATUS_INTERVAL_MS = 2000;
 
 export interface StartOptions extends GlobalOptions {
   port?: number;
@@ -17,15 +27,15 @@ export interface StartOptions extends GlobalOptions {
 }
 
 export function registerStart(program: Command, ctx: Context): void {
-  program
+  const command = program
     .command('start')
-    .description('run the instance in the foreground (an empty folder gets a default instance)')
+    .description('run the instance in the foreground: preflight checks, a backup before pending migrations, then serve (an empty folder gets a default instance)')
     .option('-p, --port <port>', 'port to listen on (0 picks a free one)', parsePort)
     .option('--host <host>', 'address to listen on (e.g. 0.0.0.0 behind a proxy on another machine)')
-    .addHelpText('after', '\nExamples:\n  $ strangerchat start -C my-chat\n  $ strangerchat start -C my-chat --port 8080 --host 0.0.0.0\n')
     .action(async (_options: StartOptions, command: Command) => {
       await start(ctx, command.optsWithGlobals<StartOptions>());
     });
+  withExamples(command, ['strangerchat start -C my-chat', 'strangerchat start -C my-chat --port 8080 --host 0.0.0.0']);
 }
 
 export function parsePort(value: string): number {
@@ -54,13 +64,26 @@ function startDir(ctx: Context, options: StartOptions): { dir: string; created: 
   return { dir, created: true };
 }
 
+/** Fails fast, before any migration or backup, with what to do about it. */
+async function preflight(config: ServerConfig): Promise<void> {
+  const running = readRunning(config);
+  if (running) throw new CliError(`this instance is already running (pid ${running.pid}) at ${running.url}; stop it first with strangerchat stop`);
+  const dataProblem = dataDirProblem(dataDirOf(config));
+  if (dataProblem) throw new CliError(`${dataProblem}; fix the folder's owner or permissions`);
+  const { host, port } = config.settings.server;
+  const busy = await portProblem(host, port);
+  if (busy) throw new CliError(`${busy}; choose another with --port or strangerchat config set server.port <port>`);
+}
+
 export async function start(ctx: Context, options: StartOptions): Promise<void> {
   // Listen for SIGINT/SIGTERM from the first moment: a stop during start-up waits for it, then stops cleanly.
   const stopSignal = ctx.untilSignal();
+  const output = new Output(ctx, options);
   const { dir, created } = startDir(ctx, options);
-  if (created) ctx.stderr.write(`Created a new instance in ${dir} (profile community, access open).\n`);
+  if (created) output.say(`Created a new instance in ${dir} (profile community, access open).`);
 
   const config = loadInstanceConfig(ctx, dir, { port: options.port, host: options.host });
+  await preflight(config);
   const logger = createLogger({ level: config.settings.log.level, destination: ctx.stderr });
   const db = await openDatabase(config.database);
   try {
@@ -68,17 +91,53 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
     if (pending.length && !created) await backupBeforeMigrations(ctx, config, db, pending, logger);
     const migrated = await migrateToLatest(db);
     for (const result of migrated.results ?? []) logger.info({ migration: result.migrationName }, 'migration applied');
-    const server = await createServer(config, { db, logger });
-    writePidFile(config, { pid: process.pid, url: server.url, startedAt: Date.now(), version: config.version });
-    ctx.stdout.write(`${server.url}\n`);
+    const server = await listen(config, () => createServer(config, { db, logger }));
+    let statusTimer: NodeJS.Timeout | undefined;
+    let benchStats: BenchStatsListener | undefined;
     try {
+      // The server is in-process, so /healthz answers at once; asking it proves the HTTP stack and the database.
+      const health = await fetchHealth(server.url);
+      if (!health.ok) throw new CliError(`the server started but ${server.url}/healthz answered ${health.status ?? health.error}: the database does not answer`);
+      writePidFile(config, { pid: process.pid, url: server.url, startedAt: Date.now(), version: config.version });
+      const writeStatus = () => {
+        try {
+          writeStatusFile(config, { pid: process.pid, updatedAt: Date.now(), ...server.stats(), sessions: server.liveSessionIds() });
+        } catch (error) {
+          logger.warn({ err: error }, 'could not write the status file');
+        }
+      };
+      writeStatus();
+      statusTimer = setInterval(writeStatus, STATUS_INTERVAL_MS);
+      statusTimer.unref();
+      output.result({ url: server.url, pid: process.pid, version: config.version, publicUrl: config.settings.publicUrl ?? null }, () => server.url);
+      output.say(`strangerchat ${config.version} is running at ${server.url}${config.settings.publicUrl ? ` (public: ${config.settings.publicUrl})` : ''}; stop it with Ctrl-C or strangerchat stop.`);
+      // The load harness's instrument (cli/bench-stats.ts); off unless the bench asks for it.
+      if (ctx.env[BENCH_STATS_ENV] === '1') {
+        benchStats = await startBenchStats(server);
+        ctx.stderr.write(`${BENCH_STATS_LINE}${benchStats.url}\n`);
+      }
       const signal = await stopSignal;
       logger.info({ signal }, 'shutting down');
-      await server.close();
     } finally {
+      clearInterval(statusTimer);
+      await benchStats?.close();
+      await server.close();
       removePidFile(config);
     }
   } finally {
     await db.destroy();
+  }
+}
+
+/** Starts the server; a port taken between preflight and listen still gets a clear message. */
+async function listen(config: ServerConfig, create: () => Promise<RunningServer>): Promise<RunningServer> {
+  try {
+    return await create();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const { host, port } = config.settings.server;
+    if (code === 'EADDRINUSE') throw new CliError(`port ${port} on ${host} is already in use; choose another with --port`);
+    if (code === 'EACCES') throw new CliError(`port ${port} needs privileges: use a port of 1024 or more behind a reverse proxy`);
+    throw error;
   }
 }

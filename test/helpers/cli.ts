@@ -11,9 +11,11 @@ import type { Choice, Prompter } from '../../cli/prompt.ts';
 export const BIN = join(import.meta.dirname, '../../bin/strangerchat.js');
 
 /** Answers for the fake prompt: the first key found in a question's message answers it. */
-export type Answers = Record<string, string | boolean | typeof DEFAULT>;
+export type Answers = Record<string, string | boolean | typeof DEFAULT | typeof CANCEL>;
 /** Take the question's default. */
 export const DEFAULT = Symbol('default');
+/** Press Ctrl-C at the question (@inquirer/prompts then rejects with an ExitPromptError). */
+export const CANCEL = Symbol('cancel');
 
 export interface FakeContextOptions {
   cwd: string;
@@ -60,7 +62,9 @@ export function fakeContext(options: FakeContextOptions): FakeContext {
     asked.push(message);
     const key = Object.keys(answers).find((k) => message.toLowerCase().includes(k.toLowerCase()));
     if (key === undefined) throw new Error(`unexpected question: "${message}"`);
-    return answers[key]!;
+    const answer = answers[key]!;
+    if (answer === CANCEL) throw Object.assign(new Error('User force closed the prompt with SIGINT'), { name: 'ExitPromptError' });
+    return answer;
   }
   function validated(message: string, value: string, validate?: (value: string) => true | string): string {
     const verdict = validate?.(value) ?? true;
@@ -143,7 +147,7 @@ function result(code: number, stdout: string, stderr: string, asked: string[] = 
 export async function startInProcess(args: string[], options: FakeContextOptions): Promise<{ url: string; fake: FakeContext; stop(): Promise<number> }> {
   const fake = fakeContext(options);
   const running = run(['start', ...args], fake.ctx);
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const url = /^(http:\/\/\S+)$/m.exec(fake.stdout())?.[1];
     if (url) {
@@ -174,7 +178,7 @@ export function runBin(args: string[], options: { cwd?: string; env?: Record<str
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   child.stdin!.end(options.stdin ?? '');
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -198,7 +202,7 @@ export function spawnStart(args: string[], options: { cwd?: string; env?: Record
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`start printed no URL; stderr:\n${stderr}`));
-    }, 15_000);
+    }, 30_000);
     child.stdout!.on('data', (c: Buffer) => {
       stdout += c.toString();
       const url = /^(http:\/\/\S+)$/m.exec(stdout)?.[1];

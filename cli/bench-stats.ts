@@ -1,0 +1,84 @@
+// Bench-only figures for the load harness (bench/): with STRANGERCHAT_BENCH_STATS=1, `start` also
+// listens on a loopback-only port and answers with the live Hub figures, memory (after a forced
+// GC when Node runs with --expose-gc) and the event-loop delay measured inside this process.
+// Never enabled otherwise: it is a measuring instrument, not an operator feature.
+import { createServer, type Server } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { RunningServer } from '../server/app.ts';
+
+/** Environment variable that turns the bench figures on (`1`). */
+export const BENCH_STATS_ENV = 'STRANGERCHAT_BENCH_STATS';
+/** The line `start` writes on stderr with the figures' address: `bench stats: http://127.0.0.1:<port>`. */
+export const BENCH_STATS_LINE = 'bench stats: ';
+
+export interface BenchStats {
+  hub: ReturnType<RunningServer['stats']>;
+  memory: NodeJS.MemoryUsage;
+  /** Event-loop delay since the last reset, in milliseconds. */
+  eventLoop: { p50: number; p99: number; max: number; mean: number; samples: number };
+  /** CPU time of this process since it started, in milliseconds. */
+  cpu: { user: number; system: number };
+  gcAvailable: boolean;
+}
+
+export interface BenchStatsListener {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * GET /stats: the figures; POST /gc: a full GC (twice, so weak references and finalisers settle),
+ * then the figures; POST /reset: restarts the event-loop histogram (the bench resets it per step).
+ */
+export async function startBenchStats(server: RunningServer): Promise<BenchStatsListener> {
+  // 10 ms is Node's default resolution: a task that holds the loop is seen whenever it overlaps
+  // a tick, and the sampling itself stays negligible next to the load being measured.
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  const figures = (): BenchStats => {
+    const cpu = process.cpuUsage();
+    return {
+      hub: server.stats(),
+      memory: process.memoryUsage(),
+      eventLoop: {
+        p50: delay.count ? ms(delay.percentile(50)) : 0,
+        p99: delay.count ? ms(delay.percentile(99)) : 0,
+        max: delay.count ? ms(delay.max) : 0,
+        mean: delay.count ? ms(delay.mean) : 0,
+        samples: delay.count,
+      },
+      cpu: { user: cpu.user / 1000, system: cpu.system / 1000 },
+      gcAvailable: gc !== undefined,
+    };
+  };
+  const listener: Server = createServer((req, res) => {
+    const route = `${req.method} ${req.url}`;
+    if (route === 'POST /gc') {
+      gc?.();
+      gc?.();
+    } else if (route === 'POST /reset') {
+      delay.reset();
+    } else if (route !== 'GET /stats') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(figures()));
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = listener.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        delay.disable();
+        listener.closeAllConnections();
+        listener.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,376 @@
+// `strangerchat init [dir]`: creates an instance — settings, secrets (.env, mode 0600), rules,
+// a package.json pinning strangerchat, the database and the first owner account. Interactive on a
+// terminal, or fully from flags with --yes; an ordered list of small steps (create-astro style),
+// every answer validated against the same schema strangerchat.json is checked with.
+import { basename, relative, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { cliActor } from '../../server/access/actor.ts';
+import { ConfigError, ENV_FILE, makeConfig, readEnvFile } from '../../server/config.ts';
+import { openDatabase } from '../../server/db/database.ts';
+import { migrateToLatest } from '../../server/db/migrate.ts';
+import { AppError } from '../../server/errors.ts';
+import { silentLogger } from '../../server/logger.ts';
+import { createServices } from '../../server/services.ts';
+import { CliError, ExitCode, type Context } from '../context.ts';
+import { withExamples } from '../help.ts';
+import {
+  generateSecret,
+  instanceSettings,
+  isEmptyFolder,
+  isInstanceFolder,
+  loadInstanceConfig,
+  renderInstance,
+  writeFiles,
+  type AccessModeName,
+  type InstanceFile,
+  type NewInstance,
+  type ProfileName,
+} from '../instance.ts';
+import { Output, type GlobalOptions } from '../output.ts';
+import { answer, canPrompt } from '../questions.ts';
+import { check, flagParser, promptCheck, repeatableParser, splitList } from '../validate.ts';
+
+const PROFILES = ['school', 'community', 'adult'] as const;
+const ACCESS_MODES = ['open', 'invite', 'email'] as const;
+const TURN_CHOICES = ['none', 'coturn'] as const;
+const DEFAULT_PORT = 8080;
+const DEFAULT_OWNER = 'owner';
+
+export interface InitOptions extends GlobalOptions {
+  name?: string;
+  profile?: ProfileName;
+  access?: AccessModeName;
+  emailDomain?: string[];
+  port?: number;
+  publicUrl?: string;
+  turn?: 'none' | 'coturn';
+  turnUrl?: string[];
+  owner?: string;
+  passwordStdin?: boolean;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+export function registerInit(program: Command, ctx: Context): void {
+  const command = program
+    .command('init')
+    .argument('[dir]', 'folder to create the instance in (default: asked, or the current folder with --yes)')
+    .description('create an instance: settings, secrets (.env), rules, package.json, the database and the first owner account')
+    .option('--name <name>', 'the name shown on every page', flagParser('--name', check.name))
+    .addOption(new Option('--profile <profile>', 'school (restricted access, relay-only video), community (13+, two age bands) or adult (18+)').choices(PROFILES))
+    .addOption(new Option('--access <mode>', 'who may join: open (rules and age), invite (an invite code) or email (a verified address in --email-domain)').choices(ACCESS_MODES))
+    .option('--email-domain <domain...>', 'e-mail domains allowed in the email access mode (repeatable, or comma-separated)', repeatableParser('--email-domain', check.emailDomain))
+    .option('--port <port>', `port to listen on (default ${DEFAULT_PORT})`, flagParser('--port', check.port, Number))
+    .option('--public-url <url>', 'the https:// address people will use (needed for video across networks and for the email mode)', flagParser('--public-url', check.publicUrl))
+    .addOption(new Option('--turn <server>', 'TURN for video across networks: none, or coturn (generates the shared secret into .env)').choices(TURN_CHOICES))
+    .option('--turn-url <url...>', 'with --turn coturn: turn: or turns: URLs of the coturn server (repeatable)', repeatableParser('--turn-url', check.turnUrl))
+    .option('--owner <username>', `username of the first owner account (default "${DEFAULT_OWNER}")`, flagParser('--owner', check.username, (v) => v.trim().toLowerCase()))
+    .option('--password-stdin', "read the owner's password from standard input (else a one-time password is generated and printed once)")
+    .option('--force', 'write into a folder that is not empty (existing secrets in .env are kept)')
+    .option('--dry-run', 'print what would be written, and write nothing')
+    .action(async (dir: string | undefined, _o: InitOptions, command: Command) => {
+      await init(ctx, command.optsWithGlobals<InitOptions>(), dir);
+    });
+  withExamples(command, [
+    'strangerchat init my-chat',
+    'strangerchat init my-chat --yes --profile school --access invite --owner alice',
+    'echo "$OWNER_PASSWORD" | strangerchat init my-chat --yes --owner alice --password-stdin',
+    'strangerchat init my-chat --yes --public-url https://chat.example.org --turn coturn --turn-url turn:turn.example.org:3478',
+    'strangerchat init my-chat --yes --dry-run',
+  ]);
+}
+
+/** Step 1: the folder. */
+async function chooseDir(ctx: Context, options: InitOptions, dirArg: string | undefined): Promise<string> {
+  const given = dirArg ?? options.dir;
+  const dir = await answer(ctx, options, given, {
+    flag: 'the [dir] argument',
+    default: '.',
+    ask: () => ctx.prompt.input({ message: 'Where should the instance be created?', default: './my-chat', validate: (v) => (v.trim() ? true : 'a folder is needed') }),
+  });
+  return resolve(ctx.cwd, dir.trim());
+}
+
+/** Step 2: an empty (or missing) folder, unless --force. */
+function checkFolder(dir: string, force: boolean | undefined): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CliError(`${dir} is a file, not a folder`, ExitCode.Usage);
+  if (isEmptyFolder(dir) || force) return;
+  const what = isInstanceFolder(dir) ? 'already holds an instance' : 'is not empty';
+  throw new CliError(`${dir} ${what}; choose another folder, or pass --force to write into it`, ExitCode.Usage);
+}
+
+/** Step 3: the settings, from flags, defaults (--yes) or questions. */
+async function askInstance(ctx: Context, options: InitOptions, dir: string): Promise<NewInstance> {
+  const name = await answer(ctx, options, options.name, {
+    flag: '--name',
+    default: basename(dir),
+    ask: () => ctx.prompt.input({ message: 'Name of the space (shown on every page)', default: basename(dir), validate: promptCheck(check.name) }),
+  });
+  const profile = await answer<ProfileName>(ctx, options, options.profile, {
+    flag: '--profile',
+    default: 'community',
+    ask: () =>
+      ctx.prompt.select<ProfileName>({
+        message: 'Profile',
+        default: 'community',
+        choices: [
+          { value: 'school', name: 'school', description: 'pupils of one school: invite codes or school e-mail, relay-only video, contact details blocked' },
+          { value: 'community', name: 'community', description: '13+, with under-18s and adults never paired together' },
+          { value: 'adult', name: 'adult', description: '18+ only' },
+        ],
+      }),
+  });
+  const defaultAccess: AccessModeName = options.emailDomain?.length ? 'email' : profile === 'school' ? 'invite' : 'open';
+  const accessMode = await answer<AccessModeName>(ctx, options, options.access, {
+    flag: '--access',
+    default: defaultAccess,
+    ask: () =>
+      ctx.prompt.select<AccessModeName>({
+        message: 'Who may join?',
+        default: defaultAccess,
+        choices: [
+          { value: 'open', name: 'open', description: 'anyone who accepts the rules and is old enough' },
+          { value: 'invite', name: 'invite', description: 'people with an invite code (strangerchat invite create)' },
+          { value: 'email', name: 'email', description: 'people who verify an address at allowed domains' },
+        ],
+      }),
+  });
+  let emailDomains: string[] | undefined;
+  let publicUrl: string | undefined;
+  if (accessMode === 'email') {
+    emailDomains = await answer(ctx, options, options.emailDomain, {
+      flag: '--email-domain',
+      ask: async () =>
+        splitList(
+          await ctx.prompt.input({
+            message: 'Allowed e-mail domains (comma-separated, e.g. school.example.org)',
+            validate: (v) => (splitList(v).length ? (splitList(v).map(check.emailDomain).find(Boolean) ?? true) : 'at least one domain'),
+          }),
+        ),
+    });
+    // Magic links need the address people reach the instance at.
+    publicUrl = await answer(ctx, options, options.publicUrl, {
+      flag: '--public-url',
+      ask: () => ctx.prompt.input({ message: 'Public URL (https://…; e-mail links point there)', validate: promptCheck(check.publicUrl) }),
+    });
+  } else if (options.emailDomain?.length) {
+    throw new CliError(`--email-domain only applies with --access email (got --access ${accessMode})`, ExitCode.Usage);
+  }
+  const port = await answer(ctx, options, options.port, {
+    flag: '--port',
+    default: DEFAULT_PORT,
+    ask: async () => Number(await ctx.prompt.input({ message: 'Port to listen on', default: String(DEFAULT_PORT), validate: promptCheck(check.port) })),
+  });
+  if (publicUrl === undefined) {
+    const url = await answer(ctx, options, options.publicUrl, {
+      flag: '--public-url',
+      default: '',
+      ask: () =>
+        ctx.prompt.input({
+          message: 'Public URL (https://…; leave empty until you have one)',
+          default: '',
+          validate: (v) => (v.trim() === '' ? true : promptCheck(check.publicUrl)(v)),
+        }),
+    });
+    publicUrl = url.trim() || undefined;
+  }
+  const turn = await answer(ctx, options, options.turn, {
+    flag: '--turn',
+    default: options.turnUrl?.length ? 'coturn' : 'none',
+    ask: () =>
+      ctx.prompt.select<'none' | 'coturn'>({
+        message: 'TURN server for video across networks',
+        default: options.turnUrl?.length ? 'coturn' : 'none',
+        choices: [
+          { value: 'none', name: 'none', description: 'text, and video only where people can reach each other directly' },
+          { value: 'coturn', name: 'coturn', description: 'your coturn server relays video (a shared secret is generated into .env)' },
+        ],
+      }),
+  });
+  let turnUrls: string[] | undefined;
+  if (turn === 'coturn') {
+    const host = publicUrl ? new URL(publicUrl).hostname : undefined;
+    const suggested = host ? [`turn:${host}:3478`, `turns:${host}:443?transport=tcp`] : undefined;
+    turnUrls = await answer(ctx, options, options.turnUrl, {
+      flag: '--turn-url',
+      ...(suggested ? { default: suggested } : {}),
+      ask: async () =>
+        splitList(
+          await ctx.prompt.input({
+            message: 'TURN URLs of your coturn (comma-separated)',
+            ...(suggested ? { default: suggested.join(', ') } : {}),
+            validate: (v) => (splitList(v).length ? (splitList(v).map(check.turnUrl).find(Boolean) ?? true) : 'at least one turn: URL'),
+          }),
+        ),
+    });
+  } else if (options.turnUrl?.length) {
+    throw new CliError('--turn-url only applies with --turn coturn', ExitCode.Usage);
+  }
+  return { name: name.trim(), profile, accessMode, port, ...(publicUrl ? { publicUrl } : {}), ...(emailDomains ? { emailDomains } : {}), ...(turnUrls ? { turnUrls } : {}) };
+}
+
+/** Which flag supplies a settings key, for errors. */
+const FLAG_OF: Record<string, string> = {
+  name: '--name',
+  profile: '--profile',
+  accessMode: '--access',
+  'email.domains': '--email-domain',
+  publicUrl: '--public-url',
+  'server.port': '--port',
+  'turn.urls': '--turn-url',
+};
+
+/** Step 4: the settings as a whole, with the checks start makes (e.g. email needs a public URL). */
+function validateInstance(dir: string, instance: NewInstance, turnSecret: string | undefined): void {
+  try {
+    makeConfig({ settings: instanceSettings(instance), dir, secrets: turnSecret ? { turnSecret } : {} });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const flags = error.keys.map((key) => FLAG_OF[key]).filter(Boolean);
+    throw new CliError(`${flags.length ? `${flags.join(', ')}: ` : ''}${error.message}`, ExitCode.Usage);
+  }
+}
+
+interface OwnerAnswer {
+  username: string;
+  /** Chosen by the operator; undefined: generate a one-time password. */
+  password?: string;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+  return text;
+}
+
+/** Step 5: the first owner and their password (stdin, a question, or generated). */
+async function askOwner(ctx: Context, options: InitOptions): Promise<OwnerAnswer> {
+  const username = await answer(ctx, options, options.owner, {
+    flag: '--owner',
+    default: DEFAULT_OWNER,
+    ask: async () =>
+      (
+        await ctx.prompt.input({ message: 'Username of the first owner (signs in at /mod, manages moderators)', default: DEFAULT_OWNER, validate: promptCheck(check.username) })
+      )
+        .trim()
+        .toLowerCase(),
+  });
+  if (options.passwordStdin) {
+    const password = (await readAll(ctx.stdin)).replace(/\r?\n$/, '');
+    if (!password) throw new CliError('--password-stdin: standard input held no password', ExitCode.Usage);
+    const problem = check.password(password);
+    if (problem) throw new CliError(`--password-stdin: ${problem}`, ExitCode.Usage);
+    return { username, password };
+  }
+  if (!canPrompt(ctx, options)) return { username };
+  const password = await ctx.prompt.password({
+    message: `Password for ${username} (12+ characters; leave empty to get a one-time password)`,
+    validate: (v) => (v === '' ? true : promptCheck(check.password)(v)),
+  });
+  return password ? { username, password } : { username };
+}
+
+/** Step 7: the database (migrations) and the owner account. Returns the generated password, if any. */
+async function createDatabase(ctx: Context, dir: string, owner: OwnerAnswer): Promise<string | undefined> {
+  const config = loadInstanceConfig(ctx, dir);
+  const db = await openDatabase(config.database);
+  // The same services the server and the other commands use (server/services.ts).
+  const services = createServices({ db, config, logger: silentLogger() });
+  const { moderators } = services;
+  try {
+    await migrateToLatest(db);
+    if (await moderators.find(owner.username)) {
+      throw new CliError(`the account ${owner.username} already exists in this instance's database; choose another --owner`, ExitCode.Usage);
+    }
+    const created = await moderators.create({ username: owner.username, role: 'owner', ...(owner.password ? { password: owner.password } : {}) }, cliActor(ctx.osUser));
+    return created.password;
+  } catch (error) {
+    if (error instanceof AppError) throw new CliError(`cannot create the owner account: ${error.message}`);
+    throw error;
+  } finally {
+    services.close();
+    await db.destroy();
+  }
+}
+
+export async function init(ctx: Context, options: InitOptions, dirArg?: string): Promise<void> {
+  const output = new Output(ctx, options);
+  const dir = await chooseDir(ctx, options, dirArg);
+  checkFolder(dir, options.force);
+  const instance = await askInstance(ctx, options, dir);
+  // --force over an existing instance keeps its secrets: a new session secret would orphan device bans and logins.
+  const existing = existsSync(resolve(dir, ENV_FILE)) ? readEnvFile(dir) : {};
+  const turnSecret = instance.turnUrls?.length ? (existing.STRANGERCHAT_TURN_SECRET ?? generateSecret()) : undefined;
+  validateInstance(dir, instance, turnSecret);
+  const owner = await askOwner(ctx, options);
+  // A package.json or .gitignore already in a --force folder is the operator's own: left alone.
+  const kept = ['package.json', '.gitignore'].filter((path) => existsSync(resolve(dir, path)));
+  const files = renderInstance(
+    instance,
+    { ...(existing.STRANGERCHAT_SESSION_SECRET ? { sessionSecret: existing.STRANGERCHAT_SESSION_SECRET } : {}), ...(turnSecret ? { turnSecret } : {}) },
+    { packageJson: true },
+  ).filter((file) => !kept.includes(file.path));
+  const url = `http://127.0.0.1:${instance.port}`;
+  const settings = {
+    name: instance.name,
+    profile: instance.profile,
+    accessMode: instance.accessMode,
+    port: instance.port,
+    publicUrl: instance.publicUrl ?? null,
+    emailDomains: instance.emailDomains ?? [],
+    turnUrls: instance.turnUrls ?? [],
+  };
+
+  if (options.dryRun) {
+    const shown = (file: InstanceFile) => file.shown ?? file.content;
+    output.result(
+      { dir, dryRun: true, settings, files: files.map((file) => ({ path: file.path, mode: file.mode ?? null, content: shown(file) })), owner: { username: owner.username, password: null, passwordGenerated: !owner.password }, url },
+      () => files.map((file) => (file.path.endsWith('/') ? `=== ${file.path} (folder)` : `=== ${file.path}${file.mode ? ` (mode ${file.mode.toString(8)})` : ''}\n${shown(file).trimEnd()}`)).join('\n\n'),
+    );
+    output.say(`Dry run: nothing was written. Without --dry-run, ${dir} gets these files, the database data/strangerchat.db and the owner account ${owner.username}.`);
+    return;
+  }
+
+  if (existing.STRANGERCHAT_SESSION_SECRET) output.say(`Kept the secrets of the existing ${ENV_FILE}.`);
+  if (kept.length) output.say(`Left the existing ${kept.join(' and ')} as they are.`);
+  writeFiles(dir, files);
+  output.progress('Creating the database and the owner account…');
+  const generated = await createDatabase(ctx, dir, owner);
+  output.result(
+    { dir, dryRun: false, settings, files: files.map((file) => ({ path: file.path, mode: file.mode ?? null })), owner: { username: owner.username, password: generated ?? null, passwordGenerated: generated !== undefined }, url },
+    () =>
+      [
+        `created ${dir} (profile ${instance.profile}, access ${instance.accessMode})`,
+        `owner ${owner.username}`,
+        ...(generated ? [`one-time password ${generated}`] : []),
+      ].join('\n'),
+  );
+  output.say(nextSteps(ctx.cwd, dir, instance, owner.username, generated !== undefined));
+}
+
+/** Step 8: what to do next, for a person (stderr). */
+export function nextSteps(cwd: string, dir: string, instance: NewInstance, owner: string, generated: boolean): string {
+  const where = relative(cwd, dir);
+  const lines = [''];
+  if (generated) lines.push(`The one-time password of ${owner} is shown only this once: you choose your own at the first sign-in.`, '');
+  lines.push('Next steps:');
+  if (where) lines.push(`  cd ${where.includes(' ') ? JSON.stringify(where) : where}`);
+  lines.push(
+    '  npm install                 # installs the strangerchat version pinned in package.json',
+    `  npx strangerchat start      # then open http://127.0.0.1:${instance.port} (moderators: /mod)`,
+    '  npx strangerchat doctor     # checks everything below',
+    '',
+    'For video between people on different networks:',
+    "  HTTPS  browsers allow the camera and microphone only on HTTPS (or localhost): put Caddy or nginx",
+    '         in front (strangerchat deploy caddy) and set publicUrl (strangerchat config set publicUrl https://…)',
+  );
+  lines.push(
+    instance.turnUrls?.length
+      ? '  TURN   run coturn with the secret in .env: strangerchat deploy coturn renders its turnserver.conf'
+      : '  TURN   school and office networks block direct connections: run coturn (strangerchat deploy coturn) and set turn.urls',
+  );
+  if (instance.accessMode === 'invite') lines.push('', 'Invite people with strangerchat invite create --uses 30 --expires 7d.');
+  lines.push('', 'Every command: strangerchat --help, and docs/cli.md in the strangerchat repository.');
+  return lines.join('\n');
+}

@@ -1,0 +1,143 @@
+// `strangerchat mod add|list|disable|enable|reset-password|role`: moderator accounts, through the
+// ModeratorService the dashboard uses (the operator acts as an owner; every change is audited as
+// cli:<user>). Passwords are never taken on the command line: from standard input, or generated
+// and shown once (the person chooses their own at the first sign-in).
+import { Option, type Command } from 'commander';
+import type { Moderator } from '../../server/access/moderators.ts';
+import { ROLES, type Role } from '../../server/access/permissions.ts';
+import { CliError, ExitCode, type Context } from '../context.ts';
+import { withExamples } from '../help.ts';
+import { formatTime, table, type GlobalOptions } from '../output.ts';
+import { check } from '../validate.ts';
+import { readInputFile, withServices } from '../services.ts';
+
+interface AddOptions extends GlobalOptions {
+  role: Role;
+  passwordStdin?: boolean;
+}
+
+const ONCE = 'Shown only this once: they sign in at /mod with it and choose their own password.';
+
+export function registerMod(program: Command, ctx: Context): void {
+  const mod = program.command('mod').description('moderator accounts: add, list, disable, enable, reset-password, role');
+  withExamples(mod, ['strangerchat mod add alice --role moderator', 'strangerchat mod list', 'strangerchat mod disable alice']);
+
+  const add = mod
+    .command('add')
+    .argument('<username>', '3 to 32 characters: lower-case letters, digits, and . _ - (not first)')
+    .description('create an account; a one-time password is generated and printed once, unless --password-stdin')
+    .addOption(new Option('--role <role>', `${ROLES.join(', ')} (see docs/moderation.md for what each may do)`).choices(ROLES).makeOptionMandatory())
+    .option('--password-stdin', 'read the password from standard input instead (12+ characters)')
+    .action(async (username: string, _o: AddOptions, command: Command) => modAdd(ctx, command.optsWithGlobals<AddOptions>(), username));
+  withExamples(add, ['strangerchat mod add alice --role moderator', 'strangerchat mod add sam --role safeguarding --json | jq -r .password', 'printf %s "$PASSWORD" | strangerchat mod add bob --role admin --password-stdin']);
+
+  const list = mod
+    .command('list')
+    .description('every account with its role and state')
+    .action(async (_o: GlobalOptions, command: Command) => modList(ctx, command.optsWithGlobals<GlobalOptions>()));
+  withExamples(list, ['strangerchat mod list', 'strangerchat mod list --json']);
+
+  const disable = mod
+    .command('disable')
+    .argument('<username>', 'the account')
+    .description('disable an account and end its sessions at once (the last active owner cannot be disabled)')
+    .action(async (username: string, _o: GlobalOptions, command: Command) => modChange(ctx, command.optsWithGlobals<GlobalOptions>(), 'disable', username));
+  withExamples(disable, ['strangerchat mod disable alice']);
+
+  const enable = mod
+    .command('enable')
+    .argument('<username>', 'the account')
+    .description('enable a disabled account again')
+    .action(async (username: string, _o: GlobalOptions, command: Command) => modChange(ctx, command.optsWithGlobals<GlobalOptions>(), 'enable', username));
+  withExamples(enable, ['strangerchat mod enable alice']);
+
+  const reset = mod
+    .command('reset-password')
+    .argument('<username>', 'the account')
+    .description('generate a new one-time password (printed once) and end the account\'s sessions')
+    .action(async (username: string, _o: GlobalOptions, command: Command) => modResetPassword(ctx, command.optsWithGlobals<GlobalOptions>(), username));
+  withExamples(reset, ['strangerchat mod reset-password alice']);
+
+  const role = mod
+    .command('role')
+    .argument('<username>', 'the account')
+    .argument('<role>', ROLES.join(', '))
+    .description("change an account's role (the last active owner keeps theirs)")
+    .action(async (username: string, newRole: string, _o: GlobalOptions, command: Command) => modRole(ctx, command.optsWithGlobals<GlobalOptions>(), username, newRole));
+  withExamples(role, ['strangerchat mod role alice admin']);
+}
+
+function view(moderator: Moderator) {
+  return { ...moderator, status: moderator.disabledAt === null ? 'active' : 'disabled' };
+}
+
+function usernameOf(text: string): string {
+  const problem = check.username(text);
+  if (problem) throw new CliError(`<username>: ${problem} (got "${text.slice(0, 40)}")`, ExitCode.Usage);
+  return text.trim().toLowerCase();
+}
+
+export async function modAdd(ctx: Context, options: AddOptions, usernameText: string): Promise<void> {
+  const username = usernameOf(usernameText);
+  let password: string | undefined;
+  if (options.passwordStdin) {
+    password = (await readInputFile(ctx, '-')).replace(/\r?\n$/, '');
+    if (!password) throw new CliError('--password-stdin: standard input held no password', ExitCode.Usage);
+    const problem = check.password(password);
+    if (problem) throw new CliError(`--password-stdin: ${problem}`, ExitCode.Usage);
+  }
+  await withServices(ctx, options, async ({ services, actor, output }) => {
+    const created = await services.moderators.create({ username, role: options.role, ...(password ? { password } : {}) }, actor);
+    output.result({ moderator: view(created.moderator), password: created.password ?? null }, () =>
+      [`created ${created.moderator.username} (${created.moderator.role})`, ...(created.password ? [`one-time password ${created.password}`] : [])].join('\n'),
+    );
+    if (created.password) output.say(ONCE);
+  });
+}
+
+export async function modList(ctx: Context, options: GlobalOptions): Promise<void> {
+  await withServices(ctx, options, async ({ services, actor, output }) => {
+    const moderators = await services.moderators.list(actor);
+    output.result({ moderators: moderators.map(view) }, () =>
+      moderators.length === 0
+        ? 'no accounts (strangerchat mod add <username> --role owner)'
+        : table(
+            ['username', 'role', 'status', 'password', 'created', 'by'],
+            moderators.map((m) => [
+              m.username,
+              m.role,
+              m.disabledAt === null ? 'active' : output.out.yellow(`disabled ${formatTime(m.disabledAt)}`),
+              m.mustChangePassword ? 'one-time' : 'own',
+              formatTime(m.createdAt),
+              m.createdBy,
+            ]),
+          ),
+    );
+  });
+}
+
+export async function modChange(ctx: Context, options: GlobalOptions, change: 'disable' | 'enable', usernameText: string): Promise<void> {
+  const username = usernameOf(usernameText);
+  await withServices(ctx, options, async ({ services, actor, output }) => {
+    const moderator = change === 'disable' ? await services.moderators.disable(username, actor) : await services.moderators.enable(username, actor);
+    output.result({ moderator: view(moderator) }, () => (change === 'disable' ? `disabled ${moderator.username}; their sessions are ended` : `enabled ${moderator.username}`));
+  });
+}
+
+export async function modResetPassword(ctx: Context, options: GlobalOptions, usernameText: string): Promise<void> {
+  const username = usernameOf(usernameText);
+  await withServices(ctx, options, async ({ services, actor, output }) => {
+    const reset = await services.moderators.resetPassword(username, actor);
+    output.result({ moderator: view(reset.moderator), password: reset.password }, () => `new one-time password for ${reset.moderator.username}: ${reset.password}`);
+    output.say(`${ONCE} Their sessions are ended.`);
+  });
+}
+
+export async function modRole(ctx: Context, options: GlobalOptions, usernameText: string, role: string): Promise<void> {
+  const username = usernameOf(usernameText);
+  if (!(ROLES as readonly string[]).includes(role)) throw new CliError(`<role>: "${role.slice(0, 40)}" is not a role; choose ${ROLES.join(', ')}`, ExitCode.Usage);
+  await withServices(ctx, options, async ({ services, actor, output }) => {
+    const moderator = await services.moderators.setRole(username, role, actor);
+    output.result({ moderator: view(moderator) }, () => `${moderator.username} is now ${moderator.role}`);
+  });
+}

@@ -1,0 +1,23 @@
+// Where an instance keeps its runtime files: all in its data folder, beside the SQLite database.
+import { dirname, join } from 'node:path';
+import type { ServerConfig } from '../server/config.ts';
+import { backupsDirFor } from '../server/db/backup.ts';
+
+/** The data folder: the SQLite file's folder, or data/ of the instance with PostgreSQL. */
+export function dataDirOf(config: Pick<ServerConfig, 'database' | 'dir'>): string {
+  return config.database.driver === 'sqlite' ? dirname(config.database.path) : join(config.dir, 'data');
+}
+
+/** data/backups (SQLite only: PostgreSQL is backed up with pg_dump). */
+export function backupsDirOf(config: Pick<ServerConfig, 'database' | 'dir'>): string {
+  return config.database.driver === 'sqlite' ? backupsDirFor(config.database.path) : join(dataDirOf(config), 'backups');
+}
+
+export function pidFilePath(config: Pick<ServerConfig, 'database' | 'dir'>): string {
+  return join(dataDirOf(config), 'strangerchat.pid');
+}
+
+/** The live figures a running `start` rewrites every few seconds (read by `status`). */
+export function statusFilePath(config: Pick<ServerConfig, 'database' | 'dir'>): string {
+  return join(dataDirOf(config), 'strangerchat.status.json');
+}
