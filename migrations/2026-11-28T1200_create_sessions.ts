@@ -1,9 +1,12 @@
 // Frozen: sessions (who accepted the rules, their band), single-use WebSocket tickets,
 // reports filed from conversations, and the moderation_events feed read by every process.
 // Portable to SQLite and PostgreSQL: times are integer ms (bigint), ids are text.
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
+  // Kysely compiles autoIncrement() to MySQL's auto_increment on PostgreSQL, which rejects it:
+  // there the monotonic id is an identity column instead.
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   await db.schema
     .createTable('sessions')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -42,7 +45,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('moderation_events')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', (c) => (postgres ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement()))
     .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('payload', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())

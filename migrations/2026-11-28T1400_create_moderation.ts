@@ -1,8 +1,12 @@
 // Frozen: bans, evidence on reports (both sides' device, identity, address; frames), appeals,
 // and the hash-chained audit log.
-import type { Kysely } from 'kysely';
+// Portable to SQLite and PostgreSQL: frames are blob there and bytea here; the audit log's id is
+// an autoincrement on SQLite and an identity column on PostgreSQL (Kysely's autoIncrement() would
+// compile to MySQL's auto_increment).
+import { PostgresAdapter, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   await db.schema
     .createTable('bans')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -48,7 +52,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('report_frames')
     .addColumn('report_id', 'text', (c) => c.notNull().references('reports.id').onDelete('cascade'))
     .addColumn('idx', 'integer', (c) => c.notNull())
-    .addColumn('jpeg', 'blob', (c) => c.notNull())
+    .addColumn('jpeg', postgres ? 'bytea' : 'blob', (c) => c.notNull())
     .addColumn('size', 'integer', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('report_frames_pk', ['report_id', 'idx'])
@@ -69,7 +73,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('audit_log')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', (c) => (postgres ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement()))
     .addColumn('at', 'bigint', (c) => c.notNull())
     /** moderator:<name>, cli:<os user>, system:<what> */
     .addColumn('actor', 'text', (c) => c.notNull())

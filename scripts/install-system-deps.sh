@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites drive, only when they are missing:
-#   coturn    the TURN relay that test/e2e/turn-relay.test.ts starts on loopback
-#   chromium  the browser the browser tests drive through playwright-core
+#   coturn      the TURN relay that test/e2e/turn-relay.test.ts starts on loopback
+#   chromium    the browser the browser tests drive through playwright-core
+#   postgresql  initdb and pg_ctl for the throwaway clusters of test/integration/postgres-*.test.ts
 # Idempotent and non-interactive: safe to run on every CI job (as root, no stdin) and on a
-# contributor's machine (through sudo). The tests start their own turnserver on a free port, so a
-# coturn installed here must not leave Debian's system daemon running: it is kept from starting
-# while the package installs, and stopped and disabled if it started anyway.
+# contributor's machine (through sudo). The tests start their own turnserver and their own
+# PostgreSQL cluster on free ports, so a coturn or postgresql installed here must not leave
+# Debian's system daemon running: it is kept from starting while the package installs, and
+# stopped and disabled if it started anyway.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-PACKAGES=(coturn chromium)
+PACKAGES=(coturn chromium postgresql)
 
 if [ "$(id -u)" -eq 0 ]; then
   as_root() { "$@"; }
@@ -54,21 +56,27 @@ as_root apt-get install -y -q --no-install-recommends \
   -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
   "${missing[@]}" </dev/null
 
-# A system turnserver would hold port 3478 and run with Debian's configuration: the tests need
-# neither. Stop and disable the one this run installed, whichever init system is present.
-if [[ " ${missing[*]} " == *" coturn "* ]]; then
+# Stops and disables a system service this run installed, whichever init system is present.
+stop_service() {
   if [ -d /run/systemd/system ]; then
-    as_root systemctl disable --now coturn.service >/dev/null 2>&1 || true
+    as_root systemctl disable --now "$1.service" >/dev/null 2>&1 || true
   elif command -v service >/dev/null 2>&1; then
-    as_root service coturn stop >/dev/null 2>&1 || true
+    as_root service "$1" stop >/dev/null 2>&1 || true
   fi
   if command -v update-rc.d >/dev/null 2>&1 && [ ! -d /run/systemd/system ]; then
-    as_root update-rc.d coturn disable >/dev/null 2>&1 || true
+    as_root update-rc.d "$1" disable >/dev/null 2>&1 || true
   fi
-fi
+}
+
+# A system turnserver would hold port 3478 and a system PostgreSQL port 5432, each with Debian's
+# configuration: the tests need neither.
+if [[ " ${missing[*]} " == *" coturn "* ]]; then stop_service coturn; fi
+if [[ " ${missing[*]} " == *" postgresql "* ]]; then stop_service postgresql; fi
 
 for package in "${PACKAGES[@]}"; do
   is_installed "$package" || { echo "install-system-deps: $package failed to install" >&2; exit 1; }
 done
 command -v turnserver >/dev/null 2>&1 || { echo "install-system-deps: turnserver is not on PATH after installing coturn" >&2; exit 1; }
+# The tests run initdb and pg_ctl from Debian's versioned folder (they are not on PATH).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "install-system-deps: no /usr/lib/postgresql/*/bin/initdb after installing postgresql" >&2; exit 1; }
 echo "install-system-deps: installed ${missing[*]}" >&2

@@ -6,6 +6,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../db/database.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import type { AuditLogTable } from '../db/schema.ts';
 import type { Actor } from '../access/actor.ts';
 import { assertCan } from '../access/permissions.ts';
@@ -103,7 +104,7 @@ export class AuditLog {
         return toEntry(inserted as AuditLogTable & { id: number });
       } catch (error) {
         // prev_hash is unique: another writer extended the chain first. Read the new end and retry.
-        if (attempt >= APPEND_ATTEMPTS || !/unique/i.test(String((error as Error).message))) throw error;
+        if (attempt >= APPEND_ATTEMPTS || !isUniqueViolation(error)) throw error;
         await sleep(randomInt(Math.min(2 ** attempt, APPEND_MAX_BACKOFF_MS) + 1));
       }
     }

@@ -3,6 +3,7 @@
 // (timing-safe), the upload window, the count, the size (while streaming) and the JPEG markers.
 import { timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/database.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import { AppError } from '../errors.ts';
 import { evidenceTokenHash } from './reports.ts';
 
@@ -77,7 +78,7 @@ export class EvidenceService {
           .execute();
         return { idx, size: jpeg.length };
       } catch (error) {
-        if (!/unique|primary key|duplicate/i.test(String((error as Error).message))) throw error;
+        if (!isUniqueViolation(error)) throw error;
       }
     }
   }

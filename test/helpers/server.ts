@@ -28,12 +28,14 @@ export interface NewServerOptions {
   secrets?: Partial<Secrets>;
   /** A logger to read what the server logs (default: silent). */
   logger?: Logger;
+  /** The database to use instead of a SQLite file in the folder, e.g. a test PostgreSQL's URL. */
+  database?: ServerConfig['database'];
 }
 
 export async function newServer(settings: Record<string, unknown> = {}, options: NewServerOptions = {}): Promise<TestServer> {
   const dir = tempDir();
   const base = settings as { server?: Record<string, unknown>; limits?: Record<string, unknown> };
-  const config = makeConfig({
+  const made = makeConfig({
     dir,
     rules: options.rules,
     secrets: options.secrets,
@@ -42,6 +44,7 @@ export async function newServer(settings: Record<string, unknown> = {}, options:
       server: { host: '127.0.0.1', port: 0, shutdownGraceSeconds: 1, ...base.server },
     },
   });
+  const config: ServerConfig = options.database ? Object.freeze({ ...made, database: Object.freeze({ ...options.database }) }) : made;
   const db = await openDatabase(config.database);
   await migrateToLatest(db);
   const server = await createServer(config, { db, logger: options.logger ?? silentLogger(), now: options.now, feedIntervalMs: 100 });
@@ -50,6 +53,7 @@ export async function newServer(settings: Record<string, unknown> = {}, options:
     url: server.url,
     port: server.port,
     stats: server.stats,
+    liveSessionIds: server.liveSessionIds,
     close: server.close,
     config,
     db,

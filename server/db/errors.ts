@@ -1,0 +1,16 @@
+// Recognising database errors the same way on both engines, by their codes rather than their
+// messages (PostgreSQL translates its messages to the server's lc_messages).
+
+/** SQLite's extended result codes for a UNIQUE and a PRIMARY KEY constraint failure. */
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
+const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
+/** PostgreSQL's SQLSTATE unique_violation (unique constraints and primary keys alike). */
+const PG_UNIQUE_VIOLATION = '23505';
+
+/** True when an insert or update failed because a unique or primary key already holds the value. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, errcode } = error as { code?: unknown; errcode?: unknown };
+  if (code === PG_UNIQUE_VIOLATION) return true;
+  return errcode === SQLITE_CONSTRAINT_UNIQUE || errcode === SQLITE_CONSTRAINT_PRIMARYKEY;
+}

@@ -1,0 +1,158 @@
+// The same migrations and the same server on a real PostgreSQL (a throwaway cluster started for
+// this file; scripts/install-system-deps.sh installs PostgreSQL): every migration goes up, all the
+// way down and up again; then the real server runs on it — a session, two people paired and a
+// message relayed, a report with an evidence frame, a ban written by the operator and enforced
+// live, and an audit log that two connections extend without forking.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { sql } from 'kysely';
+import { NO_MIGRATIONS } from 'kysely/migration';
+import { openDatabase, type Db } from '../../server/db/database.ts';
+import { createMigrator, migrateToLatest } from '../../server/db/migrate.ts';
+import { AuditLog } from '../../server/moderation/audit.ts';
+import { CloseCode } from '../../server/protocol/close-codes.ts';
+import { newPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { newServer, type TestServer } from '../helpers/server.ts';
+import { CLI_ACTOR, cliBans, trySession } from '../helpers/bans.ts';
+import { deviceOf, join, pairUp, report, TINY_JPEG, uploadFrame, type Person } from '../helpers/people.ts';
+
+const MIGRATIONS = ['2026-11-28T1200_create_sessions', '2026-11-28T1300_create_access', '2026-11-28T1400_create_moderation'];
+/** DESIGN.md: a ban written by any process disconnects the person within 2 seconds. */
+const LIVE_DEADLINE_MS = 2000;
+
+let starting: Promise<TestPostgres> | undefined;
+const databases: Db[] = [];
+let server: TestServer | undefined;
+const people: Person[] = [];
+
+/**
+ * The cluster, started by the first test that needs it: uvu swallows an error thrown in a
+ * before hook, and "PostgreSQL is not installed: run …" must reach the person reading the output.
+ */
+function postgres(): Promise<TestPostgres> {
+  starting ??= newPostgres();
+  return starting;
+}
+
+test.after(async () => {
+  for (const person of people) person.close();
+  await server?.stop();
+  for (const db of databases) await db.destroy();
+  await (await starting?.catch(() => undefined))?.stop();
+});
+
+async function freshDatabase(name: string): Promise<Db> {
+  const db = await openDatabase({ driver: 'postgres', url: await (await postgres()).createDatabase(name) });
+  databases.push(db);
+  return db;
+}
+
+/** Tables of the public schema, without Kysely's own bookkeeping. */
+async function tables(db: Db): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`
+    select table_name as name from information_schema.tables
+    where table_schema = 'public' and table_name not like 'kysely_%' order by table_name`.execute(db);
+  return rows.map((row) => row.name);
+}
+
+async function column(db: Db, table: string, name: string): Promise<{ data_type: string; is_identity: string }> {
+  const { rows } = await sql<{ data_type: string; is_identity: string }>`
+    select data_type, is_identity from information_schema.columns
+    where table_schema = 'public' and table_name = ${table} and column_name = ${name}`.execute(db);
+  if (!rows[0]) throw new Error(`no column ${table}.${name}`);
+  return rows[0];
+}
+
+test('every migration goes up, down to zero, and up again on PostgreSQL', async () => {
+  const db = await freshDatabase('migrations');
+
+  const up = await migrateToLatest(db);
+  assert.equal(up.results?.map((r) => [r.migrationName, r.direction, r.status]), MIGRATIONS.map((name) => [name, 'Up', 'Success']));
+  assert.equal(await tables(db), [
+    'appeals', 'audit_log', 'bans', 'email_verifications', 'invites', 'moderation_events', 'moderator_sessions',
+    'moderators', 'report_frames', 'reports', 'sessions', 'tickets',
+  ]);
+  assert.equal(await column(db, 'moderation_events', 'id'), { data_type: 'integer', is_identity: 'YES' });
+  assert.equal(await column(db, 'audit_log', 'id'), { data_type: 'integer', is_identity: 'YES' });
+  assert.equal(await column(db, 'report_frames', 'jpeg'), { data_type: 'bytea', is_identity: 'NO' });
+  assert.equal(await column(db, 'sessions', 'created_at'), { data_type: 'bigint', is_identity: 'NO' });
+
+  // The feed's ids are generated and monotonic; times in ms come back as numbers, as on SQLite.
+  const at = Date.UTC(2026, 10, 28, 12, 0, 0, 123);
+  await db.insertInto('moderation_events').values({ kind: 'test', payload: '{}', created_at: at }).execute();
+  await db.insertInto('moderation_events').values({ kind: 'test', payload: '{}', created_at: at + 1 }).execute();
+  const events = await db.selectFrom('moderation_events').select(['id', 'created_at']).orderBy('id').execute();
+  assert.equal(events, [{ id: 1, created_at: at }, { id: 2, created_at: at + 1 }]);
+  const count = await db.selectFrom('moderation_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  assert.is(count.n, 2, 'count(*) is a number, not the string pg gives for int8');
+
+  const down = await createMigrator(db).migrateTo(NO_MIGRATIONS);
+  assert.is(down.error, undefined, String(down.error));
+  assert.equal(down.results?.map((r) => [r.migrationName, r.direction, r.status]), [...MIGRATIONS].reverse().map((name) => [name, 'Down', 'Success']));
+  assert.equal(await tables(db), [], 'nothing left behind');
+
+  const again = await migrateToLatest(db);
+  assert.equal(again.results?.map((r) => r.status), ['Success', 'Success', 'Success']);
+  assert.is((await tables(db)).length, 12);
+});
+
+test('the server runs on PostgreSQL: session, pairing, relay, report, evidence, ban, audit', async () => {
+  const url = await (await postgres()).createDatabase('server');
+  server = await newServer({ trustedProxies: ['127.0.0.1'] }, { database: { driver: 'postgres', url } });
+  assert.is((await fetch(`${server.url}/healthz`)).status, 200);
+
+  // POST /api/session, the upgrade, pairing and a relayed message.
+  const reported = await join(server.url, { address: '198.51.100.20' });
+  const reporter = await join(server.url, { address: '203.0.113.30' });
+  people.push(reported, reporter);
+  const session = await server.db.selectFrom('sessions').selectAll().where('device_id', '=', deviceOf(reported.cookie)).executeTakeFirstOrThrow();
+  assert.is(typeof session.created_at, 'number');
+  await pairUp(reported, reporter);
+  reported.send({ type: 'message', text: 'hello from postgres' });
+  assert.is((await reporter.next('message')).text, 'hello from postgres');
+
+  // A report, with the server-held transcript and an evidence frame (bytea).
+  const filed = await report(reporter, 'harassment', 'rude');
+  await reported.next('ended');
+  const row = await server.db.selectFrom('reports').selectAll().where('id', '=', filed.reportId).executeTakeFirstOrThrow();
+  assert.is(row.reason, 'harassment');
+  assert.is(row.status, 'open');
+  assert.is(row.reported_device_id, deviceOf(reported.cookie));
+  assert.is(row.reported_address, '198.51.100.20');
+  assert.ok(JSON.parse(row.transcript).some((line: { text: string }) => line.text === 'hello from postgres'));
+  assert.is((await uploadFrame(server.url, filed.reportId, filed.evidenceToken, TINY_JPEG)).status, 201);
+  const frame = await server.db.selectFrom('report_frames').selectAll().where('report_id', '=', filed.reportId).executeTakeFirstOrThrow();
+  assert.is(frame.idx, 0);
+  assert.ok(Buffer.from(frame.jpeg).equals(TINY_JPEG), 'the frame comes back byte for byte');
+
+  // A ban written by the operator on another connection reaches the server through the feed.
+  const operator = await cliBans(server);
+  const since = Date.now();
+  const ban = await operator.add({ target: `device:${deviceOf(reported.cookie)}`, reason: 'harassment on postgres' }, CLI_ACTOR);
+  assert.is(typeof ban.createdAt, 'number');
+  const kicked = await reported.next('banned', LIVE_DEADLINE_MS);
+  assert.equal(kicked, { type: 'banned', reason: 'harassment on postgres', until: null });
+  assert.ok(Date.now() - since < LIVE_DEADLINE_MS, 'kicked within 2 seconds');
+  assert.is(await reported.waitClose(), CloseCode.Banned);
+  const refused = await trySession(server.url, reported.cookie);
+  assert.is(refused.status, 403);
+  assert.is(refused.body.error?.code, 'banned');
+  assert.is((await trySession(server.url, reporter.cookie)).status, 201, 'others still get in');
+  assert.equal((await operator.list(CLI_ACTOR)).map((b) => b.id), [ban.id]);
+
+  // Two connections extending the audit log at once: the unique prev_hash settles every race.
+  const other = await server.openSecondDb();
+  const writers = [new AuditLog({ db: server.db, now: Date.now }), new AuditLog({ db: other, now: Date.now })];
+  await Promise.all(
+    writers.map((audit, w) =>
+      Promise.all(Array.from({ length: 10 }, (_, i) => audit.record(CLI_ACTOR, { action: 'test.write', target: `writer:${w}`, details: { i } }))),
+    ),
+  );
+  const verified = await writers[0]!.verify();
+  assert.ok(verified.ok, JSON.stringify(verified));
+  const written = await server.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  assert.is(verified.rows, written.n);
+  assert.ok(written.n >= 21, `the ban and the 20 writes are in the log (${written.n} rows)`);
+});
+
+test.run();
