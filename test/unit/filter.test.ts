@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfiguredFilter, BLOCK_MESSAGES, maskSpans, type FilterContext, type FilterSettings, type FilterVerdict } from '../../server/moderation/filter.ts';
 import { makeConfig } from '../../server/config.ts';
+import { HOSTILE_INPUTS } from '../helpers/hostile-inputs.ts';
 
 const ADULT: FilterContext = { band: 'adult', profile: 'community' };
 const MINOR: FilterContext = { band: 'minor', profile: 'community' };
@@ -198,14 +199,13 @@ test('contact details: the message to the sender names what was refused', () => 
   assert.is(new Set(Object.values(BLOCK_MESSAGES)).size, Object.keys(BLOCK_MESSAGES).length, 'each reason has its own message');
 });
 
-test('a long hostile message is checked quickly', () => {
+test('long hostile messages get a verdict (their cost is measured by bench/filter.ts)', () => {
   const filter = filterWith({ profanity: 'mask', block: Array.from({ length: 300 }, (_, i) => `word${i}*`), mask: ['*darn'], contactDetails: 'always' });
-  const inputs = ['a'.repeat(1000), 'a '.repeat(500), '1 '.repeat(500), '@'.repeat(1000), 'f.'.repeat(500), 'my '.repeat(333), 'www.'.repeat(250)];
-  for (const input of inputs) filter.check(input, ADULT); // first use compiles
-  const started = performance.now();
-  for (const input of inputs) filter.check(input, ADULT);
-  const perMessage = (performance.now() - started) / inputs.length;
-  assert.ok(perMessage < 50, `${perMessage.toFixed(1)} ms per message`);
+  for (const input of HOSTILE_INPUTS) {
+    const verdict = filter.check(input, ADULT);
+    assert.ok(verdict.action === 'pass' || verdict.action === 'block', input.slice(0, 10));
+  }
+  assert.is(filter.check('www.'.repeat(250), ADULT).action, 'block', 'a run of domains is a link');
 });
 
 test.run();
