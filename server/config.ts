@@ -19,209 +19,282 @@ export type Profile = z.infer<typeof Profile>;
 const AccessMode = z.enum(['open', 'invite', 'email']);
 export type AccessMode = z.infer<typeof AccessMode>;
 
+// Each key's description (`.describe`) is its documentation: scripts/gen-config-docs.ts turns the
+// schema into docs/configuration.md, and a test fails when a key has none or the page is stale.
 const DatabaseSettings = z.discriminatedUnion('driver', [
   z.strictObject({
-    driver: z.literal('sqlite'),
-    /** Path of the SQLite file, relative to the instance folder. */
-    path: z.string().min(1).default('data/strangerchat.db'),
+    driver: z.literal('sqlite').describe('The embedded SQLite database: one file, nothing else to run.'),
+    path: z.string().min(1).default('data/strangerchat.db').describe('Path of the SQLite file, relative to the instance folder.'),
   }),
   z.strictObject({
-    driver: z.literal('postgres'),
-    /** A postgres:// URL; prefer STRANGERCHAT_DATABASE_URL so the password stays in `.env`. */
-    url: z.string().min(1),
+    driver: z.literal('postgres').describe('PostgreSQL, instead of the embedded file; needs the `pg` package installed beside strangerchat (npm install pg).'),
+    url: z.string().min(1).describe('A postgres:// URL; prefer STRANGERCHAT_DATABASE_URL so the password stays in `.env`.'),
   }),
 ]);
 
 /** The schema of `strangerchat.json`. Every default is one a small school or club can run with. */
 export const InstanceSettings = z.strictObject({
-  /** Shown on every page and in `/api/config`. */
-  name: z.string().min(1).max(80).default('strangerchat'),
-  description: z.string().max(500).default('Meet someone new, safely.'),
-  profile: Profile.default('community'),
-  /** `open`: rules and age; `invite`: an invite code; `email`: a verified address in `emailDomains`. */
-  accessMode: AccessMode.default('open'),
-  /** Minimum age; defaults to the profile's. */
-  minAge: z.number().int().min(0).max(120).optional(),
-  /** The address people reach the instance at (https://…); enables the WebSocket Origin check. */
-  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
-  /** The rules shown before the first match, markdown, relative to the instance folder. */
-  rulesFile: z.string().min(1).default('rules.md'),
-  /**
-   * The site's language for visitors whose browser asks for none the site has ("en", "fr", …).
-   * A language with no catalog in the site falls back to English.
-   */
+  name: z.string().min(1).max(80).default('strangerchat').describe('Shown on every page and in `/api/config`.'),
+  description: z.string().max(500).default('Meet someone new, safely.').describe('One sentence under the name on the home page; also in `/api/config`.'),
+  profile: Profile.default('community').describe(
+    'Who the space is for. `school`: minimum age 11, relay-only video, contact details and links blocked in messages. ' +
+      '`community`: 13+, with under-18s and adults never paired together. `adult`: 18+.',
+  ),
+  accessMode: AccessMode.default('open').describe('`open`: rules and age; `invite`: an invite code; `email`: a verified address in `email.domains`.'),
+  minAge: z.number().int().min(0).max(120).optional().describe("Minimum age; defaults to the profile's (school 11, community 13, adult 18)."),
+  publicUrl: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('The address people reach the instance at (https://…); enables the WebSocket Origin check.'),
+  rulesFile: z.string().min(1).default('rules.md').describe('The rules shown before the first match, markdown, relative to the instance folder.'),
   language: z
     .string()
     .regex(/^[a-z]{2,3}(-[a-z0-9]{2,8})?$/i, 'must be a language tag such as "en" or "fr"')
     .transform((tag) => tag.toLowerCase())
-    .default('en'),
-  /** How the site looks, applied at the next start without rebuilding it. */
+    .default('en')
+    .describe(
+      'The site\'s language for visitors whose browser asks for none the site has ("en", "fr", …). ' +
+        'A language with no catalog in the site falls back to English.',
+    ),
   branding: z
     .strictObject({
-      /** Buttons and highlights, "#rrggbb"; the text on it is black or white, whichever reads better. */
-      accentColor: z.string().regex(/^#[0-9a-f]{6}$/i, 'must be a colour written "#rrggbb"').optional(),
-      /**
-       * The logo beside the name: a path on this site ("/logo.svg", served by your reverse proxy)
-       * or a data:image URL. The site's CSP loads images from itself only, so not another site's URL.
-       */
+      accentColor: z
+        .string()
+        .regex(/^#[0-9a-f]{6}$/i, 'must be a colour written "#rrggbb"')
+        .optional()
+        .describe('Buttons and highlights, "#rrggbb"; the text on it is black or white, whichever reads better.'),
       logoUrl: z
         .string()
         .max(64 * 1024)
         .regex(/^(\/(?!\/)[^\s"'<>]*|data:image\/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=]+)$/, 'must be a path starting with "/" or a data:image URL')
-        .optional(),
+        .optional()
+        .describe(
+          'The logo beside the name: a path on this site ("/logo.svg", served by your reverse proxy) ' +
+            "or a data:image URL. The site's CSP loads images from itself only, so not another site's URL.",
+        ),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('How the site looks, applied at the next start without rebuilding it.'),
   server: z
     .strictObject({
-      host: z.string().min(1).default('127.0.0.1'),
-      port: z.number().int().min(0).max(65535).default(8080),
-      /** Seconds a shutdown waits for connections to close before exiting anyway. */
-      shutdownGraceSeconds: z.number().min(0).max(60).default(5),
+      host: z
+        .string()
+        .min(1)
+        .default('127.0.0.1')
+        .describe('Address to listen on: 127.0.0.1 accepts connections from this machine only (a reverse proxy beside it); 0.0.0.0 from any network.'),
+      port: z.number().int().min(0).max(65535).default(8080).describe('Port to listen on (0 picks a free one).'),
+      shutdownGraceSeconds: z.number().min(0).max(60).default(5).describe('Seconds a shutdown waits for connections to close before exiting anyway.'),
     })
-    .prefault({}),
-  database: DatabaseSettings.default({ driver: 'sqlite', path: 'data/strangerchat.db' }),
-  modes: z.array(z.enum(['text', 'video'])).min(1).default(['text', 'video']),
+    .prefault({})
+    .describe('Where the HTTP and WebSocket server listens.'),
+  database: DatabaseSettings.default({ driver: 'sqlite', path: 'data/strangerchat.db' }).describe(
+    'Where the data lives: the embedded SQLite file (the default) or a PostgreSQL database.',
+  ),
+  modes: z
+    .array(z.enum(['text', 'video']))
+    .min(1)
+    .default(['text', 'video'])
+    .describe('The kinds of conversation offered: `text`, `video`, or both.'),
   pairing: z
     .strictObject({
-      /** How long someone with interests waits for a shared interest before random pairing. */
-      interestWaitMs: z.number().int().min(0).max(60_000).default(3000),
-      /** How long after a conversation ends its participants may still report it. */
-      reportGraceMs: z.number().int().min(0).max(600_000).default(120_000),
+      interestWaitMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(60_000)
+        .default(3000)
+        .describe('How long someone with interests waits for a shared interest before random pairing.'),
+      reportGraceMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(600_000)
+        .default(120_000)
+        .describe('How long after a conversation ends its participants may still report it.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('How people are paired.'),
   limits: z
     .strictObject({
-      /** Seconds a WebSocket ticket stays valid after `POST /api/session`. */
-      ticketTtlSeconds: z.number().int().min(5).max(600).default(60),
-      /** Sustained client frames per second per connection (token bucket rate). */
-      messagesPerSecond: z.number().min(1).max(1000).default(20),
-      /** Burst allowance of the per-connection bucket. */
-      messageBurst: z.number().int().min(1).max(5000).default(60),
-      /** `rate_limited` answers within a minute before the socket is closed with 4429. */
-      rateLimitStrikes: z.number().int().min(1).max(1000).default(50),
-      /** Invalid frames within a minute before the socket is closed with 4400. */
-      protocolStrikes: z.number().int().min(1).max(1000).default(10),
-      /** Milliseconds between WebSocket pings; a socket that missed the previous pong is dropped. */
-      heartbeatIntervalMs: z.number().int().min(1000).max(300_000).default(30_000),
-      /** Milliseconds a connection may sit neither queued nor in a conversation without a frame. */
-      idleTimeoutMs: z.number().int().min(10_000).max(86_400_000).default(15 * 60_000),
+      ticketTtlSeconds: z.number().int().min(5).max(600).default(60).describe('Seconds a WebSocket ticket stays valid after `POST /api/session`.'),
+      messagesPerSecond: z.number().min(1).max(1000).default(20).describe('Sustained client frames per second per connection (token bucket rate).'),
+      messageBurst: z.number().int().min(1).max(5000).default(60).describe('Burst allowance of the per-connection bucket.'),
+      rateLimitStrikes: z.number().int().min(1).max(1000).default(50).describe('`rate_limited` answers within a minute before the socket is closed with 4429.'),
+      protocolStrikes: z.number().int().min(1).max(1000).default(10).describe('Invalid frames within a minute before the socket is closed with 4400.'),
+      heartbeatIntervalMs: z
+        .number()
+        .int()
+        .min(1000)
+        .max(300_000)
+        .default(30_000)
+        .describe('Milliseconds between WebSocket pings; a socket that missed the previous pong is dropped.'),
+      idleTimeoutMs: z
+        .number()
+        .int()
+        .min(10_000)
+        .max(86_400_000)
+        .default(15 * 60_000)
+        .describe('Milliseconds a connection may sit neither queued nor in a conversation without a frame.'),
     })
-    .prefault({}),
-  /**
-   * Addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto
-   * are believed. None by default: a forwarded header from anyone else is a client's claim.
-   */
-  trustedProxies: z.array(z.string().min(1).max(64)).max(64).default([]),
-  /** An external TURN server (coturn) using the TURN REST shared-secret scheme. */
+    .prefault({})
+    .describe('Limits on each WebSocket connection: tickets, frame rates, strikes, heartbeat and idling.'),
+  trustedProxies: z
+    .array(z.string().min(1).max(64))
+    .max(64)
+    .default([])
+    .describe(
+      'Addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto ' +
+        "are believed. None by default: a forwarded header from anyone else is a client's claim.",
+    ),
   turn: z
     .strictObject({
-      /** e.g. ["turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:443?transport=tcp"]; empty: no TURN. */
-      urls: z.array(z.string().regex(/^turns?:[^\s]+$/, 'must be a turn: or turns: URL')).max(8).default([]),
-      /** Lifetime of the credentials minted per person, in seconds. */
-      credentialTtlSeconds: z.number().int().min(60).max(86_400).default(3600),
-      /** STUN URLs offered when not relay-only (e.g. stun:turn.example.org:3478). */
-      stunUrls: z.array(z.string().regex(/^stun:[^\s]+$/, 'must be a stun: URL')).max(8).default([]),
+      urls: z
+        .array(z.string().regex(/^turns?:[^\s]+$/, 'must be a turn: or turns: URL'))
+        .max(8)
+        .default([])
+        .describe('e.g. ["turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:443?transport=tcp"]; empty: no TURN.'),
+      credentialTtlSeconds: z.number().int().min(60).max(86_400).default(3600).describe('Lifetime of the credentials minted per person, in seconds.'),
+      stunUrls: z
+        .array(z.string().regex(/^stun:[^\s]+$/, 'must be a stun: URL'))
+        .max(8)
+        .default([])
+        .describe('STUN URLs offered when not relay-only (e.g. stun:turn.example.org:3478).'),
     })
-    .prefault({}),
-  /**
-   * Relay-only media: clients use iceTransportPolicy "relay" and the server drops every non-relay
-   * ICE candidate, so no peer learns another's address. Default: on for the school profile and
-   * whenever TURN is configured.
-   */
-  relayOnly: z.boolean().optional(),
-  /** E-mail (magic links) for the `email` access mode. The SMTP password lives in .env. */
+    .prefault({})
+    .describe('An external TURN server (coturn) using the TURN REST shared-secret scheme.'),
+  relayOnly: z
+    .boolean()
+    .optional()
+    .describe(
+      'Relay-only media: clients use iceTransportPolicy "relay" and the server drops every non-relay ' +
+        "ICE candidate, so no peer learns another's address. Default: on for the school profile and " +
+        'whenever TURN is configured.',
+    ),
   email: z
     .strictObject({
-      /** Domains whose addresses may join, e.g. ["school.example.org"]. */
-      domains: z.array(z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/i, 'must be a domain name')).default([]),
-      from: z.string().min(3).max(200).default('strangerchat <no-reply@localhost>'),
+      domains: z
+        .array(z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/i, 'must be a domain name'))
+        .default([])
+        .describe('Domains whose addresses may join, e.g. ["school.example.org"].'),
+      from: z.string().min(3).max(200).default('strangerchat <no-reply@localhost>').describe('The sender of the magic-link e-mails.'),
       smtp: z
         .strictObject({
-          host: z.string().min(1).default('localhost'),
-          port: z.number().int().min(1).max(65535).default(587),
-          /** true for implicit TLS (port 465); otherwise STARTTLS is used when offered. */
-          secure: z.boolean().default(false),
-          user: z.string().max(200).optional(),
+          host: z.string().min(1).default('localhost').describe('The SMTP server that sends the magic links.'),
+          port: z.number().int().min(1).max(65535).default(587).describe('Its port: 587 for STARTTLS, 465 with `secure`.'),
+          secure: z.boolean().default(false).describe('true for implicit TLS (port 465); otherwise STARTTLS is used when offered.'),
+          user: z.string().max(200).optional().describe('The SMTP username, if the server needs one; the password is STRANGERCHAT_SMTP_PASSWORD in `.env`.'),
         })
-        .prefault({}),
-      /** Minutes a magic link stays valid. */
-      linkTtlMinutes: z.number().int().min(1).max(1440).default(20),
-      /** Days a verified e-mail identity stays on the device before it must be verified again. */
-      verifiedDays: z.number().int().min(1).max(365).default(30),
+        .prefault({})
+        .describe('The mail server (SMTP) that sends the links.'),
+      linkTtlMinutes: z.number().int().min(1).max(1440).default(20).describe('Minutes a magic link stays valid.'),
+      verifiedDays: z
+        .number()
+        .int()
+        .min(1)
+        .max(365)
+        .default(30)
+        .describe('Days a verified e-mail identity stays on the device before it must be verified again.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('E-mail (magic links) for the `email` access mode. The SMTP password lives in .env.'),
   moderation: z
     .strictObject({
-      /** Hours a moderator's login lasts. */
-      sessionHours: z.number().min(1).max(720).default(12),
-      /**
-       * Automatic quarantine: when this many distinct reporters (distinct devices and distinct
-       * /64 networks) report one person within the window, that person stops being paired until
-       * a moderator reviews it. Never an automatic permanent ban.
-       */
-      quarantineReporters: z.number().int().min(2).max(100).default(3),
-      quarantineWindowMinutes: z.number().int().min(1).max(10_080).default(60),
-      /** A reporter with at least this many dismissed reports counts as half a reporter. */
-      dismissedReportsBeforeDiscount: z.number().int().min(1).max(100).default(3),
-      /** Link shown to banned people; defaults to the instance's own /appeal page. */
-      appealUrl: z.string().max(500).default('/appeal'),
+      sessionHours: z.number().min(1).max(720).default(12).describe("Hours a moderator's login lasts."),
+      quarantineReporters: z
+        .number()
+        .int()
+        .min(2)
+        .max(100)
+        .default(3)
+        .describe(
+          'Automatic quarantine: when this many distinct reporters (distinct devices and distinct ' +
+            '/64 networks) report one person within the window, that person stops being paired until ' +
+            'a moderator reviews it. Never an automatic permanent ban.',
+        ),
+      quarantineWindowMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_080)
+        .default(60)
+        .describe('The window of the automatic quarantine, in minutes: the reports must fall within it.'),
+      dismissedReportsBeforeDiscount: z
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .default(3)
+        .describe('A reporter with at least this many dismissed reports counts as half a reporter.'),
+      appealUrl: z.string().max(500).default('/appeal').describe("Link shown to banned people; defaults to the instance's own /appeal page."),
     })
-    .prefault({}),
-  /** How long personal data is kept (days); the purge runs hourly and on demand. */
+    .prefault({})
+    .describe('Moderator logins, automatic quarantine and appeals.'),
   retention: z
     .strictObject({
-      /** Evidence (transcripts, frames) after its report is resolved. */
-      evidenceDays: z.number().int().min(1).max(3650).default(90),
-      /** Addresses of sessions and reports. */
-      addressDays: z.number().int().min(1).max(3650).default(30),
-      /** Audit log entries. */
-      auditDays: z.number().int().min(30).max(3650).default(365),
-      /** Ended chat sessions (without a report that still needs them). */
-      sessionDays: z.number().int().min(1).max(3650).default(30),
+      evidenceDays: z.number().int().min(1).max(3650).default(90).describe('Evidence (transcripts, frames) after its report is resolved.'),
+      addressDays: z.number().int().min(1).max(3650).default(30).describe('Addresses of sessions and reports.'),
+      auditDays: z.number().int().min(30).max(3650).default(365).describe('Audit log entries.'),
+      sessionDays: z.number().int().min(1).max(3650).default(30).describe('Ended chat sessions (without a report that still needs them).'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('How long personal data is kept (days); the purge runs hourly and on demand.'),
   filters: z
     .strictObject({
-      /**
-       * Words or phrases that block a message (the sender gets `filtered`). Whole words, seen
-       * through case, leetspeak, look-alike letters and spacing; `word*` also matches words that
-       * start with it, `*word` words that end with it.
-       */
-      block: z.array(z.string().min(1).max(100)).max(5000).default([]),
-      /** Words or phrases replaced by asterisks before relaying (matched like `block`). */
-      mask: z.array(z.string().min(1).max(100)).max(5000).default([]),
-      /** The built-in English profanity list (obscenity): block, mask, or off. */
-      profanity: z.enum(['block', 'mask', 'off']).default('mask'),
-      /**
-       * Block contact details and links (e-mail, phone numbers, URLs, social handles):
-       * `auto` does it in the school profile and for everyone under 18.
-       */
-      contactDetails: z.enum(['auto', 'always', 'never']).default('auto'),
+      block: z
+        .array(z.string().min(1).max(100))
+        .max(5000)
+        .default([])
+        .describe(
+          'Words or phrases that block a message (the sender gets `filtered`). Whole words, seen ' +
+            'through case, leetspeak, look-alike letters and spacing; `word*` also matches words that ' +
+            'start with it, `*word` words that end with it.',
+        ),
+      mask: z.array(z.string().min(1).max(100)).max(5000).default([]).describe('Words or phrases replaced by asterisks before relaying (matched like `block`).'),
+      profanity: z.enum(['block', 'mask', 'off']).default('mask').describe('The built-in English profanity list (obscenity): block, mask, or off.'),
+      contactDetails: z
+        .enum(['auto', 'always', 'never'])
+        .default('auto')
+        .describe(
+          'Block contact details and links (e-mail, phone numbers, URLs, social handles): ' +
+            '`auto` does it in the school profile and for everyone under 18.',
+        ),
     })
-    .prefault({}),
-  /**
-   * Per-address and per-connection limits: a person never meets them, a script always does.
-   * Per-address defaults are generous because a whole school often shares one address (NAT).
-   */
+    .prefault({})
+    .describe('The message filter: what is refused or masked before a chat message is relayed.'),
   rateLimits: z
     .strictObject({
-      /** New sessions (POST /api/session) per address (IPv6: per /64) per 10 minutes. */
-      sessionsPer10Minutes: z.number().int().min(1).max(100_000).default(600),
-      /** WebSocket connections open at once per address. */
-      connectionsPerAddress: z.number().int().min(1).max(100_000).default(500),
-      /** find and next per connection per minute. */
-      findsPerMinute: z.number().int().min(1).max(10_000).default(60),
-      /** Reports per connection per 10 minutes. */
-      reportsPer10Minutes: z.number().int().min(1).max(1000).default(10),
-      /** Chat messages per address per minute, across its connections. */
-      messagesPerMinutePerAddress: z.number().int().min(1).max(100_000).default(6000),
+      sessionsPer10Minutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(100_000)
+        .default(600)
+        .describe('New sessions (POST /api/session) per address (IPv6: per /64) per 10 minutes.'),
+      connectionsPerAddress: z.number().int().min(1).max(100_000).default(500).describe('WebSocket connections open at once per address.'),
+      findsPerMinute: z.number().int().min(1).max(10_000).default(60).describe('find and next per connection per minute.'),
+      reportsPer10Minutes: z.number().int().min(1).max(1000).default(10).describe('Reports per connection per 10 minutes.'),
+      messagesPerMinutePerAddress: z
+        .number()
+        .int()
+        .min(1)
+        .max(100_000)
+        .default(6000)
+        .describe('Chat messages per address per minute, across its connections.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe(
+      'Per-address and per-connection limits: a person never meets them, a script always does. ' +
+        'Per-address defaults are generous because a whole school often shares one address (NAT).',
+    ),
   log: z
     .strictObject({
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      level: z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default('info')
+        .describe('How much the server logs (JSON lines on standard error); never chat text, SDP or ICE candidates.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Server logs.'),
 });
 export type InstanceSettings = z.infer<typeof InstanceSettings>;
 
