@@ -17,18 +17,8 @@ import type { HubStats, Hub, AgeBand } from './chat/hub.ts';
 import { HUB_DEFAULTS } from './chat/hub.ts';
 import { InMemoryHub } from './chat/memory-hub.ts';
 import { attachConnection, type LiveConnection } from './chat/connection.ts';
-import { TicketService } from './access/tickets.ts';
-import { SessionService } from './access/sessions.ts';
-import { InviteService } from './access/invites.ts';
-import { EmailAccessService, createMailTransport } from './access/email.ts';
 import { createIceServers } from './access/turn.ts';
-import { ModeratorService } from './access/moderators.ts';
 import { createClientAddressResolver } from './access/client-address.ts';
-import { ReportService } from './moderation/reports.ts';
-import { QuarantineService } from './moderation/quarantine.ts';
-import { EvidenceService } from './moderation/evidence.ts';
-import { ReportReviewService } from './moderation/report-review.ts';
-import { AppealService } from './moderation/appeals.ts';
 import { createEvidenceRouter } from './http/evidence-routes.ts';
 import { createModReportsRouter } from './http/mod-reports-routes.ts';
 import { createAppealRouter, createModAppealRouter } from './http/appeal-routes.ts';
@@ -36,9 +26,7 @@ import { ConfiguredFilter } from './moderation/filter.ts';
 import { RateLimits } from './moderation/rate-limits.ts';
 import { ModerationFeed, type ModerationEvent } from './moderation/events.ts';
 import { errorMiddleware } from './http/errors.ts';
-import { AuditLog } from './moderation/audit.ts';
 import { BanIndex } from './moderation/ban-index.ts';
-import { BanService } from './moderation/bans.ts';
 import { banGate, bannedError, requestSubject } from './moderation/ban-gate.ts';
 import { createBanStatusRouter } from './http/ban-routes.ts';
 import { createModBansRouter } from './http/mod-bans-routes.ts';
@@ -46,10 +34,9 @@ import { createRouter, DEVICE_COOKIE } from './http/routes.ts';
 import { createEmailRouter, verifiedIdentityReader } from './http/email-routes.ts';
 import { createModRouter } from './http/mod-routes.ts';
 import { createModAdminRouter } from './http/mod-admin-routes.ts';
-import { AnnouncementService } from './moderation/announcements.ts';
-import { RetentionService } from './moderation/retention.ts';
 import { securityMiddleware } from './http/security.ts';
 import { staticSite } from './http/static.ts';
+import { createServices } from './services.ts';
 
 /** Largest WebSocket frame accepted (DESIGN.md); larger frames close the socket with 1009. */
 export const WS_MAX_PAYLOAD = 64 * 1024;
@@ -78,6 +65,8 @@ export interface RunningServer {
   readonly port: number;
   /** Live figures: online, queued, in conversation. */
   stats(): HubStats;
+  /** The chat sessions with a live connection to this process (what `sessions list` marks live). */
+  liveSessionIds(): string[];
   /** Graceful shutdown: 1001 to every client, then the HTTP server closes. The database stays open. */
   close(): Promise<void>;
 }
@@ -98,35 +87,11 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       setTimer: (fn, ms) => setTimeout(fn, ms),
       clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
     });
-  const audit = new AuditLog({ db, now });
   const banIndex = new BanIndex(now);
-  const bans = new BanService({ db, audit, now, index: banIndex });
-  const tickets = new TicketService({ db, secret: config.secrets.sessionSecret, now });
-  const invites = new InviteService({ db, audit, secret: config.secrets.sessionSecret, now });
-  const sessions = new SessionService({ db, audit, config, tickets, invites, bans: banIndex, now });
-  // Built only in the email mode; nodemailer connects on the first send, not here.
-  const mailer = settings.accessMode === 'email' ? createMailTransport(settings.email.smtp, config.secrets.smtpPassword) : undefined;
-  const email = mailer ? new EmailAccessService({ db, config, now, transport: mailer, logger }) : undefined;
-  const moderators = new ModeratorService({ db, audit, secret: config.secrets.sessionSecret, now, sessionHours: settings.moderation.sessionHours });
-  const announcements = new AnnouncementService({ db, audit, now });
-  const retention = new RetentionService({ db, audit, now, periods: settings.retention, logger });
-  const quarantine = new QuarantineService({
-    db,
-    bans,
-    now,
-    logger,
-    settings: {
-      reporters: settings.moderation.quarantineReporters,
-      windowMs: settings.moderation.quarantineWindowMinutes * 60_000,
-      dismissedReportsBeforeDiscount: settings.moderation.dismissedReportsBeforeDiscount,
-    },
-  });
-  const reports = new ReportService({ db, secret: config.secrets.sessionSecret, now, afterReport: quarantine, logger });
+  const services = createServices({ db, config, now, logger, banIndex });
+  const { audit, bans, tickets, invites, sessions, email, moderators, announcements, retention, reports, evidence, reviews, appeals } = services;
   // Reporter and reported are never paired again, across restarts too.
   for (const [reporter, reported] of await reports.avoidPairs()) hub.avoid(reporter, reported);
-  const evidence = new EvidenceService({ db, secret: config.secrets.sessionSecret, now });
-  const reviews = new ReportReviewService({ db, audit, bans, now });
-  const appeals = new AppealService({ db, audit, bans, index: banIndex, now });
   const filter = new ConfiguredFilter(settings.filters);
   const rateLimits = new RateLimits(settings.rateLimits, now);
   const iceServersFor = createIceServers({ turn: settings.turn, relayOnly: config.relayOnly, secret: config.secrets.turnSecret, now });
@@ -337,6 +302,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     url,
     port,
     stats: () => hub.stats(),
+    liveSessionIds: () => [...new Set([...connections].map((connection) => connection.participant.sessionId))],
     close() {
       closed ??= (async () => {
         closing = true;
@@ -353,7 +319,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         wss.close();
         await httpClosed;
         hub.close();
-        mailer?.close();
+        services.close();
         logger.info('stopped');
       })();
       return closed;

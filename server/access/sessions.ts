@@ -22,6 +22,19 @@ export function ageBand(age: number): AgeBand {
   return age >= ADULT_AGE ? 'adult' : 'minor';
 }
 
+/** A chat session as moderators and the operator see it (no address, no age: the band is enough). */
+export interface ChatSession {
+  id: string;
+  deviceId: string;
+  band: AgeBand;
+  createdAt: number;
+  /** When a moderator ended it; a session is otherwise never marked ended (its connection just closes). */
+  endedAt: number | null;
+}
+
+/** Most sessions one list returns. */
+export const SESSIONS_PAGE_MAX = 1000;
+
 export interface SessionOrigin {
   address: string;
   deviceId: string;
@@ -34,11 +47,12 @@ export class SessionService {
   readonly #config: ServerConfig;
   readonly #tickets: TicketService;
   readonly #invites: InviteService;
-  readonly #bans: BanIndex;
+  /** The index of active bans; only a process that enforces bans (the server) has one. */
+  readonly #bans: BanIndex | undefined;
   readonly #now: () => number;
   readonly #audit: AuditLog;
 
-  constructor(deps: { db: Db; audit: AuditLog; config: ServerConfig; tickets: TicketService; invites: InviteService; bans: BanIndex; now: () => number }) {
+  constructor(deps: { db: Db; audit: AuditLog; config: ServerConfig; tickets: TicketService; invites: InviteService; bans?: BanIndex; now: () => number }) {
     this.#audit = deps.audit;
     this.#bans = deps.bans;
     this.#db = deps.db;
@@ -50,6 +64,7 @@ export class SessionService {
 
   /** Checks the rules, age and access mode, records the session and issues a ticket. */
   async create(request: SessionRequest, origin: SessionOrigin): Promise<SessionResponse & { sessionId: string }> {
+    if (!this.#bans) throw new TypeError('SessionService.create needs the ban index of a process that enforces bans (createServices({ banIndex }))');
     // Any ban, including no_matching: a session exists only to be paired.
     const ban = this.#bans.match({ address: origin.address, deviceId: origin.deviceId, identityHash: origin.identityHash ?? null });
     if (ban) throw bannedError(ban, this.#config.settings.moderation.appealUrl);
@@ -89,6 +104,27 @@ export class SessionService {
     const ttl = this.#config.settings.limits.ticketTtlSeconds;
     const ticket = await this.#tickets.issue(sessionId, ttl);
     return { ticket, expiresIn: ttl, sessionId };
+  }
+
+  /** Recent sessions, newest first: by default only those not ended, created since `since`. */
+  async list(actor: Actor, filter: { includeEnded?: boolean; since?: number; limit?: number } = {}): Promise<ChatSession[]> {
+    assertCan(actor.role, 'sessions.list');
+    let query = this.#db
+      .selectFrom('sessions')
+      .select(['id', 'device_id', 'age_band', 'created_at', 'ended_at'])
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(Math.min(filter.limit ?? 50, SESSIONS_PAGE_MAX));
+    if (!filter.includeEnded) query = query.where('ended_at', 'is', null);
+    if (filter.since !== undefined) query = query.where('created_at', '>=', filter.since);
+    const rows = await query.execute();
+    return rows.map((row) => ({
+      id: row.id,
+      deviceId: row.device_id,
+      band: row.age_band as AgeBand,
+      createdAt: Number(row.created_at),
+      endedAt: row.ended_at === null ? null : Number(row.ended_at),
+    }));
   }
 
   /**

@@ -148,7 +148,7 @@ export function attachConnection(ws: WebSocket, participant: Participant, deps: 
           return fail('rate_limited', 'Too many messages from your network right now: wait a moment.');
         }
         const verdict = deps.filter.check(message.text, { band: participant.band, profile: deps.profile });
-        if (verdict.action === 'block') return fail('filtered', verdict.message);
+        if (verdict.action === 'block') return connection.send({ type: 'error', code: 'filtered', message: verdict.message, reason: verdict.reason });
         return hub.sendToPartner(participant.id, { type: 'message', text: verdict.text });
       }
       case 'report': {

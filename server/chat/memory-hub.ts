@@ -244,21 +244,26 @@ export class InMemoryHub implements Hub {
     if (!queue) return;
     const now = this.#options.now();
     const interests = person.request?.interests ?? [];
+    // This loop runs on every find over everyone queued, and those waiting for a shared interest
+    // can number thousands: one set of the seeker's interests per search (not one per candidate),
+    // and the pairing checks only for a candidate that would be taken.
+    const mine = interests.length ? new Set(interests) : undefined;
     const selfReady = this.#randomReady(person, now);
     let best: Person | undefined;
-    let bestCommon: string[] = [];
+    let bestShared = 0;
     const randomCandidates: Person[] = [];
     for (const other of queue.values()) {
-      if (other === person || !this.#canPair(person, other)) continue;
-      const common = interests.length ? intersect(interests, other.request?.interests ?? []) : [];
-      if (common.length > bestCommon.length) {
+      if (other === person) continue;
+      const shared = mine ? countShared(mine, other.request?.interests) : 0;
+      if (shared > bestShared) {
+        if (!this.#canPair(person, other)) continue;
         best = other;
-        bestCommon = common;
-      } else if (!best && selfReady && this.#randomReady(other, now)) {
+        bestShared = shared;
+      } else if (!best && selfReady && this.#randomReady(other, now) && this.#canPair(person, other)) {
         randomCandidates.push(other);
       }
     }
-    if (best) return this.#pair(person, best, bestCommon);
+    if (best) return this.#pair(person, best, intersect(interests, best.request?.interests ?? []));
     if (randomCandidates.length) {
       const pick = randomCandidates[Math.floor(this.#options.random() * randomCandidates.length)]!;
       return this.#pair(person, pick, []);
@@ -351,6 +356,13 @@ function queueKey(mode: ChatMode, band: string): string {
 
 function pairKey(a: string, b: string): string {
   return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+/** How many of `theirs` are in `mine` (both hold no duplicates: enqueue removes them). */
+function countShared(mine: ReadonlySet<string>, theirs: readonly string[] | undefined): number {
+  let shared = 0;
+  for (const interest of theirs ?? []) if (mine.has(interest)) shared++;
+  return shared;
 }
 
 function intersect(a: readonly string[], b: readonly string[]): string[] {

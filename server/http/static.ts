@@ -4,7 +4,7 @@
 // When the site was never built (tests running from sources), pages answer with a note saying so.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join, posix, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Middleware, ParameterizedContext } from 'koa';
 import serve from 'koa-static';
@@ -175,7 +175,8 @@ export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSit
       ctx.body = css;
       return;
     }
-    if (ctx.path.startsWith(HASHED_ASSETS) || PUBLIC_FILE.test(ctx.path)) return assets(ctx, next);
+    // Normalised first: `/_astro/../en/chat.html` must not reach a raw template.
+    if (posix.normalize(ctx.path).startsWith(HASHED_ASSETS) || PUBLIC_FILE.test(ctx.path)) return assets(ctx, next);
     const match = PAGE_PATH.exec(ctx.path);
     if (!match) return next();
     const name = match[1] ?? 'index';

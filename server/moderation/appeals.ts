@@ -41,10 +41,11 @@ export class AppealService {
   readonly #db: Db;
   readonly #audit: AuditLog;
   readonly #bans: BanService;
-  readonly #index: BanIndex;
+  /** The index of active bans; only a process that enforces bans (the server) has one. */
+  readonly #index: BanIndex | undefined;
   readonly #now: () => number;
 
-  constructor(deps: { db: Db; audit: AuditLog; bans: BanService; index: BanIndex; now: () => number }) {
+  constructor(deps: { db: Db; audit: AuditLog; bans: BanService; index?: BanIndex; now: () => number }) {
     this.#db = deps.db;
     this.#audit = deps.audit;
     this.#bans = deps.bans;
@@ -54,6 +55,7 @@ export class AppealService {
 
   /** The ban that decides for this person (the one the ban screen shows), or a 404. */
   #banOf(subject: BanSubject): Ban {
+    if (!this.#index) throw new TypeError('AppealService needs the ban index of a process that enforces bans to find whose appeal this is (createServices({ banIndex }))');
     const ban = this.#index.match(subject);
     if (!ban) throw new AppError(404, 'not_banned', 'There is no active ban on you to appeal.');
     return ban;

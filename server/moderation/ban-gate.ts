@@ -26,7 +26,15 @@ export function banGate(deps: { index: BanIndex; subject: (ctx: Parameters<Middl
   return async (ctx, next) => {
     if (!OPEN_TO_BANNED.some((pattern) => pattern.test(ctx.path))) {
       const ban = deps.index.match(deps.subject(ctx));
-      if (ban?.severity === 'no_access') throw bannedError(ban, deps.appealUrl);
+      if (ban?.severity === 'no_access') {
+        // A page visit goes to the appeal page, which shows the ban; API calls get the error.
+        const appealUrl = deps.appealUrl ?? DEFAULT_APPEAL_URL;
+        if (ctx.method === 'GET' && !ctx.path.startsWith('/api/') && ctx.accepts('html') === 'html' && appealUrl.startsWith('/')) {
+          ctx.redirect(appealUrl);
+          return;
+        }
+        throw bannedError(ban, deps.appealUrl);
+      }
     }
     await next();
   };

@@ -27,6 +27,8 @@ export interface BanTarget {
  * the site to everyone; no real network a moderator meets is that large.
  */
 export const MIN_BAN_PREFIX = { 4: 8, 6: 16 } as const;
+/** How much earlier an existing ban may end and still cover a new one (addUnlessCovered). */
+const COVER_TOLERANCE_MS = 60_000;
 
 function invalidTarget(message: string): AppError {
   return new AppError(400, 'invalid_target', `target: ${message}`, { field: 'target' });
@@ -169,6 +171,33 @@ export class BanService {
     });
     await publishEvent(this.#db, { kind: 'ban_added', payload: { banId: ban.id } }, now);
     return ban;
+  }
+
+  /**
+   * Adds a ban unless an active ban on the same target already covers it (at least as severe,
+   * and lasting at least as long, to the minute: durations are typed in minutes at the finest):
+   * for batches (the CLI's `ban add` and `ban import`), so that running one twice adds nothing.
+   * `added` is false when the covering ban is returned instead.
+   */
+  async addUnlessCovered(input: AddBanInput, actor: Actor): Promise<{ ban: Ban; added: boolean }> {
+    assertCan(actor.role, 'bans.add');
+    const target = typeof input.target === 'string' ? parseBanTarget(input.target) : input.target;
+    const severity = input.severity ?? 'no_access';
+    const now = this.#now();
+    const until = input.durationMs == null ? null : now + input.durationMs;
+    const rows = await this.#db
+      .selectFrom('bans')
+      .selectAll()
+      .where('target_kind', '=', target.kind)
+      .where('target', '=', target.target)
+      .where('lifted_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .execute();
+    const covering = rows
+      .map(toBan)
+      .find((ban) => (ban.severity === 'no_access' || ban.severity === severity) && (ban.expiresAt === null || (until !== null && ban.expiresAt >= until - COVER_TOLERANCE_MS)));
+    if (covering) return { ban: covering, added: false };
+    return { ban: await this.add({ ...input, target }, actor), added: true };
   }
 
   /** Lifts a ban (kept for the record). */

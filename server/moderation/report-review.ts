@@ -191,6 +191,12 @@ export class ReportReviewService {
     return frame.jpeg;
   }
 
+  /** The reported person's device, address, identity or network as this report recorded it: what a ban from it targets. */
+  async banTarget(actor: Actor, id: string, target: ReportBanTarget): Promise<BanTarget> {
+    assertCan(actor.role, 'reports.view');
+    return reportedTarget(await this.#load(id), target);
+  }
+
   async resolve(actor: Actor, id: string, input: ResolveInput): Promise<ResolveResult> {
     assertCan(actor.role, 'reports.resolve');
     const row = await this.#load(id);

@@ -94,12 +94,13 @@ export class ReportService {
    * the rule that the two are never paired again.
    */
   async avoidPairs(): Promise<Array<[string, string]>> {
+    // No DISTINCT: the Hub keeps the pairs in a set anyway, and without an index on the two
+    // columns SQLite would sort every report into a temporary b-tree (several times slower than the plain scan at 100k reports).
     const rows = await this.#db
       .selectFrom('reports')
       .select(['reporter_device_id', 'reported_device_id'])
       .where('reporter_device_id', 'is not', null)
       .where('reported_device_id', 'is not', null)
-      .distinct()
       .execute();
     return rows.map((row) => [row.reporter_device_id!, row.reported_device_id!]);
   }

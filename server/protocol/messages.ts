@@ -112,7 +112,8 @@ export type ServerMessage =
   | { type: 'typing'; on: boolean }
   | { type: 'ended'; by: EndedBy; reason: EndedReason }
   | { type: 'reported'; reportId: string; evidenceToken: string }
-  | { type: 'error'; code: WsErrorCode; message: string }
+  /** `reason` accompanies `filtered`: words, email, phone, link or handle (for a translated explanation). */
+  | { type: 'error'; code: WsErrorCode; message: string; reason?: string }
   | { type: 'banned'; reason: string; until: number | null }
   | { type: 'notice'; text: string }
   | { type: 'pong' };
