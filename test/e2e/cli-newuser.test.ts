@@ -1,0 +1,176 @@
+// A new user's first hour, with the package as npm would deliver it: `npm pack` the repository
+// (after scripts/build.sh), `npm install` the tarball into an empty folder, `npx strangerchat init`,
+// `strangerchat start` as a child process, two real `ws` clients paired, `strangerchat ban add` from
+// a second terminal disconnecting them within 2 s (banned, then 4403), `audit verify`, and a backup
+// taken while running and restored after `stop`. Slow (pack and install): one test, in one file.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { connect, type TestClient } from '../helpers/client.ts';
+import { pairUp } from '../helpers/people.ts';
+import { tempDir } from '../helpers/server.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const PASSWORD = 'correct horse battery staple';
+/** Every child gets the Node running this test first on PATH (npx and the bin's shebang use it). */
+const ENV: Record<string, string | undefined> = {
+  ...process.env,
+  PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
+  NO_COLOR: '1',
+  CI: 'true',
+};
+// The instance is found from the working folder (or -C), as a new user's would be.
+delete ENV.STRANGERCHAT_DIR;
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json<T = any>(): T;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Runs a command to its end; fails with what it was doing and its output when it takes too long. */
+function run(what: string, command: string, args: string[], options: { cwd: string; stdin?: string; timeoutMs: number }): Promise<Ran> {
+  const child = spawn(command, args, { cwd: options.cwd, env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(child);
+  const startedAt = Date.now();
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdin!.end(options.stdin ?? '');
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what} (${command} ${args.join(' ')}) did not finish within ${options.timeoutMs / 1000} s\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, options.timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`${what}: cannot run ${command}: ${error.message}`));
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      children.delete(child);
+      // Where the time goes, for when this slow test nears its limit (shown with TEST_VERBOSE or on failure).
+      console.log(`  ${what}: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+      resolve({
+        code,
+        stdout,
+        stderr,
+        json() {
+          try {
+            return JSON.parse(stdout);
+          } catch {
+            throw new Error(`${what}: stdout is not JSON (exit ${code})\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+          }
+        },
+      });
+    });
+  });
+}
+
+/** Asserts a command exited 0, showing its output when it did not. */
+function ok(result: Ran, what: string): Ran {
+  assert.is(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  return result;
+}
+
+test('a new user: pack, install into an empty folder, init, start, pair, ban from a second terminal, audit verify, backup round trip', async () => {
+  assert.ok(existsSync(join(ROOT, 'dist/cli/main.js')), 'dist/ is missing: run scripts/build.sh first (the package ships the compiled CLI)');
+  const work = tempDir('strangerchat-newuser-');
+  const clients: TestClient[] = [];
+  try {
+    // The package as npm delivers it.
+    const packed = ok(await run('npm pack', 'npm', ['pack', '--pack-destination', work, '--ignore-scripts', '--json', '--offline'], { cwd: ROOT, timeoutMs: 120_000 }), 'npm pack');
+    const tarball = join(work, packed.json()[0].filename as string);
+    assert.ok(existsSync(tarball), `npm pack wrote no ${tarball}`);
+    const app = join(work, 'app');
+    mkdirSync(app);
+    // --prefix: the folder itself, never an ancestor that happens to hold a node_modules.
+    ok(
+      await run('npm install', 'npm', ['install', '--prefix', app, tarball, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, timeoutMs: 240_000 }),
+      'npm install of the tarball',
+    );
+    const bin = join(app, 'node_modules', '.bin', 'strangerchat');
+    assert.ok(existsSync(bin), 'the install put no strangerchat in node_modules/.bin');
+    const npx = (what: string, args: string[], stdin?: string) => run(what, 'npx', ['--no', 'strangerchat', ...args], { cwd: app, stdin, timeoutMs: 60_000 });
+    const demo = join(app, 'demo');
+    // `strangerchat …` typed in the instance folder, as `npm install` there would provide it.
+    const sc = (what: string, args: string[]) => run(what, process.execPath, [bin, ...args], { cwd: demo, timeoutMs: 60_000 });
+
+    const init = ok(await npx('npx strangerchat init', ['init', 'demo', '--yes', '--owner', 'admin', '--password-stdin', '--port', '0', '--json'], `${PASSWORD}\n`), 'init');
+    assert.is(init.json().owner.username, 'admin');
+    assert.is(init.json().owner.password, null, 'the password came from stdin: none is generated');
+    assert.ok(existsSync(join(demo, 'strangerchat.json')));
+
+    // strangerchat start, in its own terminal.
+    const started = spawn(process.execPath, [bin, 'start'], { cwd: demo, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(started);
+    let serverErr = '';
+    started.stderr!.on('data', (c: Buffer) => (serverErr += c.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`strangerchat start printed no URL within 20 s; stderr:\n${serverErr}`)), 20_000);
+      started.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        const found = /^(http:\/\/\S+)$/m.exec(out)?.[1];
+        if (found) {
+          clearTimeout(timer);
+          resolve(found);
+        }
+      });
+      started.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`strangerchat start exited with ${code} before printing a URL; stderr:\n${serverErr}`));
+      });
+    });
+
+    // Two people meet.
+    const a = await connect(url);
+    const b = await connect(url);
+    clients.push(a, b);
+    await pairUp(a, b);
+
+    // A second terminal bans their address (both are on 127.0.0.1).
+    const ban = ok(await npx('npx strangerchat ban add', ['ban', 'add', '127.0.0.1', '--reason', 'test', '-C', 'demo', '--json']), 'ban add');
+    const bannedAt = Date.now();
+    assert.equal([ban.json().added, ban.json().failed], [1, 0]);
+    for (const client of [a, b]) {
+      const message = await client.next('banned', 2000).catch((error: Error) => {
+        throw new Error(`no banned message within 2 s of the ban command (${Date.now() - bannedAt} ms): ${error.message}\nserver stderr:\n${serverErr}`);
+      });
+      assert.equal([message.reason, message.until], ['test', null]);
+      assert.is(await client.waitClose(2000), 4403, 'the socket closes with 4403 (banned)');
+    }
+    assert.ok(Date.now() - bannedAt < 2000, `both were disconnected ${Date.now() - bannedAt} ms after the ban`);
+
+    const verify = ok(await sc('audit verify', ['audit', 'verify', '--json']), 'audit verify');
+    assert.is(verify.json().ok, true);
+    const entries = ok(await sc('audit', ['audit', '--action', 'ban.add', '--json']), 'audit').json().entries;
+    assert.equal(entries.map((e: { actor: string; target: string }) => [e.actor, e.target]), [[`cli:${userInfo().username}`, 'ip:127.0.0.1']]);
+
+    // A backup while running, a change after it, then stop and restore.
+    const backup = ok(await sc('backup create', ['backup', 'create', '--json']), 'backup create').json();
+    ok(await sc('stop', ['stop']), 'stop');
+    assert.is(started.exitCode, 0, `start exited ${started.exitCode}; stderr:\n${serverErr}`);
+    ok(await sc('ban add after the backup', ['ban', 'add', '203.0.113.99', '--reason', 'after the backup']), 'ban add (stopped)');
+    const targets = async () => ok(await sc('ban list', ['ban', 'list', '--json']), 'ban list').json().bans.map((b: { target: string }) => b.target).sort();
+    assert.equal(await targets(), ['127.0.0.1', '203.0.113.99']);
+    const restored = ok(await sc('backup restore', ['backup', 'restore', backup.name, '--json']), 'backup restore').json();
+    assert.is(restored.restored.name, backup.name);
+    assert.equal(await targets(), ['127.0.0.1'], 'the database is as it was at the backup');
+    assert.is(ok(await sc('audit verify after restore', ['audit', 'verify', '--json']), 'audit verify').json().ok, true);
+    assert.ok(readdirSync(join(demo, 'data', 'backups')).some((name) => name.endsWith('-pre-restore.db')), 'the replaced database is kept');
+  } finally {
+    for (const client of clients) client.close();
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test.run();
