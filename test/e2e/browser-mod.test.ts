@@ -382,12 +382,12 @@ test('an owner creates and revokes an invite (its code shown once), verifies the
 
   await open(page, '#invites');
   await page.locator('#invite-uses').fill('5');
-  await page.locator('#invite-note').fill('Year 9, room 12');
+  await page.locator('#invite-note').fill('Chess club, spring');
   await page.getByRole('button', { name: 'Create the code' }).click();
   await page.locator('#invite-code-box').waitFor();
   const code = await page.locator('#invite-code').innerText();
   assert.match(code, /^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
-  const row = page.locator('#invites-table tbody tr', { hasText: 'Year 9, room 12' });
+  const row = page.locator('#invites-table tbody tr', { hasText: 'Chess club, spring' });
   await row.waitFor();
   assert.match(await row.innerText(), new RegExp(`${code.slice(0, 4)}-…`));
   assert.match(await row.innerText(), /0 of 5/);
@@ -431,16 +431,77 @@ test('an owner creates and revokes an invite (its code shown once), verifies the
   await page.getByRole('button', { name: 'Create the account' }).click();
   await page.locator('#moderator-secret').waitFor();
   assert.ok((await page.locator('#moderator-secret-password').innerText()).length >= 12, 'the generated password is shown once');
-  await page.locator('#moderators-table tr[data-moderator="lee"]').waitFor();
+  const lee = page.locator('#moderators-table tr[data-moderator="lee"]');
+  await lee.waitFor();
+  // A role changes only when asked (choosing in the list alone changes nothing).
+  await lee.getByLabel('Role of lee').selectOption('moderator');
+  assert.is((await server.db.selectFrom('moderators').select('role').where('username', '=', 'lee').executeTakeFirstOrThrow()).role, 'auditor');
+  await lee.getByRole('button', { name: 'Change the role' }).click();
+  await page.locator('#moderators-status', { hasText: 'lee is now Moderator' }).waitFor();
+  assert.is((await server.db.selectFrom('moderators').select('role').where('username', '=', 'lee').executeTakeFirstOrThrow()).role, 'moderator');
 
   // Signing out leaves nothing of the dashboard on the page.
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.locator('#login').waitFor();
   assert.ok(await page.locator('#dash').isHidden());
   assert.is(await page.locator('#dash tbody tr').count(), 0, 'no list stays in the page');
-  assert.not.match(await page.content(), /moderator:mia|Year 9, room 12/);
+  assert.not.match(await page.content(), /moderator:mia|Chess club, spring/);
   assert.equal(unexpectedErrors(olga.errors, SIGNED_OUT), []);
   await olga.context.close();
+});
+
+/** Presses Tab until `selector` has the focus; every element focused on the way shows a focus ring. */
+async function tabTo(page: Page, selector: string, max = 80): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate((s) => {
+      const element = document.activeElement as HTMLElement | null;
+      if (!element || element === document.body) return { matches: false, ring: true, what: 'body' };
+      const style = getComputedStyle(element);
+      return {
+        matches: element.matches(s),
+        ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+        what: `${element.tagName.toLowerCase()}#${element.id} ${element.textContent?.trim().slice(0, 30) ?? ''}`,
+      };
+    }, selector);
+    assert.ok(focused.ring, `${focused.what}: the focus is visible`);
+    if (focused.matches) return;
+  }
+  throw new Error(`${selector} was not reached with Tab`);
+}
+
+test('keyboard only: sign in, open a report and one of its frames, with the focus always visible', async () => {
+  const person = await newPerson(browser, server.url);
+  const { page } = person;
+  await page.goto(`/mod#report/${scene.reportId}`);
+  await page.locator('#login').waitFor();
+  await tabTo(page, '#login-username');
+  await page.keyboard.type('sam');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(TEST_PASSWORD);
+  await page.keyboard.press('Enter');
+  // Back where the address pointed, the report, with its heading focused for screen readers.
+  await page.locator('#report-body').waitFor();
+  assert.is(await page.evaluate(() => document.activeElement?.id), 'report-heading');
+  await tabTo(page, '#frames .frame-cover');
+  await page.keyboard.press('Enter');
+  await page.locator('#frames img').first().waitFor();
+  assert.match(await page.evaluate(() => document.activeElement?.textContent ?? ''), /Cover it/, 'the focus moves to the button that covers it again');
+  await page.keyboard.press('Enter');
+  await page.locator('#frames img').waitFor({ state: 'detached' });
+  assert.ok(await page.evaluate(() => document.activeElement?.classList.contains('frame-cover')), 'and comes back to the cover');
+  // Esc closes a confirmation without doing anything, and the focus returns to what opened it.
+  await openReport(page, scene.spamReportId!);
+  await tabTo(page, '#kill-session');
+  await page.keyboard.press('Enter');
+  await page.locator('#confirm').waitFor();
+  assert.is(await page.evaluate(() => document.activeElement?.id), 'confirm-input');
+  await page.keyboard.press('Escape');
+  await page.locator('#confirm').waitFor({ state: 'hidden' });
+  assert.is(await page.evaluate(() => document.activeElement?.id), 'kill-session');
+  assert.is(await server.db.selectFrom('audit_log').select('id').where('action', '=', 'session.kill').executeTakeFirst(), undefined, 'nothing was ended');
+  assert.equal(unexpectedErrors(person.errors, SIGNED_OUT), []);
+  await person.context.close();
 });
 
 test('every view of the dashboard at 360 px and on a desktop, in both themes, and in French', async () => {

@@ -41,8 +41,13 @@ function row(account: ModeratorView): HTMLTableRowElement {
   if (mayManage(account.role) && !me) {
     const id = `role-${account.id}`;
     const select = h('select', { id, class: 'small' }, ...ROLES.filter(mayManage).map((role) => h('option', { value: role, selected: role === account.role }, roleLabel(role))));
-    select.addEventListener('change', () => void act(`/api/mod/moderators/${encodeURIComponent(account.username)}`, 'PATCH', { role: select.value }, t('mod.moderators.roleChanged', { username: account.username, role: roleLabel(select.value) })));
-    inside(roleCell).replaceChildren(h('label', { for: id, class: 'visually-hidden' }, t('mod.moderators.roleOf', { username: account.username })), select);
+    // Applied by its own button: arrow keys in a select fire `change` at every step.
+    const apply = h('button', { type: 'button', class: 'secondary small', hidden: true }, t('mod.moderators.applyRole'));
+    select.addEventListener('change', () => (apply.hidden = select.value === account.role));
+    apply.addEventListener('click', () =>
+      void act(`/api/mod/moderators/${encodeURIComponent(account.username)}`, 'PATCH', { role: select.value }, t('mod.moderators.roleChanged', { username: account.username, role: roleLabel(select.value) })),
+    );
+    inside(roleCell).replaceChildren(h('div', { class: 'row-actions' }, h('label', { for: id, class: 'visually-hidden' }, t('mod.moderators.roleOf', { username: account.username })), select, apply));
     const toggle = h('button', { type: 'button', class: 'secondary small' }, t(account.disabled ? 'mod.moderators.enable' : 'mod.moderators.disable'));
     toggle.addEventListener('click', async () => {
       if (!account.disabled) {
