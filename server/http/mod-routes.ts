@@ -16,6 +16,8 @@ export const MOD_COOKIE = 'sc_mod';
 /** Header carrying the CSRF token on every state-changing request. */
 export const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** What an account with a one-time password may reach: who am I, change it, leave. */
+const PASSWORD_CHANGE_PATHS = new Set(['/api/mod/me', '/api/mod/password', '/api/mod/logout']);
 const HOUR_MS = 3600_000;
 
 export interface ModState extends RequestState {
@@ -68,6 +70,10 @@ export function moderatorAuth(moderators: ModeratorService): Middleware {
       if (!token || !sameToken(token, authenticated.csrfToken)) {
         throw new AppError(403, 'csrf_failed', 'This request is missing its security token; reload the page.');
       }
+    }
+    // A one-time password must be replaced before the account can do anything else.
+    if (authenticated.moderator.mustChangePassword && !PASSWORD_CHANGE_PATHS.has(ctx.path)) {
+      throw new AppError(403, 'password_change_required', 'Choose a new password first.');
     }
     const state = ctx.state as ModState;
     state.moderator = authenticated;

@@ -166,6 +166,19 @@ test('a moderator changes their own password with the current one', async () => 
   assert.is((await login('changer', 'a much better passphrase')).status, 200);
 });
 
+test('an account with a one-time password can only change it until it does', async () => {
+  const admin = await loginModerator(server, 'adam');
+  const created = await admin.request('/api/mod/moderators', { method: 'POST', body: { username: 'fresh', role: 'moderator' } });
+  const { password } = (await created.json()) as { password: string };
+  const fresh = await loginModerator(server, 'fresh', password);
+  assert.is((await fresh.request('/api/mod/me')).status, 200, 'may see who it is');
+  const blocked = await fresh.request('/api/mod/invites');
+  assert.is(blocked.status, 403);
+  assert.is(((await blocked.json()) as { error: { code: string } }).error.code, 'password_change_required');
+  assert.is((await fresh.request('/api/mod/password', { method: 'POST', body: { current: password, next: 'my own long passphrase' } })).status, 204);
+  assert.is((await fresh.request('/api/mod/invites')).status, 200, 'everything else opens once changed');
+});
+
 test('passwords never reach the logs', () => {
   assert.not.ok(logs.text().includes(TEST_PASSWORD));
   assert.not.ok(logs.text().includes('not the password'));
