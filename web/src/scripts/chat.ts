@@ -1,7 +1,7 @@
 // The chat page: one WebSocket (protocol v1, docs/protocol.md), the conversation states
 // (connecting, searching, paired, ended), text, video, reports with evidence frames, notices,
 // the ban screen, and reconnection with a new session after a network drop.
-import type { CloseCode } from '../../../server/protocol/close-codes.ts';
+import { CloseCode } from '../../../server/protocol/close-codes.ts';
 import type { ClientMessage, EndedBy, EndedReason, IceServer, ServerMessage, WsErrorCode } from '../../../server/protocol/messages.ts';
 import type { BanStatusResponse } from '../../../server/http/ban-routes.ts';
 import { api } from './lib/api.ts';
@@ -10,15 +10,8 @@ import { loadEntry, saveEntry, startSession, takeTicket, type Entry } from './li
 import { $, instance, say, t } from './lib/page.ts';
 import { Call, LocalMedia, captureFrame, hasTurn, type CameraResult } from './lib/rtc.ts';
 
-/** The protocol's close codes (the type checks them against the server's), without bundling it. */
-const CLOSE: Pick<typeof CloseCode, 'TooLarge' | 'ProtocolViolation' | 'Unauthorised' | 'Banned' | 'Idle' | 'RateLimited'> = {
-  TooLarge: 1009,
-  ProtocolViolation: 4400,
-  Unauthorised: 4401,
-  Banned: 4403,
-  Idle: 4408,
-  RateLimited: 4429,
-};
+/** The protocol's close codes: one small object imported from the server's protocol module, so they never drift. */
+const CLOSE = CloseCode;
 /** How long after a conversation ends it may still be reported (the server's default grace). */
 const REPORT_GRACE_MS = 110_000;
 const PING_EVERY_MS = 25_000;
