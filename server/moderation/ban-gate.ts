@@ -29,7 +29,7 @@ export function banGate(deps: { index: BanIndex; subject: (ctx: Parameters<Middl
       if (ban?.severity === 'no_access') {
         // A page visit goes to the appeal page, which shows the ban; API calls get the error.
         const appealUrl = deps.appealUrl ?? DEFAULT_APPEAL_URL;
-        if (ctx.method === 'GET' && !ctx.path.startsWith('/api/') && ctx.accepts('html') === 'html' && appealUrl.startsWith('/')) {
+        if (ctx.method === 'GET' && !ctx.path.startsWith('/api/') && (ctx.get('accept') ?? '').includes('text/html') && appealUrl.startsWith('/')) {
           ctx.redirect(appealUrl);
           return;
         }

@@ -158,6 +158,10 @@ test('no_access closes every HTTP path except health, the ban screen, the public
   assert.equal(status, { status: 200, body: { banned: true, reason: 'Scam', until: null, severity: 'no_access', appealUrl: APPEAL_URL } });
   // A moderator working from a banned network can still log in (and gets a plain 401 here).
   assert.is((await request(server.url, '/api/mod/me')).status, 401);
+  // A browser opening a page is sent to the appeal page, which explains the ban.
+  const page = await fetch(`${server.url}/chat`, { headers: { accept: 'text/html,application/xhtml+xml' }, redirect: 'manual' });
+  assert.is(page.status, 302);
+  assert.is(page.headers.get('location'), APPEAL_URL);
 });
 
 test('a CIDR containing the address bans it, in either notation; a range beside it does not', async () => {
