@@ -2,7 +2,7 @@
 // arguments, options and examples) under a hand-written header, so the reference never drifts.
 // Usage: node scripts/gen-cli-docs.ts          writes docs/cli.md
 //        node scripts/gen-cli-docs.ts --check  exits 1 when docs/cli.md is out of date
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { isMain, writeOrCheck } from './generated-doc.ts';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { processContext } from '../cli/context.ts';
@@ -114,22 +114,4 @@ export function currentCliDocs(): string {
   return renderCliDocs(buildProgram(processContext()));
 }
 
-function isMain(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  const docs = currentCliDocs();
-  if (process.argv.includes('--check')) {
-    const stale = readFileSync(CLI_DOCS, 'utf8') !== docs;
-    console.log(stale ? 'docs/cli.md is out of date: run node scripts/gen-cli-docs.ts' : 'docs/cli.md is up to date');
-    process.exitCode = stale ? 1 : 0;
-  } else {
-    writeFileSync(CLI_DOCS, docs);
-    console.log(`wrote ${CLI_DOCS}`);
-  }
-}
+if (isMain(import.meta.filename)) writeOrCheck(CLI_DOCS, currentCliDocs, 'scripts/gen-cli-docs.ts');

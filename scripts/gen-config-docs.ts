@@ -4,7 +4,8 @@
 // of `.env`. The reference therefore cannot drift from what `start` accepts.
 // Usage: node scripts/gen-config-docs.ts          writes docs/configuration.md
 //        node scripts/gen-config-docs.ts --check  exits 1 when docs/configuration.md is out of date
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { isMain, writeOrCheck } from './generated-doc.ts';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CONFIG_FILE, ConfigError, ENV_FILE, ENV_OVERRIDES, InstanceSettings, PROFILE_MIN_AGE, parseSettings } from '../server/config.ts';
@@ -360,22 +361,4 @@ export function currentConfigDocs(): string {
   return renderConfigDocs();
 }
 
-function isMain(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  const docs = currentConfigDocs();
-  if (process.argv.includes('--check')) {
-    const stale = readFileSync(CONFIG_DOCS, 'utf8') !== docs;
-    console.log(stale ? 'docs/configuration.md is out of date: run node scripts/gen-config-docs.ts' : 'docs/configuration.md is up to date');
-    process.exitCode = stale ? 1 : 0;
-  } else {
-    writeFileSync(CONFIG_DOCS, docs);
-    console.log(`wrote ${CONFIG_DOCS}`);
-  }
-}
+if (isMain(import.meta.filename)) writeOrCheck(CONFIG_DOCS, currentConfigDocs, 'scripts/gen-config-docs.ts');
