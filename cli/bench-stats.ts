@@ -11,6 +11,9 @@ export const BENCH_STATS_ENV = 'STRANGERCHAT_BENCH_STATS';
 /** The line `start` writes on stderr with the figures' address: `bench stats: http://127.0.0.1:<port>`. */
 export const BENCH_STATS_LINE = 'bench stats: ';
 
+/** Sampling interval of the event-loop delay histogram. */
+const LOOP_RESOLUTION_MS = 10;
+
 export interface BenchStats {
   hub: ReturnType<RunningServer['stats']>;
   memory: NodeJS.MemoryUsage;
@@ -20,6 +23,8 @@ export interface BenchStats {
   cpu: { user: number; system: number };
   gcAvailable: boolean;
 }
+
+const round = (value: number) => Math.round(value * 100) / 100;
 
 export interface BenchStatsListener {
   readonly url: string;
@@ -33,20 +38,21 @@ export interface BenchStatsListener {
 export async function startBenchStats(server: RunningServer): Promise<BenchStatsListener> {
   // 10 ms is Node's default resolution: a task that holds the loop is seen whenever it overlaps
   // a tick, and the sampling itself stays negligible next to the load being measured.
-  const delay = monitorEventLoopDelay({ resolution: 10 });
+  const delay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   delay.enable();
   const gc = (globalThis as { gc?: () => void }).gc;
-  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  // The histogram holds the time between two ticks, the resolution included: the delay is the rest.
+  const ms = (ns: number) => Math.max(0, Math.round(ns / 1e4) / 100 - LOOP_RESOLUTION_MS);
   const figures = (): BenchStats => {
     const cpu = process.cpuUsage();
     return {
       hub: server.stats(),
       memory: process.memoryUsage(),
       eventLoop: {
-        p50: delay.count ? ms(delay.percentile(50)) : 0,
-        p99: delay.count ? ms(delay.percentile(99)) : 0,
-        max: delay.count ? ms(delay.max) : 0,
-        mean: delay.count ? ms(delay.mean) : 0,
+        p50: delay.count ? round(ms(delay.percentile(50))) : 0,
+        p99: delay.count ? round(ms(delay.percentile(99))) : 0,
+        max: delay.count ? round(ms(delay.max)) : 0,
+        mean: delay.count ? round(ms(delay.mean)) : 0,
         samples: delay.count,
       },
       cpu: { user: cpu.user / 1000, system: cpu.system / 1000 },

@@ -1,0 +1,96 @@
+// The load harness (issue 7): drives a real `strangerchat start` with real `ws` clients, prints
+// the figures next to the targets and writes them to bench/results/<timestamp>.json.
+//
+//   node bench/run.ts [scenario…] [--clients N] [--quick] [options]
+//
+// Scenarios: idle pairing relay churn http startup (default: all). See docs/benchmarks.md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runBench } from './lib/bench.ts';
+import { PRESETS, SCENARIOS, type Preset, type ScenarioName } from './lib/presets.ts';
+import { renderResults } from './lib/render.ts';
+import { build, ROOT } from './lib/server.ts';
+
+const USAGE = `usage: node bench/run.ts [${SCENARIOS.join('|')} …] [options]
+
+  --clients N        connected clients (default 10000; --quick 2000)
+  --quick            shorter steps and fewer clients: a check in a few minutes, not a record
+  --preset NAME      full (default), quick (= --quick) or smoke (the CI size: seconds)
+  --addresses N      loopback source addresses to spread clients over (127.0.0.2 …)
+  --label TEXT       written into the results (e.g. "preliminary, noisy machine")
+  --out DIR          where the JSON goes (default bench/results)
+  --no-build         use dist/ as it is instead of running scripts/build.sh first
+  --cpu-prof DIR     write a V8 CPU profile of the server into DIR (open it in Chrome DevTools)
+  --keep             keep the server's instance folder
+`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    clients: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    preset: { type: 'string' },
+    addresses: { type: 'string' },
+    label: { type: 'string' },
+    out: { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const unknown = positionals.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
+if (unknown.length) {
+  process.stderr.write(`unknown scenario: ${unknown.join(', ')}\n\n${USAGE}`);
+  process.exit(2);
+}
+const integer = (flag: string, text: string | undefined, fallback: number): number => {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    process.stderr.write(`--${flag} must be a positive integer, got "${text}"\n`);
+    process.exit(2);
+  }
+  return value;
+};
+
+const presetName = values.preset ?? (values.quick ? 'quick' : 'full');
+if (!Object.hasOwn(PRESETS, presetName)) {
+  process.stderr.write(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got "${presetName}"\n`);
+  process.exit(2);
+}
+const base = PRESETS[presetName as Preset['name']];
+const preset: Preset = {
+  ...base,
+  clients: integer('clients', values.clients, base.clients),
+  addresses: integer('addresses', values.addresses, base.addresses),
+};
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+if (!values['no-build']) {
+  log('building (scripts/build.sh)');
+  build();
+}
+const results = await runBench({
+  preset,
+  scenarios: positionals as ScenarioName[],
+  label: values.label,
+  keep: values.keep,
+  cpuProfDir: values['cpu-prof'],
+  log,
+});
+const outDir = values.out ?? join(ROOT, 'bench', 'results');
+mkdirSync(outDir, { recursive: true });
+const file = join(outDir, `${results.startedAt.replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(`\n${renderResults(results)}\n`);
+log(`results written to ${file}`);
+
+const errorCounts = Object.values(results.scenarios).map((s) => (s && 'errorCount' in s ? s.errorCount : 0));
+const failed = results.failures.length > 0 || errorCounts.some((n) => n > 0) || (results.final?.onlineAfterClose ?? 0) !== 0;
+process.exitCode = failed ? 1 : 0;
