@@ -155,13 +155,13 @@ export function renderResults(results: BenchResults, source?: string): string {
     out.push('', '### 6. Start-up (spawn → 200 from /healthz)', '');
     out.push(
       table(
-        ['database', 'runs', 'median', 'max', 'listening (median)'],
+        ['database', 'runs (ms)', 'median', 'max', 'listening (median)'],
         [
-          ['new instance (created and migrated)', startup.fresh.runs.join(', '), `${formatMs(startup.fresh.median)}`, `${formatMs(startup.fresh.max)}`, `${formatMs(startup.fresh.listeningMedian)}`],
-          ['empty, migrated', startup.empty.runs.join(', '), `${formatMs(startup.empty.median)}`, `${formatMs(startup.empty.max)}`, `${formatMs(startup.empty.listeningMedian)}`],
+          ['new instance (created and migrated)', startup.fresh.runs.map(Math.round).join(', '), `${formatMs(startup.fresh.median)}`, `${formatMs(startup.fresh.max)}`, `${formatMs(startup.fresh.listeningMedian)}`],
+          ['empty, migrated', startup.empty.runs.map(Math.round).join(', '), `${formatMs(startup.empty.median)}`, `${formatMs(startup.empty.max)}`, `${formatMs(startup.empty.listeningMedian)}`],
           [
             `${fmt(startup.bans)} bans (${fmt(startup.activeBans)} active), ${fmt(startup.reports)} reports, ${startup.databaseMB} MB`,
-            startup.populated.runs.join(', '),
+            startup.populated.runs.map(Math.round).join(', '),
             `${formatMs(startup.populated.median)}`,
             `${formatMs(startup.populated.max)}`,
             `${formatMs(startup.populated.listeningMedian)}`,
