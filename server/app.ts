@@ -1,8 +1,7 @@
 // The composition root: createServer(config, deps) wires Koa, ws, the Hub and the services on
 // one HTTP server. No side effect at import; clock, logger and database come in as arguments.
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
-import type { Socket } from "node:net";
-
+import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
@@ -16,7 +15,7 @@ import { CloseCode } from './protocol/close-codes.ts';
 import type { HubStats, Hub, AgeBand } from './chat/hub.ts';
 import { HUB_DEFAULTS } from './chat/hub.ts';
 import { InMemoryHub } from './chat/memory-hub.ts';
-import { attachConnection, type LiveConnection } from './chat/connection.ts';
+import { attachConnection, type ConnectionDeps, type LiveConnection } from './chat/connection.ts';
 import { createIceServers } from './access/turn.ts';
 import { createClientAddressResolver } from './access/client-address.ts';
 import { createEvidenceRouter } from './http/evidence-routes.ts';
@@ -155,9 +154,26 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false });
   const expectedOrigin = settings.publicUrl ? new URL(settings.publicUrl).origin : undefined;
 
+  // One set of dependencies and listeners for every connection: nothing per socket that can be shared.
+  const connectionDeps: ConnectionDeps = {
+    hub,
+    logger,
+    now,
+    limits: settings.limits,
+    filter,
+    profile: settings.profile,
+    rateLimits,
+    reports,
+    iceServers: iceServersFor,
+    relayOnly: config.relayOnly,
+    onClosed: (connection) => connections.delete(connection),
+  };
+  const logSocketError = (error: Error) => logger.debug({ err: error }, 'socket error');
+
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    socket.on('error', (error) => logger.debug({ err: error }, 'upgrade socket error'));
-    socket.setTimeout(UPGRADE_TIMEOUT_MS, () => socket.destroy());
+    socket.on('error', logSocketError);
+    socket.setTimeout(UPGRADE_TIMEOUT_MS);
+    socket.once('timeout', destroySocket);
     void handleUpgrade(req, socket, head).catch((error: unknown) => {
       logger.error({ err: error }, 'upgrade failed');
       refuse(socket, 500, 'internal', 'Something went wrong on our side.');
@@ -186,8 +202,9 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     }
     if (socket.destroyed) return;
     socket.setTimeout(0);
+    socket.off('timeout', destroySocket);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      ws.on('error', (error) => logger.debug({ err: error }, 'websocket error'));
+      ws.on('error', logSocketError);
       const participant = {
         id: randomUUID(),
         sessionId: session.id,
@@ -196,20 +213,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         address,
         identityHash: session.identity_hash,
       };
-      const connection = attachConnection(ws, participant, {
-        hub,
-        logger,
-        now,
-        limits: settings.limits,
-        filter,
-        profile: settings.profile,
-        rateLimits,
-        reports,
-        iceServers: () => iceServersFor(participant.id),
-        relayOnly: config.relayOnly,
-      });
-      connections.add(connection);
-      ws.on('close', () => connections.delete(connection));
+      connections.add(attachConnection(ws, participant, connectionDeps));
       logger.debug({ conn: participant.id, address }, 'connected');
     });
   }
@@ -343,6 +347,11 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       return closed;
     },
   };
+}
+
+/** A 'timeout' listener shared by every pending upgrade (`this` is the socket). */
+function destroySocket(this: Socket): void {
+  this.destroy();
 }
 
 /** Answers a refused upgrade with an HTTP status and the one error shape, then closes. */

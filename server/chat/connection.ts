@@ -1,5 +1,10 @@
 // One WebSocket connection's lifecycle: validate every frame, rate-limit, dispatch to the Hub,
 // clean up on close. Transport only: the rules live in the Hub and the services.
+//
+// A server holds ten thousand of these, so a connection is one small object: its handlers live on
+// the prototype and are registered as shared functions (no closures per socket), the
+// dependencies are one object shared by all, and what only some connections need (strike
+// counters, the report allowance, a logger bound to the connection) is created on first use.
 import type { WebSocket, RawData } from 'ws';
 import { CloseCode } from '../protocol/close-codes.ts';
 import { ClientMessage, CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION, type IceServer, type ServerMessage, type WsErrorCode } from '../protocol/messages.ts';
@@ -7,8 +12,9 @@ import type { InstanceSettings, Profile } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { MessageFilter } from '../moderation/filter.ts';
 import type { ReportService } from '../moderation/reports.ts';
-import type { RateLimits } from '../moderation/rate-limits.ts';
-import type { Hub, Participant } from './hub.ts';
+import type { RateLimits, WindowLimiter } from '../moderation/rate-limits.ts';
+import { addressKey } from '../access/ip.ts';
+import type { Hub, Participant, ParticipantSink } from './hub.ts';
 import { StrikeCounter, TokenBucket } from './rate-limit.ts';
 import { filterSignalForRelayOnly } from './ice-filter.ts';
 
@@ -16,6 +22,8 @@ import { filterSignalForRelayOnly } from './ice-filter.ts';
 const STRIKE_WINDOW_MS = 60_000;
 const KNOWN_TYPES = new Set<string>(CLIENT_MESSAGE_TYPES);
 const FINDS_LIMITED = 'You are looking for new people very fast: wait a moment.';
+/** `ws` sends a Buffer as a binary frame unless told otherwise; relayed frames are JSON text. */
+const AS_TEXT = { binary: false } as const;
 
 export interface ConnectionDeps {
   hub: Hub;
@@ -28,9 +36,11 @@ export interface ConnectionDeps {
   /** Per-address limits shared by every connection, and the source of per-connection ones. */
   rateLimits: RateLimits;
   reports: ReportService;
-  /** ICE servers for this person (TURN credentials are minted per person). */
-  iceServers: () => IceServer[];
+  /** ICE servers for one person (TURN credentials are minted per person). */
+  iceServers: (participantId: string) => IceServer[];
   relayOnly: boolean;
+  /** Called once when the socket has closed (after the Hub has been told). */
+  onClosed?: (connection: LiveConnection) => void;
 }
 
 /** What the server keeps per live socket (heartbeat, idle check, moderation sweeps). */
@@ -45,148 +55,203 @@ export interface LiveConnection {
   close(code: number, reason: string): void;
 }
 
+/** Where a socket's connection is kept, so the shared listeners below find it from `this`. */
+const CONNECTION = Symbol('strangerchat.connection');
+type ConnectedSocket = WebSocket & { [CONNECTION]: Connection };
+
+/** Attaches protocol v1 to an accepted socket: welcome, then every frame through `Connection`. */
 export function attachConnection(ws: WebSocket, participant: Participant, deps: ConnectionDeps): LiveConnection {
-  const { hub, logger, now, limits } = deps;
-  const log = logger.child({ conn: participant.id, session: participant.sessionId });
-  const bucket = new TokenBucket(limits.messagesPerSecond, limits.messageBurst, now());
-  const rateStrikes = new StrikeCounter(limits.rateLimitStrikes, STRIKE_WINDOW_MS);
-  const protocolStrikes = new StrikeCounter(limits.protocolStrikes, STRIKE_WINDOW_MS);
-  const connectionLimits = deps.rateLimits.forConnection();
+  const connection = new Connection(ws, participant, deps);
+  (ws as ConnectedSocket)[CONNECTION] = connection;
+  ws.on('message', onSocketMessage);
+  ws.on('pong', onSocketPong);
+  ws.on('close', onSocketClose);
+  deps.hub.connect(participant, connection);
+  connection.send({
+    type: 'welcome',
+    v: PROTOCOL_VERSION,
+    id: participant.id,
+    online: deps.hub.stats().online,
+    iceServers: deps.iceServers(participant.id),
+    relayOnly: deps.relayOnly,
+  });
+  return connection;
+}
 
-  const connection: LiveConnection = {
-    participant,
-    ws,
-    alive: true,
-    lastFrameAt: now(),
-    send(message) {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
-    },
-    close(code, reason) {
-      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
-      // Leave the Hub now, not when the close handshake ends: a peer that never answers the
-      // close frame would otherwise hold its partner in a dead conversation for 30 s.
-      hub.disconnect(participant.id);
-    },
-  };
-  const fail = (code: WsErrorCode, message: string) => connection.send({ type: 'error', code, message });
-  /** A per-connection limit was hit: the request is dropped, and it counts as a rate-limit strike. */
-  const rateLimited = (message: string) => {
-    fail('rate_limited', message);
-    if (rateStrikes.hit(now())) {
-      log.warn('closing a flooding connection');
-      connection.close(CloseCode.RateLimited, 'rate limited');
-    }
-  };
-  const violation = (code: WsErrorCode, message: string) => {
-    fail(code, message);
-    if (protocolStrikes.hit(now())) {
-      log.warn('closing after repeated protocol violations');
-      connection.close(CloseCode.ProtocolViolation, 'repeated protocol violations');
-    }
-  };
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  (this as ConnectedSocket)[CONNECTION].receive(data, isBinary);
+}
 
-  ws.on('pong', () => (connection.alive = true));
-  ws.on('close', () => hub.disconnect(participant.id));
-  ws.on('message', (data: RawData, isBinary: boolean) => {
+function onSocketPong(this: WebSocket): void {
+  (this as ConnectedSocket)[CONNECTION].alive = true;
+}
+
+function onSocketClose(this: WebSocket): void {
+  const connection = (this as ConnectedSocket)[CONNECTION];
+  connection.deps.hub.disconnect(connection.participant.id);
+  connection.deps.onClosed?.(connection);
+}
+
+class Connection implements LiveConnection, ParticipantSink {
+  readonly ws: WebSocket;
+  readonly participant: Participant;
+  readonly deps: ConnectionDeps;
+  alive = true;
+  lastFrameAt: number;
+  /** The per-address message limit's key, computed once rather than per message. */
+  readonly #addressKey: string;
+  readonly #bucket: TokenBucket;
+  #finds: WindowLimiter | undefined;
+  #reports: WindowLimiter | undefined;
+  #rateStrikes: StrikeCounter | undefined;
+  #protocolStrikes: StrikeCounter | undefined;
+  #log: Logger | undefined;
+
+  constructor(ws: WebSocket, participant: Participant, deps: ConnectionDeps) {
+    this.ws = ws;
+    this.participant = participant;
+    this.deps = deps;
+    const at = deps.now();
+    this.lastFrameAt = at;
+    this.#addressKey = addressKey(participant.address ?? 'unknown');
+    this.#bucket = new TokenBucket(deps.limits.messagesPerSecond, deps.limits.messageBurst, at);
+  }
+
+  get #logger(): Logger {
+    return (this.#log ??= this.deps.logger.child({ conn: this.participant.id, session: this.participant.sessionId }));
+  }
+
+  /**
+   * Sends a message; `encoded` is the message already serialised (a relayed frame forwarded as it
+   * came). The Hub stays transport-agnostic, and TURN credentials minted at welcome may be near
+   * expiry by the time of a match, so a video match gets fresh ones here.
+   */
+  send(message: ServerMessage, encoded?: Uint8Array): void {
+    const { ws } = this;
+    if (ws.readyState !== ws.OPEN) return;
+    if (encoded) return ws.send(encoded, AS_TEXT);
+    if (message.type === 'matched' && message.mode === 'video' && !message.iceServers) {
+      message = { ...message, iceServers: this.deps.iceServers(this.participant.id) };
+    }
+    ws.send(JSON.stringify(message));
+  }
+
+  close(code: number, reason: string): void {
+    const { ws } = this;
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+    // Leave the Hub now, not when the close handshake ends: a peer that never answers the
+    // close frame would otherwise hold its partner in a dead conversation for 30 s.
+    this.deps.hub.disconnect(this.participant.id);
+  }
+
+  receive(data: RawData, isBinary: boolean): void {
     // Once the server has started closing (abuse, kill, idle), `ws` still emits the frames that
     // arrive until the peer answers the close, which a hostile peer can delay for 30 s: drop them,
     // so a condemned socket can neither relay nor queue up for a new match.
-    if (ws.readyState !== ws.OPEN) return;
-    const at = now();
-    connection.lastFrameAt = at;
-    if (!bucket.take(at)) {
-      fail('rate_limited', 'Slow down: too many messages.');
-      if (rateStrikes.hit(at)) {
-        log.warn('closing a flooding connection');
-        connection.close(CloseCode.RateLimited, 'rate limited');
-      }
-      return;
-    }
-    if (isBinary) return violation('bad_message', 'Frames must be JSON text.');
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const at = this.deps.now();
+    this.lastFrameAt = at;
+    if (!this.#bucket.take(at)) return this.#rateLimited('Slow down: too many messages.');
+    if (isBinary) return this.#violation('bad_message', 'Frames must be JSON text.');
+    // The default binaryType: one Buffer per message, fragments already joined.
+    const bytes = data as Buffer;
     let frame: unknown;
     try {
-      frame = JSON.parse(data.toString());
+      frame = JSON.parse(bytes.toString());
     } catch {
-      return violation('bad_message', 'Frames must be JSON objects.');
+      return this.#violation('bad_message', 'Frames must be JSON objects.');
     }
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || typeof (frame as { type?: unknown }).type !== 'string') {
-      return violation('bad_message', 'Frames must be JSON objects with a "type".');
+      return this.#violation('bad_message', 'Frames must be JSON objects with a "type".');
     }
     const type = (frame as { type: string }).type;
-    if (!KNOWN_TYPES.has(type)) return violation('unknown_type', `Unknown message type "${type.slice(0, 32)}".`);
+    if (!KNOWN_TYPES.has(type)) return this.#violation('unknown_type', `Unknown message type "${type.slice(0, 32)}".`);
     const parsed = ClientMessage.safeParse(frame);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue?.path.join('.') || 'message';
       const code: WsErrorCode = issue && isTooBig(issue) ? 'too_large' : 'bad_message';
-      return violation(code, `Invalid ${type}: ${field} ${issue?.message ?? 'is invalid'}.`);
+      return this.#violation(code, `Invalid ${type}: ${field} ${issue?.message ?? 'is invalid'}.`);
     }
-    dispatch(parsed.data);
-  });
+    this.#dispatch(parsed.data, bytes);
+  }
 
-  function dispatch(message: ClientMessage): void {
+  #dispatch(message: ClientMessage, bytes: Buffer): void {
+    const { hub, now } = this.deps;
+    const id = this.participant.id;
     switch (message.type) {
       case 'find':
-        if (!connectionLimits.finds.take(now())) return rateLimited(FINDS_LIMITED);
-        return hub.enqueue(participant.id, { mode: message.mode, interests: message.interests ?? [] });
+        if (!(this.#finds ??= this.deps.rateLimits.findLimiter()).take(now())) return this.#rateLimited(FINDS_LIMITED);
+        return hub.enqueue(id, { mode: message.mode, interests: message.interests ?? [] });
       case 'next':
-        if (!connectionLimits.finds.take(now())) return rateLimited(FINDS_LIMITED);
-        return hub.next(participant.id);
+        if (!(this.#finds ??= this.deps.rateLimits.findLimiter()).take(now())) return this.#rateLimited(FINDS_LIMITED);
+        return hub.next(id);
       case 'leave':
-        return hub.leave(participant.id);
+        return hub.leave(id);
       case 'signal': {
         // Relay-only: the partner never sees a non-relay candidate or address (see ice-filter.ts).
-        const data = deps.relayOnly ? filterSignalForRelayOnly(message.data) : message.data;
+        const data = this.deps.relayOnly ? filterSignalForRelayOnly(message.data) : message.data;
         if (data === undefined) return; // silently: a client without the relay policy gathers such candidates
-        return hub.sendToPartner(participant.id, { type: 'signal', data });
+        // A valid frame is exactly {type:"signal", data} (strict schemas): when the filter left the
+        // data as it was, the partner can receive the sender's bytes, not a re-serialised copy.
+        return hub.sendToPartner(id, { type: 'signal', data, encoded: data === message.data ? bytes : undefined });
       }
       case 'typing':
-        return hub.sendToPartner(participant.id, { type: 'typing', on: message.on });
+        return hub.sendToPartner(id, { type: 'typing', on: message.on });
       case 'message': {
         // Across all of this address's connections (a script opens many).
-        if (!deps.rateLimits.takeMessage(participant.address ?? 'unknown')) {
-          return fail('rate_limited', 'Too many messages from your network right now: wait a moment.');
+        if (!this.deps.rateLimits.takeMessageFor(this.#addressKey)) {
+          return this.#fail('rate_limited', 'Too many messages from your network right now: wait a moment.');
         }
-        const verdict = deps.filter.check(message.text, { band: participant.band, profile: deps.profile });
-        if (verdict.action === 'block') return connection.send({ type: 'error', code: 'filtered', message: verdict.message, reason: verdict.reason });
-        return hub.sendToPartner(participant.id, { type: 'message', text: verdict.text });
+        const verdict = this.deps.filter.check(message.text, { band: this.participant.band, profile: this.deps.profile });
+        if (verdict.action === 'block') return this.send({ type: 'error', code: 'filtered', message: verdict.message, reason: verdict.reason });
+        return hub.sendToPartner(id, { type: 'message', text: verdict.text });
       }
       case 'report': {
-        if (!connectionLimits.reports.take(now())) return rateLimited('You have sent many reports in a short time: wait a few minutes.');
-        const record = hub.endForReport(participant.id);
-        if (!record) return fail('nothing_to_report', 'There is no recent conversation to report.');
-        deps.reports.file(record, message.reason, message.note).then(
+        if (!(this.#reports ??= this.deps.rateLimits.reportLimiter()).take(now())) {
+          return this.#rateLimited('You have sent many reports in a short time: wait a few minutes.');
+        }
+        const record = hub.endForReport(id);
+        if (!record) return this.#fail('nothing_to_report', 'There is no recent conversation to report.');
+        this.deps.reports.file(record, message.reason, message.note).then(
           (filed) => {
-            log.info({ reportId: filed.reportId, reason: message.reason }, 'report filed');
-            connection.send({ type: 'reported', reportId: filed.reportId, evidenceToken: filed.evidenceToken });
+            this.#logger.info({ reportId: filed.reportId, reason: message.reason }, 'report filed');
+            this.send({ type: 'reported', reportId: filed.reportId, evidenceToken: filed.evidenceToken });
           },
           (error: unknown) => {
-            log.error({ err: error }, 'filing a report failed');
-            fail('internal', 'The report could not be saved; please try again.');
+            this.#logger.error({ err: error }, 'filing a report failed');
+            this.#fail('internal', 'The report could not be saved; please try again.');
           },
         );
         return;
       }
       case 'ping':
-        return connection.send({ type: 'pong' });
+        return this.send({ type: 'pong' });
     }
   }
 
-  // The Hub stays transport-agnostic; TURN credentials minted at welcome may be near expiry by the
-  // time of a match, so a video match carries fresh ones.
-  hub.connect(participant, {
-    send: (message) =>
-      connection.send(message.type === 'matched' && message.mode === 'video' ? { ...message, iceServers: deps.iceServers() } : message),
-  });
-  connection.send({
-    type: 'welcome',
-    v: PROTOCOL_VERSION,
-    id: participant.id,
-    online: hub.stats().online,
-    iceServers: deps.iceServers(),
-    relayOnly: deps.relayOnly,
-  });
-  return connection;
+  #fail(code: WsErrorCode, message: string): void {
+    this.send({ type: 'error', code, message });
+  }
+
+  /** A per-connection limit was hit: the request is dropped, and it counts as a rate-limit strike. */
+  #rateLimited(message: string): void {
+    this.#fail('rate_limited', message);
+    const strikes = (this.#rateStrikes ??= new StrikeCounter(this.deps.limits.rateLimitStrikes, STRIKE_WINDOW_MS));
+    if (strikes.hit(this.deps.now())) {
+      this.#logger.warn('closing a flooding connection');
+      this.close(CloseCode.RateLimited, 'rate limited');
+    }
+  }
+
+  #violation(code: WsErrorCode, message: string): void {
+    this.#fail(code, message);
+    const strikes = (this.#protocolStrikes ??= new StrikeCounter(this.deps.limits.protocolStrikes, STRIKE_WINDOW_MS));
+    if (strikes.hit(this.deps.now())) {
+      this.#logger.warn('closing after repeated protocol violations');
+      this.close(CloseCode.ProtocolViolation, 'repeated protocol violations');
+    }
+  }
 }
 
 /** True when an issue (or, for a union such as `signal.data`, every branch's issue) is a size limit. */

@@ -22,7 +22,11 @@ export interface Participant {
 
 /** Where the Hub delivers messages for one person. */
 export interface ParticipantSink {
-  send(message: ServerMessage): void;
+  /**
+   * `encoded`, when given, is `message` already serialised (UTF-8 JSON): a relayed frame that can
+   * go out as the sender wrote it, without being serialised again.
+   */
+  send(message: ServerMessage, encoded?: Uint8Array): void;
 }
 
 export interface FindRequest {
@@ -91,7 +95,8 @@ export interface Hub {
 
 export type PartnerMessage =
   | { type: 'message'; text: string }
-  | { type: 'signal'; data: SignalData }
+  /** `encoded`: the sender's frame, when it is byte for byte a valid `signal` message for the partner. */
+  | { type: 'signal'; data: SignalData; encoded?: Uint8Array }
   | { type: 'typing'; on: boolean };
 
 export interface HubOptions {

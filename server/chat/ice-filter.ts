@@ -132,11 +132,16 @@ function blankOriginLine(line: string, relay: ReadonlySet<string>): string {
 /**
  * The signal to relay in relay-only mode, or undefined to drop it: non-relay candidates are
  * dropped, end-of-candidates (`null`, or an empty candidate line) is kept, and offers and answers
- * are stripped with stripSdpForRelayOnly.
+ * are stripped with stripSdpForRelayOnly. Returns `data` itself when nothing had to change.
  */
 export function filterSignalForRelayOnly(data: SignalData): SignalData | undefined {
-  if ('type' in data) return { type: data.type, sdp: stripSdpForRelayOnly(data.sdp) };
+  // `data` itself when nothing changed: the relay may then forward the frame as it arrived.
+  if ('type' in data) {
+    const sdp = stripSdpForRelayOnly(data.sdp);
+    return sdp === data.sdp ? data : { type: data.type, sdp };
+  }
   if (data.candidate === null || data.candidate.candidate.trim() === '') return data;
   const candidate = sanitizeRelayCandidate(data.candidate.candidate);
-  return candidate === undefined ? undefined : { candidate: { ...data.candidate, candidate } };
+  if (candidate === undefined) return undefined;
+  return candidate === data.candidate.candidate ? data : { candidate: { ...data.candidate, candidate } };
 }

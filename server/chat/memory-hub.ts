@@ -133,7 +133,7 @@ export class InMemoryHub implements Hub {
           person.sink.send({ type: 'error', code: 'wrong_mode', message: 'Signals are only for video conversations.' });
           return;
         }
-        partner.sink.send({ type: 'signal', data: message.data });
+        partner.sink.send({ type: 'signal', data: message.data }, message.encoded);
         return;
       case 'typing':
         partner.sink.send({ type: 'typing', on: message.on });

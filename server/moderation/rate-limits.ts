@@ -66,13 +66,6 @@ export class ConnectionCounter {
   }
 }
 
-/** Per-connection limits, one set per live socket. */
-export interface ConnectionLimits {
-  /** `find` and `next`. */
-  finds: WindowLimiter;
-  reports: WindowLimiter;
-}
-
 /** Something that emits `close` once, like the socket of an upgrade. */
 interface Closable {
   once(event: 'close', listener: () => void): unknown;
@@ -100,7 +93,12 @@ export class RateLimits {
 
   /** Counts a chat message for the address (all its connections together); false when over. */
   takeMessage(address: string): boolean {
-    return this.#messages.hit(addressKey(address));
+    return this.takeMessageFor(addressKey(address));
+  }
+
+  /** As takeMessage, for a key from `addressKey` (a connection computes its key once, not per message). */
+  takeMessageFor(key: string): boolean {
+    return this.#messages.hit(key);
   }
 
   /**
@@ -114,11 +112,13 @@ export class RateLimits {
     return true;
   }
 
-  /** Fresh limits for one new connection. */
-  forConnection(): ConnectionLimits {
-    return {
-      finds: new WindowLimiter(this.#settings.findsPerMinute, MINUTE_MS),
-      reports: new WindowLimiter(this.#settings.reportsPer10Minutes, TEN_MINUTES_MS),
-    };
+  /** A fresh `find`/`next` allowance for one connection. */
+  findLimiter(): WindowLimiter {
+    return new WindowLimiter(this.#settings.findsPerMinute, MINUTE_MS);
+  }
+
+  /** A fresh report allowance for one connection. */
+  reportLimiter(): WindowLimiter {
+    return new WindowLimiter(this.#settings.reportsPer10Minutes, TEN_MINUTES_MS);
   }
 }

@@ -194,6 +194,29 @@ test('signal: in video mode offers, answers and candidates are relayed exactly',
   await initiator.none('signal', 0);
 });
 
+test('signal: a frame forwarded as written arrives as a text frame meaning exactly what was validated', async () => {
+  const a = await join();
+  const b = await join();
+  await pairUp(a, b, 'video');
+  const frames: Array<{ text: string; binary: boolean }> = [];
+  b.ws.on('message', (data, isBinary) => frames.push({ text: data.toString(), binary: isBinary }));
+  const offer = { type: 'offer', sdp: 'v=0\r\ns=\u00e9\u2028-\r\n' };
+  // Key order, spacing and escapes as a client may write them; a repeated key means its last value
+  // to the server's parser and to the partner's alike.
+  const written = [
+    `{ "data" : { "sdp" : ${JSON.stringify(offer.sdp)}, "type":"offer" },\n "type" : "signal" }`,
+    '{"type":"signal","data":{"candidate":null},"data":{"type":"answer","sdp":"v=0\\u000d\\n"}}',
+  ];
+  for (const frame of written) a.send(frame);
+  assert.equal((await b.next('signal')).data, offer);
+  assert.equal((await b.next('signal')).data, { type: 'answer', sdp: 'v=0\r\n' });
+  assert.equal(frames.map((f) => f.binary), [false, false]);
+  // A frame the schema refuses (an extra key) is never forwarded.
+  a.send('{"type":"signal","data":{"candidate":null},"extra":1}');
+  assert.is((await a.next('error')).code, 'bad_message');
+  await b.none('signal', QUIET_MS);
+});
+
 test('signal: in text mode it is refused with wrong_mode and not relayed', async () => {
   const a = await join();
   const b = await join();

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConnectionCounter, RateLimits, WindowLimiter } from '../../server/moderation/rate-limits.ts';
 import { makeConfig } from '../../server/config.ts';
+import { addressKey } from '../../server/access/ip.ts';
 
 function limitsWith(rateLimits: Record<string, number>, clock: { now: number }): RateLimits {
   return new RateLimits(makeConfig({ settings: { rateLimits } }).settings.rateLimits, () => clock.now);
@@ -85,16 +86,24 @@ test('takeMessage: shared by every connection of an address', () => {
   assert.ok(limits.takeMessage('2001:db8:1:1::a'));
 });
 
-test('forConnection: each connection gets its own find and report allowance', () => {
+test('findLimiter and reportLimiter: each connection gets its own allowance', () => {
   const limits = limitsWith({ findsPerMinute: 1, reportsPer10Minutes: 1 }, { now: 0 });
-  const one = limits.forConnection();
-  const two = limits.forConnection();
+  const one = { finds: limits.findLimiter(), reports: limits.reportLimiter() };
+  const two = { finds: limits.findLimiter(), reports: limits.reportLimiter() };
   assert.ok(one.finds.take(0));
   assert.not.ok(one.finds.take(1));
   assert.ok(two.finds.take(1));
   assert.ok(one.reports.take(0));
   assert.not.ok(one.reports.take(9 * 60_000));
   assert.ok(one.reports.take(10 * 60_000));
+  assert.ok(two.reports.take(10 * 60_000));
+});
+
+test('takeMessageFor counts under the key addressKey gives, as takeMessage does', () => {
+  const limits = limitsWith({ messagesPerMinutePerAddress: 2 }, { now: 0 });
+  assert.ok(limits.takeMessage('2001:db8:1:1::a'));
+  assert.ok(limits.takeMessageFor(addressKey('2001:db8:1:1::b')));
+  assert.not.ok(limits.takeMessage('2001:db8:1:1::c'));
 });
 
 test.run();
