@@ -16,6 +16,7 @@ import type { HubStats, Hub, AgeBand } from './chat/hub.ts';
 import { HUB_DEFAULTS } from './chat/hub.ts';
 import { InMemoryHub } from './chat/memory-hub.ts';
 import { attachConnection, type ConnectionDeps, type LiveConnection } from './chat/connection.ts';
+import { WriteBatch } from './chat/write-batch.ts';
 import { createIceServers } from './access/turn.ts';
 import { createClientAddressResolver } from './access/client-address.ts';
 import { createEvidenceRouter } from './http/evidence-routes.ts';
@@ -155,6 +156,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const expectedOrigin = settings.publicUrl ? new URL(settings.publicUrl).origin : undefined;
 
   // One set of dependencies and listeners for every connection: nothing per socket that can be shared.
+  const writes = new WriteBatch();
   const connectionDeps: ConnectionDeps = {
     hub,
     logger,
@@ -166,6 +168,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     reports,
     iceServers: iceServersFor,
     relayOnly: config.relayOnly,
+    writes,
     onClosed: (connection) => connections.delete(connection),
   };
   const logSocketError = (error: Error) => logger.debug({ err: error }, 'socket error');
@@ -213,7 +216,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         address,
         identityHash: session.identity_hash,
       };
-      connections.add(attachConnection(ws, participant, connectionDeps));
+      connections.add(attachConnection(ws, socket, participant, connectionDeps));
       logger.debug({ conn: participant.id, address }, 'connected');
     });
   }
@@ -333,6 +336,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         await retention.stop();
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const connection of connections) connection.close(CloseCode.GoingAway, 'server shutting down');
+        writes.flush();
         const graceMs = settings.server.shutdownGraceSeconds * 1000;
         const deadline = Date.now() + graceMs;
         while (connections.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

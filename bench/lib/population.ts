@@ -34,6 +34,11 @@ export class BenchClient {
     if (this.open) this.ws.send(JSON.stringify(message));
   }
 
+  /** Sends a frame serialised in advance (the relay's generator must not be what limits the rate). */
+  sendText(frame: string): void {
+    if (this.open) this.ws.send(frame);
+  }
+
   /** Closes on purpose: `clean` sends a close frame, otherwise the TCP connection is dropped. */
   close(clean = true): void {
     this.closing = true;

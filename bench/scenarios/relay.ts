@@ -93,7 +93,8 @@ export async function runRelay(ctx: BenchContext): Promise<RelayResult> {
   let rate = 0;
   let stepStart = 0;
   let sent = 0;
-  const signalFrames = [candidate(1), candidate(2), candidate(3), candidate(4), sessionDescription('offer')];
+  const messageFrames = SENTENCES.map((text) => JSON.stringify({ type: 'message', text }));
+  const signalFrames = [candidate(1), candidate(2), candidate(3), candidate(4), sessionDescription('offer')].map((data) => JSON.stringify({ type: 'signal', data }));
   const tick = () => {
     const now = performance.now();
     const due = Math.floor(((now - stepStart) / 1000) * rate);
@@ -109,11 +110,7 @@ export async function runRelay(ctx: BenchContext): Promise<RelayResult> {
       sentAt[q]!.push(now);
       kinds[q]!.push(kind);
       inFlight++;
-      if (kind === MESSAGE) client.send({ type: 'message', text: SENTENCES[e % SENTENCES.length] });
-      else {
-        const data = signalFrames[e % signalFrames.length]!;
-        client.send({ type: 'signal', data });
-      }
+      client.sendText(kind === MESSAGE ? messageFrames[e % messageFrames.length]! : signalFrames[e % signalFrames.length]!);
     }
   };
 

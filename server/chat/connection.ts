@@ -5,6 +5,8 @@
 // the prototype and are registered as shared functions (no closures per socket), the
 // dependencies are one object shared by all, and what only some connections need (strike
 // counters, the report allowance, a logger bound to the connection) is created on first use.
+// Sends go through a WriteBatch (write-batch.ts): one system call per socket per event-loop turn.
+import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import { CloseCode } from '../protocol/close-codes.ts';
 import { ClientMessage, CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION, type IceServer, type ServerMessage, type WsErrorCode } from '../protocol/messages.ts';
@@ -17,6 +19,7 @@ import { addressKey } from '../access/ip.ts';
 import type { Hub, Participant, ParticipantSink } from './hub.ts';
 import { StrikeCounter, TokenBucket } from './rate-limit.ts';
 import { filterSignalForRelayOnly } from './ice-filter.ts';
+import type { BatchedWriter, WriteBatch } from './write-batch.ts';
 
 /** Window over which protocol and rate-limit strikes are counted. */
 const STRIKE_WINDOW_MS = 60_000;
@@ -39,6 +42,8 @@ export interface ConnectionDeps {
   /** ICE servers for one person (TURN credentials are minted per person). */
   iceServers: (participantId: string) => IceServer[];
   relayOnly: boolean;
+  /** Holds each socket's writes to the end of the event-loop turn. */
+  writes: WriteBatch;
   /** Called once when the socket has closed (after the Hub has been told). */
   onClosed?: (connection: LiveConnection) => void;
 }
@@ -59,9 +64,12 @@ export interface LiveConnection {
 const CONNECTION = Symbol('strangerchat.connection');
 type ConnectedSocket = WebSocket & { [CONNECTION]: Connection };
 
-/** Attaches protocol v1 to an accepted socket: welcome, then every frame through `Connection`. */
-export function attachConnection(ws: WebSocket, participant: Participant, deps: ConnectionDeps): LiveConnection {
-  const connection = new Connection(ws, participant, deps);
+/**
+ * Attaches protocol v1 to an accepted socket: welcome, then every frame through `Connection`.
+ * `socket` is the connection `ws` writes to (the one given to `handleUpgrade`).
+ */
+export function attachConnection(ws: WebSocket, socket: Duplex, participant: Participant, deps: ConnectionDeps): LiveConnection {
+  const connection = new Connection(ws, socket, participant, deps);
   (ws as ConnectedSocket)[CONNECTION] = connection;
   ws.on('message', onSocketMessage);
   ws.on('pong', onSocketPong);
@@ -92,11 +100,14 @@ function onSocketClose(this: WebSocket): void {
   connection.deps.onClosed?.(connection);
 }
 
-class Connection implements LiveConnection, ParticipantSink {
+class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
   readonly ws: WebSocket;
+  readonly socket: Duplex;
   readonly participant: Participant;
   readonly deps: ConnectionDeps;
   alive = true;
+  /** Held by the WriteBatch until the end of this event-loop turn. */
+  corked = false;
   lastFrameAt: number;
   /** The per-address message limit's key, computed once rather than per message. */
   readonly #addressKey: string;
@@ -107,8 +118,9 @@ class Connection implements LiveConnection, ParticipantSink {
   #protocolStrikes: StrikeCounter | undefined;
   #log: Logger | undefined;
 
-  constructor(ws: WebSocket, participant: Participant, deps: ConnectionDeps) {
+  constructor(ws: WebSocket, socket: Duplex, participant: Participant, deps: ConnectionDeps) {
     this.ws = ws;
+    this.socket = socket;
     this.participant = participant;
     this.deps = deps;
     const at = deps.now();
@@ -129,6 +141,7 @@ class Connection implements LiveConnection, ParticipantSink {
   send(message: ServerMessage, encoded?: Uint8Array): void {
     const { ws } = this;
     if (ws.readyState !== ws.OPEN) return;
+    this.deps.writes.hold(this);
     if (encoded) return ws.send(encoded, AS_TEXT);
     if (message.type === 'matched' && message.mode === 'video' && !message.iceServers) {
       message = { ...message, iceServers: this.deps.iceServers(this.participant.id) };
