@@ -66,7 +66,8 @@ function runFile(file: string): Promise<FileResult> {
 
 const filters = process.argv.slice(2);
 const files = SUITES.flatMap((suite) => findTests(join(ROOT, suite)))
-  .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
+  // Matched on the path inside the project: a checkout in /work/filter-fix must not select every file.
+  .filter((file) => filters.length === 0 || filters.some((f) => relative(ROOT, file).includes(f)))
   .sort();
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ') || '(all)'}`);

@@ -5,7 +5,7 @@
 // com", "example . com", "5 5 5 – 1 2 3 4", "five five five …", look-alike and invisible
 // characters) and leave ordinary chat alone: ages, times, years, scores, prices, decimals,
 // "welcome", "ok.bye", "wait...what".
-import { foldText, joinSpacedSymbols } from './text-fold.ts';
+import { allMatches, foldText, joinSpacedSymbols, type FoldedText } from './text-fold.ts';
 
 export type ContactKind = 'email' | 'phone' | 'link' | 'handle';
 
@@ -111,12 +111,16 @@ function findIn(text: string): ContactKind | undefined {
 
 /** The first kind of contact detail in a message, or undefined when it carries none. */
 export function findContactDetails(text: string): ContactKind | undefined {
-  const folded = foldText(text);
+  return contactDetailsIn(foldText(text));
+}
+
+/** findContactDetails for text already folded (the message filter folds once for all its checks). */
+export function contactDetailsIn(folded: FoldedText): ContactKind | undefined {
   const joined = joinSpacedSymbols(folded);
   const kind = findIn(folded.text) ?? (joined === folded ? undefined : findIn(joined.text));
   if (kind) return kind;
   const digits = folded.text.replace(NUMBER_WORD, (word) => NUMBER_WORDS[word]!);
-  for (const match of digits.matchAll(DIGIT_RUN)) if (isPhoneNumber(match[0])) return 'phone';
+  for (const match of allMatches(DIGIT_RUN, digits)) if (isPhoneNumber(match[0])) return 'phone';
   return undefined;
 }
 

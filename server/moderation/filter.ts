@@ -4,11 +4,11 @@
 // through; then, where the instance or the sender's age band calls for it, contact details
 // and links. Block wins over mask; a mask turns each matched span of the message as sent into
 // asterisks of the same length.
-import { RegExpMatcher, englishDataset, englishRecommendedTransformers } from 'obscenity';
 import type { InstanceSettings, Profile } from '../config.ts';
 import type { AgeBand } from '../chat/hub.ts';
-import { findContactDetails, type ContactKind } from './contact-details.ts';
-import { foldText, joinSpacedLetters, originalSpan, type FoldedText } from './text-fold.ts';
+import { contactDetailsIn, type ContactKind } from './contact-details.ts';
+import { ProfanityList } from './profanity.ts';
+import { allMatches, foldText, joinSpacedLetters, originalSpan, type FoldedText } from './text-fold.ts';
 
 export type FilterSettings = InstanceSettings['filters'];
 
@@ -89,21 +89,22 @@ function runPattern(char: string, count: number): string {
   return `(?:${exactly}|${cls}{3,})`;
 }
 
-function wordPattern(word: string): string {
+/** A listed word as a pattern, one token per run of letters. */
+function wordTokens(word: string): string[] {
   const chars = [...word];
-  let out = '';
+  const tokens: string[] = [];
   for (let i = 0; i < chars.length; ) {
     let j = i;
     while (j < chars.length && chars[j] === chars[i]) j++;
-    out += runPattern(chars[i]!, j - i);
+    tokens.push(runPattern(chars[i]!, j - i));
     i = j;
   }
-  return out;
+  return tokens;
 }
 
 interface ListEntry {
-  /** The pattern of the entry's words on folded text. */
-  body: string;
+  /** The pattern of the entry's words on folded text, in tokens (each a whole regex atom). */
+  tokens: string[];
   /** `*word`: the word may start earlier. */
   leading: boolean;
   /** `word*`: the word may go on. */
@@ -120,7 +121,15 @@ function parseEntry(entry: string): ListEntry | undefined {
     .text.split(GAP_SPLIT)
     .filter(Boolean);
   if (words.length === 0) return undefined;
-  return { body: words.map(wordPattern).join(`${GAP}*`), leading: trimmed.startsWith('*'), trailing: trimmed.endsWith('*') };
+  const tokens = words.flatMap((word, i) => (i === 0 ? wordTokens(word) : [`${GAP}*`, ...wordTokens(word)]));
+  const leading = trimmed.startsWith('*');
+  // A leading wildcard leaves the start unanchored, so V8 tries the entry at every position: over
+  // a run of its first letter ("wwww…" against "*word") each try scans the rest of the run, and
+  // 1,000 characters cost a whole second. A letter's run pattern takes any longer run, so a
+  // match starting inside a run also starts where the run does: only try there.
+  const first = words[0]![0]!;
+  if (leading && /^[a-z]$/.test(first)) tokens[0] = `(?<!${letterClass(first)})${tokens[0]}`;
+  return { tokens, leading, trailing: trimmed.endsWith('*') };
 }
 
 /** Entries per compiled pattern: V8 refuses one pattern for thousands, and runs smaller ones faster. */
@@ -128,8 +137,32 @@ const ENTRIES_PER_PATTERN = 50;
 const WORD_CHAR = new RegExp(WORD, 'u');
 const WARM_UP = 'warm up '.repeat(8);
 
+/**
+ * Alternatives with their common leading tokens taken out once ("word1|word2" → "word(?:1|2)").
+ * V8 tries alternatives one after another at each position, so entries sharing a start would
+ * cost once per entry at every place a message repeats that start ("wor wor wor…").
+ */
+function factored(alternatives: ReadonlyArray<readonly string[]>): string {
+  const byFirst = new Map<string, string[][]>();
+  let canEnd = false;
+  for (const [first, ...rest] of alternatives) {
+    if (first === undefined) canEnd = true;
+    else byFirst.set(first, [...(byFirst.get(first) ?? []), rest]);
+  }
+  const branches = [...byFirst].map(([first, rests]) => first + factored(rests));
+  if (canEnd) branches.push('');
+  return branches.length === 1 ? branches[0]! : `(?:${branches.join('|')})`;
+}
+
+interface CompiledChunk {
+  /** The entries in order of preference: where it matches, and which entry wins there. */
+  pattern: RegExp;
+  /** The same entries factored: finds the next place `pattern` matches, cheaply. */
+  screen: RegExp;
+}
+
 interface PatternGroup {
-  patterns: RegExp[];
+  chunks: CompiledChunk[];
   leading: boolean;
   trailing: boolean;
 }
@@ -147,42 +180,60 @@ export class WordList {
       .map(parseEntry)
       .filter((e): e is ListEntry => e !== undefined)
       // Longer entries first, so a phrase wins over a word it starts with.
-      .sort((a, b) => b.body.length - a.body.length);
+      .sort((a, b) => b.tokens.join('').length - a.tokens.join('').length);
     for (const leading of [false, true]) {
       for (const trailing of [false, true]) {
-        const bodies = parsed.filter((e) => e.leading === leading && e.trailing === trailing).map((e) => e.body);
-        if (bodies.length === 0) continue;
-        const patterns: RegExp[] = [];
-        for (let i = 0; i < bodies.length; i += ENTRIES_PER_PATTERN) {
-          const alternatives = bodies.slice(i, i + ENTRIES_PER_PATTERN).join('|');
+        const entries = parsed.filter((e) => e.leading === leading && e.trailing === trailing).map((e) => e.tokens);
+        if (entries.length === 0) continue;
+        const compile = (alternatives: string) => {
           const pattern = new RegExp(`${leading ? '' : `(?<!${WORD})`}(?:${alternatives})${trailing ? '' : `(?!${WORD})`}`, 'gu');
           // V8 interprets a pattern first and compiles it on later use: do both now, not during
           // someone's message (a few thousand entries take a moment to compile).
-          for (let run = 0; run < 3; run++) [...WARM_UP.matchAll(pattern)];
-          patterns.push(pattern);
+          for (let run = 0; run < 3; run++) allMatches(pattern, WARM_UP);
+          return pattern;
+        };
+        const chunks: CompiledChunk[] = [];
+        for (let i = 0; i < entries.length; i += ENTRIES_PER_PATTERN) {
+          const chunk = entries.slice(i, i + ENTRIES_PER_PATTERN);
+          chunks.push({ pattern: compile(chunk.map((tokens) => tokens.join('')).join('|')), screen: compile(factored(chunk)) });
         }
-        this.#groups.push({ patterns, leading, trailing });
+        this.#groups.push({ chunks, leading, trailing });
       }
     }
   }
 
   /** Matched spans [from, to) of the folded text. Numbers alone ("455") never spell a word. */
   spans(folded: FoldedText): Array<[number, number]> {
-    const { text } = folded;
-    const spans: Array<[number, number]> = [];
-    for (const { patterns, leading, trailing } of this.#groups) {
-      for (const pattern of patterns) {
-        for (const match of text.matchAll(pattern)) {
+    return [...this.#spans(folded.text)];
+  }
+
+  /** True when the folded text has a listed word: stops at the first (a block list needs no more). */
+  matches(folded: FoldedText): boolean {
+    return !this.#spans(folded.text).next().done;
+  }
+
+  *#spans(text: string): Generator<[number, number]> {
+    for (const { chunks, leading, trailing } of this.#groups) {
+      for (const { pattern, screen } of chunks) {
+        // The screen matches at exactly the places the pattern does (the same alternatives,
+        // factored), so the pattern only runs where the screen says it will match.
+        for (let at = 0; at <= text.length; ) {
+          screen.lastIndex = at;
+          const next = screen.exec(text);
+          if (!next) break;
+          pattern.lastIndex = next.index;
+          const match = pattern.exec(text);
+          if (!match) break;
+          at = pattern.lastIndex + (match[0] === '' ? 1 : 0);
           if (isNumeric(match[0])) continue;
           let from = match.index;
           let to = from + match[0].length;
           if (leading) while (from > 0 && WORD_CHAR.test(text[from - 1]!)) from--;
           if (trailing) while (to < text.length && WORD_CHAR.test(text[to]!)) to++;
-          spans.push([from, to]);
+          yield [from, to];
         }
       }
     }
-    return spans;
   }
 }
 
@@ -217,20 +268,13 @@ export class ConfiguredFilter implements MessageFilter {
   readonly #settings: FilterSettings;
   readonly #block: WordList;
   readonly #mask: WordList;
-  readonly #profanity: RegExpMatcher | undefined;
+  readonly #profanity: ProfanityList | undefined;
 
   constructor(settings: FilterSettings) {
     this.#settings = settings;
     this.#block = new WordList(settings.block);
     this.#mask = new WordList(settings.mask);
-    if (settings.profanity !== 'off') {
-      const dataset = englishDataset.build();
-      this.#profanity = new RegExpMatcher({
-        ...dataset,
-        whitelistedTerms: [...(dataset.whitelistedTerms ?? []), ...PROFANITY_ALLOWED],
-        ...englishRecommendedTransformers,
-      });
-    }
+    if (settings.profanity !== 'off') this.#profanity = new ProfanityList(PROFANITY_ALLOWED);
   }
 
   /**
@@ -241,19 +285,20 @@ export class ConfiguredFilter implements MessageFilter {
     const readings = [folded.text];
     if (/[1|]/.test(folded.text)) readings.push(folded.text.replace(/[1|]/g, 'l'));
     return readings.flatMap((reading) =>
-      this.#profanity!.getAllMatches(reading)
+      this.#profanity!.matches(reading)
         .filter((m) => !isNumeric(folded.text.slice(m.startIndex, m.endIndex + 1)))
         .map((m): [number, number] => originalSpan(folded, m.startIndex, m.endIndex + 1)),
     );
   }
 
   check(text: string, context: FilterContext): FilterVerdict {
-    const folded = joinSpacedLetters(foldText(text));
-    if (this.#block.spans(folded).length) return blocked('words');
+    const plain = foldText(text);
+    const folded = joinSpacedLetters(plain);
+    if (this.#block.matches(folded)) return blocked('words');
     const profane = this.#profanity ? this.#profaneSpans(folded) : [];
     if (this.#settings.profanity === 'block' && profane.length) return blocked('words');
     if (contactDetailsBlocked(this.#settings.contactDetails, context)) {
-      const kind = findContactDetails(text);
+      const kind = contactDetailsIn(plain);
       if (kind) return blocked(kind);
     }
     const masked = this.#mask.spans(folded).map(([from, to]) => originalSpan(folded, from, to));

@@ -73,22 +73,66 @@ function foldCodePoint(char: string): string {
   return out;
 }
 
+/** Text that folds to itself in lower case: ASCII, most chat. */
+const ASCII = /^[\x00-\x7F]*$/;
+/**
+ * Folded code points already seen. Folding one takes a normalisation and several Unicode
+ * property tests (about 1 µs); chat in one script uses few distinct ones. Bounded so that
+ * messages made of ever new characters cannot grow it.
+ */
+const foldedCodePoints = new Map<number, string>();
+const FOLDED_CODE_POINTS_MAX = 10_000;
+
+function foldCodePointCached(char: string, code: number): string {
+  let folded = foldedCodePoints.get(code);
+  if (folded === undefined) {
+    if (foldedCodePoints.size >= FOLDED_CODE_POINTS_MAX) foldedCodePoints.clear();
+    folded = foldCodePoint(char);
+    foldedCodePoints.set(code, folded);
+  }
+  return folded;
+}
+
 /** Folds text to lower-case Latin where it imitates Latin; digits and punctuation stay. */
 export function foldText(input: string): FoldedText {
+  if (ASCII.test(input)) {
+    const start = new Array<number>(input.length);
+    const end = new Array<number>(input.length);
+    for (let i = 0; i < input.length; i++) {
+      start[i] = i;
+      end[i] = i + 1;
+    }
+    return { text: input.toLowerCase(), start, end };
+  }
   let text = '';
   const start: number[] = [];
   const end: number[] = [];
-  let index = 0;
-  for (const char of input) {
-    const folded = foldCodePoint(char);
+  for (let index = 0; index < input.length; ) {
+    const code = input.codePointAt(index)!;
+    const width = code > 0xffff ? 2 : 1;
+    const folded = code < 0x80 ? input[index]!.toLowerCase() : foldCodePointCached(input.slice(index, index + width), code);
     for (let i = 0; i < folded.length; i++) {
       start.push(index);
-      end.push(index + char.length);
+      end.push(index + width);
     }
     text += folded;
-    index += char.length;
+    index += width;
   }
   return { text, start, end };
+}
+
+/**
+ * Every match of a global pattern, found with exec: matchAll copies the RegExp on each call,
+ * which costs more than the search itself on a chat message.
+ */
+export function allMatches(pattern: RegExp, text: string): RegExpExecArray[] {
+  const matches: RegExpExecArray[] = [];
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    matches.push(match);
+    if (match[0] === '') pattern.lastIndex++;
+  }
+  return matches;
 }
 
 /** Removes the characters of `text` at the given positions, keeping the map to the original. */
@@ -118,7 +162,7 @@ const SPACING_CHAR = new RegExp(SPACING, 'u');
 /** Joins spaced-out single letters ("f . u . c . k" → "fuck"); everything else is kept. */
 export function joinSpacedLetters(folded: FoldedText): FoldedText {
   const drop = new Set<number>();
-  for (const match of folded.text.matchAll(SPACED_RUN)) {
+  for (const match of allMatches(SPACED_RUN, folded.text)) {
     for (let i = match.index; i < match.index + match[0].length; i++) {
       if (SPACING_CHAR.test(folded.text[i]!)) drop.add(i);
     }
@@ -130,7 +174,7 @@ export function joinSpacedLetters(folded: FoldedText): FoldedText {
 const SPACED_SYMBOLS = /(?<!\S)\S(?:\s+\S(?!\S)){2,}/gu;
 export function joinSpacedSymbols(folded: FoldedText): FoldedText {
   const drop = new Set<number>();
-  for (const match of folded.text.matchAll(SPACED_SYMBOLS)) {
+  for (const match of allMatches(SPACED_SYMBOLS, folded.text)) {
     for (let i = match.index; i < match.index + match[0].length; i++) {
       if (/\s/.test(folded.text[i]!)) drop.add(i);
     }

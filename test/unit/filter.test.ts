@@ -136,6 +136,12 @@ test('operator lists: whole words by default; a * lets the word start earlier or
   assert.equal(suffix.check('you asshole!', ADULT), { action: 'pass', text: 'you *******!' });
   assert.equal(suffix.check('a hole in one', ADULT), { action: 'pass', text: 'a **** in one' });
   assert.equal(suffix.check('holes', ADULT), { action: 'pass', text: 'holes' });
+  // A leading wildcard is tried only where a run of its first letter starts (to stay linear on
+  // "hhhh…"): a word whose own letters repeat that one still matches, and is masked whole.
+  assert.equal(suffix.check('hhhole hohole ahhhole', ADULT), { action: 'pass', text: '****** ****** *******' });
+  const leet = filterWith({ profanity: 'off', block: ['*ick'] });
+  assertBlocked(leet, ['i!1ick', 'sick', 'dIIIIck', 'x!ck']);
+  assertUntouched(leet, ['ic', 'icky']);
 });
 
 test('operator lists say otherwise: a listed word is blocked even where the built-in list allows it', () => {
@@ -206,6 +212,9 @@ test('long hostile messages get a verdict (their cost is measured by bench/filte
     assert.ok(verdict.action === 'pass' || verdict.action === 'block', input.slice(0, 10));
   }
   assert.is(filter.check('www.'.repeat(250), ADULT).action, 'block', 'a run of domains is a link');
+  const leading = filterWith({ profanity: 'off', block: Array.from({ length: 300 }, (_, i) => `*word${i}`) });
+  for (const input of HOSTILE_INPUTS) assert.is(leading.check(input, ADULT).action, 'pass', input.slice(0, 10));
+  assert.is(leading.check(`${'w'.repeat(995)}ord17`, ADULT).action, 'block', 'a run of the first letter still ends in the entry');
 });
 
 test.run();
