@@ -20,6 +20,13 @@ export interface LoopDelay {
   p99: number;
   max: number;
   samples: number;
+  /** The server's garbage-collection pauses in the same span (absent in results from before they were read). */
+  gc?: { count: number; totalMs: number; maxMs: number; maxKind: string };
+}
+
+/** The server's event-loop figures as a step records them. */
+export function loopDelayOf(stats: { eventLoop: { p50: number; p99: number; max: number; samples: number }; gc: NonNullable<LoopDelay['gc']> }): LoopDelay {
+  return { p50: stats.eventLoop.p50, p99: stats.eventLoop.p99, max: stats.eventLoop.max, samples: stats.eventLoop.samples, gc: stats.gc };
 }
 
 /** Server log lines at error and warn level that appeared since `mark()`. */

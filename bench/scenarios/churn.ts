@@ -7,7 +7,7 @@
 // for a frame that crossed the partner's `ended` is the protocol working and is counted apart.
 import type { ServerMessage } from '../../server/protocol/messages.ts';
 import type { BenchContext, LoopDelay } from '../lib/context.ts';
-import { candidate, logWatch, pick, randomExp, SENTENCES, sessionDescription } from '../lib/context.ts';
+import { candidate, logWatch, pick, randomExp, SENTENCES, sessionDescription, loopDelayOf } from '../lib/context.ts';
 import { CpuMeter, type CpuFigures } from '../lib/proc.ts';
 import { ageOf, type BenchClient, type SettleResult } from '../lib/population.ts';
 import { sleep, waitFor } from '../lib/stats.ts';
@@ -310,7 +310,7 @@ export async function runChurn(ctx: BenchContext): Promise<ChurnResult> {
     seconds: c.seconds,
     population: everyone.length,
     actions: counts,
-    eventLoop: { p50: stats.eventLoop.p50, p99: stats.eventLoop.p99, max: stats.eventLoop.max, samples: stats.eventLoop.samples },
+    eventLoop: loopDelayOf(stats),
     cpu: used,
     timeline,
     invariantViolations: violations,

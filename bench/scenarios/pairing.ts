@@ -4,7 +4,7 @@
 // clients. The earlier one's wait for a partner to arrive is the arrival rate, not the server.
 import type { ServerMessage } from '../../server/protocol/messages.ts';
 import type { BenchContext, LoopDelay } from '../lib/context.ts';
-import { logWatch } from '../lib/context.ts';
+import { logWatch, loopDelayOf } from '../lib/context.ts';
 import { CpuMeter, type CpuFigures } from '../lib/proc.ts';
 import type { BenchClient, SettleResult } from '../lib/population.ts';
 import { sleep, summarize, type Summary } from '../lib/stats.ts';
@@ -185,13 +185,13 @@ export async function runPairing(ctx: BenchContext): Promise<PairingResult> {
         findsPerSec: Math.round(sent / elapsed),
         pairs: pairsInStep,
         timeToMatch: summarize(samples),
-        eventLoop: { p50: stats.eventLoop.p50, p99: stats.eventLoop.p99, max: stats.eventLoop.max, samples: stats.eventLoop.samples },
+        eventLoop: loopDelayOf(stats),
         cpu: used,
         starved,
       };
       steps.push(step);
       ctx.log(
-        `pairing: ${target}/s → ${step.achievedPairsPerSec} pairs/s, time-to-match p50 ${step.timeToMatch.p50} p99 ${step.timeToMatch.p99} ms, loop p99 ${step.eventLoop.p99} ms, cpu server ${used.server} generator ${used.generator}`,
+        `pairing: ${target}/s → ${step.achievedPairsPerSec} pairs/s, time-to-match p50 ${step.timeToMatch.p50} p99 ${step.timeToMatch.p99} ms, loop p99 ${step.eventLoop.p99} ms (GC max ${step.eventLoop.gc?.maxMs} ms ${step.eventLoop.gc?.maxKind}), cpu server ${used.server} generator ${used.generator}`,
       );
       const keptUp = step.achievedPairsPerSec >= target * 0.95 && starved <= sent * 0.01;
       misses = step.timeToMatch.p99 <= PAIRING_P99_BOUND_MS && keptUp ? 0 : misses + 1;

@@ -5,7 +5,7 @@
 // of the oldest frame in flight towards it.
 import type { ServerMessage } from '../../server/protocol/messages.ts';
 import type { BenchContext, LoopDelay } from '../lib/context.ts';
-import { candidate, isSentence, logWatch, SENTENCES, sessionDescription } from '../lib/context.ts';
+import { candidate, isSentence, logWatch, SENTENCES, sessionDescription, loopDelayOf } from '../lib/context.ts';
 import { CpuMeter, type CpuFigures } from '../lib/proc.ts';
 import type { BenchClient, SettleResult } from '../lib/population.ts';
 import { NumberQueue, sleep, summarize, waitFor, type Summary } from '../lib/stats.ts';
@@ -154,7 +154,7 @@ export async function runRelay(ctx: BenchContext): Promise<RelayResult> {
       lost,
       message,
       signal,
-      eventLoop: { p50: stats.eventLoop.p50, p99: stats.eventLoop.p99, max: stats.eventLoop.max, samples: stats.eventLoop.samples },
+      eventLoop: loopDelayOf(stats),
       cpu: used,
       keptUp: !generatorLimited && lost === 0 && delivered >= sent * 0.97 && Math.max(message.p99, signal.p99) <= RELAY_KEEP_UP_P99_MS,
       generatorLimited,
@@ -192,7 +192,7 @@ export async function runRelay(ctx: BenchContext): Promise<RelayResult> {
 
 function report(ctx: BenchContext, s: RelayStep): void {
   ctx.log(
-    `relay: ${s.targetPerSec}/s → sent ${s.sentPerSec}/s delivered ${s.deliveredPerSec}/s, message p50 ${s.message.p50} p99 ${s.message.p99} ms, signal p99 ${s.signal.p99} ms, loop p99 ${s.eventLoop.p99} ms, cpu server ${s.cpu.server} generator ${s.cpu.generator}${s.keptUp ? '' : ' (did not keep up)'}`,
+    `relay: ${s.targetPerSec}/s → sent ${s.sentPerSec}/s delivered ${s.deliveredPerSec}/s, message p50 ${s.message.p50} p99 ${s.message.p99} ms, signal p99 ${s.signal.p99} ms, loop p99 ${s.eventLoop.p99} ms (GC max ${s.eventLoop.gc?.maxMs} ms ${s.eventLoop.gc?.maxKind}, ${s.eventLoop.gc?.count} pauses), cpu server ${s.cpu.server} generator ${s.cpu.generator}${s.keptUp ? '' : ' (did not keep up)'}`,
   );
 }
 
