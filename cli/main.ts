@@ -1,57 +1,84 @@
 // Wires commander to the commands in commands/; nothing else.
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, ExitCode, processContext, type Context } from './context.ts';
-import { registerAnnounce } from './commands/announce.ts';
-import { registerAudit } from './commands/audit.ts';
-import { registerBackup } from './commands/backup.ts';
-import { registerBan } from './commands/ban.ts';
-import { registerCompletion } from './commands/completion.ts';
-import { registerConfig } from './commands/config.ts';
-import { registerDeploy } from './commands/deploy.ts';
-import { registerDoctor } from './commands/doctor.ts';
-import { registerInit } from './commands/init.ts';
-import { registerInvite } from './commands/invite.ts';
-import { registerMigrate } from './commands/migrate.ts';
-import { registerMod } from './commands/mod.ts';
-import { registerPurge } from './commands/purge.ts';
-import { registerReports } from './commands/reports.ts';
-import { registerSessions } from './commands/sessions.ts';
-import { registerStart } from './commands/start.ts';
-import { registerStatus } from './commands/status.ts';
-import { registerStop } from './commands/stop.ts';
-import { registerTurn } from './commands/turn.ts';
-import { registerVersion } from './commands/version.ts';
 import { packageVersion } from './version.ts';
 
 /** Each command module registers itself on the program. */
 export type CommandRegistrar = (program: Command, ctx: Context) => void;
 
-/** In the order --help and docs/cli.md list them: the operator's day first. */
-export const COMMANDS: CommandRegistrar[] = [
-  registerInit,
-  registerStart,
-  registerStop,
-  registerStatus,
-  registerDoctor,
-  registerConfig,
-  registerMigrate,
-  registerBackup,
+/** A top-level command: its name, and the module that registers it, imported only when needed. */
+export interface CommandEntry {
+  name: string;
+  load: () => Promise<CommandRegistrar>;
+  /** Reads the whole program (completion), so every command is loaded with it. */
+  needsAll?: boolean;
+}
+
+/**
+ * In the order --help and docs/cli.md list them: the operator's day first. Imported on demand:
+ * a run loads only its command's modules (and packages), while --help, completion and the docs
+ * load them all.
+ */
+export const COMMANDS: CommandEntry[] = [
+  { name: 'init', load: async () => (await import('./commands/init.ts')).registerInit },
+  { name: 'start', load: async () => (await import('./commands/start.ts')).registerStart },
+  { name: 'stop', load: async () => (await import('./commands/stop.ts')).registerStop },
+  { name: 'status', load: async () => (await import('./commands/status.ts')).registerStatus },
+  { name: 'doctor', load: async () => (await import('./commands/doctor.ts')).registerDoctor },
+  { name: 'config', load: async () => (await import('./commands/config.ts')).registerConfig },
+  { name: 'migrate', load: async () => (await import('./commands/migrate.ts')).registerMigrate },
+  { name: 'backup', load: async () => (await import('./commands/backup.ts')).registerBackup },
   // Moderation from the terminal: through the same services as the dashboard, audited as cli:<user>.
-  registerBan,
-  registerReports,
-  registerMod,
-  registerInvite,
-  registerSessions,
-  registerAnnounce,
-  registerAudit,
-  registerPurge,
-  registerDeploy,
-  registerTurn,
-  registerVersion,
-  registerCompletion,
+  { name: 'ban', load: async () => (await import('./commands/ban.ts')).registerBan },
+  { name: 'reports', load: async () => (await import('./commands/reports.ts')).registerReports },
+  { name: 'mod', load: async () => (await import('./commands/mod.ts')).registerMod },
+  { name: 'invite', load: async () => (await import('./commands/invite.ts')).registerInvite },
+  { name: 'sessions', load: async () => (await import('./commands/sessions.ts')).registerSessions },
+  { name: 'announce', load: async () => (await import('./commands/announce.ts')).registerAnnounce },
+  { name: 'audit', load: async () => (await import('./commands/audit.ts')).registerAudit },
+  { name: 'purge', load: async () => (await import('./commands/purge.ts')).registerPurge },
+  { name: 'deploy', load: async () => (await import('./commands/deploy.ts')).registerDeploy },
+  { name: 'turn', load: async () => (await import('./commands/turn.ts')).registerTurn },
+  { name: 'version', load: async () => (await import('./commands/version.ts')).registerVersion },
+  { name: 'completion', load: async () => (await import('./commands/completion.ts')).registerCompletion, needsAll: true },
 ];
 
-export function buildProgram(ctx: Context): Command {
+/** Global options whose value is the next word (which is then not a command's name). */
+const VALUE_OPTIONS = new Set(['-C', '--dir']);
+
+/**
+ * The command an argument list runs, read as commander will read it; undefined when it names
+ * none the program knows (root help, `help <command>`, a typo): then every command is loaded,
+ * so help lists them all and a typo gets its "did you mean".
+ */
+export function commandOf(argv: readonly string[]): CommandEntry | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '--') return undefined;
+    // `-C dir`, `--dir dir`, and short flags combined with a final C (`-yC dir`).
+    if (VALUE_OPTIONS.has(word) || /^-[^-]+C$/.test(word)) {
+      i++;
+      continue;
+    }
+    if (word.startsWith('-')) continue;
+    return COMMANDS.find((entry) => entry.name === word);
+  }
+  return undefined;
+}
+
+/** The whole program, every command loaded (help, completion, the generated docs, tests). */
+export async function buildProgram(ctx: Context): Promise<Command> {
+  return programWith(ctx, COMMANDS);
+}
+
+/** The program with only the command `argv` runs (all of them when it needs or names none). */
+export async function programFor(argv: readonly string[], ctx: Context): Promise<Command> {
+  const entry = commandOf(argv);
+  return programWith(ctx, entry && !entry.needsAll ? [entry] : COMMANDS);
+}
+
+async function programWith(ctx: Context, entries: CommandEntry[]): Promise<Command> {
+  const registrars = await Promise.all(entries.map((entry) => entry.load()));
   const program = new Command('strangerchat')
     .description('A self-hostable, moderated stranger-chat space.')
     .version(packageVersion(), '-v, --version', 'print the version')
@@ -67,14 +94,14 @@ export function buildProgram(ctx: Context): Command {
       writeOut: (text) => ctx.stdout.write(text),
       writeErr: (text) => ctx.stderr.write(text),
     });
-  for (const register of COMMANDS) register(program, ctx);
+  for (const register of registrars) register(program, ctx);
   return program;
 }
 
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
 export async function run(argv: string[], ctx: Context): Promise<number> {
   try {
-    await buildProgram(ctx).parseAsync(argv, { from: 'user' });
+    await (await programFor(argv, ctx)).parseAsync(argv, { from: 'user' });
     return ExitCode.Ok;
   } catch (error) {
     if (error instanceof CommanderError) {

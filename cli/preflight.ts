@@ -1,5 +1,6 @@
 // Checks shared by `start` (fail fast before migrating) and `doctor` (report with the fix).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -40,14 +41,23 @@ export interface Health {
   error?: string;
 }
 
-/** GET /healthz with a timeout. */
-export async function fetchHealth(baseUrl: string, timeoutMs = 3000): Promise<Health> {
-  try {
-    const response = await fetch(new URL('/healthz', baseUrl), { signal: AbortSignal.timeout(timeoutMs) });
-    await response.body?.cancel();
-    return { ok: response.status === 200, status: response.status };
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    return { ok: false, error: cause ?? (error as Error).message };
-  }
+/**
+ * GET /healthz with a timeout. Through node:http and not fetch: the server's URL is always plain
+ * HTTP, and fetch's first call loads undici, which cost `start` about 90 ms.
+ */
+export function fetchHealth(baseUrl: string, timeoutMs = 3000): Promise<Health> {
+  return new Promise((resolve) => {
+    const failed = (error: NodeJS.ErrnoException) => resolve({ ok: false, error: error.code ?? error.message });
+    try {
+      const request = get(new URL('/healthz', baseUrl), { timeout: timeoutMs }, (response) => {
+        response.resume();
+        resolve({ ok: response.statusCode === 200, status: response.statusCode ?? 0 });
+      });
+      request.once('timeout', () => request.destroy(new Error('no answer within the timeout')));
+      request.once('error', failed);
+    } catch (error) {
+      // An invalid or non-HTTP URL in a pid file
+      failed(error as NodeJS.ErrnoException);
+    }
+  });
 }

@@ -1,5 +1,4 @@
 // Questions at the terminal through @inquirer/prompts, behind a small interface that tests fake.
-import { confirm, input, password, select } from '@inquirer/prompts';
 
 export interface Choice<T extends string> {
   value: T;
@@ -17,10 +16,12 @@ export interface Prompter {
 export function inquirerPrompter(): Prompter {
   // Prompts write to stderr so that stdout stays the command's result.
   const context = { output: process.stderr };
+  // Imported at the first question: most commands never ask one, and inquirer is ~30 modules.
+  const prompts = () => import('@inquirer/prompts');
   return {
-    input: (q) => input(q, context),
-    password: (q) => password({ ...q, mask: '*' }, context),
-    select: (q) => select(q, context),
-    confirm: (q) => confirm(q, context),
+    input: async (q) => (await prompts()).input(q, context),
+    password: async (q) => (await prompts()).password({ ...q, mask: '*' }, context),
+    select: async (q) => (await prompts()).select(q, context),
+    confirm: async (q) => (await prompts()).confirm(q, context),
   };
 }

@@ -110,8 +110,8 @@ ${commands.map(section).join('\n\n')}
 }
 
 /** The docs as the current program generates them. */
-export function currentCliDocs(): string {
-  return renderCliDocs(buildProgram(processContext()));
+export async function currentCliDocs(): Promise<string> {
+  return renderCliDocs(await buildProgram(processContext()));
 }
 
-if (isMain(import.meta.filename)) writeOrCheck(CLI_DOCS, currentCliDocs, 'scripts/gen-cli-docs.ts');
+if (isMain(import.meta.filename)) await writeOrCheck(CLI_DOCS, currentCliDocs, 'scripts/gen-cli-docs.ts');

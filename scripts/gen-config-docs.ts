@@ -361,4 +361,4 @@ export function currentConfigDocs(): string {
   return renderConfigDocs();
 }
 
-if (isMain(import.meta.filename)) writeOrCheck(CONFIG_DOCS, currentConfigDocs, 'scripts/gen-config-docs.ts');
+if (isMain(import.meta.filename)) await writeOrCheck(CONFIG_DOCS, currentConfigDocs, 'scripts/gen-config-docs.ts');

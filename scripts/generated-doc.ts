@@ -12,8 +12,8 @@ export function isMain(moduleFile: string): boolean {
   }
 }
 
-export function writeOrCheck(path: string, generate: () => string, script: string): void {
-  const docs = generate();
+export async function writeOrCheck(path: string, generate: () => string | Promise<string>, script: string): Promise<void> {
+  const docs = await generate();
   const name = relative(process.cwd(), path) || path;
   if (process.argv.includes('--check')) {
     const stale = readFileSync(path, 'utf8') !== docs;

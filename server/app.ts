@@ -4,7 +4,6 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
-import { bodyParser } from '@koa/bodyparser';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/database.ts';
@@ -26,6 +25,7 @@ import { ConfiguredFilter } from './moderation/filter.ts';
 import { RateLimits } from './moderation/rate-limits.ts';
 import { ModerationFeed, type ModerationEvent } from './moderation/events.ts';
 import { errorMiddleware } from './http/errors.ts';
+import { jsonBody } from './http/body.ts';
 import { BanIndex } from './moderation/ban-index.ts';
 import { banGate, bannedError, requestSubject } from './moderation/ban-gate.ts';
 import { createBanStatusRouter } from './http/ban-routes.ts';
@@ -46,6 +46,8 @@ const HTTP_JSON_LIMIT = '16kb';
 const HEARTBEAT_SLICE = 100;
 /** Upgrades awaiting ticket redemption are dropped after this long. */
 const UPGRADE_TIMEOUT_MS = 10_000;
+/** Bans or reported pairs read per query at start: a page holds the event loop for some 20 ms. */
+const LOAD_PAGE_ROWS = 1000;
 
 export interface ServerDeps {
   db: Db;
@@ -65,6 +67,11 @@ export interface RunningServer {
   /** http://host:port of the listening server. */
   readonly url: string;
   readonly port: number;
+  /**
+   * Settles once the bans and the reported pairs are in memory; until then every request but
+   * /healthz, and every WebSocket upgrade, waits. Rejects when they cannot be loaded.
+   */
+  readonly ready: Promise<void>;
   /** Live figures: online, queued, in conversation. */
   stats(): HubStats;
   /** The chat sessions with a live connection to this process (what `sessions list` marks live). */
@@ -92,8 +99,6 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const banIndex = new BanIndex(now);
   const services = createServices({ db, config, now, logger, banIndex });
   const { audit, bans, tickets, invites, sessions, email, moderators, announcements, retention, reports, evidence, reviews, appeals } = services;
-  // Reporter and reported are never paired again, across restarts too.
-  for (const [reporter, reported] of await reports.avoidPairs()) hub.avoid(reporter, reported);
   const filter = new ConfiguredFilter(settings.filters);
   const rateLimits = new RateLimits(settings.rateLimits, now);
   const iceServersFor = createIceServers({ turn: settings.turn, relayOnly: config.relayOnly, secret: config.secrets.turnSecret, now });
@@ -109,6 +114,14 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   app.on('error', (error: unknown) => logger.debug({ err: error }, 'koa error'));
   app.use(errorMiddleware(logger));
   app.use(securityMiddleware({ clientAddress, publicUrl: settings.publicUrl }));
+  // Nothing is served before the bans are known (see `loading` below); health and readiness
+  // checks answer at once.
+  app.use(async (ctx, next) => {
+    if (!loaded && ctx.path !== '/healthz' && ctx.path !== '/readyz' && !(await untilLoaded())) {
+      throw new AppError(503, 'shutting_down', 'The server is restarting; try again in a moment.');
+    }
+    await next();
+  });
   const appealUrl = settings.moderation.appealUrl;
   const banSubject = (ctx: Koa.Context) => requestSubject(ctx, DEVICE_COOKIE, verifiedIdentityReader(config, now));
   app.use(banGate({ index: banIndex, subject: banSubject, appealUrl }));
@@ -116,7 +129,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const evidenceRouter = createEvidenceRouter({ evidence, logger });
   app.use(evidenceRouter.routes());
   app.use(
-    bodyParser({
+    jsonBody({
+      parsedMethods: ['POST', 'PUT', 'PATCH'],
       enableTypes: ['json'],
       jsonLimit: HTTP_JSON_LIMIT,
       onError: (error) => {
@@ -125,7 +139,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       },
     }),
   );
-  const router = createRouter({ config, sessions, rateLimits, isHealthy: () => pingDatabase(db), verifiedIdentity: verifiedIdentityReader(config, now) });
+  const router = createRouter({ config, sessions, rateLimits, isHealthy: () => pingDatabase(db), isReady: () => loaded, verifiedIdentity: verifiedIdentityReader(config, now) });
   app.use(router.routes()).use(router.allowedMethods());
   const modRouter = createModRouter({ moderators, invites });
   app.use(modRouter.routes()).use(modRouter.allowedMethods());
@@ -186,7 +200,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   async function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') return refuse(socket, 404, 'not_found', 'Not found.');
-    if (closing) return refuse(socket, 503, 'shutting_down', 'The server is restarting; try again in a moment.');
+    if (!(await untilLoaded()) || closing) return refuse(socket, 503, 'shutting_down', 'The server is restarting; try again in a moment.');
     if (expectedOrigin && req.headers.origin !== expectedOrigin) {
       return refuse(socket, 403, 'forbidden_origin', 'Connections from this site are not allowed.');
     }
@@ -304,9 +318,11 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   });
   await feed.start();
   retention.start(deps.retentionIntervalMs);
-  // Loaded after the feed's starting point is fixed: a ban written in between arrives as an event
-  // (put and remove are idempotent) instead of being missed until the next restart.
-  for (const ban of await bans.loadActive()) banIndex.put(ban);
+
+  // Read by the request handlers above, so declared before the server listens.
+  let closing = false;
+  let closed: Promise<void> | undefined;
+  let loaded = false;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -321,16 +337,44 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
   logger.info({ url }, 'listening');
 
-  let closing = false;
-  let closed: Promise<void> | undefined;
+  // --- Bans and reported pairs, loaded while listening ---
+  // 100,000 of each took a populated instance over a second to read. They load a page at a time,
+  // with the event loop free in between, while the gate above and in handleUpgrade holds every
+  // request but /healthz: nobody is served before their bans are known, or paired with someone
+  // they reported. Loaded after the feed's starting point is fixed: a ban written in between
+  // arrives as an event (put and remove are idempotent) instead of being missed until the next restart.
+  const loading = (async () => {
+    for await (const page of bans.activeInPages(LOAD_PAGE_ROWS)) {
+      if (closing) return;
+      for (const ban of page) banIndex.put(ban);
+      await nextTurn();
+    }
+    // Reporter and reported are never paired again, across restarts too.
+    for await (const page of reports.avoidPairsInPages(LOAD_PAGE_ROWS)) {
+      if (closing) return;
+      for (const [reporter, reported] of page) hub.avoid(reporter, reported);
+      await nextTurn();
+    }
+    loaded = true;
+    logger.info({ bans: banIndex.size }, 'bans and reported pairs loaded');
+  })();
+  loading.catch((error: unknown) => logger.error({ err: error }, 'loading the bans and reported pairs failed'));
+  /** Waits for the load; false when the server began to stop first (then nothing may be served). */
+  async function untilLoaded(): Promise<boolean> {
+    if (!loaded) await loading;
+    return loaded;
+  }
+
   return {
     url,
     port,
+    ready: loading,
     stats: () => hub.stats(),
     liveSessionIds: () => [...new Set([...connections].map((connection) => connection.participant.sessionId))],
     close() {
       closed ??= (async () => {
         closing = true;
+        await loading.catch(() => {});
         clearInterval(heartbeat);
         await feed.stop();
         await retention.stop();
@@ -356,6 +400,11 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
 /** A 'timeout' listener shared by every pending upgrade (`this` is the socket). */
 function destroySocket(this: Socket): void {
   this.destroy();
+}
+
+/** Lets pending I/O (requests, timers) run before the next page of a long load. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Answers a refused upgrade with an HTTP status and the one error shape, then closes. */

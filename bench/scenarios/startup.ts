@@ -16,6 +16,9 @@ export interface StartupCase {
   max: number;
   /** Milliseconds from spawn to the URL on stdout (listening), median. */
   listeningMedian: number;
+  /** Milliseconds from spawn to a 200 from /readyz (bans and reported pairs loaded: everyone is served), per run. */
+  readyRuns?: number[];
+  readyMedian?: number;
 }
 
 export interface StartupResult {
@@ -37,27 +40,40 @@ export async function runStartup(preset: Preset, log: (line: string) => void, pa
   let errorCount = 0;
   try {
     writeBenchInstance(dir, { heartbeatMs: 30_000 });
-    const timed = async (): Promise<{ healthy: number; listening: number }> => {
+    const timed = async (): Promise<{ healthy: number; listening: number; ready: number }> => {
       const started = performance.now();
       const server = await startServer({ dir, benchStats: false, packageRoot });
-      try {
+      /** Milliseconds from spawn to the first 200 from `path`, polled every 5 ms. */
+      const until200 = async (path: string): Promise<number> => {
         for (;;) {
-          const ok = await fetch(`${server.url}/healthz`).then((res) => res.status === 200, () => false);
-          if (ok) return { healthy: round2(performance.now() - started), listening: round2(server.listeningAfterMs) };
-          if (performance.now() - started > 30_000) throw new Error('no healthy /healthz within 30 s');
+          const ok = await fetch(`${server.url}${path}`).then((res) => res.status === 200, () => false);
+          if (ok) return round2(performance.now() - started);
+          if (performance.now() - started > 30_000) throw new Error(`no 200 from ${path} within 30 s`);
           await sleep(5);
         }
+      };
+      try {
+        const healthy = await until200('/healthz');
+        return { healthy, listening: round2(server.listeningAfterMs), ready: await until200('/readyz') };
       } finally {
         if ((await server.stop()) !== 0) errorCount++;
         errorCount += server.logs.errors.length;
       }
     };
     const measure = async (label: string, count: number): Promise<StartupCase> => {
-      const results: Array<{ healthy: number; listening: number }> = [];
+      const results: Array<{ healthy: number; listening: number; ready: number }> = [];
       for (let i = 0; i < count; i++) results.push(await timed());
       const times = results.map((r) => r.healthy);
-      const out = { runs: times, median: median(times), max: Math.max(...times), listeningMedian: median(results.map((r) => r.listening)) };
-      log(`startup: ${label} healthy after ${out.median} ms (median of ${count})`);
+      const readyRuns = results.map((r) => r.ready);
+      const out = {
+        runs: times,
+        median: median(times),
+        max: Math.max(...times),
+        listeningMedian: median(results.map((r) => r.listening)),
+        readyRuns,
+        readyMedian: median(readyRuns),
+      };
+      log(`startup: ${label} healthy after ${out.median} ms, ready after ${out.readyMedian} ms (median of ${count})`);
       return out;
     };
     const fresh = await measure('new instance', 1);

@@ -116,7 +116,14 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
         benchStats = await startBenchStats(server);
         ctx.stderr.write(`${BENCH_STATS_LINE}${benchStats.url}\n`);
       }
-      const signal = await stopSignal;
+      // Bans load after the URL is out (requests wait for them); a server that cannot load them stops.
+      const unloadable = server.ready.then(
+        () => new Promise<never>(() => {}),
+        (error: unknown) => {
+          throw new CliError(`could not load the bans from the database: ${(error as Error).message}`);
+        },
+      );
+      const signal = await Promise.race([stopSignal, unloadable]);
       logger.info({ signal }, 'shutting down');
     } finally {
       clearInterval(statusTimer);

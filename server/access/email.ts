@@ -3,7 +3,7 @@
 // address); the address itself never reaches the database or the logs.
 import { createHmac, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { createTransport, type Transporter } from 'nodemailer';
+import type { SendMailOptions, Transporter } from 'nodemailer';
 import { z } from 'zod';
 import type { InstanceSettings, ServerConfig } from '../config.ts';
 import type { Db } from '../db/database.ts';
@@ -29,22 +29,39 @@ const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, sock
 
 const EmailAddress = z.email().max(254);
 
-/** The one mail transport for magic links, built from `email.smtp` and the SMTP password in `.env`. */
-export function createMailTransport(smtp: InstanceSettings['email']['smtp'], password: string | undefined): Transporter {
+/** What the magic links are sent through (a nodemailer transport, opened on the first send). */
+export interface MailTransport {
+  sendMail(mail: SendMailOptions): Promise<unknown>;
+  close(): void;
+}
+
+/**
+ * The one mail transport for magic links, built from `email.smtp` and the SMTP password in `.env`.
+ * nodemailer (about 40 modules) is imported at the first send, not at start.
+ */
+export function createMailTransport(smtp: InstanceSettings['email']['smtp'], password: string | undefined): MailTransport {
   const loopback = smtp.host === 'localhost' || (isIP(smtp.host) !== 0 && /^(127\.|::1$)/.test(smtp.host));
-  return createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.secure,
-    // STARTTLS is used whenever the server offers it; credentials are never sent in clear across
-    // a network, so a server that does not offer it is refused when a user is set (loopback aside).
-    requireTLS: !smtp.secure && smtp.user !== undefined && !loopback,
-    ...(smtp.user !== undefined ? { auth: { user: smtp.user, pass: password ?? '' } } : {}),
-    ...SMTP_TIMEOUTS,
-    // nodemailer's own logging would print recipients and message data.
-    logger: false,
-    debug: false,
-  });
+  let transporter: Promise<Transporter> | undefined;
+  const open = () =>
+    (transporter ??= import('nodemailer').then(({ createTransport }) =>
+      createTransport({
+        host: smtp.host,
+        port: smtp.port,
+        secure: smtp.secure,
+        // STARTTLS is used whenever the server offers it; credentials are never sent in clear across
+        // a network, so a server that does not offer it is refused when a user is set (loopback aside).
+        requireTLS: !smtp.secure && smtp.user !== undefined && !loopback,
+        ...(smtp.user !== undefined ? { auth: { user: smtp.user, pass: password ?? '' } } : {}),
+        ...SMTP_TIMEOUTS,
+        // nodemailer's own logging would print recipients and message data.
+        logger: false,
+        debug: false,
+      }),
+    ));
+  return {
+    sendMail: async (mail) => (await open()).sendMail(mail),
+    close: () => void transporter?.then((t) => t.close()),
+  };
 }
 
 /** The keyed identity of an address: the same person gets the same hash, the address is not recoverable. */
@@ -63,7 +80,7 @@ export interface EmailAccessDeps {
   db: Db;
   config: ServerConfig;
   now: () => number;
-  transport: Pick<Transporter, 'sendMail'>;
+  transport: Pick<MailTransport, 'sendMail'>;
   logger: Logger;
 }
 
@@ -71,7 +88,7 @@ export class EmailAccessService {
   readonly #db: Db;
   readonly #config: ServerConfig;
   readonly #now: () => number;
-  readonly #transport: Pick<Transporter, 'sendMail'>;
+  readonly #transport: Pick<MailTransport, 'sendMail'>;
   readonly #logger: Logger;
   readonly #domains: Set<string>;
   readonly #perEmail: KeyedLimiter;

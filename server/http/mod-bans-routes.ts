@@ -1,7 +1,6 @@
 // The moderators' bans API (the /mod dashboard): list, add, lift, and check who a ban matches.
 // Thin: each route checks its input, asks the permission matrix, and calls BanService.
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { ModeratorService } from '../access/moderators.ts';
@@ -9,6 +8,7 @@ import { assertCan } from '../access/permissions.ts';
 import type { Ban, BanMatch } from '../moderation/ban-index.ts';
 import { BAN_NOTE_MAX_LENGTH, BAN_REASON_MAX_LENGTH, banStatus, parseBanSubject, type BanService } from '../moderation/bans.ts';
 import { parseDuration } from '../moderation/duration.ts';
+import { jsonBody } from './body.ts';
 import { actor, moderatorAuth, parseBody } from './mod-routes.ts';
 
 /** A page of the bans list: the default and the largest. */
@@ -103,7 +103,7 @@ export function createModBansRouter(deps: { moderators: ModeratorService; bans: 
   });
 
   // The app's body parser reads POST, PUT and PATCH only; a lift may carry a reason.
-  const deleteBody = bodyParser({
+  const deleteBody = jsonBody({
     parsedMethods: ['DELETE'],
     enableTypes: ['json'],
     jsonLimit: '16kb',

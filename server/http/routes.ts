@@ -19,13 +19,15 @@ export interface RouteDeps {
   config: ServerConfig;
   sessions: SessionService;
   isHealthy: () => Promise<boolean>;
+  /** True once the bans and reported pairs are in memory: the server serves everyone from then on. */
+  isReady: () => boolean;
   /** New sessions per address (`rateLimits.sessionsPer10Minutes`). */
   rateLimits: Pick<RateLimits, 'takeSession'>;
   /** The e-mail identity verified on this device (signed `sc_identity` cookie), if any. */
   verifiedIdentity?: (ctx: ParameterizedContext) => { identityHash: string } | undefined;
 }
 
-export function createRouter({ config, sessions, rateLimits, isHealthy, verifiedIdentity }: RouteDeps): Router {
+export function createRouter({ config, sessions, rateLimits, isHealthy, isReady, verifiedIdentity }: RouteDeps): Router {
   const router = new Router();
   const instance = publicConfig(config);
 
@@ -33,6 +35,14 @@ export function createRouter({ config, sessions, rateLimits, isHealthy, verified
     const ok = await isHealthy();
     ctx.status = ok ? 200 : 503;
     ctx.body = ok ? { status: 'ok' } : { error: { code: 'unavailable', message: 'The database does not answer.' } };
+  });
+
+  // Liveness (/healthz) answers as soon as the server listens; readiness waits for the start-up
+  // load, for a load balancer that should send people only to a server that will answer at once.
+  router.get('/readyz', async (ctx) => {
+    const ready = isReady() && (await isHealthy());
+    ctx.status = ready ? 200 : 503;
+    ctx.body = ready ? { status: 'ready' } : { error: { code: 'starting', message: 'The server is loading its bans; try again in a moment.' } };
   });
 
   router.get('/api/config', (ctx) => {

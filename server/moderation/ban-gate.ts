@@ -6,7 +6,7 @@ import type { RequestState } from '../http/security.ts';
 import type { Ban, BanIndex, BanSubject } from './ban-index.ts';
 
 /** Paths a banned person may still reach: to learn why, and to appeal. */
-const OPEN_TO_BANNED = [/^\/healthz$/, /^\/api\/ban$/, /^\/api\/appeals$/, /^\/appeal(\/|$)/, /^\/_astro\//, /^\/branding\.css$/, /^\/favicon/, /^\/api\/config$/, /^\/api\/mod(\/|$)/];
+const OPEN_TO_BANNED = [/^\/healthz$/, /^\/readyz$/, /^\/api\/ban$/, /^\/api\/appeals$/, /^\/appeal(\/|$)/, /^\/_astro\//, /^\/branding\.css$/, /^\/favicon/, /^\/api\/config$/, /^\/api\/mod(\/|$)/];
 
 /** Where a banned person is sent to appeal, unless the config says otherwise (`moderation.appealUrl`). */
 export const DEFAULT_APPEAL_URL = '/appeal';

@@ -35,12 +35,16 @@ export interface BanMatch {
   why: string;
 }
 
+/** Bans under one key: nearly always one, so an array and not a Set (70,000 of them at start). */
+type Bucket = Map<string, Ban[]>;
+
 export class BanIndex {
   readonly #now: () => number;
   readonly #byId = new Map<string, Ban>();
-  readonly #exact = new Map<string, Set<Ban>>();
+  readonly #devices: Bucket = new Map();
+  readonly #identities: Bucket = new Map();
   /** prefix length → (network key → bans), per family. */
-  readonly #ranges = { 4: new Map<number, Map<string, Set<Ban>>>(), 6: new Map<number, Map<string, Set<Ban>>>() };
+  readonly #ranges = { 4: new Map<number, Bucket>(), 6: new Map<number, Bucket>() };
 
   constructor(now: () => number) {
     this.#now = now;
@@ -55,36 +59,39 @@ export class BanIndex {
     this.remove(ban.id);
     if (ban.liftedAt !== null || (ban.expiresAt !== null && ban.expiresAt <= this.#now())) return;
     this.#byId.set(ban.id, ban);
-    for (const [bucket, key] of this.#keys(ban)) {
-      let bans = bucket.get(key);
-      if (!bans) bucket.set(key, (bans = new Set()));
-      bans.add(ban);
-    }
+    const [bucket, key] = this.#slot(ban, true);
+    if (!bucket) return;
+    const bans = bucket.get(key);
+    if (bans) bans.push(ban);
+    else bucket.set(key, [ban]);
   }
 
   remove(id: string): void {
     const ban = this.#byId.get(id);
     if (!ban) return;
     this.#byId.delete(id);
-    for (const [bucket, key] of this.#keys(ban)) {
-      const bans = bucket.get(key);
-      bans?.delete(ban);
-      if (bans?.size === 0) bucket.delete(key);
-    }
+    const [bucket, key] = this.#slot(ban, false);
+    const bans = bucket?.get(key);
+    if (!bucket || !bans) return;
+    const rest = bans.filter((other) => other !== ban);
+    if (rest.length) bucket.set(key, rest);
+    else bucket.delete(key);
     // An empty prefix length would still cost a lookup per address.
     for (const byPrefix of [this.#ranges[4], this.#ranges[6]]) {
-      for (const [prefix, bucket] of byPrefix) if (bucket.size === 0) byPrefix.delete(prefix);
+      for (const [prefix, ranges] of byPrefix) if (ranges.size === 0) byPrefix.delete(prefix);
     }
   }
 
-  #keys(ban: Ban): Array<[Map<string, Set<Ban>>, string]> {
-    if (ban.targetKind === 'device' || ban.targetKind === 'identity') return [[this.#exact, `${ban.targetKind}:${ban.target}`]];
+  /** Where a ban is kept: its bucket (made when `create`) and its key there; no bucket for a target that does not parse. */
+  #slot(ban: Ban, create: boolean): [Bucket | undefined, string] {
+    if (ban.targetKind === 'device') return [this.#devices, ban.target];
+    if (ban.targetKind === 'identity') return [this.#identities, ban.target];
     const range = parseRange(ban.target);
-    if (!range) return [];
+    if (!range) return [undefined, ''];
     const byPrefix = this.#ranges[range.family];
     let bucket = byPrefix.get(range.prefix);
-    if (!bucket) byPrefix.set(range.prefix, (bucket = new Map()));
-    return [[bucket, rangeKey(range)]];
+    if (!bucket && create) byPrefix.set(range.prefix, (bucket = new Map()));
+    return [bucket, rangeKey(range)];
   }
 
   /** Every active ban matching the subject, the most severe and longest first. */
@@ -92,14 +99,14 @@ export class BanIndex {
     const now = this.#now();
     const found: BanMatch[] = [];
     const expired: Ban[] = [];
-    const consider = (bans: Set<Ban> | undefined, why: (ban: Ban) => string) => {
+    const consider = (bans: Ban[] | undefined, why: (ban: Ban) => string) => {
       for (const ban of bans ?? []) {
         if (ban.expiresAt !== null && ban.expiresAt <= now) expired.push(ban);
         else found.push({ ban, why: why(ban) });
       }
     };
-    if (subject.deviceId) consider(this.#exact.get(`device:${subject.deviceId}`), () => `device ${subject.deviceId}`);
-    if (subject.identityHash) consider(this.#exact.get(`identity:${subject.identityHash}`), () => `identity ${subject.identityHash}`);
+    if (subject.deviceId) consider(this.#devices.get(subject.deviceId), () => `device ${subject.deviceId}`);
+    if (subject.identityHash) consider(this.#identities.get(subject.identityHash), () => `identity ${subject.identityHash}`);
     const address = subject.address ? parseAddress(subject.address) : undefined;
     if (address) {
       for (const [prefix, bucket] of this.#ranges[address.family]) {

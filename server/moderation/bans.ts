@@ -246,15 +246,31 @@ export class BanService {
     return index.matchAll(subject);
   }
 
-  /** Every active ban, for building an index at start. */
+  /** Every active ban, for building an index (the CLI's check). */
   async loadActive(): Promise<Ban[]> {
+    return (await this.#activeQuery(this.#now()).execute()).map(toBan);
+  }
+
+  /**
+   * Every active ban, a page at a time in id order, for the server's index at start: between
+   * pages the caller can answer requests instead of holding the event loop for the whole table.
+   */
+  async *activeInPages(pageSize: number): AsyncGenerator<Ban[]> {
     const now = this.#now();
-    const rows = await this.#db
+    for (let after = ''; ; ) {
+      // By id after the last one (not OFFSET): each page reads only its own rows.
+      const rows = await this.#activeQuery(now).where('id', '>', after).orderBy('id').limit(pageSize).execute();
+      if (rows.length > 0) yield rows.map(toBan);
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  #activeQuery(now: number) {
+    return this.#db
       .selectFrom('bans')
       .selectAll()
       .where('lifted_at', 'is', null)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-      .execute();
-    return rows.map(toBan);
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
   }
 }

@@ -91,17 +91,31 @@ export class ReportService {
 
   /**
    * Every reporter/reported device pair on record, so a restarted process (or a new node) keeps
-   * the rule that the two are never paired again.
+   * the rule that the two are never paired again; a page at a time, in the order of the
+   * reports_device_pairs index, which covers the two columns (this reads the index, not the reports).
    */
-  async avoidPairs(): Promise<Array<[string, string]>> {
-    // No DISTINCT: the Hub keeps the pairs in a set anyway; the reports_device_pairs index
-    // covers the two columns, so this reads the index, not the reports.
-    const rows = await this.#db
-      .selectFrom('reports')
-      .select(['reporter_device_id', 'reported_device_id'])
-      .where('reporter_device_id', 'is not', null)
-      .where('reported_device_id', 'is not', null)
-      .execute();
-    return rows.map((row) => [row.reporter_device_id!, row.reported_device_id!]);
+  async *avoidPairsInPages(pageSize: number): AsyncGenerator<Array<[string, string]>> {
+    let after: [string, string] | undefined;
+    for (;;) {
+      // No DISTINCT: the Hub keeps the pairs in a set anyway. Paging after the last pair skips
+      // its repeats on the next page, which the set would have dropped too.
+      let query = this.#db
+        .selectFrom('reports')
+        .select(['reporter_device_id', 'reported_device_id'])
+        .where('reporter_device_id', 'is not', null)
+        .where('reported_device_id', 'is not', null)
+        .orderBy('reporter_device_id')
+        .orderBy('reported_device_id')
+        .limit(pageSize);
+      if (after) {
+        const [reporter, reported] = after;
+        query = query.where((eb) => eb(eb.refTuple('reporter_device_id', 'reported_device_id'), '>', eb.tuple(reporter, reported)));
+      }
+      const rows = await query.execute();
+      const pairs = rows.map((row): [string, string] => [row.reporter_device_id!, row.reported_device_id!]);
+      if (pairs.length > 0) yield pairs;
+      if (rows.length < pageSize) return;
+      after = pairs[pairs.length - 1];
+    }
   }
 }

@@ -52,6 +52,7 @@ export async function newServer(settings: Record<string, unknown> = {}, options:
   return Object.assign(Object.create(null) as object, {
     url: server.url,
     port: server.port,
+    ready: server.ready,
     stats: server.stats,
     liveSessionIds: server.liveSessionIds,
     close: server.close,

@@ -13,18 +13,18 @@ import { tempDir } from '../helpers/server.ts';
 const program = () => buildProgram(fakeContext({ cwd: tempDir() }).ctx);
 
 /** What bash's completion offers for a command line (the last word is being completed). */
-function complete(line: string[]): string[] {
-  const script = completionScript(program(), 'bash');
+async function complete(line: string[]): Promise<string[]> {
+  const script = completionScript(await program(), 'bash');
   const words = line.map((w) => `'${w}'`).join(' ');
   const out = execFileSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words}); COMP_CWORD=${line.length - 1}; _strangerchat; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
   return out.split('\n').filter(Boolean);
 }
 
-test('every command and every long option is in each shell script', () => {
-  const commands = allCommands(program()).slice(1);
+test('every command and every long option is in each shell script', async () => {
+  const commands = allCommands(await program()).slice(1);
   assert.ok(commands.length >= 20, 'subcommands included');
   for (const shell of ['bash', 'zsh', 'fish'] as const) {
-    const script = completionScript(program(), shell);
+    const script = completionScript(await program(), shell);
     for (const command of commands) {
       assert.ok(script.includes(command.name()), `${shell}: ${command.name()}`);
       for (const option of command.options) if (option.long) assert.ok(script.includes(option.long.replace(/^--/, shell === 'fish' ? '' : '--')), `${shell}: ${option.long}`);
@@ -32,8 +32,8 @@ test('every command and every long option is in each shell script', () => {
   }
 });
 
-test('a command added to the program shows up: nothing is listed by hand', () => {
-  const p = program();
+test('a command added to the program shows up: nothing is listed by hand', async () => {
+  const p = await program();
   p.command('zeppelin').description('a command only this test has').option('--altitude <m>', 'how high');
   for (const shell of ['bash', 'zsh', 'fish'] as const) {
     const script = completionScript(p, shell);
@@ -42,24 +42,24 @@ test('a command added to the program shows up: nothing is listed by hand', () =>
   }
 });
 
-test('bash completes commands, subcommands, options and option choices', () => {
-  execFileSync('bash', ['-n', '-c', completionScript(program(), 'bash')]);
-  assert.equal(complete(['strangerchat', 'con']), ['config']);
-  assert.equal(complete(['strangerchat', 'config', 'se']), ['set']);
-  assert.equal(complete(['strangerchat', 'backup', 'pr']), ['prune']);
-  assert.equal(complete(['strangerchat', 'init', '--pro']), ['--profile']);
-  assert.equal(complete(['strangerchat', 'init', '--profile', '']), ['school', 'community', 'adult']);
-  assert.equal(complete(['strangerchat', 'status', '--js']), ['--json'], 'global options everywhere');
-  assert.equal(complete(['strangerchat', 'deploy', '--wr']), ['--write']);
+test('bash completes commands, subcommands, options and option choices', async () => {
+  execFileSync('bash', ['-n', '-c', completionScript(await program(), 'bash')]);
+  assert.equal(await complete(['strangerchat', 'con']), ['config']);
+  assert.equal(await complete(['strangerchat', 'config', 'se']), ['set']);
+  assert.equal(await complete(['strangerchat', 'backup', 'pr']), ['prune']);
+  assert.equal(await complete(['strangerchat', 'init', '--pro']), ['--profile']);
+  assert.equal(await complete(['strangerchat', 'init', '--profile', '']), ['school', 'community', 'adult']);
+  assert.equal(await complete(['strangerchat', 'status', '--js']), ['--json'], 'global options everywhere');
+  assert.equal(await complete(['strangerchat', 'deploy', '--wr']), ['--write']);
 });
 
-test('zsh and fish scripts are well formed and name the program', () => {
-  const zsh = completionScript(program(), 'zsh');
+test('zsh and fish scripts are well formed and name the program', async () => {
+  const zsh = completionScript(await program(), 'zsh');
   assert.match(zsh, /^#compdef strangerchat$/m);
   assert.match(zsh, /compdef _strangerchat strangerchat/);
   assert.not.match(zsh, /local path\b/, 'never shadows zsh\'s $path');
   assert.match(zsh, /'config:read and change the settings/);
-  const fish = completionScript(program(), 'fish');
+  const fish = completionScript(await program(), 'fish');
   assert.match(fish, /complete -c strangerchat -n '__fish_use_subcommand' -a init -d /);
   assert.match(fish, /complete -c strangerchat -n '__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from get set unset list validate path' -a set/);
   assert.match(fish, /-l profile -x -a 'school community adult'/);

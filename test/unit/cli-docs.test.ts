@@ -12,12 +12,12 @@ import { tempDir } from '../helpers/server.ts';
 
 const docs = readFileSync(CLI_DOCS, 'utf8');
 
-test('docs/cli.md is what the program generates (run node scripts/gen-cli-docs.ts after changing a command)', () => {
-  assert.fixture(docs, currentCliDocs());
+test('docs/cli.md is what the program generates (run node scripts/gen-cli-docs.ts after changing a command)', async () => {
+  assert.fixture(docs, await currentCliDocs());
 });
 
 test('every command has a section, --help with examples, and its examples in the docs', async () => {
-  const program = buildProgram(fakeContext({ cwd: tempDir() }).ctx);
+  const program = await buildProgram(fakeContext({ cwd: tempDir() }).ctx);
   const commands = allCommands(program).slice(1);
   for (const required of ['init', 'start', 'stop', 'status', 'doctor', 'config', 'migrate', 'backup', 'deploy', 'turn', 'version', 'completion']) {
     assert.ok(program.commands.some((c) => c.name() === required), `${required} is a command`);
@@ -40,8 +40,8 @@ test('the exit code table lists every code the CLI uses', () => {
   assert.match(docs, /--no-input/);
 });
 
-test('the generator follows the program: a new command gets a section', () => {
-  const program = buildProgram(fakeContext({ cwd: tempDir() }).ctx);
+test('the generator follows the program: a new command gets a section', async () => {
+  const program = await buildProgram(fakeContext({ cwd: tempDir() }).ctx);
   program.command('zeppelin').description('a command only this test has').option('--altitude <m>', 'how high');
   const generated = renderCliDocs(program);
   assert.match(generated, /^### strangerchat zeppelin$/m);

@@ -104,7 +104,7 @@ test('every page in docs/ is linked from docs/index.md', () => {
   for (const page of PAGES.filter((p) => dirname(p) === DOCS && p !== index)) assert.ok(linked.has(page), `${relative(ROOT, page)} is linked from docs/index.md`);
 });
 
-const program = buildProgram(fakeContext({ cwd: tempDir() }).ctx);
+const program = await buildProgram(fakeContext({ cwd: tempDir() }).ctx);
 const commands = allCommands(program).slice(1);
 
 test('every CLI command appears in docs/cli.md', () => {
