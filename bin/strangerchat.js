@@ -9,13 +9,13 @@ if (major < 22 || (major === 22 && minor < 16)) {
 }
 
 /**
- * Young-generation size (MB per semi-space) for `start`. V8 grows it to 32 MB or more per
- * semi-space under a steady stream of short-lived objects — every relayed frame — which is
- * RSS the size of several thousand idle connections; 4 MB collects more often, each time as
- * fast (a scavenge costs what survives, not the space), and keeps the server's memory flat
- * (docs/benchmarks.md measures both). A flag set here or in NODE_OPTIONS wins.
+ * Young-generation size (MB per semi-space) for `start`. Left to itself V8 grows it to 32 MB and
+ * more under the steady stream of short-lived objects a busy server makes (every relayed frame):
+ * RSS that stays, the size of several thousand idle connections. 16 MB relays as fast as the
+ * default did, where 4 or 8 MB collected so often that the relay ceiling halved
+ * (docs/benchmarks.md). A flag set here or in NODE_OPTIONS wins.
  */
-const START_SEMI_SPACE_MB = 4;
+const START_SEMI_SPACE_MB = 16;
 const SEMI_SPACE_FLAG = '--max-semi-space-size';
 
 /** The command word: the first argument that is neither an option nor the value of -C/--dir. */
