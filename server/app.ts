@@ -44,6 +44,8 @@ export const WS_MAX_PAYLOAD = 64 * 1024;
 const HTTP_JSON_LIMIT = '16kb';
 /** Sockets pinged per event-loop turn by the heartbeat sweep. */
 const HEARTBEAT_SLICE = 100;
+/** Ticks per heartbeat interval: each pings its share of the connections (see the sweep). */
+const HEARTBEAT_TICKS = 20;
 /** Upgrades awaiting ticket redemption are dropped after this long. */
 const UPGRADE_TIMEOUT_MS = 10_000;
 /** Bans or reported pairs read per query at start: a page holds the event loop for some 20 ms. */
@@ -248,21 +250,30 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     }
   }
 
-  // --- Heartbeat and idle sweep (the `ws` README pattern) ---
-  // A ping is a system call per socket: 4,000 in one go held the event loop for 108 ms (10,000:
-  // a quarter of a second), delaying every relayed frame. The sweep goes in slices, yielding
-  // between them (11 ms at most then, as with no sweep at all).
+  // --- Heartbeat and idle sweep (the `ws` README pattern), spread over the interval ---
+  // A ping is a system call per socket, and its pong a frame to read: pinging 10,000 sockets at
+  // once held the event loop (and every client's, answering) long enough to show as a 75 ms p99
+  // in every interval. Each tick visits the next share of the connections, so each is pinged once
+  // per interval and the load is even; within a tick it yields every HEARTBEAT_SLICE sockets.
+  let round: LiveConnection[] = [];
+  let visited = 0;
+  let tick = 0;
   let sweeping = false;
   const sweep = async () => {
     if (sweeping) return;
     sweeping = true;
     try {
+      if (tick++ % HEARTBEAT_TICKS === 0) {
+        round = [...connections];
+        visited = 0;
+      }
+      const until = Math.min(round.length, visited + Math.ceil(round.length / HEARTBEAT_TICKS));
       const at = now();
-      let done = 0;
-      for (const connection of [...connections]) {
-        if (++done % HEARTBEAT_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+      for (let done = 1; visited < until; visited++, done++) {
+        if (done % HEARTBEAT_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
         if (closing) return;
-        // Closed while the sweep yielded.
+        const connection = round[visited]!;
+        // Closed since the round began, or while the sweep yielded.
         if (connection.ws.readyState !== connection.ws.OPEN) continue;
         if (!connection.alive) {
           connection.ws.terminate();
@@ -279,7 +290,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       sweeping = false;
     }
   };
-  const heartbeat = setInterval(() => void sweep(), settings.limits.heartbeatIntervalMs);
+  const heartbeat = setInterval(() => void sweep(), settings.limits.heartbeatIntervalMs / HEARTBEAT_TICKS);
   heartbeat.unref();
 
   // --- Changes from other processes ---
