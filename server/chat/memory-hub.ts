@@ -22,6 +22,10 @@ interface Person {
   request?: FindRequest;
   queueKey?: string;
   enqueuedAt: number;
+  /** Arrival order in the queue (milliseconds tie): the earlier of two equal candidates wins. */
+  seq: number;
+  /** May be paired at random: no interests, or the interest wait has passed. */
+  ready: boolean;
   waitTimer?: unknown;
   conversation?: Conversation;
   /** The conversation that just ended, reportable during the grace period. */
@@ -42,11 +46,26 @@ interface Conversation {
 
 type SequencedLine = TranscriptLine & { seq: number };
 
+/**
+ * One mode and band's waiting line, indexed so that a `find` costs what the seeker brings, not
+ * the length of the line: those waiting for a shared interest can number thousands (a whole
+ * school pressing "start" at once), and are reached only through their interests.
+ */
+interface Queue {
+  /** Everyone queued, in arrival order. */
+  people: Map<string, Person>;
+  /** Those who may be paired at random. */
+  ready: Set<Person>;
+  /** Queued people with interests, by each of them. */
+  byInterest: Map<string, Set<Person>>;
+}
+
 export class InMemoryHub implements Hub {
   readonly #options: HubOptions;
   readonly #people = new Map<string, Person>();
   /** Queue per mode and band; Map keeps insertion (arrival) order. */
-  readonly #queues = new Map<string, Map<string, Person>>();
+  readonly #queues = new Map<string, Queue>();
+  #arrivals = 0;
   readonly #conversations = new Map<string, Conversation>();
   /** Unordered device pairs that must never be paired again. */
   readonly #avoided = new Set<string>();
@@ -57,7 +76,7 @@ export class InMemoryHub implements Hub {
 
   connect(participant: Participant, sink: ParticipantSink): void {
     if (this.#people.has(participant.id)) throw new TypeError(`participant ${participant.id} is already connected`);
-    this.#people.set(participant.id, { participant, sink, state: 'idle', enqueuedAt: 0 });
+    this.#people.set(participant.id, { participant, sink, state: 'idle', enqueuedAt: 0, seq: 0, ready: false });
   }
 
   disconnect(id: string): void {
@@ -79,8 +98,16 @@ export class InMemoryHub implements Hub {
     person.request = { mode: request.mode, interests: [...new Set(request.interests)] };
     const key = queueKey(request.mode, person.participant.band);
     let queue = this.#queues.get(key);
-    if (!queue) this.#queues.set(key, (queue = new Map()));
-    queue.set(id, person);
+    if (!queue) this.#queues.set(key, (queue = { people: new Map(), ready: new Set(), byInterest: new Map() }));
+    queue.people.set(id, person);
+    person.seq = this.#arrivals++;
+    person.ready = person.request.interests.length === 0 || this.#options.interestWaitMs <= 0;
+    if (person.ready) queue.ready.add(person);
+    for (const interest of person.request.interests) {
+      let holders = queue.byInterest.get(interest);
+      if (!holders) queue.byInterest.set(interest, (holders = new Set()));
+      holders.add(person);
+    }
     person.state = 'queued';
     person.queueKey = key;
     person.enqueuedAt = this.#options.now();
@@ -189,7 +216,7 @@ export class InMemoryHub implements Hub {
 
   stats(): HubStats {
     let queued = 0;
-    for (const queue of this.#queues.values()) queued += queue.size;
+    for (const queue of this.#queues.values()) queued += queue.people.size;
     return {
       online: this.#people.size,
       queued,
@@ -205,7 +232,7 @@ export class InMemoryHub implements Hub {
   /** Internal state for invariant tests: every queue entry and conversation side by id. */
   snapshot(): { queued: Array<{ id: string; key: string }>; conversations: Array<{ id: string; a: string; b: string; mode: ChatMode }> } {
     const queued: Array<{ id: string; key: string }> = [];
-    for (const [key, queue] of this.#queues) for (const id of queue.keys()) queued.push({ id, key });
+    for (const [key, queue] of this.#queues) for (const id of queue.people.keys()) queued.push({ id, key });
     const conversations = [...this.#conversations.values()].map((c) => ({
       id: c.id,
       a: c.a.participant.id,
@@ -235,44 +262,44 @@ export class InMemoryHub implements Hub {
     );
   }
 
-  #randomReady(person: Person, now: number): boolean {
-    return (person.request?.interests.length ?? 0) === 0 || now - person.enqueuedAt >= this.#options.interestWaitMs;
-  }
-
   #tryMatch(person: Person): void {
     const queue = this.#queues.get(person.queueKey!);
     if (!queue) return;
-    const now = this.#options.now();
     const interests = person.request?.interests ?? [];
-    // This loop runs on every find over everyone queued, and those waiting for a shared interest
-    // can number thousands: one set of the seeker's interests per search (not one per candidate),
-    // and the pairing checks only for a candidate that would be taken.
-    const mine = interests.length ? new Set(interests) : undefined;
-    const selfReady = this.#randomReady(person, now);
+    // The most interests in common wins, then the earliest arrival; the pairing checks run only
+    // for a candidate that would be taken.
     let best: Person | undefined;
     let bestShared = 0;
-    const randomCandidates: Person[] = [];
-    for (const other of queue.values()) {
-      if (other === person) continue;
-      const shared = mine ? countShared(mine, other.request?.interests) : 0;
-      if (shared > bestShared) {
+    if (interests.length) {
+      const shared = new Map<Person, number>();
+      for (const interest of interests) {
+        for (const other of queue.byInterest.get(interest) ?? []) if (other !== person) shared.set(other, (shared.get(other) ?? 0) + 1);
+      }
+      for (const [other, count] of shared) {
+        if (count < bestShared || (count === bestShared && best && other.seq > best.seq)) continue;
         if (!this.#canPair(person, other)) continue;
         best = other;
-        bestShared = shared;
-      } else if (!best && selfReady && this.#randomReady(other, now) && this.#canPair(person, other)) {
-        randomCandidates.push(other);
+        bestShared = count;
       }
     }
     if (best) return this.#pair(person, best, intersect(interests, best.request?.interests ?? []));
-    if (randomCandidates.length) {
-      const pick = randomCandidates[Math.floor(this.#options.random() * randomCandidates.length)]!;
-      return this.#pair(person, pick, []);
+    if (person.ready) {
+      const randomCandidates: Person[] = [];
+      for (const other of queue.ready) if (other !== person && this.#canPair(person, other)) randomCandidates.push(other);
+      if (randomCandidates.length) {
+        const pick = randomCandidates[Math.floor(this.#options.random() * randomCandidates.length)]!;
+        return this.#pair(person, pick, []);
+      }
+      return;
     }
-    if (!selfReady && person.waitTimer === undefined) {
-      const wait = person.enqueuedAt + this.#options.interestWaitMs - now;
+    if (person.waitTimer === undefined) {
+      const wait = person.enqueuedAt + this.#options.interestWaitMs - this.#options.now();
       person.waitTimer = this.#options.setTimer(() => {
         person.waitTimer = undefined;
-        if (person.state === 'queued' && this.#people.get(person.participant.id) === person) this.#tryMatch(person);
+        if (person.state !== 'queued' || this.#people.get(person.participant.id) !== person) return;
+        person.ready = true;
+        this.#queues.get(person.queueKey!)?.ready.add(person);
+        this.#tryMatch(person);
       }, Math.max(0, wait));
     }
   }
@@ -307,10 +334,16 @@ export class InMemoryHub implements Hub {
 
   #dequeue(person: Person): void {
     this.#clearWaitTimer(person);
-    if (person.queueKey) {
-      const queue = this.#queues.get(person.queueKey);
-      queue?.delete(person.participant.id);
-      if (queue && queue.size === 0) this.#queues.delete(person.queueKey);
+    const queue = person.queueKey ? this.#queues.get(person.queueKey) : undefined;
+    if (queue) {
+      queue.people.delete(person.participant.id);
+      queue.ready.delete(person);
+      for (const interest of person.request?.interests ?? []) {
+        const holders = queue.byInterest.get(interest);
+        holders?.delete(person);
+        if (holders?.size === 0) queue.byInterest.delete(interest);
+      }
+      if (queue.people.size === 0) this.#queues.delete(person.queueKey!);
     }
     person.queueKey = undefined;
     if (person.state === 'queued') person.state = 'idle';
@@ -356,13 +389,6 @@ function queueKey(mode: ChatMode, band: string): string {
 
 function pairKey(a: string, b: string): string {
   return a < b ? `${a}|${b}` : `${b}|${a}`;
-}
-
-/** How many of `theirs` are in `mine` (both hold no duplicates: enqueue removes them). */
-function countShared(mine: ReadonlySet<string>, theirs: readonly string[] | undefined): number {
-  let shared = 0;
-  for (const interest of theirs ?? []) if (mine.has(interest)) shared++;
-  return shared;
 }
 
 function intersect(a: readonly string[], b: readonly string[]): string[] {
