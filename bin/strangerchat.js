@@ -11,11 +11,11 @@ if (major < 22 || (major === 22 && minor < 16)) {
 /**
  * Young-generation size (MB per semi-space) for `start`. Left to itself V8 grows it to 32 MB and
  * more under the steady stream of short-lived objects a busy server makes (every relayed frame):
- * RSS that stays, the size of several thousand idle connections. 16 MB relays as fast as the
- * default did, where 4 or 8 MB collected so often that the relay ceiling halved
- * (docs/benchmarks.md). A flag set here or in NODE_OPTIONS wins.
+ * RSS that stays, the size of several thousand idle connections. At 10,000 clients 12 MB relayed
+ * as fast as 16 and 32 within the noise of our runs, where 4 and 8 MB collected so often that the
+ * relay ceiling halved (docs/benchmarks.md). A flag given to node or in NODE_OPTIONS wins.
  */
-const START_SEMI_SPACE_MB = 16;
+const START_SEMI_SPACE_MB = 12;
 const SEMI_SPACE_FLAG = '--max-semi-space-size';
 
 /** The command word: the first argument that is neither an option nor the value of -C/--dir. */

@@ -64,7 +64,7 @@ test('start in an empty folder creates a default instance and serves it until SI
     assert.match(started.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     // bin/strangerchat.js re-executed itself, in the same process, with the server's young generation.
     const cmdline = readFileSync(`/proc/${started.child.pid}/cmdline`, 'utf8').split('\0');
-    assert.ok(cmdline.includes('--max-semi-space-size=16'), cmdline.join(' '));
+    assert.ok(cmdline.includes('--max-semi-space-size=12'), cmdline.join(' '));
     assert.ok(existsSync(join(dir, 'strangerchat.json')));
     assert.ok(existsSync(join(dir, 'rules.md')));
     assert.ok(existsSync(join(dir, 'data', 'strangerchat.db')));
