@@ -168,7 +168,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   server.requestTimeout = 30_000;
 
   // --- WebSocket ---
-  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false });
+  // No client tracking: `connections` is the one list (ws's own costs a closure and a set entry per socket).
+  const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false });
   const expectedOrigin = settings.publicUrl ? new URL(settings.publicUrl).origin : undefined;
 
   // One set of dependencies and listeners for every connection: nothing per socket that can be shared.
@@ -191,12 +192,14 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', logSocketError);
-    socket.setTimeout(UPGRADE_TIMEOUT_MS);
-    socket.once('timeout', destroySocket);
-    void handleUpgrade(req, socket, head).catch((error: unknown) => {
-      logger.error({ err: error }, 'upgrade failed');
-      refuse(socket, 500, 'internal', 'Something went wrong on our side.');
-    });
+    // A plain timer, not socket.setTimeout: a socket keeps its cleared timeout object for life.
+    const timer = setTimeout(destroySocket, UPGRADE_TIMEOUT_MS, socket);
+    void handleUpgrade(req, socket, head)
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'upgrade failed');
+        refuse(socket, 500, 'internal', 'Something went wrong on our side.');
+      })
+      .finally(() => clearTimeout(timer));
   });
 
   async function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
@@ -220,8 +223,6 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       return refuse(socket, 403, 'banned', refusal.message, refusal.details);
     }
     if (socket.destroyed) return;
-    socket.setTimeout(0);
-    socket.off('timeout', destroySocket);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       ws.on('error', logSocketError);
       const participant = {
@@ -408,9 +409,9 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   };
 }
 
-/** A 'timeout' listener shared by every pending upgrade (`this` is the socket). */
-function destroySocket(this: Socket): void {
-  this.destroy();
+/** Drops an upgrade still waiting when its time is up. */
+function destroySocket(socket: Socket): void {
+  socket.destroy();
 }
 
 /** Lets pending I/O (requests, timers) run before the next page of a long load. */

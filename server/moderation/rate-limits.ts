@@ -68,7 +68,7 @@ export class ConnectionCounter {
 
 /** Something that emits `close` once, like the socket of an upgrade. */
 interface Closable {
-  once(event: 'close', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
 }
 
 export class RateLimits {
@@ -108,7 +108,12 @@ export class RateLimits {
   holdConnection(address: string, socket: Closable): boolean {
     const key = addressKey(address);
     if (!this.connections.acquire(key)) return false;
-    socket.once('close', () => this.connections.release(key));
+    // Not `once`: its wrapper is one more object per socket, for an event a socket emits once.
+    let held = true;
+    socket.on('close', () => {
+      if (held) this.connections.release(key);
+      held = false;
+    });
     return true;
   }
 
