@@ -1,7 +1,8 @@
 // The `email` access mode: a person proves they hold an address in one of the allowed domains by
 // opening a single-use magic link. Only keyed hashes are stored (of the link's token and of the
 // address); the address itself never reaches the database or the logs.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { keyedHash } from './keyed-hash.ts';
 import { isIP } from 'node:net';
 import type { SendMailOptions, Transporter } from 'nodemailer';
 import { z } from 'zod';
@@ -66,7 +67,7 @@ export function createMailTransport(smtp: InstanceSettings['email']['smtp'], pas
 
 /** The keyed identity of an address: the same person gets the same hash, the address is not recoverable. */
 export function identityHash(secret: string, address: string): string {
-  return createHmac('sha256', secret).update(`identity:${address.toLowerCase()}`).digest('base64url');
+  return keyedHash(secret, 'identity', address.toLowerCase());
 }
 
 export interface VerifiedEmail {
@@ -111,7 +112,7 @@ export class EmailAccessService {
   }
 
   #tokenHash(token: string): string {
-    return createHmac('sha256', this.#config.secrets.sessionSecret).update(`email-token:${token}`).digest('base64url');
+    return keyedHash(this.#config.secrets.sessionSecret, 'email-token', token);
   }
 
   /**

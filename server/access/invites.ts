@@ -1,6 +1,7 @@
 // Invite codes for the `invite` access mode: a number of uses and an expiry; created, listed and
 // revoked by moderators (audited). Only a keyed hash of each code is stored.
-import { createHmac, randomInt, randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
+import { keyedHash } from './keyed-hash.ts';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { InvitesTable } from '../db/schema.ts';
@@ -47,7 +48,7 @@ export class InviteService {
   }
 
   #hash(code: string): string {
-    return createHmac('sha256', this.#secret).update(`invite:${normaliseInviteCode(code)}`).digest('base64url');
+    return keyedHash(this.#secret, 'invite', normaliseInviteCode(code));
   }
 
   #toInvite(row: InvitesTable): Invite {

@@ -1,7 +1,8 @@
 // Moderator accounts: creation (never with a default password), login with rate limits,
 // sessions, disabling (which ends every session of the account), password resets. Every change to
 // an account, every login (and failed login) and logout is audited; passwords never are.
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { keyedHash } from './keyed-hash.ts';
 import type { Db } from '../db/database.ts';
 import type { ModeratorsTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -86,7 +87,7 @@ export class ModeratorService {
   }
 
   #hash(token: string): string {
-    return createHmac('sha256', this.#secret).update(`moderator-session:${token}`).digest('base64url');
+    return keyedHash(this.#secret, 'moderator-session', token);
   }
 
   async count(): Promise<number> {

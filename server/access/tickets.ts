@@ -1,6 +1,7 @@
 // Single-use, short-lived WebSocket tickets. Stored as keyed hashes; redeemed atomically in the
 // database so that two nodes (or two racing upgrades) can never both accept one ticket.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { keyedHash } from './keyed-hash.ts';
 import type { Db } from '../db/database.ts';
 
 /** Bytes of randomness in a ticket (base64url-encoded). */
@@ -26,7 +27,7 @@ export class TicketService {
   }
 
   #hash(ticket: string): string {
-    return createHmac('sha256', this.#secret).update(`ticket:${ticket}`).digest('base64url');
+    return keyedHash(this.#secret, 'ticket', ticket);
   }
 
   async issue(sessionId: string, ttlSeconds: number): Promise<string> {

@@ -1,6 +1,7 @@
 // Reports filed from a conversation: the server-held transcript and both sides, never
 // anything the client claims about its partner.
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { keyedHash } from '../access/keyed-hash.ts';
 import type { Db } from '../db/database.ts';
 import type { ConversationRecord } from '../chat/hub.ts';
 import type { Logger } from '../logger.ts';
@@ -16,7 +17,7 @@ export type ReportStatus = 'open' | 'resolved';
 
 /** The keyed hash under which a report's evidence token is stored (the token itself never is). */
 export function evidenceTokenHash(secret: string, token: string): string {
-  return createHmac('sha256', secret).update(`evidence:${token}`).digest('base64url');
+  return keyedHash(secret, 'evidence', token);
 }
 
 /** What runs after a report is stored (the automatic quarantine); it never fails the report. */
