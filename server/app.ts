@@ -205,18 +205,18 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   async function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') return refuse(socket, 404, 'not_found', 'Not found.');
-    if (!(await untilLoaded()) || closing) return refuse(socket, 503, 'shutting_down', 'The server is restarting; try again in a moment.');
+    if ((!loaded && !(await untilLoaded())) || closing) return refuse(socket, 503, 'shutting_down', 'The server is restarting; try again in a moment.');
     if (expectedOrigin && req.headers.origin !== expectedOrigin) {
       return refuse(socket, 403, 'forbidden_origin', 'Connections from this site are not allowed.');
     }
     // Taken before the ticket is redeemed (so a refused ticket stays usable) and given back when
     // the socket closes, however the upgrade ends.
-    if (!rateLimits.holdConnection(clientAddress(req), socket)) {
+    const address = clientAddress(req);
+    if (!rateLimits.holdConnection(address, socket)) {
       return refuse(socket, 429, 'rate_limited', 'Too many open connections from your network: close a tab or try again later.');
     }
     const session = await tickets.redeem(url.searchParams.get('ticket'));
     if (!session) return refuse(socket, 401, 'invalid_ticket', 'The ticket is missing, unknown, used or expired.');
-    const address = clientAddress(req);
     const ban = banIndex.match({ address, deviceId: session.device_id, identityHash: session.identity_hash });
     if (ban) {
       const refusal = bannedError(ban, appealUrl);

@@ -6,7 +6,7 @@ import type { ServerConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { EmailStartRequest, type EmailStartResponse, type EmailStatusResponse } from '../protocol/http.ts';
 import type { EmailAccessService, VerifiedEmail } from '../access/email.ts';
-import type { RequestState } from './security.ts';
+import { signedCookie, type RequestState } from './security.ts';
 
 /** The signed HttpOnly cookie holding `<identity hash>.<expiry ms>` once a magic link was opened. */
 export const IDENTITY_COOKIE = 'sc_identity';
@@ -75,7 +75,7 @@ function writeIdentityCookie(ctx: ParameterizedContext, identity: VerifiedEmail,
 export function verifiedIdentityReader(config: ServerConfig, now: () => number): (ctx: ParameterizedContext) => VerifiedEmail | undefined {
   return (ctx) => {
     if (config.settings.accessMode !== 'email') return undefined;
-    const match = IDENTITY_VALUE.exec(ctx.cookies.get(IDENTITY_COOKIE, { signed: true }) ?? '');
+    const match = IDENTITY_VALUE.exec(signedCookie(ctx, IDENTITY_COOKIE) ?? '');
     if (!match) return undefined;
     const expiresAt = Number(match[2]);
     if (expiresAt <= now()) return undefined;

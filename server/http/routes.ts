@@ -7,7 +7,7 @@ import { AppError } from '../errors.ts';
 import { SessionRequest, type PublicConfig } from '../protocol/http.ts';
 import type { SessionService } from '../access/sessions.ts';
 import type { RateLimits } from '../moderation/rate-limits.ts';
-import type { RequestState } from './security.ts';
+import { signedCookie, type RequestState } from './security.ts';
 
 /** The HttpOnly cookie naming this browser; bans and "never pair again" can target it. */
 export const DEVICE_COOKIE = 'sc_device';
@@ -102,7 +102,7 @@ function formatWait(seconds: number): string {
 
 /** Reads the signed device cookie, or sets a new one. */
 function deviceId(ctx: ParameterizedContext): string {
-  const existing = ctx.cookies.get(DEVICE_COOKIE, { signed: true });
+  const existing = signedCookie(ctx, DEVICE_COOKIE);
   if (existing && DEVICE_ID.test(existing)) return existing;
   const id = randomUUID();
   ctx.cookies.set(DEVICE_COOKIE, id, {

@@ -1,9 +1,24 @@
 // Security headers and the per-request client context (address, HTTPS) that every route uses.
-import type { Middleware } from 'koa';
+import type { Middleware, ParameterizedContext } from 'koa';
 import type { ClientAddressResolver } from '../access/client-address.ts';
 
 /** One year, the HSTS preload minimum. */
 const HSTS_MAX_AGE_SECONDS = 31_536_000;
+
+/** Signed cookies already verified in this request, by name (see `signedCookie`). */
+const VERIFIED_COOKIES = Symbol('verifiedCookies');
+
+/**
+ * A signed cookie's value, verified once per request: the ban gate, the routes and the identity
+ * reader all ask for the same cookies, and each check is two HMACs (keygrip compares signatures
+ * in constant time by hashing both). Undefined when missing or tampered with.
+ */
+export function signedCookie(ctx: ParameterizedContext, name: string): string | undefined {
+  const state = ctx.state as { [VERIFIED_COOKIES]?: Map<string, string | undefined> };
+  const verified = (state[VERIFIED_COOKIES] ??= new Map());
+  if (!verified.has(name)) verified.set(name, ctx.cookies.get(name, { signed: true }));
+  return verified.get(name);
+}
 
 /** What every route may rely on in ctx.state. */
 export interface RequestState {

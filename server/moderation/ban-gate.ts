@@ -2,7 +2,7 @@
 // person needs (the ban screen's data, the appeal form, health checks).
 import type { Middleware } from 'koa';
 import { AppError } from '../errors.ts';
-import type { RequestState } from '../http/security.ts';
+import { signedCookie, type RequestState } from '../http/security.ts';
 import type { Ban, BanIndex, BanSubject } from './ban-index.ts';
 
 /** Paths a banned person may still reach: to learn why, and to appeal. */
@@ -48,7 +48,7 @@ export function requestSubject(
 ): BanSubject {
   return {
     address: (ctx.state as RequestState).clientAddress,
-    deviceId: ctx.cookies.get(deviceCookie, { signed: true }) ?? null,
+    deviceId: signedCookie(ctx, deviceCookie) ?? null,
     identityHash: identity?.(ctx)?.identityHash ?? null,
   };
 }
