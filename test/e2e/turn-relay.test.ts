@@ -61,8 +61,9 @@ async function selectedLocalCandidateType(peer: RtcPeer): Promise<string | undef
   return (local as { candidateType?: string } | undefined)?.candidateType;
 }
 
-/** Asserts that nothing `receiver` got from the relay names a non-relay address of its partner. */
-function assertOnlyRelay(receiver: RtcPeer): void {
+/** Waits for the partner's last candidate, then asserts that nothing `receiver` got from the relay names a non-relay address of its partner. */
+async function assertOnlyRelay(receiver: RtcPeer): Promise<void> {
+  await receiver.remoteCandidatesDone();
   assert.ok(receiver.remoteCandidates.length > 0, 'relay candidates were relayed');
   const types = receiver.remoteCandidates.map((candidate) => candidateType(candidate));
   assert.equal([...new Set(types)], ['relay'], `only relay candidates were received, got types ${[...new Set(types)].join(', ')}`);
@@ -101,8 +102,8 @@ test('two relay-only peers connect through coturn with the server’s credential
 
   await talk(initiator, responder);
 
-  assertOnlyRelay(initiator);
-  assertOnlyRelay(responder);
+  await assertOnlyRelay(initiator);
+  await assertOnlyRelay(responder);
   assert.is(await selectedLocalCandidateType(initiator), 'relay', 'the initiator’s media goes through coturn');
   assert.is(await selectedLocalCandidateType(responder), 'relay', 'the responder’s media goes through coturn');
 });
@@ -125,7 +126,7 @@ test('a client ignoring the relay policy still never shows its host candidates t
     initiator.localCandidates.some((candidate) => candidateType(candidate) === 'host'),
     'the non-compliant client did gather and send host candidates (else this test proves nothing)',
   );
-  assertOnlyRelay(responder);
+  await assertOnlyRelay(responder);
 });
 
 test.run();

@@ -64,6 +64,7 @@ test('two video peers connect through the signal relay and exchange data-channel
 
   // The candidates came through the relay, unchanged: each one received is one the other side sent.
   for (const [receiver, sender] of [[initiator, responder], [responder, initiator]] as const) {
+    await receiver.remoteCandidatesDone();
     assert.ok(receiver.remoteCandidates.length > 0, 'candidates were relayed');
     for (const candidate of receiver.remoteCandidates) {
       assert.ok(

@@ -107,6 +107,15 @@ export class RtcPeer {
     return this.received.shift() as string | ArrayBuffer;
   }
 
+  /**
+   * Waits until the remote side's end-of-candidates arrived. The relay keeps order, so by then every
+   * candidate it sent has arrived too; a data channel can open on a peer-reflexive candidate before
+   * that, so tests that inspect the received candidates wait for this first.
+   */
+  async remoteCandidatesDone(timeoutMs = RTC_WAIT_MS): Promise<void> {
+    await this.#waitFor(() => this.remoteEndOfCandidates, timeoutMs, "the remote side's end of candidates");
+  }
+
   /** Waits until the peer connection reports `connected`. */
   async connected(timeoutMs = RTC_WAIT_MS): Promise<void> {
     await this.#waitFor(() => this.pc.connectionState === 'connected', timeoutMs, 'the peer connection to connect');
