@@ -21,6 +21,18 @@ export const EMAIL_LIMITS = {
   windowMs: 15 * 60_000,
 } as const;
 
+/**
+ * The page a magic link opens; the token rides in the fragment, which browsers never send to a
+ * server. The page spends the link only when the person presses its button: mail scanners (Safe
+ * Links and the like, common in schools) fetch every link in a message and would otherwise spend it
+ * before the pupil clicks.
+ */
+export const CONFIRM_PAGE = '/verify';
+/** A link to the confirm page for a token. */
+export function confirmLink(publicUrl: string, token: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}${CONFIRM_PAGE}#${new URLSearchParams({ token })}`;
+}
+
 /** Bytes of randomness in a magic-link token (base64url-encoded). */
 const TOKEN_BYTES = 32;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
@@ -184,11 +196,11 @@ export class EmailAccessService {
 
   #message(token: string, ttlMinutes: number): { subject: string; text: string; html: string; headers: Record<string, string> } {
     const { name, publicUrl } = this.#config.settings;
-    const link = `${(publicUrl ?? '').replace(/\/+$/, '')}/api/email/verify?${new URLSearchParams({ token })}`;
+    const link = confirmLink(publicUrl ?? '', token);
     const text = [
       'Hello,',
       '',
-      `Someone asked to join ${name} with this e-mail address. Open this link to confirm it is you:`,
+      `Someone asked to join ${name} with this e-mail address. Open this link in the browser you chat with, and press the button on the page to confirm it is you:`,
       '',
       link,
       '',
@@ -200,7 +212,7 @@ export class EmailAccessService {
     const html = [
       '<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">',
       '<p>Hello,</p>',
-      `<p>Someone asked to join ${escapeHtml(name)} with this e-mail address. Open this link to confirm it is you:</p>`,
+      `<p>Someone asked to join ${escapeHtml(name)} with this e-mail address. Open this link in the browser you chat with, and press the button on the page to confirm it is you:</p>`,
       `<p><a href="${escapeHtml(link)}">Confirm my address for ${escapeHtml(name)}</a></p>`,
       `<p>Or copy it into your browser: ${escapeHtml(link)}</p>`,
       `<p>The link works once, for ${ttlMinutes} minutes.</p>`,

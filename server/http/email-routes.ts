@@ -4,17 +4,13 @@ import Router from '@koa/router';
 import type { ParameterizedContext } from 'koa';
 import type { ServerConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
-import { EmailStartRequest, type EmailStartResponse, type EmailStatusResponse } from '../protocol/http.ts';
-import type { EmailAccessService, VerifiedEmail } from '../access/email.ts';
+import { EmailStartRequest, EmailVerifyRequest, type EmailStartResponse, type EmailStatusResponse } from '../protocol/http.ts';
+import { CONFIRM_PAGE, type EmailAccessService, type VerifiedEmail } from '../access/email.ts';
 import { signedCookie, type RequestState } from './security.ts';
 
 /** The signed HttpOnly cookie holding `<identity hash>.<expiry ms>` once a magic link was opened. */
 export const IDENTITY_COOKIE = 'sc_identity';
 const IDENTITY_VALUE = /^([A-Za-z0-9_-]{43})\.(\d{1,15})$/;
-
-/** Where the browser lands after opening a magic link. */
-export const VERIFIED_REDIRECT = '/?verified=1';
-export const INVALID_LINK_REDIRECT = '/?verify=invalid';
 
 export interface EmailRouteDeps {
   config: ServerConfig;
@@ -37,14 +33,23 @@ export function createEmailRouter({ config, email, now }: EmailRouteDeps): Route
     ctx.body = { sent: true, expiresInMinutes } satisfies EmailStartResponse;
   });
 
-  // Opened from a mail client: always answers with a redirect to the site, never an error page.
-  router.get('/verify', async (ctx) => {
+  // Links mailed before the confirm page existed pointed here: send them on to it, spending nothing.
+  router.get('/verify', (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    const token = ctx.query.token;
-    const verified = email && typeof token === 'string' ? await email.verify(token) : undefined;
-    if (verified) writeIdentityCookie(ctx, verified, now());
-    ctx.redirect(verified ? VERIFIED_REDIRECT : INVALID_LINK_REDIRECT);
+    const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
     ctx.status = 303;
+    ctx.redirect(`${CONFIRM_PAGE}#${new URLSearchParams({ token })}`);
+  });
+
+  // The confirm page's button: spends the link once and leaves the identity on this device.
+  router.post('/verify', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const parsed = EmailVerifyRequest.safeParse(ctx.request.body);
+    if (!parsed.success) throw new AppError(400, 'invalid_body', 'Send {"token": "…"} from the link in the e-mail.');
+    const verified = email ? await email.verify(parsed.data.token) : undefined;
+    if (!verified) throw new AppError(400, 'link_invalid', 'This link is invalid, already used or expired. Ask for a new one.');
+    writeIdentityCookie(ctx, verified, now());
+    ctx.body = { verified: true, expiresAt: verified.expiresAt } satisfies EmailStatusResponse;
   });
 
   router.get('/status', (ctx) => {

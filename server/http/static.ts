@@ -181,7 +181,7 @@ export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSit
     if (!match) return next();
     const name = match[1] ?? 'index';
     if (languages.length === 0) {
-      if (name !== 'index' && !['chat', 'rules', 'privacy', 'appeal', 'mod'].includes(name)) return next();
+      if (name !== 'index' && !['chat', 'rules', 'privacy', 'appeal', 'mod', 'verify'].includes(name)) return next();
       ctx.status = 503;
       ctx.type = 'text/html; charset=utf-8';
       ctx.set('Cache-Control', 'no-store');

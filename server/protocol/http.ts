@@ -30,6 +30,12 @@ export interface EmailStartResponse {
   expiresInMinutes: number;
 }
 
+/** `POST /api/email/verify`: the confirm page sends the token from the link it was opened with. */
+export const EmailVerifyRequest = z.strictObject({
+  token: z.string().max(256),
+});
+export type EmailVerifyRequest = z.infer<typeof EmailVerifyRequest>;
+
 /** `GET /api/email/status`: whether this device holds a verified e-mail identity, and until when (ms). */
 export interface EmailStatusResponse {
   verified: boolean;

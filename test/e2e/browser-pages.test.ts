@@ -81,6 +81,9 @@ for (const theme of ['light', 'dark'] as const) {
       await page.goto('/appeal');
       await page.locator('#appeal-status', { hasText: 'nothing to appeal' }).waitFor();
       await check(page, `appeal-${suffix}`);
+      await page.goto('/verify#token=not-spent-by-looking');
+      await page.getByRole('button', { name: 'Confirm my address' }).waitFor();
+      await check(page, `verify-${suffix}`);
 
       await enter(page, { mode: 'video' });
       await waitForState(page, 'searching');

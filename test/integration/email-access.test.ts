@@ -1,5 +1,6 @@
-// The `email` access mode end to end: a real SMTP server receives the magic link, the test opens
-// it like a browser (cookies, manual redirects), and the verified identity reaches the session.
+// The `email` access mode end to end: a real SMTP server receives the magic link, the test confirms
+// it like the confirm page does (the token from the link's fragment, POSTed with the browser's
+// cookies), and the verified identity reaches the session.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHmac } from 'node:crypto';
@@ -117,15 +118,27 @@ async function errorCode(res: Response): Promise<string> {
 
 /** The magic link in a received message's plain-text part. */
 function linkIn(mail: ReceivedMail): string {
-  const match = /https:\/\/\S+\/api\/email\/verify\?token=[A-Za-z0-9_-]+/.exec(mail.parsed.text ?? '');
+  const match = /https:\/\/\S+\/verify#token=[A-Za-z0-9_-]+/.exec(mail.parsed.text ?? '');
   if (!match) throw new Error(`no magic link in: ${mail.parsed.text}`);
   return match[0];
 }
 
-/** Opens a magic link against the server under test, like a browser would (without following). */
+/** The token in a magic link's fragment. */
+function tokenIn(link: string): string {
+  return new URLSearchParams(new URL(link).hash.slice(1)).get('token') ?? '';
+}
+
+/** Presses the confirm page's button for a link: its token POSTed with the browser's cookies. */
 async function openLink(server: TestServer, link: string, jar: CookieJar, headers: Record<string, string> = {}): Promise<Response> {
-  const url = new URL(link);
-  const res = await fetch(`${server.url}${url.pathname}${url.search}`, { redirect: 'manual', headers: { ...jar.header(), ...headers } });
+  return confirmToken(server, tokenIn(link), jar, headers);
+}
+
+async function confirmToken(server: TestServer, token: unknown, jar: CookieJar, headers: Record<string, string> = {}): Promise<Response> {
+  const res = await fetch(`${server.url}/api/email/verify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...jar.header(), ...headers },
+    body: JSON.stringify({ token }),
+  });
   jar.take(res);
   return res;
 }
@@ -176,15 +189,16 @@ test('a magic link from a real mail verifies the address and the session records
       const text = mail.parsed.text ?? '';
       const html = mail.parsed.html || '';
       const link = linkIn(mail);
-      assert.ok(link.startsWith(`${PUBLIC_URL}/api/email/verify?token=`), link);
+      assert.ok(link.startsWith(`${PUBLIC_URL}/verify#token=`), link);
       for (const needle of [NAME, '20 minutes', 'ignore this e-mail']) assert.ok(text.includes(needle), `text mentions ${needle}`);
       assert.ok(html.includes(`href="${link}"`), 'the HTML part links to the same URL');
       assert.ok(html.includes('Ada &amp; Bob &lt;School&gt;'), 'the instance name is escaped in HTML');
       assert.not.ok(html.includes(NAME), 'no unescaped name in HTML');
 
       const opened = await openLink(server, link, jar);
-      assert.is(opened.status, 303);
-      assert.is(opened.headers.get('location'), '/?verified=1');
+      assert.is(opened.status, 200);
+      assert.equal(await opened.json(), { verified: true, expiresAt: time.now() + 30 * DAY });
+      assert.is(opened.headers.get('cache-control'), 'no-store');
       const cookie = jar.lastSetCookie.find((c) => c.startsWith('sc_identity='));
       assert.ok(cookie, 'sets sc_identity');
       assert.match(cookie!, /httponly/i);
@@ -241,27 +255,57 @@ test('a magic link works once', async () => {
   await withServer(async (server) => {
     const link = await requestLink(server, 'alan@school.example.org');
     const first = await openLink(server, link, new CookieJar());
-    assert.is(first.headers.get('location'), '/?verified=1');
+    assert.is(first.status, 200);
 
     const jar = new CookieJar();
     const again = await openLink(server, link, jar);
-    assert.is(again.status, 303);
-    assert.is(again.headers.get('location'), '/?verify=invalid');
+    assert.is(again.status, 400);
+    assert.is(await errorCode(again), 'link_invalid');
     assert.is(jar.get('sc_identity'), undefined, 'no identity cookie for a used link');
     assert.is((await postSession(server, jar)).status, 403);
   });
 });
 
-test('an unknown or malformed token redirects to the invalid-link page', async () => {
+test('an unknown or malformed token is refused with link_invalid or invalid_body', async () => {
   await withServer(async (server) => {
-    for (const query of ['', '?token=', '?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '?token=%3Cscript%3E', `?token=${'A'.repeat(5000)}`]) {
+    const cases: Array<[unknown, string]> = [
+      ['', 'link_invalid'],
+      ['A'.repeat(43), 'link_invalid'],
+      ['<script>', 'link_invalid'],
+      ['A'.repeat(5000), 'invalid_body'],
+      [42, 'invalid_body'],
+      [null, 'invalid_body'],
+    ];
+    for (const [token, code] of cases) {
       const jar = new CookieJar();
-      const res = await fetch(`${server.url}/api/email/verify${query}`, { redirect: 'manual' });
-      jar.take(res);
-      assert.is(res.status, 303, query);
-      assert.is(res.headers.get('location'), '/?verify=invalid', query);
-      assert.is(jar.get('sc_identity'), undefined, query);
+      const res = await confirmToken(server, token, jar);
+      assert.is(res.status, 400, String(token).slice(0, 20));
+      assert.is(await errorCode(res), code, String(token).slice(0, 20));
+      assert.is(jar.get('sc_identity'), undefined);
     }
+    const extra = await fetch(`${server.url}/api/email/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"token":"x","more":1}' });
+    assert.is(await errorCode(extra), 'invalid_body', 'unknown fields are refused');
+  });
+});
+
+test('a mail scanner fetching the link spends nothing: only the confirm button does', async () => {
+  await withServer(async (server) => {
+    const link = await requestLink(server, 'ada@school.example.org');
+    const token = tokenIn(link);
+    // What a scanner (Safe Links, an antivirus gateway) does: GET the link, follow redirects, run no button.
+    const page = await fetch(`${server.url}${new URL(link).pathname}`);
+    assert.ok([200, 503].includes(page.status), `the confirm page answers (${page.status})`);
+    // Links mailed by an earlier version point at the API; a GET there only forwards to the page.
+    const old = await fetch(`${server.url}/api/email/verify?token=${token}`, { redirect: 'manual' });
+    assert.is(old.status, 303);
+    assert.is(old.headers.get('location'), `/verify#token=${token}`);
+    assert.is(old.headers.get('set-cookie'), null, 'no identity from a GET');
+    const unused = await server.db.selectFrom('email_verifications').select('used_at').execute();
+    assert.equal(unused.map((row) => row.used_at), [null], 'the link is still unused');
+
+    const jar = new CookieJar();
+    assert.is((await openLink(server, link, jar)).status, 200, 'the person can still confirm');
+    assert.is((await postSession(server, jar)).status, 201);
   });
 });
 
@@ -273,12 +317,13 @@ test('a magic link stops working once linkTtlMinutes have passed', async () => {
       const late = await requestLink(server, 'barbara@school.example.org');
 
       time.advance(19 * MINUTE);
-      assert.is((await openLink(server, early, new CookieJar())).headers.get('location'), '/?verified=1', 'still valid before the end');
+      assert.is((await openLink(server, early, new CookieJar())).status, 200, 'still valid before the end');
 
       time.advance(1 * MINUTE);
       const jar = new CookieJar();
       const expired = await openLink(server, late, jar);
-      assert.is(expired.headers.get('location'), '/?verify=invalid');
+      assert.is(expired.status, 400);
+      assert.is(await errorCode(expired), 'link_invalid');
       assert.is(jar.get('sc_identity'), undefined);
 
       // Expired links are deleted once another link is made: only the new one is left.
@@ -326,7 +371,7 @@ test('the identity cookie is Secure when the site is served over HTTPS', async (
       const jar = new CookieJar();
       // The trusted reverse proxy (127.0.0.1 here) terminates TLS and says so.
       const res = await openLink(server, link, jar, { 'x-forwarded-proto': 'https' });
-      assert.is(res.headers.get('location'), '/?verified=1');
+      assert.is(res.status, 200);
       const cookie = jar.lastSetCookie.find((c) => c.startsWith('sc_identity='));
       assert.match(cookie ?? '', /;\s*secure/i);
     },
@@ -339,7 +384,7 @@ test('neither the address nor the token is anywhere in the database file', async
     const address = 'Katherine.Johnson@school.example.org';
     const link = await requestLink(server, address);
     await requestLink(server, address);
-    const token = new URL(link).searchParams.get('token')!;
+    const token = tokenIn(link);
     const jar = new CookieJar();
     await openLink(server, link, jar);
     assert.is((await postSession(server, jar)).status, 201);
@@ -365,7 +410,7 @@ test('what the server logs holds neither the address nor the token, even when se
     async (server) => {
       const address = 'hedy.lamarr@school.example.org';
       const link = await requestLink(server, address);
-      const token = new URL(link).searchParams.get('token')!;
+      const token = tokenIn(link);
       await openLink(server, link, new CookieJar());
 
       smtp.refuseRecipients = true;
@@ -426,9 +471,9 @@ test('outside the email mode the e-mail routes answer access_mode and verify not
       assert.is(res.status, 403);
       assert.equal(await res.json(), { error: { code: 'access_mode', message: 'This space does not use e-mail verification.' } });
       assert.is(smtp.inbox.length, 0);
-      const verify = await fetch(`${server.url}/api/email/verify?token=${'A'.repeat(43)}`, { redirect: 'manual' });
-      assert.is(verify.status, 303);
-      assert.is(verify.headers.get('location'), '/?verify=invalid');
+      const verify = await confirmToken(server, 'A'.repeat(43), new CookieJar());
+      assert.is(verify.status, 400);
+      assert.is(await errorCode(verify), 'link_invalid');
       assert.equal(await status(server, new CookieJar()), { verified: false });
     },
     { settings: { accessMode: 'open', email: emailSettings().email } },
