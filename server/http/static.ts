@@ -20,6 +20,10 @@ const LANGUAGE_COOKIE_MAX_AGE_MS = 365 * 24 * 3600 * 1000;
 const LANGUAGE_TAG = /^[a-z]{2,3}(-[a-z0-9]{2,8})?$/;
 /** `/`, `/chat`, `/rules`, … (one segment; `/` is the `index` page). */
 const PAGE_PATH = /^\/([a-z][a-z0-9-]{0,40})?\/?$/;
+/** The page for paths that lead nowhere (`404.html`; a name no PAGE_PATH can ask for). */
+const NOT_FOUND_PAGE = '404';
+/** Paths of the JSON API: their 404 stays the JSON error, whatever the client accepts. */
+const API_PREFIX = '/api/';
 /** Assets Astro names by content hash: cached for a year. */
 const HASHED_ASSETS = '/_astro/';
 /** Other top-level files of the site (favicon, robots.txt): cached for an hour. */
@@ -167,6 +171,35 @@ export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSit
     );
   }
 
+  /** Serves a page of the site for this visitor's language; false when the site has no such page. */
+  function servePage(ctx: ParameterizedContext, name: string, status = 200): boolean {
+    const lang = language(ctx);
+    const found = page(lang, name) ?? page(chooseLanguage(languages, {}, config.settings.language), name);
+    if (!found) return false;
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.set('Vary', 'Accept-Language, Cookie');
+    ctx.set('Content-Language', lang);
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.status = status;
+    if (status === 200) {
+      ctx.etag = found.etag;
+      if (ctx.fresh) {
+        ctx.status = 304;
+        return true;
+      }
+    }
+    ctx.body = found.html;
+    return true;
+  }
+
+  /** After every route: a browser asking for a page that does not exist gets one saying so, not JSON. */
+  async function notFoundPage(ctx: ParameterizedContext, next: () => Promise<unknown>): Promise<void> {
+    await next();
+    if (ctx.status !== 404 || ctx.body !== undefined || ctx.path.startsWith(API_PREFIX)) return;
+    if (ctx.accepts('json', 'html') !== 'html') return;
+    servePage(ctx, NOT_FOUND_PAGE, 404);
+  }
+
   return async (ctx, next) => {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
     if (ctx.path === '/branding.css') {
@@ -178,7 +211,7 @@ export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSit
     // Normalised first: `/_astro/../en/chat.html` must not reach a raw template.
     if (posix.normalize(ctx.path).startsWith(HASHED_ASSETS) || PUBLIC_FILE.test(ctx.path)) return assets(ctx, next);
     const match = PAGE_PATH.exec(ctx.path);
-    if (!match) return next();
+    if (!match) return notFoundPage(ctx, next);
     const name = match[1] ?? 'index';
     if (languages.length === 0) {
       if (name !== 'index' && !['chat', 'rules', 'privacy', 'appeal', 'mod', 'verify'].includes(name)) return next();
@@ -188,19 +221,6 @@ export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSit
       ctx.body = FALLBACK_PAGE;
       return;
     }
-    const lang = language(ctx);
-    const found = page(lang, name) ?? page(chooseLanguage(languages, {}, config.settings.language), name);
-    if (!found) return next();
-    ctx.set('Cache-Control', 'no-cache');
-    ctx.set('Vary', 'Accept-Language, Cookie');
-    ctx.set('Content-Language', lang);
-    ctx.etag = found.etag;
-    ctx.type = 'text/html; charset=utf-8';
-    ctx.status = 200;
-    if (ctx.fresh) {
-      ctx.status = 304;
-      return;
-    }
-    ctx.body = found.html;
+    if (!servePage(ctx, name)) return notFoundPage(ctx, next);
   };
 }

@@ -84,6 +84,12 @@ for (const theme of ['light', 'dark'] as const) {
       await page.goto('/verify#token=not-spent-by-looking');
       await page.getByRole('button', { name: 'Confirm my address' }).waitFor();
       await check(page, `verify-${suffix}`);
+      const seen = person.errors.length;
+      await page.goto('/no-such-page');
+      await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+      await check(page, `not-found-${suffix}`);
+      // The page's own 404 is the one console error it may cause; nothing it loads is missing.
+      assert.equal(unexpectedErrors(person.errors.splice(seen), [/status of 404/]), []);
 
       await enter(page, { mode: 'video' });
       await waitForState(page, 'searching');

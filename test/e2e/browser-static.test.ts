@@ -119,6 +119,28 @@ test('templates, unknown pages and other methods are not served as pages', async
   assert.is((await fetch(`${server.url}/chat`, { method: 'POST' })).status, 404);
 });
 
+test('a browser asking for an address that leads nowhere gets a page saying so, with status 404', async () => {
+  const browserAccept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+  for (const path of ['/no-such-page', '/a/b/c', '/404', '/fr/chat.html', '/en/404.html']) {
+    const res = await get(path, { accept: browserAccept, 'accept-language': 'en' });
+    assert.is(res.status, 404, path);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/html/, path);
+    const html = await res.text();
+    assert.match(html, /<h1>Page not found<\/h1>/, path);
+    assert.match(html, /on Maple &amp; &lt;Co&gt;/, `${path}: the escaped name`);
+    assert.not.match(html, /%%SC:/, `${path}: no unfilled token`);
+    assert.is(res.headers.get('etag'), null, `${path}: a 404 is not cached as the page`);
+  }
+  const french = await get('/nulle-part', { accept: browserAccept, 'accept-language': 'fr' });
+  assert.match(await french.text(), /Page introuvable/);
+  // The API's 404 stays JSON, whatever the client accepts; so does a client that prefers JSON.
+  for (const [path, accept] of [['/api/nowhere', browserAccept], ['/no-such-page', 'application/json'], ['/no-such-page', '*/*']]) {
+    const res = await get(path!, { accept: accept! });
+    assert.is(res.status, 404, `${path} ${accept}`);
+    assert.is(((await res.json()) as { error: { code: string } }).error.code, 'not_found', `${path} ${accept}`);
+  }
+});
+
 test('/branding.css gives the accent and a readable text colour on it', async () => {
   const res = await get('/branding.css');
   assert.match(res.headers.get('content-type') ?? '', /^text\/css/);
