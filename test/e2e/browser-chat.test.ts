@@ -1,7 +1,6 @@
 // Three people in real Chromium (fake camera) on the real server: two accept the rules, choose
 // video and get paired; both see the other's video play; text goes both ways; Next pairs the
 // first with a third person, whose video plays too.
-import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser } from 'playwright-core';
@@ -48,7 +47,9 @@ test('two video chatters see each other, talk both ways, and Next pairs one with
   await screenshot(ana.page, 'chat-video-paired-desktop-light');
 
   // Text both ways, typed and sent with Enter.
-  const hello = `hello from Ana ${randomBytes(4).toString('hex')}`;
+  // Fixed text: a random hex tag that came out all digits ("15300395") was refused by the
+  // filter as a phone number, and the test failed now and then.
+  const hello = 'hello from Ana, how are you?';
   await ana.page.locator('#message').fill(hello);
   await ana.page.locator('#message').press('Enter');
   await ben.page.locator('#log .line-stranger', { hasText: hello }).waitFor();
