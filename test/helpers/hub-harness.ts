@@ -8,17 +8,9 @@ import type { ServerMessage } from '../../server/protocol/messages.ts';
 /** A fixed, realistic epoch so times never start at zero. */
 export const START_TIME = Date.UTC(2026, 0, 5, 9, 0, 0);
 
-/** mulberry32: a tiny, well-spread 32-bit generator; the same seed gives the same sequence. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './random.ts';
+
+export { seededRandom };
 
 /** `conv-1`, `conv-2`, …: readable in failure output and predictable in assertions. */
 export function sequentialIds(prefix = 'conv'): () => string {

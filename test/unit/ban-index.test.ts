@@ -9,22 +9,12 @@ import { randomInt } from 'node:crypto';
 import { BlockList } from 'node:net';
 import { BanIndex, type Ban, type BanSeverity } from '../../server/moderation/ban-index.ts';
 import { MIN_BAN_PREFIX, parseBanTarget } from '../../server/moderation/bans.ts';
+import { seededRandom } from '../helpers/random.ts';
 
 const SEED = Number(process.env.BAN_INDEX_SEED ?? randomInt(2 ** 31));
 const ROUNDS = 4;
 const BANS_PER_ROUND = 300;
 const ADDRESSES_PER_ROUND = 4000;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 type Family = 4 | 6;
 const BITS = { 4: 32, 6: 128 } as const;
@@ -193,7 +183,7 @@ function replayable(name: string, fn: (seed: number) => void) {
 }
 
 replayable('BanIndex.match agrees with brute force over random addresses and bans', (seed) => {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const truths = Array.from({ length: BANS_PER_ROUND }, () => randomBan(random));
   const index = new BanIndex(() => 1_000);
   for (const truth of truths) index.put(truth.ban);
@@ -231,7 +221,7 @@ replayable('BanIndex.match agrees with brute force over random addresses and ban
 });
 
 replayable('removing bans one by one keeps the index equal to brute force', (seed) => {
-  const random = prng(seed ^ 0x5bd1e995);
+  const random = seededRandom(seed ^ 0x5bd1e995);
   const truths = Array.from({ length: 60 }, () => randomBan(random));
   const index = new BanIndex(() => 1_000);
   for (const truth of truths) index.put(truth.ban);
