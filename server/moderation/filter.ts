@@ -204,12 +204,23 @@ export class WordList {
 
   /** Matched spans [from, to) of the folded text. Numbers alone ("455") never spell a word. */
   spans(folded: FoldedText): Array<[number, number]> {
-    return [...this.#spans(folded.text)];
+    return this.#screened(folded.text) ? [...this.#spans(folded.text)] : [];
   }
 
   /** True when the folded text has a listed word: stops at the first (a block list needs no more). */
   matches(folded: FoldedText): boolean {
-    return !this.#spans(folded.text).next().done;
+    return this.#screened(folded.text) && !this.#spans(folded.text).next().done;
+  }
+
+  /** Whether any screen matches at all: most messages have no listed word, and this allocates nothing. */
+  #screened(text: string): boolean {
+    for (const { chunks } of this.#groups) {
+      for (const { screen } of chunks) {
+        screen.lastIndex = 0;
+        if (screen.test(text)) return true;
+      }
+    }
+    return false;
   }
 
   *#spans(text: string): Generator<[number, number]> {
@@ -281,9 +292,10 @@ export class ConfiguredFilter implements MessageFilter {
    * Spans of the built-in list's words. obscenity reads "1" and "|" as "i"; a second pass reads
    * them as "l" ("s1ut"). Both texts have the same length, so positions stay valid.
    */
-  #profaneSpans(folded: FoldedText): Array<[number, number]> {
+  #profaneSpans(folded: FoldedText): ReadonlyArray<[number, number]> {
     const readings = [folded.text];
     if (/[1|]/.test(folded.text)) readings.push(folded.text.replace(/[1|]/g, 'l'));
+    else if (!this.#profanity!.mayMatch(folded.text)) return NO_SPANS;
     return readings.flatMap((reading) =>
       this.#profanity!.matches(reading)
         .filter((m) => !isNumeric(folded.text.slice(m.startIndex, m.endIndex + 1)))
@@ -301,10 +313,13 @@ export class ConfiguredFilter implements MessageFilter {
       const kind = contactDetailsIn(plain);
       if (kind) return blocked(kind);
     }
-    const masked = this.#mask.spans(folded).map(([from, to]) => originalSpan(folded, from, to));
-    return { action: 'pass', text: maskSpans(text, [...masked, ...profane]) };
+    const masked = this.#mask.spans(folded);
+    if (masked.length === 0 && profane.length === 0) return { action: 'pass', text };
+    return { action: 'pass', text: maskSpans(text, [...masked.map(([from, to]) => originalSpan(folded, from, to)), ...profane]) };
   }
 }
+
+const NO_SPANS: ReadonlyArray<[number, number]> = [];
 
 function blocked(reason: BlockReason): FilterVerdict {
   return { action: 'block', reason, message: BLOCK_MESSAGES[reason] };

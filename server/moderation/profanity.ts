@@ -16,6 +16,9 @@ import {
   type TransformerFn,
 } from 'obscenity';
 
+/** Code points passed to one String.fromCodePoint call (arguments live on the stack). */
+const CODES_PER_CALL = 4096;
+
 /** The built-in list, plus `allowed`: words it would otherwise flag inside ordinary ones. */
 export class ProfanityList {
   readonly #matcher: RegExpMatcher;
@@ -36,8 +39,13 @@ export class ProfanityList {
 
   /** obscenity's matches in `text` (endIndex inclusive); none without a call to obscenity when the screen proves it. */
   matches(text: string): MatchPayload[] {
-    if (!this.#screen.test(this.#transform(text))) return [];
+    if (!this.mayMatch(text)) return [];
     return this.#matcher.getAllMatches(text);
+  }
+
+  /** False when obscenity would certainly find nothing in `text` (the screen, without obscenity). */
+  mayMatch(text: string): boolean {
+    return this.#screen.test(this.#transform(text));
   }
 }
 
@@ -75,16 +83,22 @@ function transformer(containers: readonly TransformerContainer[]): (text: string
   const tail = containers.slice(head.length).map((c) => ('factory' in c ? c.factory() : { transform: c.transform, reset() {} }));
   const throughHead = (code: number) => head.reduce<number | undefined>((out, transform) => (out === undefined ? out : transform(out)), code);
   const ascii = Array.from({ length: 0x80 }, (_, code) => throughHead(code));
+  // Code points are gathered in one reused array and turned into a string at the end: adding
+  // them to a string one by one allocated a string per character of every chat message.
+  const codes: number[] = [];
   return (text) => {
     for (const stage of tail) stage.reset();
-    let out = '';
+    codes.length = 0;
     for (let index = 0; index < text.length; ) {
       let code: number | undefined = text.codePointAt(index)!;
       index += code > 0xffff ? 2 : 1;
       code = code < 0x80 ? ascii[code] : throughHead(code);
       for (let i = 0; i < tail.length && code !== undefined; i++) code = tail[i]!.transform(code);
-      if (code !== undefined) out += String.fromCodePoint(code);
+      if (code !== undefined) codes.push(code);
     }
+    if (codes.length <= CODES_PER_CALL) return String.fromCodePoint.apply(null, codes);
+    let out = '';
+    for (let from = 0; from < codes.length; from += CODES_PER_CALL) out += String.fromCodePoint(...codes.slice(from, from + CODES_PER_CALL));
     return out;
   };
 }

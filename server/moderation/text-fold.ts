@@ -3,11 +3,15 @@
 // forms, accents, letters spaced out with separators), while remembering where every folded
 // character came from so a match can be masked in the text as it was sent.
 
-/** Folded text with, for each UTF-16 unit, the span [start, end) of the original it came from. */
+/**
+ * Folded text with, for each UTF-16 unit, the span [start, end) of the original it came from.
+ * Without the maps each unit came from the same position (ASCII text, the common case, folds
+ * with one toLowerCase and allocates no map: the filter runs on every chat message).
+ */
 export interface FoldedText {
   readonly text: string;
-  readonly start: readonly number[];
-  readonly end: readonly number[];
+  readonly start?: readonly number[];
+  readonly end?: readonly number[];
 }
 
 /**
@@ -95,15 +99,7 @@ function foldCodePointCached(char: string, code: number): string {
 
 /** Folds text to lower-case Latin where it imitates Latin; digits and punctuation stay. */
 export function foldText(input: string): FoldedText {
-  if (ASCII.test(input)) {
-    const start = new Array<number>(input.length);
-    const end = new Array<number>(input.length);
-    for (let i = 0; i < input.length; i++) {
-      start[i] = i;
-      end[i] = i + 1;
-    }
-    return { text: input.toLowerCase(), start, end };
-  }
+  if (ASCII.test(input)) return { text: input.toLowerCase() };
   let text = '';
   const start: number[] = [];
   const end: number[] = [];
@@ -144,8 +140,8 @@ function removeAt(folded: FoldedText, drop: ReadonlySet<number>): FoldedText {
   for (let i = 0; i < folded.text.length; i++) {
     if (drop.has(i)) continue;
     text += folded.text[i];
-    start.push(folded.start[i]!);
-    end.push(folded.end[i]!);
+    start.push(folded.start ? folded.start[i]! : i);
+    end.push(folded.end ? folded.end[i]! : i + 1);
   }
   return { text, start, end };
 }
@@ -161,6 +157,8 @@ const SPACING_CHAR = new RegExp(SPACING, 'u');
 
 /** Joins spaced-out single letters ("f . u . c . k" → "fuck"); everything else is kept. */
 export function joinSpacedLetters(folded: FoldedText): FoldedText {
+  SPACED_RUN.lastIndex = 0;
+  if (!SPACED_RUN.test(folded.text)) return folded;
   const drop = new Set<number>();
   for (const match of allMatches(SPACED_RUN, folded.text)) {
     for (let i = match.index; i < match.index + match[0].length; i++) {
@@ -173,6 +171,8 @@ export function joinSpacedLetters(folded: FoldedText): FoldedText {
 /** Like joinSpacedLetters, but only whitespace is removed ("e x a m p l e . c o m" → "example.com"). */
 const SPACED_SYMBOLS = /(?<!\S)\S(?:\s+\S(?!\S)){2,}/gu;
 export function joinSpacedSymbols(folded: FoldedText): FoldedText {
+  SPACED_SYMBOLS.lastIndex = 0;
+  if (!SPACED_SYMBOLS.test(folded.text)) return folded;
   const drop = new Set<number>();
   for (const match of allMatches(SPACED_SYMBOLS, folded.text)) {
     for (let i = match.index; i < match.index + match[0].length; i++) {
@@ -184,5 +184,5 @@ export function joinSpacedSymbols(folded: FoldedText): FoldedText {
 
 /** The span of the original text that folded positions [from, to) came from. */
 export function originalSpan(folded: FoldedText, from: number, to: number): [number, number] {
-  return [folded.start[from]!, folded.end[to - 1]!];
+  return [folded.start ? folded.start[from]! : from, folded.end ? folded.end[to - 1]! : to];
 }
