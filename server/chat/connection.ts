@@ -9,7 +9,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import { CloseCode } from '../protocol/close-codes.ts';
-import { ClientMessage, CLIENT_MESSAGE_TYPES, PROTOCOL_VERSION, type IceServer, type ServerMessage, type WsErrorCode } from '../protocol/messages.ts';
+import { ClientMessage, CLIENT_MESSAGE_TYPES, plainChatMessage, PROTOCOL_VERSION, type IceServer, type ServerMessage, type WsErrorCode } from '../protocol/messages.ts';
 import type { InstanceSettings, Profile } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { MessageFilter } from '../moderation/filter.ts';
@@ -179,6 +179,8 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     }
     const type = (frame as { type: string }).type;
     if (!KNOWN_TYPES.has(type)) return this.#violation('unknown_type', `Unknown message type "${type.slice(0, 32)}".`);
+    const plain = plainChatMessage(frame);
+    if (plain) return this.#dispatch(plain, bytes);
     const parsed = ClientMessage.safeParse(frame);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

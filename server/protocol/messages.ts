@@ -44,7 +44,9 @@ const iceCandidate = z.strictObject({
     .nullable(),
 });
 
-export const SignalData = z.union([sessionDescription, iceCandidate]);
+// Candidates first: a call sends many candidates per description, and a union that fails a
+// branch builds that branch's issues before it tries the next (the two never both match).
+export const SignalData = z.union([iceCandidate, sessionDescription]);
 export type SignalData = z.infer<typeof SignalData>;
 
 export const ClientMessage = z.discriminatedUnion('type', [
@@ -66,6 +68,23 @@ export const ClientMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ping') }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
+
+/**
+ * A parsed frame that is a plain, valid chat message, exactly as ClientMessage would return it,
+ * or undefined when the schema must decide. Chat messages are most of what a server reads, and
+ * this takes them without zod's allocations; anything unusual (another type, an extra or
+ * missing key, a wrong type or length) goes to the schema, which stays the one authority
+ * (test/unit/protocol-fast-path.test.ts checks that both agree).
+ */
+export function plainChatMessage(frame: object): { type: 'message'; text: string } | undefined {
+  const { type, text } = frame as { type?: unknown; text?: unknown };
+  // Within the limit in UTF-16 units is within it in code points (what the schema counts); a
+  // longer text may still fit, and the schema decides.
+  if (type !== 'message' || typeof text !== 'string' || text.length < 1 || text.length > Limits.messageMaxLength) return undefined;
+  let keys = 0;
+  for (const key in frame) if (Object.hasOwn(frame, key)) keys++;
+  return keys === 2 ? { type, text } : undefined;
+}
 export type ClientMessageType = ClientMessage['type'];
 export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ClientMessage.options.map(
   (option) => option.shape.type.value,

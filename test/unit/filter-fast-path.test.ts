@@ -14,7 +14,6 @@ import { seededRandom } from '../helpers/random.ts';
 const RANDOM_STRINGS = 4000;
 const ALLOWED = ['cockpit', 'pussycat', 'tit for tat'];
 
-
 const dataset = englishDataset.build();
 const obscenity = new RegExpMatcher({ ...dataset, whitelistedTerms: [...(dataset.whitelistedTerms ?? []), ...ALLOWED], ...englishRecommendedTransformers });
 /** Pieces that make near misses likely: listed words, whitelisted words, leetspeak, separators, look-alikes. */
