@@ -43,9 +43,9 @@ export const WS_MAX_PAYLOAD = 64 * 1024;
 /** Largest JSON body accepted over HTTP. */
 const HTTP_JSON_LIMIT = '16kb';
 /** Sockets pinged per event-loop turn by the heartbeat sweep. */
-const HEARTBEAT_SLICE = 100;
-/** Ticks per heartbeat interval: each pings its share of the connections (see the sweep). */
-const HEARTBEAT_TICKS = 20;
+const HEARTBEAT_SLICE = 25;
+/** How often the heartbeat pings its share of the connections (see the sweep). */
+const HEARTBEAT_TICK_MS = 50;
 /** Upgrades awaiting ticket redemption are dropped after this long. */
 const UPGRADE_TIMEOUT_MS = 10_000;
 /** Bans or reported pairs read per query at start: a page holds the event loop for some 20 ms. */
@@ -252,10 +252,13 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   }
 
   // --- Heartbeat and idle sweep (the `ws` README pattern), spread over the interval ---
-  // A ping is a system call per socket, and its pong a frame to read: pinging 10,000 sockets at
-  // once held the event loop (and every client's, answering) long enough to show as a 75 ms p99
-  // in every interval. Each tick visits the next share of the connections, so each is pinged once
-  // per interval and the load is even; within a tick it yields every HEARTBEAT_SLICE sockets.
+  // A ping is a system call per socket (20-50 µs on a small VM), and its pong a frame to read:
+  // pinging 10,000 sockets at once held the event loop (and every client's, answering) long
+  // enough to show as a 75 ms p99 in every interval, and 500 at a time every 500 ms still showed
+  // as 10-30 ms delays twice a second. Each tick (every HEARTBEAT_TICK_MS) visits the next share
+  // of the connections, so each is pinged once per interval and the load is even; within a tick
+  // it yields every HEARTBEAT_SLICE sockets, so a frame waits for at most one slice.
+  const ticksPerRound = Math.max(1, Math.round(settings.limits.heartbeatIntervalMs / HEARTBEAT_TICK_MS));
   let round: LiveConnection[] = [];
   let visited = 0;
   let tick = 0;
@@ -264,11 +267,11 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     if (sweeping) return;
     sweeping = true;
     try {
-      if (tick++ % HEARTBEAT_TICKS === 0) {
+      if (tick++ % ticksPerRound === 0) {
         round = [...connections];
         visited = 0;
       }
-      const until = Math.min(round.length, visited + Math.ceil(round.length / HEARTBEAT_TICKS));
+      const until = Math.min(round.length, visited + Math.ceil(round.length / ticksPerRound));
       const at = now();
       for (let done = 1; visited < until; visited++, done++) {
         if (done % HEARTBEAT_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -291,7 +294,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       sweeping = false;
     }
   };
-  const heartbeat = setInterval(() => void sweep(), settings.limits.heartbeatIntervalMs / HEARTBEAT_TICKS);
+  const heartbeat = setInterval(() => void sweep(), settings.limits.heartbeatIntervalMs / ticksPerRound);
   heartbeat.unref();
 
   // --- Changes from other processes ---
