@@ -9,14 +9,22 @@ if (major < 22 || (major === 22 && minor < 16)) {
 }
 
 /**
- * Young-generation size (MB per semi-space) for `start`. Left to itself V8 grows it to 32 MB and
- * more under the steady stream of short-lived objects a busy server makes (every relayed frame):
- * RSS that stays, the size of several thousand idle connections. At 10,000 clients 12 MB relayed
- * as fast as 16 and 32 within the noise of our runs, where 4 and 8 MB collected so often that the
- * relay ceiling halved (docs/benchmarks.md). A flag given to node or in NODE_OPTIONS wins.
+ * V8 heap settings for `start`, measured with the load harness at 10,000 clients
+ * (docs/benchmarks.md). A flag the operator gives to node (or --max-semi-space-size in
+ * NODE_OPTIONS) wins over ours.
+ *
+ * - Young generation, 12 MB per semi-space: left to itself V8 grows it to 32 MB and more under
+ *   the stream of short-lived objects a busy server makes (every relayed frame), RSS that stays,
+ *   the size of several thousand idle connections; 4 and 8 MB collected so often that the relay
+ *   ceiling halved.
+ * - Old generation grown to twice its live size before a full collection (V8's own factor here
+ *   was about 1.3): part of every scavenge is promoted, so the old generation filled every few
+ *   seconds under load, and each full collection's 10-25 ms pause was the relay's and the
+ *   pairing's p99. Twice as much headroom made them rare: relay p99 at 5,000 frames/s went from
+ *   13-50 ms to 6-10 ms, for about a quarter more peak RSS under full load (250 -> 313 MB at
+ *   10,000 people) and the same idle memory.
  */
-const START_SEMI_SPACE_MB = 12;
-const SEMI_SPACE_FLAG = '--max-semi-space-size';
+const START_V8_FLAGS = ['--max-semi-space-size=12', '--heap-growing-percent=100'];
 
 /** The command word: the first argument that is neither an option nor the value of -C/--dir. */
 function commandOf(args) {
@@ -27,20 +35,12 @@ function commandOf(args) {
   return undefined;
 }
 
-// V8 reads heap sizes only when the process starts, so `start` replaces itself once with the
-// flag set (process.execve: Node >= 22.15, not on Windows; same process id, same stdio).
-if (
-  commandOf(process.argv.slice(2)) === 'start' &&
-  typeof process.execve === 'function' &&
-  ![...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => flag.startsWith(SEMI_SPACE_FLAG))
-) {
-  process.execve(process.execPath, [
-    process.execPath,
-    `${SEMI_SPACE_FLAG}=${START_SEMI_SPACE_MB}`,
-    ...process.execArgv,
-    fileURLToPath(import.meta.url),
-    ...process.argv.slice(2),
-  ]);
+// V8 reads heap settings only when the process starts, so `start` replaces itself once with the
+// flags set (process.execve: Node >= 22.15, not on Windows; same process id, same stdio).
+const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+const missing = START_V8_FLAGS.filter((flag) => !given.some((g) => g.startsWith(flag.slice(0, flag.indexOf('=')))));
+if (commandOf(process.argv.slice(2)) === 'start' && typeof process.execve === 'function' && missing.length > 0) {
+  process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)]);
 }
 
 // V8's compiled code for the CLI and its packages, kept on disk between runs (Node >= 22.1): a start

@@ -18,8 +18,8 @@ interface Started {
   stderr: () => string;
 }
 
-function startCli(args: string[], env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, 'start', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startCli(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Started> {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'start', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -62,9 +62,10 @@ test('start in an empty folder creates a default instance and serves it until SI
   const started = await startCli(['--dir', dir, '--port', '0']);
   try {
     assert.match(started.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    // bin/strangerchat.js re-executed itself, in the same process, with the server's young generation.
+    // bin/strangerchat.js re-executed itself, in the same process, with the server's heap settings.
     const cmdline = readFileSync(`/proc/${started.child.pid}/cmdline`, 'utf8').split('\0');
     assert.ok(cmdline.includes('--max-semi-space-size=12'), cmdline.join(' '));
+    assert.ok(cmdline.includes('--heap-growing-percent=100'), cmdline.join(' '));
     assert.ok(existsSync(join(dir, 'strangerchat.json')));
     assert.ok(existsSync(join(dir, 'rules.md')));
     assert.ok(existsSync(join(dir, 'data', 'strangerchat.db')));
@@ -92,14 +93,18 @@ test('start in an empty folder creates a default instance and serves it until SI
   }
 });
 
-test('a second start reuses the instance and its secret; SIGINT stops it too', async () => {
+test('a second start reuses the instance and its secret, keeps the operator\'s heap flags; SIGINT stops it too', async () => {
   const dir = join(tempDir(), 'again');
   const first = await startCli(['--dir', dir, '--port', '0']);
   first.child.kill('SIGINT');
   assert.is((await exitOf(first.child)).code, 0);
   const env = readFileSync(join(dir, '.env'), 'utf8');
-  const second = await startCli(['--dir', dir, '--port', '0']);
+  // The operator's own heap settings win over start's: given to node, or in NODE_OPTIONS.
+  const second = await startCli(['--dir', dir, '--port', '0'], { NODE_OPTIONS: '--max-semi-space-size=16' }, ['--heap-growing-percent=50']);
   try {
+    const cmdline = readFileSync(`/proc/${second.child.pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(cmdline.includes('--heap-growing-percent=50'), cmdline.join(' '));
+    assert.not.ok(cmdline.some((arg) => arg.startsWith('--max-semi-space-size') || arg === '--heap-growing-percent=100'), cmdline.join(' '));
     assert.is(readFileSync(join(dir, '.env'), 'utf8'), env);
     assert.is((await fetch(`${second.url}/healthz`)).status, 200);
   } finally {
