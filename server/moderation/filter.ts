@@ -293,14 +293,13 @@ export class ConfiguredFilter implements MessageFilter {
    * them as "l" ("s1ut"). Both texts have the same length, so positions stay valid.
    */
   #profaneSpans(folded: FoldedText): ReadonlyArray<[number, number]> {
-    const readings = [folded.text];
-    if (/[1|]/.test(folded.text)) readings.push(folded.text.replace(/[1|]/g, 'l'));
-    else if (!this.#profanity!.mayMatch(folded.text)) return NO_SPANS;
-    return readings.flatMap((reading) =>
-      this.#profanity!.matches(reading)
-        .filter((m) => !isNumeric(folded.text.slice(m.startIndex, m.endIndex + 1)))
-        .map((m): [number, number] => originalSpan(folded, m.startIndex, m.endIndex + 1)),
-    );
+    const { text } = folded;
+    const found = this.#profanity!.matches(text);
+    const alternate = /[1|]/.test(text) ? this.#profanity!.matches(text.replace(/[1|]/g, 'l')) : undefined;
+    if (found.length === 0 && !alternate?.length) return NO_SPANS;
+    return [...found, ...(alternate ?? [])]
+      .filter((m) => !isNumeric(text.slice(m.startIndex, m.endIndex + 1)))
+      .map((m): [number, number] => originalSpan(folded, m.startIndex, m.endIndex + 1));
   }
 
   check(text: string, context: FilterContext): FilterVerdict {

@@ -16,6 +16,8 @@ import {
   type TransformerFn,
 } from 'obscenity';
 
+const NO_MATCHES: readonly MatchPayload[] = Object.freeze([]);
+
 /** Code points passed to one String.fromCodePoint call (arguments live on the stack). */
 const CODES_PER_CALL = 4096;
 
@@ -37,15 +39,13 @@ export class ProfanityList {
     this.#transform = transformer(blacklistMatcherTransformers ?? []);
   }
 
-  /** obscenity's matches in `text` (endIndex inclusive); none without a call to obscenity when the screen proves it. */
-  matches(text: string): MatchPayload[] {
-    if (!this.mayMatch(text)) return [];
+  /**
+   * obscenity's matches in `text` (endIndex inclusive); none without a call to obscenity when the
+   * screen proves it, and then a shared empty list (most chat messages: nothing allocated).
+   */
+  matches(text: string): readonly MatchPayload[] {
+    if (!this.#screen.test(this.#transform(text))) return NO_MATCHES;
     return this.#matcher.getAllMatches(text);
-  }
-
-  /** False when obscenity would certainly find nothing in `text` (the screen, without obscenity). */
-  mayMatch(text: string): boolean {
-    return this.#screen.test(this.#transform(text));
   }
 }
 
