@@ -204,12 +204,17 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
       case 'leave':
         return hub.leave(id);
       case 'signal': {
-        // Relay-only: the partner never sees a non-relay candidate or address (see ice-filter.ts).
-        const data = this.deps.relayOnly ? filterSignalForRelayOnly(message.data) : message.data;
-        if (data === undefined) return; // silently: a client without the relay policy gathers such candidates
-        // A valid frame is exactly {type:"signal", data} (strict schemas): when the filter left the
-        // data as it was, the partner can receive the sender's bytes, not a re-serialised copy.
-        return hub.sendToPartner(id, { type: 'signal', data, encoded: data === message.data ? bytes : undefined });
+        // A valid frame is exactly {type:"signal", data} (strict schemas), so without relay-only the
+        // partner can receive the sender's bytes rather than a re-serialised copy.
+        if (!this.deps.relayOnly) return hub.sendToPartner(id, { type: 'signal', data: message.data, encoded: bytes });
+        // Relay-only: the partner never sees a non-relay candidate or address, and never the
+        // sender's bytes (a repeated key, a hidden line): only what the filter rebuilt (ice-filter.ts).
+        const data = filterSignalForRelayOnly(message.data);
+        if (data !== undefined) return hub.sendToPartner(id, { type: 'signal', data });
+        // Silently: a client without the relay policy gathers non-relay candidates. A refused
+        // description means no video, so it is worth a line (its kind only, never its content).
+        if ('type' in message.data) this.#logger.debug({ kind: message.data.type }, 'relay-only filter refused a session description');
+        return;
       }
       case 'typing':
         return hub.sendToPartner(id, { type: 'typing', on: message.on });

@@ -1,147 +1,268 @@
 // Relay-only signalling: the server, not the client, makes sure no peer learns the other's address.
 // A candidate of any type but `relay` carries a real address (host: the LAN or an mDNS name,
-// srflx/prflx: the public address), so it is dropped; the SDP of an offer or answer loses the same
-// candidate lines and has its other address fields (c=, a=rtcp:, o=, raddr) blanked. Anything the
-// filter cannot parse is treated as non-relay: it fails closed.
+// srflx/prflx: the public address), so it is dropped. Nothing the sender wrote is passed on as
+// written: every signal is rebuilt from fields parsed against an allow-list, so a second line
+// hidden behind a CR, LF, VT, NUL or U+2028, a repeated `raddr`, an unknown SDP attribute or an
+// address in a field a parser might read never reaches the partner. Anything the filter cannot
+// parse is dropped: it fails closed.
+import { isIP } from 'node:net';
 import type { SignalData } from '../protocol/messages.ts';
 
 /** The blank address libwebrtc itself puts where no candidate is chosen yet. */
 const BLANK = { IP4: '0.0.0.0', IP6: '::' } as const;
-
-interface ParsedCandidate {
-  /** The candidate's own address (for `relay`: the TURN server's relayed address). */
-  address: string;
-  type: string;
-  tokens: string[];
-  /** Index of the `raddr` keyword in `tokens`, or -1. */
-  raddrIndex: number;
-}
-
+/** The port browsers put in `m=` and `a=rtcp:` before any candidate is chosen (RFC 8839). */
+const BLANK_PORT = '9';
 /**
- * Parses a candidate attribute (`candidate:…`, with or without `a=`) by position, as RFC 8839
- * defines it: foundation, component, transport, priority, address, port, `typ`, type. A `typ`
- * hidden later in the extension attributes therefore cannot pass a host candidate off as relay.
+ * What a candidate or an SDP line may hold: printable ASCII. Every other character (CR, LF, VT,
+ * FF, NUL, NEL, U+2028, U+2029, …) is a line break to some parser, or hides one.
  */
-function parseCandidate(value: string): ParsedCandidate | undefined {
-  const match = /^\s*(?:a=)?candidate:(.*)$/is.exec(value);
-  if (!match) return undefined;
-  const tokens = (match[1] ?? '').trim().split(/\s+/);
-  if (tokens.length < 8 || tokens[6]?.toLowerCase() !== 'typ') return undefined;
-  return {
-    address: (tokens[4] ?? '').toLowerCase(),
-    type: (tokens[7] ?? '').toLowerCase(),
-    tokens,
-    raddrIndex: tokens.findIndex((token, index) => index >= 8 && token.toLowerCase() === 'raddr'),
-  };
-}
+const PRINTABLE = /^[\x20-\x7e]*$/;
+/** Longest SDP line kept: browsers' longest (fmtp, ssrc msid) are a few hundred characters. */
+const SDP_LINE_MAX = 1024;
 
-/** The candidate type (`host`, `srflx`, `prflx`, `relay`), or undefined when the line does not parse. */
+// --- Candidates ---
+
+const FOUNDATION = /^[A-Za-z0-9+/]{1,32}$/;
+const DIGITS = (max: number) => new RegExp(`^\\d{1,${max}}$`);
+const COMPONENT = DIGITS(3);
+const TRANSPORT = /^(?:udp|tcp)$/i;
+const PRIORITY = DIGITS(10);
+/** ice-char (RFC 8839): what a username fragment is made of. */
+const UFRAG = /^[A-Za-z0-9+/]{1,256}$/;
+/** An SDP token (RFC 4566): what `a=mid:` and a candidate's sdpMid hold. */
+const MID = /^[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]{1,64}$/;
+
+/** Candidate extensions that are kept (each value checked); any other extension is left out. */
+const CANDIDATE_EXTENSIONS: ReadonlyMap<string, RegExp> = new Map([
+  ['tcptype', /^(?:active|passive|so)$/],
+  ['generation', DIGITS(10)],
+  ['ufrag', UFRAG],
+  ['network-id', DIGITS(10)],
+  ['network-cost', DIGITS(10)],
+]);
+const EXTENSION_NAME = /^[A-Za-z0-9-]{1,32}$/;
+
+/** The loosely read type of a candidate line (`host`, `srflx`, `prflx`, `relay`), for tests and logs; not a filter. */
 export function candidateType(candidate: string): string | undefined {
-  return parseCandidate(candidate)?.type;
+  const tokens = /^\s*(?:a=)?candidate:(.*)$/is.exec(candidate)?.[1]?.trim().split(/\s+/) ?? [];
+  return tokens.length >= 8 && tokens[6]?.toLowerCase() === 'typ' ? tokens[7]?.toLowerCase() : undefined;
 }
 
 /**
- * The candidate as it may be relayed in relay-only mode, or undefined to drop it. A relay
- * candidate's related address is the client's public (mapped) address, so it is blanked the way
- * libwebrtc blanks it under `iceTransportPolicy: "relay"`: `raddr 0.0.0.0 rport 0`.
+ * The candidate as it may be relayed in relay-only mode (`candidate:…`, rebuilt token by token), or
+ * undefined to drop it. It is parsed by position, as RFC 8839 defines it (foundation, component,
+ * transport, priority, address, port, `typ`, type), so a `typ relay` hidden in the extensions
+ * cannot pass a host candidate off as relay, and its address must be an IP address (a relay is
+ * never an mDNS name). Its related address — the client's public address — is blanked the way
+ * libwebrtc blanks it under `iceTransportPolicy: "relay"` (`raddr 0.0.0.0 rport 0`), once,
+ * however often the sender wrote it.
  */
 export function sanitizeRelayCandidate(candidate: string): string | undefined {
-  const parsed = parseCandidate(candidate);
-  if (!parsed || parsed.type !== 'relay' || parsed.address.endsWith('.local')) return undefined;
-  const { tokens, raddrIndex } = parsed;
-  if (raddrIndex < 0) return candidate;
-  const related = tokens[raddrIndex + 1] ?? '';
-  tokens[raddrIndex + 1] = related.includes(':') ? BLANK.IP6 : BLANK.IP4;
-  const rportIndex = tokens.findIndex((token, index) => index >= 8 && token.toLowerCase() === 'rport');
-  if (rportIndex >= 0 && rportIndex + 1 < tokens.length) tokens[rportIndex + 1] = '0';
-  const prefix = /^\s*a=/i.test(candidate) ? 'a=candidate:' : 'candidate:';
-  return `${prefix}${tokens.join(' ')}`;
+  if (!PRINTABLE.test(candidate)) return undefined;
+  const body = /^(?:a=)?candidate:(.*)$/.exec(candidate.trim())?.[1];
+  if (body === undefined) return undefined;
+  const tokens = body.split(/ +/);
+  if (tokens.length < 8 || tokens.length % 2 !== 0) return undefined;
+  const [foundation = '', component = '', transport = '', priority = '', address = '', port = '', typ = '', type = ''] = tokens;
+  if (!FOUNDATION.test(foundation) || !COMPONENT.test(component) || !TRANSPORT.test(transport) || !PRIORITY.test(priority)) return undefined;
+  if (isIP(address) === 0 || !isPort(port) || typ !== 'typ' || type.toLowerCase() !== 'relay') return undefined;
+
+  let related: string | undefined;
+  const extensions = new Map<string, string>();
+  for (let index = 8; index < tokens.length; index += 2) {
+    const name = tokens[index]!;
+    const value = tokens[index + 1]!;
+    if (!EXTENSION_NAME.test(name)) return undefined;
+    if (name === 'raddr' || name === 'rport') {
+      // Only the family is kept, of the first one written.
+      const family = name === 'raddr' ? value.includes(':') : isIP(address) === 6;
+      related ??= family ? BLANK.IP6 : BLANK.IP4;
+      continue;
+    }
+    const valid = CANDIDATE_EXTENSIONS.get(name);
+    if (!valid) continue; // an extension we do not know could hold anything: left out
+    if (!valid.test(value)) return undefined;
+    if (!extensions.has(name)) extensions.set(name, value);
+  }
+  const out = [foundation, component, transport, priority, address, port, 'typ', 'relay'];
+  if (related !== undefined) out.push('raddr', related, 'rport', '0');
+  for (const [name, value] of extensions) out.push(name, value);
+  return `candidate:${out.join(' ')}`;
+}
+
+function isPort(text: string): boolean {
+  return /^\d{1,5}$/.test(text) && Number(text) <= 65_535;
+}
+
+// --- Session descriptions ---
+
+/** Words of printable ASCII separated by single spaces: the loose shape of a value we keep. */
+const words = (max: number, count: number) => new RegExp(`^[\\x21-\\x7e]{1,${max}}(?: [\\x21-\\x7e]{1,${max}}){0,${count - 1}}$`);
+const TOKEN = "[!#$%&'*+\\-.0-9A-Z^_`a-z{|}~]";
+
+interface AttributeRule {
+  /** The value's shape; null for a flag (`a=rtcp-mux`), which has none. */
+  value: RegExp | null;
+  /** Kept at most once per section (the session part counts as one); repeats are dropped. */
+  once?: string;
 }
 
 /**
- * Strips an SDP for relay-only mode: non-relay `a=candidate:` lines go, relay ones lose their
- * related address, and the `c=`, `a=rtcp:` and `o=` addresses become blank unless they are one of
- * the relay addresses. Line endings are kept (CRLF, as SDP requires, or bare LF).
+ * The SDP attributes a browser's offer or answer needs for relayed audio, video and data channels
+ * (RFC 8829/8866 and what Chrome, Firefox and Safari send). Any other attribute is dropped.
+ * `a=candidate:` and `a=rtcp:` are rebuilt separately.
  */
-export function stripSdpForRelayOnly(sdp: string): string {
-  const eol = sdp.includes('\r\n') || !sdp.includes('\n') ? '\r\n' : '\n';
-  // Every break any parser might honour, so no candidate hides behind a lone CR.
-  const lines = sdp.split(/\r\n|\n|\r/);
-  const relayAddresses = new Set<string>();
-  for (const line of lines) {
-    const parsed = parseCandidate(line);
-    if (parsed?.type === 'relay' && !parsed.address.endsWith('.local')) relayAddresses.add(parsed.address);
-  }
-  const out: string[] = [];
-  for (const line of lines) {
-    const trimmed = line.trimStart();
-    if (/^a=candidate:/i.test(trimmed)) {
-      const kept = sanitizeRelayCandidate(trimmed);
-      if (kept !== undefined) out.push(kept);
-      continue;
-    }
-    if (/^c=/i.test(trimmed)) {
-      out.push(blankConnectionLine(trimmed, relayAddresses));
-      continue;
-    }
-    if (/^a=rtcp:/i.test(trimmed)) {
-      out.push(blankRtcpLine(trimmed, relayAddresses));
-      continue;
-    }
-    if (/^o=/i.test(trimmed)) {
-      out.push(blankOriginLine(trimmed, relayAddresses));
-      continue;
-    }
-    out.push(line);
-  }
-  return out.join(eol);
-}
+const ATTRIBUTES: ReadonlyMap<string, AttributeRule> = new Map<string, AttributeRule>([
+  ['group', { value: new RegExp(`^[A-Za-z]{1,16}(?: ${TOKEN}{1,64}){0,64}$`) }],
+  ['msid-semantic', { value: /^ ?WMS(?: [\x21-\x7e]{1,64}){0,16}$/, once: 'msid-semantic' }],
+  ['extmap-allow-mixed', { value: null, once: 'extmap-allow-mixed' }],
+  ['ice-ufrag', { value: /^[A-Za-z0-9+/]{4,256}$/, once: 'ice-ufrag' }],
+  ['ice-pwd', { value: /^[A-Za-z0-9+/]{22,256}$/, once: 'ice-pwd' }],
+  ['ice-options', { value: /^[A-Za-z0-9+/.-]{1,64}(?: [A-Za-z0-9+/.-]{1,64}){0,7}$/, once: 'ice-options' }],
+  ['fingerprint', { value: /^[A-Za-z0-9-]{1,16} [0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){15,63}$/ }],
+  ['setup', { value: /^(?:actpass|active|passive|holdconn)$/, once: 'setup' }],
+  ['tls-id', { value: /^[A-Za-z0-9+/_-]{20,255}$/, once: 'tls-id' }],
+  ['mid', { value: MID, once: 'mid' }],
+  ['sendrecv', { value: null, once: 'direction' }],
+  ['sendonly', { value: null, once: 'direction' }],
+  ['recvonly', { value: null, once: 'direction' }],
+  ['inactive', { value: null, once: 'direction' }],
+  ['bundle-only', { value: null, once: 'bundle-only' }],
+  ['msid', { value: words(64, 2) }],
+  ['rtcp-mux', { value: null, once: 'rtcp-mux' }],
+  ['rtcp-mux-only', { value: null, once: 'rtcp-mux-only' }],
+  ['rtcp-rsize', { value: null, once: 'rtcp-rsize' }],
+  ['rtcp-xr', { value: words(128, 8) }],
+  ['extmap', { value: /^\d{1,5}(?:\/(?:sendrecv|sendonly|recvonly|inactive))? [\x21-\x7e]{1,256}(?: [\x21-\x7e]{1,256}){0,7}$/ }],
+  ['rtpmap', { value: /^\d{1,3} [A-Za-z0-9._-]{1,32}\/\d{1,6}(?:\/\d{1,2})?$/ }],
+  ['fmtp', { value: /^\d{1,3} [\x21-\x7e]{1,512}(?: [\x21-\x7e]{1,512}){0,7}$/ }],
+  ['rtcp-fb', { value: /^(?:\d{1,3}|\*) [A-Za-z0-9._-]{1,32}(?: [A-Za-z0-9._=-]{1,32}){0,3}$/ }],
+  ['ssrc', { value: /^\d{1,10} [A-Za-z][A-Za-z0-9_-]{0,31}(?::[\x21-\x7e]{1,256}(?: [\x21-\x7e]{1,256}){0,3})?$/ }],
+  ['ssrc-group', { value: /^[A-Za-z-]{1,16}(?: \d{1,10}){1,16}$/ }],
+  ['ptime', { value: DIGITS(5), once: 'ptime' }],
+  ['maxptime', { value: DIGITS(5), once: 'maxptime' }],
+  ['rid', { value: /^[A-Za-z0-9_-]{1,32} (?:send|recv)(?: [\x21-\x7e]{1,256})?$/ }],
+  ['simulcast', { value: words(256, 4), once: 'simulcast' }],
+  ['sctp-port', { value: DIGITS(5), once: 'sctp-port' }],
+  ['max-message-size', { value: DIGITS(12), once: 'max-message-size' }],
+  ['sctpmap', { value: /^\d{1,5} webrtc-datachannel \d{1,5}$/, once: 'sctpmap' }],
+  ['end-of-candidates', { value: null, once: 'end-of-candidates' }],
+]);
 
-/** `c=IN IP4 <address>[/ttl…]` → the blank address of its family unless it is a relay address. */
-function blankConnectionLine(line: string, relay: ReadonlySet<string>): string {
-  const [, nettype = 'IN', addrtype = '', address = ''] = /^c=(\S+)\s+(\S+)\s+(\S+)/i.exec(line) ?? [];
-  if (relay.has(address.split('/')[0]?.toLowerCase() ?? '')) return line;
-  const family = addrtype.toUpperCase() === 'IP6' ? 'IP6' : 'IP4';
-  return `c=${nettype} ${family} ${BLANK[family]}`;
-}
-
-/** `a=rtcp:<port> IN IP4 <address>` → the same with a blank address unless it is a relay address. */
-function blankRtcpLine(line: string, relay: ReadonlySet<string>): string {
-  const match = /^a=rtcp:(\d+)(?:\s+(\S+)\s+(\S+)\s+(\S+))?\s*$/i.exec(line);
-  if (!match) return `a=rtcp:9 IN IP4 ${BLANK.IP4}`;
-  const [, port, nettype, addrtype, address] = match;
-  if (address === undefined) return line; // a port alone reveals no address
-  if (relay.has(address.toLowerCase())) return line;
-  const family = addrtype?.toUpperCase() === 'IP6' ? 'IP6' : 'IP4';
-  return `a=rtcp:${port} ${nettype ?? 'IN'} ${family} ${BLANK[family]}`;
-}
-
-/** `o=<user> <id> <version> IN IP4 <address>`: browsers put 127.0.0.1 there, other stacks the host address. */
-function blankOriginLine(line: string, relay: ReadonlySet<string>): string {
-  const tokens = line.split(/\s+/);
-  if (tokens.length < 6) return line;
-  const address = tokens[5]?.toLowerCase() ?? '';
-  const family = tokens[4]?.toUpperCase() === 'IP6' ? 'IP6' : 'IP4';
-  const loopback = family === 'IP6' ? '::1' : '127.0.0.1';
-  if (relay.has(address) || address === loopback || address === BLANK[family]) return line;
-  tokens[4] = family;
-  tokens[5] = loopback;
-  return tokens.slice(0, 6).join(' ');
-}
+const ORIGIN = /^(\S{1,64}) (\d{1,20}) (\d{1,20}) IN (IP4|IP6) (\S{1,64})$/;
+const TIMING = /^\d{1,20} \d{1,20}$/;
+const BANDWIDTH = /^(?:AS|TIAS|CT|RR|RS):\d{1,10}$/;
+const MEDIA = /^(audio|video|application|text|message) (\d{1,5})(?:\/\d{1,5})? ([A-Za-z0-9/]{1,32})((?: [A-Za-z0-9._-]{1,32}){0,128})$/;
 
 /**
- * The signal to relay in relay-only mode, or undefined to drop it: non-relay candidates are
- * dropped, end-of-candidates (`null`, or an empty candidate line) is kept, and offers and answers
- * are stripped with stripSdpForRelayOnly. Returns `data` itself when nothing had to change.
+ * The SDP of an offer or answer rebuilt for relay-only mode, or undefined when it cannot be read
+ * (then the whole description is dropped). Only printable ASCII and line breaks are accepted, and
+ * the lines are split on CRLF or LF alone, so nothing can hide behind a lone CR or another break.
+ * What is kept: `v=0`; `o=` with a loopback address; `s=-`; `t=`; `b=`; `m=` with port 9 (0, a
+ * refused section, stays 0); one blank `c=` per section; `a=rtcp:` with a blank address; the
+ * attributes of ATTRIBUTES whose value has the expected shape; relay candidates, rebuilt by
+ * sanitizeRelayCandidate. Everything else — other line types, other attributes, repeats of what
+ * may appear once, non-relay candidates — is dropped. Lines end in CRLF, as SDP requires.
+ */
+export function stripSdpForRelayOnly(sdp: string): string | undefined {
+  const lines = sdp.split(/\r?\n/);
+  if (lines.at(-1) === '') lines.pop();
+  if (lines[0] !== 'v=0') return undefined;
+  const out = ['v=0'];
+  let seen = new Set<string>(['v']);
+  for (const line of lines.slice(1)) {
+    if (line.length > SDP_LINE_MAX || !PRINTABLE.test(line)) return undefined;
+    const [, kind, value = ''] = /^([a-z])=(.*)$/.exec(line) ?? [];
+    if (kind === 'm') {
+      const media = MEDIA.exec(value);
+      if (!media) return undefined; // the sections after it could not be told apart
+      seen = new Set(['v', 'o', 's', 't']);
+      const [, type, port, proto, formats = ''] = media;
+      out.push(`m=${type} ${port === '0' ? '0' : BLANK_PORT} ${proto}${formats}`);
+      continue;
+    }
+    const kept = kind === 'a' ? attributeLine(value, seen) : kind ? otherLine(kind, value, seen) : undefined;
+    if (kept !== undefined) out.push(kept);
+  }
+  return `${out.join('\r\n')}\r\n`;
+}
+
+/** A session or media line that is not an attribute or `m=`, rebuilt; undefined to drop it. */
+function otherLine(kind: string, value: string, seen: Set<string>): string | undefined {
+  if (kind === 'b') return BANDWIDTH.test(value) ? `b=${value}` : undefined;
+  // The rest may appear once per section (o, s and t only in the session part).
+  if (!['o', 's', 't', 'c'].includes(kind) || seen.has(kind)) return undefined;
+  seen.add(kind);
+  switch (kind) {
+    case 'o': {
+      // Browsers put 127.0.0.1 (Chrome) or 0.0.0.0 (Firefox) there; other stacks the host address.
+      const [, user = '-', id = '0', version = '0', family = 'IP4', address = ''] = ORIGIN.exec(value) ?? [];
+      const blank = family === 'IP6' ? ['::1', '::'] : ['127.0.0.1', '0.0.0.0'];
+      return `o=${user} ${id} ${version} IN ${family} ${blank.includes(address) ? address : blank[0]}`;
+    }
+    case 's':
+      return 's=-';
+    case 't':
+      return `t=${TIMING.test(value) ? value : '0 0'}`;
+    default: {
+      // With ICE the connection address is never used; it would only show the default candidate's.
+      const family = /^IN IP6 /.test(value) ? 'IP6' : 'IP4';
+      return `c=IN ${family} ${BLANK[family]}`;
+    }
+  }
+}
+
+/** An `a=` line rebuilt (`value` is what follows `a=`), or undefined to drop it. */
+function attributeLine(value: string, seen: Set<string>): string | undefined {
+  const colon = value.indexOf(':');
+  const name = colon < 0 ? value : value.slice(0, colon);
+  const content = colon < 0 ? undefined : value.slice(colon + 1);
+  if (name === 'candidate') {
+    const candidate = sanitizeRelayCandidate(`candidate:${content}`);
+    return candidate === undefined ? undefined : `a=${candidate}`;
+  }
+  if (name === 'rtcp') {
+    if (seen.has('rtcp') || content === undefined || !/^\d{1,5}(?: IN IP[46] \S{1,64})?$/.test(content)) return undefined;
+    seen.add('rtcp');
+    const family = content.includes(' IN IP6 ') ? 'IP6' : 'IP4';
+    return `a=rtcp:${BLANK_PORT} IN ${family} ${BLANK[family]}`;
+  }
+  const rule = ATTRIBUTES.get(name);
+  if (!rule) return undefined;
+  if (rule.value === null ? content !== undefined : content === undefined || !rule.value.test(content)) return undefined;
+  if (rule.once) {
+    if (seen.has(rule.once)) return undefined;
+    seen.add(rule.once);
+  }
+  return content === undefined ? `a=${name}` : `a=${name}:${content}`;
+}
+
+// --- Signals ---
+
+/**
+ * The signal to relay in relay-only mode, or undefined to drop it: always a new object built from
+ * checked fields, never the sender's. Non-relay and unreadable candidates are dropped;
+ * end-of-candidates (`null`, or an empty candidate line) is kept; offers and answers are rebuilt
+ * with stripSdpForRelayOnly. A candidate's `sdpMid` and `usernameFragment` must be tokens.
  */
 export function filterSignalForRelayOnly(data: SignalData): SignalData | undefined {
-  // `data` itself when nothing changed: the relay may then forward the frame as it arrived.
   if ('type' in data) {
     const sdp = stripSdpForRelayOnly(data.sdp);
-    return sdp === data.sdp ? data : { type: data.type, sdp };
+    return sdp === undefined ? undefined : { type: data.type, sdp };
   }
-  if (data.candidate === null || data.candidate.candidate.trim() === '') return data;
-  const candidate = sanitizeRelayCandidate(data.candidate.candidate);
+  if (data.candidate === null) return { candidate: null };
+  const { candidate: line, sdpMid, sdpMLineIndex, usernameFragment } = data.candidate;
+  if (typeof sdpMid === 'string' && !MID.test(sdpMid)) return undefined;
+  if (typeof usernameFragment === 'string' && !UFRAG.test(usernameFragment)) return undefined;
+  if (!PRINTABLE.test(line)) return undefined;
+  const candidate = line.trim() === '' ? '' : sanitizeRelayCandidate(line);
   if (candidate === undefined) return undefined;
-  return candidate === data.candidate.candidate ? data : { candidate: { ...data.candidate, candidate } };
+  return {
+    candidate: {
+      candidate,
+      ...(sdpMid !== undefined ? { sdpMid } : {}),
+      ...(sdpMLineIndex !== undefined ? { sdpMLineIndex } : {}),
+      ...(usernameFragment !== undefined ? { usernameFragment } : {}),
+    },
+  };
 }
