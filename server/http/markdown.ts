@@ -3,21 +3,76 @@
 // file can never inject markup; links keep only http(s), mailto and same-site targets.
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const UNESCAPES: Record<string, string> = Object.fromEntries(Object.entries(ESCAPES).map(([c, entity]) => [entity, c]));
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
+/** Link schemes that leave the site only for what they say (no script, no data, no app handlers). */
+const LINK_SCHEMES = new Set(['http:', 'https:', 'mailto:']);
+/** A link target is visible ASCII: no space, control character or look-alike a browser would strip or fold. */
+const LINK_CHARS = /^[\x21-\x7e]+$/;
+/** What percent-encoding may not hide: a backslash, control characters, Unicode line breaks. */
+const HIDDEN_IN_ENCODING = /[\x00-\x1f\x7f-\x9f\u2028\u2029\\]/;
+/** Percent-decoding rounds before a target that still decodes further is refused. */
+const MAX_DECODE_ROUNDS = 3;
+/** `#heading` on the same page. */
+const FRAGMENT = /^#[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The link target as it may appear in `href`, or undefined to render the link as text. Allowed:
+ * `http:`, `https:` (with a host and no user name) and `mailto:` URLs; same-site paths that start
+ * with exactly one `/`; `#fragment`. A space, a backslash or a control character (raw, or for the
+ * last two percent-encoded: `/%5Cevil`, `/%09/evil`), and a second leading `/` hidden by encoding
+ * (`/%2Fevil`, `/%252Fevil`), are refused: browsers read `/\\evil.example` as `//evil.example`,
+ * another site.
+ */
+export function safeLinkTarget(href: string): string | undefined {
+  if (!LINK_CHARS.test(href) || href.includes('\\')) return undefined;
+  if (FRAGMENT.test(href)) return href;
+  let decoded = href;
+  for (let round = 0; /%[0-9a-f]{2}/i.test(decoded); round++) {
+    if (round === MAX_DECODE_ROUNDS) return undefined;
+    try {
+      decoded = decodeURIComponent(decoded);
+    } catch {
+      return undefined;
+    }
+  }
+  if (HIDDEN_IN_ENCODING.test(decoded)) return undefined;
+  if (href.startsWith('/')) return /^\/(?![/\\])/.test(decoded) ? href : undefined;
+  let url: URL;
+  try {
+    url = new URL(href);
+  } catch {
+    return undefined;
+  }
+  if (!LINK_SCHEMES.has(url.protocol) || !href.toLowerCase().startsWith(url.protocol)) return undefined;
+  if (url.protocol === 'mailto:') return url.pathname ? href : undefined;
+  // `https://school.example@evil.example/` shows one site and opens another.
+  if (!/^https?:\/\/[^/]/i.test(href) || !url.hostname || url.username || url.password) return undefined;
+  return href;
+}
+
 /** Inline Markdown of one escaped line: code, links, bold, italics. */
 function inline(text: string): string {
-  const codes: string[] = [];
-  let html = escapeHtml(text.replace(/\u0000/g, '')).replace(/`([^`]+)`/g, (_, code: string) => `\u0000${codes.push(`<code>${code}</code>`) - 1}\u0000`);
-  html = html.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (whole, label: string, href: string) =>
-    /^(https?:\/\/|mailto:|\/(?!\/)|#)/i.test(href) ? `<a href="${href}">${label}</a>` : whole,
-  );
+  // Code spans and links are held out of the later passes, so no emphasis lands inside an href.
+  const held: string[] = [];
+  const hold = (html: string) => `\u0000${held.push(html) - 1}\u0000`;
+  let html = escapeHtml(text.replace(/\u0000/g, '')).replace(/`([^`]+)`/g, (_, code: string) => hold(`<code>${code}</code>`));
+  html = html.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (whole, label: string, escaped: string) => {
+    const target = safeLinkTarget(escaped.replace(/&(?:amp|lt|gt|quot|#39);/g, (entity) => UNESCAPES[entity]!));
+    return target === undefined ? whole : hold(`<a href="${escapeHtml(target)}">${emphasis(label)}</a>`);
+  });
+  const restore = (part: string): string => part.replace(/\u0000(\d+)\u0000/g, (_, i: string) => restore(held[Number(i)]!));
+  return restore(emphasis(html));
+}
+
+/** Bold and italics in escaped text. */
+function emphasis(html: string): string {
   html = html.replace(/\*\*(.+?)\*\*|__(.+?)__/g, (_, a?: string, b?: string) => `<strong>${a ?? b}</strong>`);
-  html = html.replace(/\*(?!\s)(.+?)\*|(?<![\p{L}\p{N}])_(?!\s)(.+?)_(?![\p{L}\p{N}])/gu, (_, a?: string, b?: string) => `<em>${a ?? b}</em>`);
-  return html.replace(/\u0000(\d+)\u0000/g, (_, i: string) => codes[Number(i)]!);
+  return html.replace(/\*(?!\s)(.+?)\*|(?<![\p{L}\p{N}])_(?!\s)(.+?)_(?![\p{L}\p{N}])/gu, (_, a?: string, b?: string) => `<em>${a ?? b}</em>`);
 }
 
 type Block =
