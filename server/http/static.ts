@@ -3,11 +3,10 @@
 // time, so a rebranded or re-ruled instance needs no rebuild and static pages need no JavaScript.
 // When the site was never built (tests running from sources), pages answer with a note saying so.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, posix, sep } from 'node:path';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Middleware, ParameterizedContext } from 'koa';
-import serve from 'koa-static';
 import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { escapeHtml, renderMarkdown, summariseRules } from './markdown.ts';
@@ -29,12 +28,56 @@ const HASHED_ASSETS = '/_astro/';
 /** Other top-level files of the site (favicon, robots.txt): cached for an hour. */
 const PUBLIC_FILE = /^\/[\w-]+\.(svg|ico|png|txt|webmanifest)$/;
 const ONE_YEAR_SECONDS = 31_536_000;
+/** Longer than any path of the site: a longer one names nothing we serve. */
+const MAX_PATH_LENGTH = 512;
+/** Encoded `/`, `\\` and NUL: a path holding one means something else to whichever layer decodes it. */
+const ENCODED_SEPARATOR = /%(?:2f|5c|00)/i;
+/**
+ * What a decoded path may not hold: a backslash, a control character, a `%` (a second round of
+ * encoding), and segments that start or end with a dot or carry `;` (`..`, `..;`, `chat.html.`),
+ * which some file system, proxy or servlet reads as another name.
+ */
+const SUSPICIOUS_PATH = /[\\\x00-\x1f\x7f%]|(?:^|\/)\.|\.(?:\/|$)|;/;
 
 export interface StaticSiteOptions {
   config: ServerConfig;
   logger: Logger;
   /** The built site; default: dist/web next to the running code. */
   dir?: string;
+}
+
+/**
+ * The request path decoded once, or undefined when it may name something else to another layer
+ * (an encoded separator, a second encoding, a dot segment, a backslash, a control character,
+ * bad or overlong UTF-8, an overlong path). Pages and files are looked up by this decoded path
+ * only, and never through the file system: nothing a visitor writes becomes a file name.
+ */
+export function decodeSitePath(raw: string): string | undefined {
+  if (raw.length > MAX_PATH_LENGTH || ENCODED_SEPARATOR.test(raw)) return undefined;
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+  return path.startsWith('/') && !SUSPICIOUS_PATH.test(path) ? path : undefined;
+}
+
+/**
+ * The files of the built site a URL may name, by URL path: everything under `/_astro/` and the
+ * top-level files PUBLIC_FILE allows — never an HTML file (pages are templates, served filled in)
+ * and never a link. Listed once at start, as the languages are.
+ */
+export function siteFiles(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  if (!existsSync(dir)) return files;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || entry.name.endsWith('.html')) continue;
+    const file = join(entry.parentPath, entry.name);
+    const url = `/${relative(dir, file).split(sep).join('/')}`;
+    if ((url.startsWith(HASHED_ASSETS) || PUBLIC_FILE.test(url)) && decodeSitePath(url) === url) files.set(url, file);
+  }
+  return files;
 }
 
 /** Where the built site is: `dist/web` beside `dist/server` when compiled, `<repo>/dist/web` from sources. */
@@ -130,15 +173,23 @@ export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSit
   const values = pageValues(config);
   const css = brandingCss(config);
   const pages = new Map<string, { html: string; etag: string } | null>();
-  const assets = serve(dir, {
-    index: false,
-    gzip: false,
-    brotli: false,
-    setHeaders: (res, path) => {
-      const hashed = path.startsWith(join(dir, '_astro') + sep);
-      res.setHeader('Cache-Control', hashed ? `public, max-age=${ONE_YEAR_SECONDS}, immutable` : 'public, max-age=3600');
-    },
-  });
+  const files = siteFiles(dir);
+
+  /** Sends one file of the built site (a hashed asset is cached for a year, others for an hour). */
+  function serveFile(ctx: ParameterizedContext, path: string, file: string): void {
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (!stat?.isFile()) return; // removed by a rebuild since the start: a 404
+    ctx.set('Cache-Control', path.startsWith(HASHED_ASSETS) ? `public, max-age=${ONE_YEAR_SECONDS}, immutable` : 'public, max-age=3600');
+    ctx.type = extname(file);
+    ctx.lastModified = stat.mtime;
+    ctx.status = 200;
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.length = stat.size;
+    ctx.body = ctx.method === 'HEAD' ? null : createReadStream(file);
+  }
 
   /** A page filled in for this instance, read once; null when the site has no such page. */
   function page(lang: string, name: string) {
@@ -208,9 +259,16 @@ export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSit
       ctx.body = css;
       return;
     }
-    // Normalised first: `/_astro/../en/chat.html` must not reach a raw template.
-    if (posix.normalize(ctx.path).startsWith(HASHED_ASSETS) || PUBLIC_FILE.test(ctx.path)) return assets(ctx, next);
-    const match = PAGE_PATH.exec(ctx.path);
+    // Decoded once, before any check; a path that could mean something else names nothing.
+    const path = decodeSitePath(ctx.path);
+    if (path === undefined) return notFoundPage(ctx, next);
+    const file = files.get(path);
+    if (file !== undefined) {
+      serveFile(ctx, path, file);
+      if (ctx.status !== 404) return;
+      return notFoundPage(ctx, next);
+    }
+    const match = PAGE_PATH.exec(path);
     if (!match) return notFoundPage(ctx, next);
     const name = match[1] ?? 'index';
     if (languages.length === 0) {
