@@ -36,6 +36,7 @@ import { createModRouter } from './http/mod-routes.ts';
 import { createModAdminRouter } from './http/mod-admin-routes.ts';
 import { securityMiddleware } from './http/security.ts';
 import { staticSite } from './http/static.ts';
+import { HTTP_SERVER_OPTIONS, limitConnections } from './http/connection-limits.ts';
 import { createServices } from './services.ts';
 
 /** Largest WebSocket frame accepted (DESIGN.md); larger frames close the socket with 1009. */
@@ -162,10 +163,10 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   // The web site last: it answers only its own pages and assets, after every API route.
   app.use(staticSite({ config, logger }));
 
-  const server = createHttpServer(app.callback());
-  // Slowloris guard for plain HTTP; WebSocket upgrades are bounded separately.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  const server = createHttpServer(HTTP_SERVER_OPTIONS, app.callback());
+  // Timeouts for silent and slow sockets, and the per-address cap on open connections; WebSocket
+  // upgrades are bounded separately (UPGRADE_TIMEOUT_MS).
+  limitConnections(server, { perAddress: settings.rateLimits.tcpConnectionsPerAddress, trustedProxies: settings.trustedProxies, logger, now });
 
   // --- WebSocket ---
   // No client tracking: `connections` is the one list (ws's own costs a closure and a set entry per socket).

@@ -271,6 +271,18 @@ export const InstanceSettings = z.strictObject({
         .default(600)
         .describe('New sessions (POST /api/session) per address (IPv6: per /64) per 10 minutes.'),
       connectionsPerAddress: z.number().int().min(1).max(100_000).default(500).describe('WebSocket connections open at once per address.'),
+      tcpConnectionsPerAddress: z
+        .number()
+        .int()
+        .min(1)
+        .max(1_000_000)
+        .default(1000)
+        .describe(
+          'TCP connections (HTTP and WebSocket together) open at once per address (IPv6: per /64), counted as each ' +
+            'connection opens, before it sends anything; more are closed at once. Twice `connectionsPerAddress` by ' +
+            'default, for a school behind one address; keep it well under the file limit (`ulimit -n`, ' +
+            '`LimitNOFILE=`). Connections from `trustedProxies` are not counted: limit them at the proxy.',
+        ),
       findsPerMinute: z.number().int().min(1).max(10_000).default(60).describe('find and next per connection per minute.'),
       reportsPer10Minutes: z.number().int().min(1).max(1000).default(10).describe('Reports per connection per 10 minutes.'),
       messagesPerMinutePerAddress: z
