@@ -38,6 +38,7 @@ export function writeBenchInstance(dir: string, options: BenchInstanceOptions): 
     rateLimits: {
       sessionsPer10Minutes: 100_000,
       connectionsPerAddress: 100_000,
+      tcpConnectionsPerAddress: 1_000_000,
       findsPerMinute: 10_000,
       reportsPer10Minutes: 1000,
       messagesPerMinutePerAddress: 100_000,
