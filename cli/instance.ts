@@ -90,6 +90,22 @@ export function instanceSettings(instance: NewInstance): Record<string, unknown>
   };
 }
 
+/**
+ * The instance's .gitignore: secrets and data never belong in version control — .env, data/
+ * (transcripts, evidence, backups), coturn's config with the TURN shared secret and the TURN TLS
+ * keys that `deploy` writes into deploy/.
+ */
+export const GITIGNORE = [
+  '# Secrets and data never belong in version control.',
+  '.env',
+  'data/',
+  'node_modules/',
+  '# Written by strangerchat deploy: the TURN shared secret and the TURN TLS keys.',
+  'deploy/turnserver.conf',
+  'deploy/turn-certs/',
+  '',
+].join('\n');
+
 /** An npm package name from an instance name. */
 function packageName(name: string): string {
   const slug = name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-._]+|[-._]+$/g, '').slice(0, 60);
@@ -128,7 +144,7 @@ export function renderInstance(instance: NewInstance, secrets: InstanceSecrets =
       engines: { node: '>=22.16' },
     };
     files.push({ path: 'package.json', content: `${JSON.stringify(pkg, null, 2)}\n` });
-    files.push({ path: '.gitignore', content: '# Secrets and data never belong in version control.\n.env\ndata/\nnode_modules/\n' });
+    files.push({ path: '.gitignore', content: GITIGNORE });
   }
   files.push({ path: 'data/', content: '' });
   return files;

@@ -1,6 +1,7 @@
 // Wires commander to the commands in commands/; nothing else.
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, ExitCode, processContext, type Context } from './context.ts';
+import { usePrivateUmask } from './file-modes.ts';
 import { packageVersion } from './version.ts';
 
 /** Each command module registers itself on the program. */
@@ -100,6 +101,8 @@ async function programWith(ctx: Context, entries: CommandEntry[]): Promise<Comma
 
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
 export async function run(argv: string[], ctx: Context): Promise<number> {
+  // Before any command writes: what it creates (data/, the database, backups) is its owner's only.
+  usePrivateUmask();
   try {
     await (await programFor(argv, ctx)).parseAsync(argv, { from: 'user' });
     return ExitCode.Ok;

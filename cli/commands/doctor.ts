@@ -4,14 +4,16 @@
 // WebSocket upgrade through the public URL. Each check says ok / warn / fail and how to fix it;
 // any failure exits 4.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import WebSocket from 'ws';
 import { mintTurnCredentials } from '../../server/access/turn.ts';
-import { ConfigError, loadConfig, type ServerConfig } from '../../server/config.ts';
+import { ConfigError, ENV_FILE, loadConfig, type ServerConfig } from '../../server/config.ts';
 import { integrityCheck } from '../../server/db/backup.ts';
 import { openDatabase } from '../../server/db/database.ts';
 import { pendingMigrations } from '../../server/db/migrate.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
+import { checkFileModes } from '../file-modes.ts';
 import { withExamples } from '../help.ts';
 import { resolveInstanceDir } from '../instance.ts';
 import { Output, type GlobalOptions } from '../output.ts';
@@ -81,6 +83,12 @@ interface CheckInput {
   configError: string | undefined;
   running: PidInfo | undefined;
   deps: DoctorDeps;
+  /** --fix: repair what a check can repair safely. */
+  fix: boolean;
+}
+
+export interface DoctorOptions extends GlobalOptions {
+  fix?: boolean;
 }
 
 type Outcome = Omit<CheckResult, 'name' | 'fix'> & { fix?: string };
@@ -107,6 +115,12 @@ export const CHECKS: Record<string, Check> = {
       const dir = dataDirOf(config);
       const problem = dataDirProblem(dir);
       return problem ? fail(problem, `give the user running strangerchat write access: sudo chown -R "$(id -un)" ${dir}`) : ok(`${dir} is writable`);
+    },
+  },
+  files: {
+    description: 'the data folder (database, WAL, backups) and .env are private to their owner; --fix tightens them',
+    async run({ config, dir, fix }) {
+      return checkFileModes({ dataDir: dataDirOf(config), envFile: join(dir, ENV_FILE), instanceDir: dir }, fix);
     },
   },
   integrity: {
@@ -292,14 +306,15 @@ export function registerDoctor(program: Command, ctx: Context): void {
   const command = program
     .command('doctor')
     .argument('[check...]', `checks to run (default: all): ${CHECK_NAMES.join(', ')}`)
-    .description('check the instance: config, data folder, database integrity, migrations, port, HTTPS, TURN relay, WebSocket through the public URL (exit 4 when a check fails)')
-    .action(async (checks: string[], _o: GlobalOptions, command: Command) => {
-      await doctor(ctx, command.optsWithGlobals<GlobalOptions>(), checks);
+    .description('check the instance: config, data folder, file modes, database integrity, migrations, port, HTTPS, TURN relay, WebSocket through the public URL (exit 4 when a check fails)')
+    .option('--fix', 'repair what can be repaired safely: file modes of the data folder and .env')
+    .action(async (checks: string[], _o: DoctorOptions, command: Command) => {
+      await doctor(ctx, command.optsWithGlobals<DoctorOptions>(), checks);
     });
-  withExamples(command, ['strangerchat doctor', 'strangerchat doctor turn websocket', 'strangerchat doctor --json']);
+  withExamples(command, ['strangerchat doctor', 'strangerchat doctor turn websocket', 'strangerchat doctor --json', 'strangerchat doctor files --fix']);
 }
 
-export async function doctor(ctx: Context, options: GlobalOptions, only: string[] = [], deps: DoctorDeps = defaultDoctorDeps): Promise<CheckResult[]> {
+export async function doctor(ctx: Context, options: DoctorOptions, only: string[] = [], deps: DoctorDeps = defaultDoctorDeps): Promise<CheckResult[]> {
   const unknown = only.filter((name) => !CHECK_NAMES.includes(name));
   if (unknown.length) throw new CliError(`unknown check ${unknown.join(', ')}: choose from ${CHECK_NAMES.join(', ')}`, ExitCode.Usage);
   const output = new Output(ctx, options);
@@ -313,7 +328,7 @@ export async function doctor(ctx: Context, options: GlobalOptions, only: string[
     configError = error.message;
   }
   const running = config ? readRunning(config) : undefined;
-  const input: CheckInput = { ctx, dir, config, configError, running, deps };
+  const input: CheckInput = { ctx, dir, config, configError, running, deps, fix: options.fix === true };
   const selected = only.length ? CHECK_NAMES.filter((name) => only.includes(name)) : CHECK_NAMES;
   const results: CheckResult[] = [];
   for (const name of selected) {

@@ -1,14 +1,15 @@
 // `strangerchat start`: preflight checks, a backup and the pending migrations, then the instance
 // in the foreground until SIGINT/SIGTERM. Its URL is printed once /healthz answers; a pid file
 // and a status file (live figures, rewritten every few seconds) serve `status` and `stop`.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createServer, type RunningServer } from '../../server/app.ts';
-import type { ServerConfig } from '../../server/config.ts';
+import { ENV_FILE, type ServerConfig } from '../../server/config.ts';
 import { openDatabase } from '../../server/db/database.ts';
 import { migrateToLatest, pendingMigrations } from '../../server/db/migrate.ts';
 import { createLogger } from '../../server/logger.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
+import { looseFiles, usePrivateUmask } from '../file-modes.ts';
 import { withExamples } from '../help.ts';
 import { DEFAULT_INSTANCE, isEmptyFolder, isInstanceFolder, loadInstanceConfig, resolveInstanceDir, writeInstance } from '../instance.ts';
 import { Output, type GlobalOptions } from '../output.ts';
@@ -78,12 +79,16 @@ async function preflight(config: ServerConfig): Promise<void> {
 export async function start(ctx: Context, options: StartOptions): Promise<void> {
   // Listen for SIGINT/SIGTERM from the first moment: a stop during start-up waits for it, then stops cleanly.
   const stopSignal = ctx.untilSignal();
+  // Whoever starts it (the CLI, an embedding script): the database, WAL, SHM and backups are born private.
+  usePrivateUmask();
   const output = new Output(ctx, options);
   const { dir, created } = startDir(ctx, options);
   if (created) output.say(`Created a new instance in ${dir} (profile community, access open).`);
 
   const config = loadInstanceConfig(ctx, dir, { port: options.port, host: options.host });
   await preflight(config);
+  const loose = looseFiles({ dataDir: dataDirOf(config), envFile: join(dir, ENV_FILE) });
+  if (loose.length) output.warn(`${loose.length} file(s) of this instance can be read by other users of this machine (${loose[0]!.path}, …): run strangerchat doctor --fix`);
   const logger = createLogger({ level: config.settings.log.level, destination: ctx.stderr });
   const db = await openDatabase(config.database);
   try {
