@@ -188,7 +188,8 @@ export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSit
       return;
     }
     ctx.length = stat.size;
-    ctx.body = ctx.method === 'HEAD' ? null : createReadStream(file);
+    // Koa destroys the stream once the response ends, so a HEAD request only opens and closes it.
+    ctx.body = createReadStream(file);
   }
 
   /** A page filled in for this instance, read once; null when the site has no such page. */

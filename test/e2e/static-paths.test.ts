@@ -152,6 +152,9 @@ test('every page answers filled in, and every asset of the built site is still s
   for (const asset of ASSETS) assert.is((await rawGet(`/_astro/${asset}`)).status, 200, asset);
   assert.is((await rawGet(`/_astro/${encodeURIComponent(ASSETS[0]!).replace(/\./g, '%2E').replace(/^(.)/, (c) => `%${c.charCodeAt(0).toString(16)}`)}`)).status, 200, 'an asset name may be percent-encoded');
   assert.is((await rawGet('/favicon.svg')).status, 200);
+  const head = await fetch(`${server.url}/_astro/${ASSETS[0]}`, { method: 'HEAD' });
+  assert.is(head.status, 200, 'HEAD of an asset');
+  assert.ok(Number(head.headers.get('content-length')) > 0, 'HEAD says the length');
 });
 
 test('a banned address meets the ban gate on every page path; traversal does not get round it', async () => {
