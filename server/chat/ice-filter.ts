@@ -74,9 +74,9 @@ export function sanitizeRelayCandidate(candidate: string): string | undefined {
     const value = tokens[index + 1]!;
     if (!EXTENSION_NAME.test(name)) return undefined;
     if (name === 'raddr' || name === 'rport') {
-      // Only the family is kept, of the first one written.
-      const family = name === 'raddr' ? value.includes(':') : isIP(address) === 6;
-      related ??= family ? BLANK.IP6 : BLANK.IP4;
+      // Only the family is kept, of the first one written (an `rport` alone: the candidate's own).
+      const ipv6 = name === 'raddr' ? value.includes(':') : isIP(address) === 6;
+      related ??= ipv6 ? BLANK.IP6 : BLANK.IP4;
       continue;
     }
     const valid = CANDIDATE_EXTENSIONS.get(name);
