@@ -204,8 +204,9 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
       case 'leave':
         return hub.leave(id);
       case 'signal': {
-        // A valid frame is exactly {type:"signal", data} (strict schemas), so without relay-only the
-        // partner can receive the sender's bytes rather than a re-serialised copy.
+        // A valid frame is {type:"signal", data} (strict schemas; a repeated key is read as its last
+        // value, here and by the browser's JSON.parse alike), so without relay-only the partner can
+        // receive the sender's bytes rather than a re-serialised copy.
         if (!this.deps.relayOnly) return hub.sendToPartner(id, { type: 'signal', data: message.data, encoded: bytes });
         // Relay-only: the partner never sees a non-relay candidate or address, and never the
         // sender's bytes (a repeated key, a hidden line): only what the filter rebuilt (ice-filter.ts).
