@@ -19,6 +19,7 @@ import { dataDirOf } from '../paths.ts';
 import { readRunning, type PidInfo } from '../pidfile.ts';
 import { dataDirProblem, portProblem } from '../preflight.ts';
 import { packageVersion } from '../version.ts';
+import { minorMediaCheck } from '../minor-media-check.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -191,6 +192,10 @@ export const CHECKS: Record<string, Check> = {
         "check that coturn runs and is reachable on that host and port (UDP and TCP through the firewall), that its static-auth-secret equals STRANGERCHAT_TURN_SECRET, and that both clocks are right (credentials carry an expiry time); strangerchat turn credentials mints some to test by hand",
       );
     },
+  },
+  minors: {
+    description: "under-18s' video: only through a TURN relay, so without one they are offered text only",
+    run: async ({ config }) => minorMediaCheck(config),
   },
   websocket: {
     description: 'a session and a real WebSocket connection through the public URL (or the running server)',
