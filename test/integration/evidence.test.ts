@@ -28,7 +28,8 @@ async function fileReport(): Promise<{ reportId: string; evidenceToken: string }
   const a = await join(server.url, { address: `203.0.113.${++addressCounter}` });
   const b = await join(server.url, { address: `203.0.113.${++addressCounter}` });
   open.push(a, b);
-  await pairUp(a, b);
+  // Frames are evidence of a video conversation only.
+  await pairUp(a, b, 'video');
   return report(b, 'nudity');
 }
 

@@ -16,7 +16,7 @@ import { newDatabase, type TestDatabase } from '../helpers/database.ts';
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 const MINUTE = 60_000;
 const PERIODS: RetentionPeriods = { evidenceDays: 90, addressDays: 30, auditDays: 365, sessionDays: 30 };
-const NONE: RetentionCounts = { evidence: 0, appeals: 0, addresses: 0, audit: 0, sessions: 0, tickets: 0, moderatorSessions: 0, emailVerifications: 0, events: 0 };
+const NONE: RetentionCounts = { evidence: 0, appeals: 0, addresses: 0, audit: 0, sessions: 0, tickets: 0, moderatorSessions: 0, emailVerifications: 0, events: 0, avoids: 0, bandLocks: 0 };
 
 let store: TestDatabase;
 let clock = T0;
@@ -143,7 +143,7 @@ test('a dry run changes nothing and reports exactly what the purge then removes'
   const before = await snapshot(store.db);
   const dry = await retention.purge({ dryRun: true, actor: cliActor('test') });
   assert.is(dry.dryRun, true);
-  assert.equal(dry.counts, { evidence: 1, appeals: 1, addresses: 8, audit: 5, sessions: 4, tickets: 3, moderatorSessions: 2, emailVerifications: 1, events: 1 });
+  assert.equal(dry.counts, { evidence: 1, appeals: 1, addresses: 8, audit: 5, sessions: 4, tickets: 3, moderatorSessions: 2, emailVerifications: 1, events: 1, avoids: 0, bandLocks: 0 });
   assert.is(await snapshot(store.db), before, 'a dry run writes nothing, not even an audit entry');
   const real = await retention.purge({ actor: cliActor('test') });
   assert.is(real.dryRun, false);
