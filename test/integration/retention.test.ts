@@ -215,6 +215,41 @@ test('each period, crossed in turn with the injected clock, removes exactly what
   assert.equal(await ids(store.db, 'sessions'), ['s1', 's2']);
 });
 
+test('"never pair again" entries: the device pair stays, an address entry goes with its window or the address period; band locks go when they expire', async () => {
+  const { db } = store;
+  await db.deleteFrom('pair_avoids').execute();
+  await db
+    .insertInto('pair_avoids')
+    .values([
+      { key_a: 'device:r', key_b: 'device:x', created_at: T0, expires_at: null, shared: 0, report_id: null },
+      { key_a: 'device:r', key_b: 'address:198.51.100.1', created_at: T0, expires_at: T0 + 7 * DAY_MS, shared: 0, report_id: null },
+      // A window longer than the address period: the address still goes with the other addresses.
+      { key_a: 'device:r', key_b: 'address:198.51.100.2', created_at: T0, expires_at: T0 + 60 * DAY_MS, shared: 1, report_id: null },
+    ])
+    .execute();
+  await db
+    .insertInto('age_band_locks')
+    .values([
+      { subject: 'device:a', band: 'adult', declared_at: T0, expires_at: T0 + 30 * DAY_MS, switch_attempts: 2, last_attempt_at: T0 },
+      { subject: 'identity:b', band: 'minor', declared_at: T0 + DAY_MS, expires_at: T0 + 31 * DAY_MS, switch_attempts: 0, last_attempt_at: null },
+    ])
+    .execute();
+  const keys = async () => (await db.selectFrom('pair_avoids').select('key_b').orderBy('key_b').execute()).map((r) => r.key_b);
+  const purge = async (at: number) => {
+    clock = at;
+    const { counts } = await retention.purge();
+    return { avoids: counts.avoids, bandLocks: counts.bandLocks };
+  };
+  assert.equal(await purge(T0 + 7 * DAY_MS - 1), { avoids: 0, bandLocks: 0 });
+  assert.equal(await purge(T0 + 7 * DAY_MS), { avoids: 1, bandLocks: 0 });
+  assert.equal(await keys(), ['address:198.51.100.2', 'device:x']);
+  assert.equal(await purge(T0 + 30 * DAY_MS), { avoids: 1, bandLocks: 1 });
+  assert.equal(await keys(), ['device:x'], 'the device pair is kept for ever');
+  assert.equal(await purge(T0 + 31 * DAY_MS), { avoids: 0, bandLocks: 1 });
+  assert.equal(await purge(T0 + 3650 * DAY_MS), { avoids: 0, bandLocks: 0 });
+  assert.equal(await keys(), ['device:x']);
+});
+
 test('audit entries go after 365 days; the chain still verifies from the oldest remaining entry', async () => {
   clock = T0 + 10 * DAY_MS;
   for (let i = 0; i < 3; i++) await audit.record('moderator:mona', { action: 'ban.lift', target: `ip:203.0.113.${i}` });
