@@ -166,9 +166,10 @@ export const InstanceSettings = z.strictObject({
     .boolean()
     .optional()
     .describe(
-      'Relay-only media: clients use iceTransportPolicy "relay" and the server drops every non-relay ' +
-        "ICE candidate, so no peer learns another's address. Default: on for the school profile and " +
-        'whenever TURN is configured.',
+      'Relay-only media for everyone: clients use iceTransportPolicy "relay" and the server drops every non-relay ' +
+        "ICE candidate, so no peer learns another's address. Under-18s' media is relayed whatever this says " +
+        '(and without TURN they are offered text only). Default: on for the school profile and ' +
+        'whenever TURN is configured; false lets adults connect peer to peer.',
     ),
   email: z
     .strictObject({
