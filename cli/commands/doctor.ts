@@ -1,7 +1,7 @@
 // `strangerchat doctor [check…]`: checks what an instance needs to work for real people — a valid
 // configuration, a writable data folder, an intact database, its port, HTTPS (browsers allow the
-// camera and microphone only on HTTPS or localhost), a TURN server that really relays, and the
-// WebSocket upgrade through the public URL. Each check says ok / warn / fail and how to fix it;
+// camera and microphone only on HTTPS or localhost), a TURN server that really relays, whether
+// under-18s can have video (only through a relay), and the WebSocket upgrade through the public URL. Each check says ok / warn / fail and how to fix it;
 // any failure exits 4.
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
