@@ -16,6 +16,9 @@ import { HUB_DEFAULTS } from './chat/hub.ts';
 import { InMemoryHub } from './chat/memory-hub.ts';
 import { attachConnection, type ConnectionDeps, type LiveConnection } from './chat/connection.ts';
 import { WriteBatch } from './chat/write-batch.ts';
+import { mediaPolicy, minorMediaWarnings } from './chat/media-policy.ts';
+import { bandOf } from './access/sessions.ts';
+import { PairingGate } from './moderation/pairing-gate.ts';
 import { createIceServers } from './access/turn.ts';
 import { createClientAddressResolver } from './access/client-address.ts';
 import { createEvidenceRouter } from './http/evidence-routes.ts';
@@ -38,6 +41,7 @@ import { securityMiddleware } from './http/security.ts';
 import { staticSite } from './http/static.ts';
 import { HTTP_SERVER_OPTIONS, limitConnections } from './http/connection-limits.ts';
 import { createServices } from './services.ts';
+import { DAY_MS } from './moderation/retention.ts';
 
 /** Largest WebSocket frame accepted (DESIGN.md); larger frames close the socket with 1009. */
 export const WS_MAX_PAYLOAD = 64 * 1024;
@@ -49,7 +53,7 @@ const HEARTBEAT_SLICE = 25;
 const HEARTBEAT_TICK_MS = 50;
 /** Upgrades awaiting ticket redemption are dropped after this long. */
 const UPGRADE_TIMEOUT_MS = 10_000;
-/** Bans or reported pairs read per query at start: a page holds the event loop for some 20 ms. */
+/** Bans or avoided pairs read per query at start: a page holds the event loop for some 20 ms. */
 const LOAD_PAGE_ROWS = 1000;
 
 export interface ServerDeps {
@@ -87,27 +91,34 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const { db, logger } = deps;
   const now = deps.now ?? Date.now;
   const { settings } = config;
+  const banIndex = new BanIndex(now);
   const hub =
     deps.hub ??
     new InMemoryHub({
       interestWaitMs: settings.pairing.interestWaitMs,
       reportGraceMs: settings.pairing.reportGraceMs,
       transcriptLinesPerSide: HUB_DEFAULTS.transcriptLinesPerSide,
+      reportedAddressAvoidMs: settings.safety.reportedAddressAvoidDays * DAY_MS,
+      sharedAddressDevices: settings.safety.sharedAddressDevices,
+      // The last look before two people are paired: bans this process already knows, including a
+      // quarantine it just wrote, however the pairing came about (a find, or an interest wait ending).
+      mayPair: (p) => !banIndex.match({ address: p.address, deviceId: p.deviceId, identityHash: p.identityHash }),
       now,
       random: deps.random ?? Math.random,
       newId: randomUUID,
       setTimer: (fn, ms) => setTimeout(fn, ms),
       clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
     });
-  const banIndex = new BanIndex(now);
   const services = createServices({ db, config, now, logger, banIndex });
-  const { audit, bans, tickets, invites, sessions, email, moderators, announcements, retention, reports, evidence, reviews, appeals } = services;
+  const { audit, bans, tickets, invites, sessions, email, moderators, announcements, retention, reports, evidence, reviews, appeals, avoids } = services;
   const filter = new ConfiguredFilter(settings.filters);
   const rateLimits = new RateLimits(settings.rateLimits, now);
-  const iceServersFor = createIceServers({ turn: settings.turn, relayOnly: config.relayOnly, secret: config.secrets.turnSecret, now });
+  const iceServersFor = createIceServers({ turn: settings.turn, secret: config.secrets.turnSecret, now });
+  const media = mediaPolicy(config);
   if (config.relayOnly && settings.turn.urls.length === 0 && settings.modes.includes('video')) {
     logger.warn('relayOnly is on but turn.urls is empty: video conversations cannot connect until a TURN server is configured');
   }
+  for (const warning of minorMediaWarnings(config)) logger.warn(warning);
   const connections = new Set<LiveConnection>();
   const clientAddress = createClientAddressResolver(settings.trustedProxies);
 
@@ -185,7 +196,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     rateLimits,
     reports,
     iceServers: iceServersFor,
-    relayOnly: config.relayOnly,
+    media,
+    pairingBan: (p) => pairingGate.check({ address: p.address, deviceId: p.deviceId, identityHash: p.identityHash }),
     writes,
     onClosed: (connection) => connections.delete(connection),
   };
@@ -226,13 +238,17 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     if (socket.destroyed) return;
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       ws.on('error', logSocketError);
+      // A band that cannot be read is minor: the stricter side of every rule.
+      const band: AgeBand = bandOf(session.age_band);
       const participant = {
         id: randomUUID(),
         sessionId: session.id,
         deviceId: session.device_id,
-        band: session.age_band as AgeBand,
+        band,
         address,
         identityHash: session.identity_hash,
+        deviceSince: session.device_since,
+        relayOnly: media.relayOnlyFor(band),
       };
       connections.add(attachConnection(ws, socket, participant, connectionDeps));
       logger.debug({ conn: participant.id, address }, 'connected');
@@ -317,7 +333,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
           return;
         case 'ban_added':
           // The row, not the event, is the truth: a ban lifted since then is read as lifted.
-          bans.get(event.payload.banId).then(
+          // Returned, so a catch-up (the ban check at find) waits until the ban is enforced.
+          return bans.get(event.payload.banId).then(
             (ban) => {
               if (!ban) return;
               banIndex.put(ban);
@@ -333,6 +350,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     },
   });
   await feed.start();
+  const pairingGate = new PairingGate({ feed, index: banIndex });
   retention.start(deps.retentionIntervalMs);
 
   // Read by the request handlers above, so declared before the server listens.
@@ -365,14 +383,17 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       for (const ban of page) banIndex.put(ban);
       await nextTurn();
     }
-    // Reporter and reported are never paired again, across restarts too.
-    for await (const page of reports.avoidPairsInPages(LOAD_PAGE_ROWS)) {
+    // Reporter and reported are never paired again (by device, identity, and address for a
+    // window), across restarts too.
+    let avoided = 0;
+    for await (const page of avoids.liveInPages(LOAD_PAGE_ROWS)) {
       if (closing) return;
-      for (const [reporter, reported] of page) hub.avoid(reporter, reported);
+      for (const avoid of page) hub.avoid(avoid);
+      avoided += page.length;
       await nextTurn();
     }
     loaded = true;
-    logger.info({ bans: banIndex.size }, 'bans and reported pairs loaded');
+    logger.info({ bans: banIndex.size, avoids: avoided }, 'bans and reported pairs loaded');
   })();
   loading.catch((error: unknown) => logger.error({ err: error }, 'loading the bans and reported pairs failed'));
   /** Waits for the load; false when the server began to stop first (then nothing may be served). */

@@ -166,9 +166,10 @@ export const InstanceSettings = z.strictObject({
     .boolean()
     .optional()
     .describe(
-      'Relay-only media: clients use iceTransportPolicy "relay" and the server drops every non-relay ' +
-        "ICE candidate, so no peer learns another's address. Default: on for the school profile and " +
-        'whenever TURN is configured.',
+      'Relay-only media for everyone: clients use iceTransportPolicy "relay" and the server drops every non-relay ' +
+        "ICE candidate, so no peer learns another's address. Under-18s' media is relayed whatever this says " +
+        '(and without TURN they are offered text only). Default: on for the school profile and ' +
+        'whenever TURN is configured; false lets adults connect peer to peer.',
     ),
   email: z
     .strictObject({
@@ -207,9 +208,9 @@ export const InstanceSettings = z.strictObject({
         .max(100)
         .default(3)
         .describe(
-          'Automatic quarantine: when this many distinct reporters (distinct devices and distinct ' +
-            '/64 networks) report one person within the window, that person stops being paired until ' +
-            'a moderator reviews it. Never an automatic permanent ban.',
+          'Automatic quarantine: when this many distinct reporters (distinct devices on distinct ' +
+            'networks: an IPv4 address, or an IPv6 /56) report one person within the window, that person stops being paired until ' +
+            'a moderator reviews it. Reports between two people on one network do not count. Never an automatic permanent ban.',
         ),
       quarantineWindowMinutes: z
         .number()
@@ -285,6 +286,20 @@ export const InstanceSettings = z.strictObject({
         ),
       findsPerMinute: z.number().int().min(1).max(10_000).default(60).describe('find and next per connection per minute.'),
       reportsPer10Minutes: z.number().int().min(1).max(1000).default(10).describe('Reports per connection per 10 minutes.'),
+      reportsPer10MinutesPerDevice: z
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(10)
+        .describe('Reports per device (browser) per 10 minutes, across its tabs and sessions.'),
+      reportsPer10MinutesPerAddress: z
+        .number()
+        .int()
+        .min(1)
+        .max(100_000)
+        .default(60)
+        .describe('Reports per address (IPv6: per /64) per 10 minutes, across its devices; generous because a school shares one.'),
       messagesPerMinutePerAddress: z
         .number()
         .int()
@@ -298,6 +313,42 @@ export const InstanceSettings = z.strictObject({
       'Per-address and per-connection limits: a person never meets them, a script always does. ' +
         'Per-address defaults are generous because a whole school often shares one address (NAT).',
     ),
+  safety: z
+    .strictObject({
+      reportedAddressAvoidDays: z
+        .number()
+        .int()
+        .min(0)
+        .max(365)
+        .default(7)
+        .describe(
+          'After a report, the reporter is not paired with anyone on the reported side\'s address (IPv4, or IPv6 /64) ' +
+            'for this many days, so a new browser on the same network does not reach them again; 0 turns it off. ' +
+            'On a shared address (see `sharedAddressDevices`) only browsers first seen after the report are kept away.',
+        ),
+      sharedAddressDevices: z
+        .number()
+        .int()
+        .min(2)
+        .max(100_000)
+        .default(5)
+        .describe(
+          'An address is shared (a school or office NAT) when this many different browsers are connected from it at once, ' +
+            'seen within the last day: a report then does not keep the reporter from everyone there, only from browsers new since the report.',
+        ),
+      ageBandLockDays: z
+        .number()
+        .int()
+        .min(0)
+        .max(365)
+        .default(30)
+        .describe(
+          'A browser (and a verified e-mail identity) that declared an adult age cannot start an under-18 session for this many days ' +
+            'after its last session, nor the other way round; 0 turns it off.',
+        ),
+    })
+    .prefault({})
+    .describe('Rules that keep children safe against someone who changes browsers, addresses or declared age.'),
   log: z
     .strictObject({
       level: z

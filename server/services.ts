@@ -4,6 +4,7 @@
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { Logger } from './logger.ts';
+import { AgeBandLocks } from './access/age-bands.ts';
 import { EmailAccessService, createMailTransport } from './access/email.ts';
 import { InviteService } from './access/invites.ts';
 import { ModeratorService } from './access/moderators.ts';
@@ -15,6 +16,7 @@ import { AuditLog } from './moderation/audit.ts';
 import type { BanIndex } from './moderation/ban-index.ts';
 import { BanService } from './moderation/bans.ts';
 import { EvidenceService } from './moderation/evidence.ts';
+import { PairAvoidStore } from './moderation/pair-avoids.ts';
 import { QuarantineService } from './moderation/quarantine.ts';
 import { ReportReviewService } from './moderation/report-review.ts';
 import { ReportService } from './moderation/reports.ts';
@@ -39,6 +41,8 @@ export interface Services {
   bans: BanService;
   tickets: TicketService;
   invites: InviteService;
+  /** Age bands that stick to a device and an identity. */
+  bands: AgeBandLocks;
   sessions: SessionService;
   /** Only in the email access mode. */
   email: EmailAccessService | undefined;
@@ -47,6 +51,8 @@ export interface Services {
   retention: RetentionService;
   quarantine: QuarantineService;
   reports: ReportService;
+  /** Who is never paired with whom after a report, as stored. */
+  avoids: PairAvoidStore;
   evidence: EvidenceService;
   reviews: ReportReviewService;
   appeals: AppealService;
@@ -63,7 +69,8 @@ export function createServices(deps: ServiceDeps): Services {
   const bans = new BanService({ db, audit, now, ...(banIndex ? { index: banIndex } : {}) });
   const tickets = new TicketService({ db, secret, now });
   const invites = new InviteService({ db, audit, secret, now });
-  const sessions = new SessionService({ db, audit, config, tickets, invites, ...(banIndex ? { bans: banIndex } : {}), now });
+  const bands = new AgeBandLocks({ db, audit, now, lockDays: settings.safety.ageBandLockDays });
+  const sessions = new SessionService({ db, audit, config, tickets, invites, bands, ...(banIndex ? { bans: banIndex } : {}), now });
   // Built only in the email mode; nodemailer connects on the first send, not here.
   const mailer = settings.accessMode === 'email' ? createMailTransport(settings.email.smtp, config.secrets.smtpPassword) : undefined;
   const email = mailer ? new EmailAccessService({ db, config, now, transport: mailer, logger }) : undefined;
@@ -81,15 +88,17 @@ export function createServices(deps: ServiceDeps): Services {
       dismissedReportsBeforeDiscount: settings.moderation.dismissedReportsBeforeDiscount,
     },
   });
-  const reports = new ReportService({ db, secret, now, afterReport: quarantine, logger });
+  const avoids = new PairAvoidStore({ db, now });
+  const reports = new ReportService({ db, secret, now, avoids, afterReport: quarantine, logger });
   const evidence = new EvidenceService({ db, secret, now });
-  const reviews = new ReportReviewService({ db, audit, bans, now });
+  const reviews = new ReportReviewService({ db, audit, bans, bands, now });
   const appeals = new AppealService({ db, audit, bans, ...(banIndex ? { index: banIndex } : {}), now });
   return {
     audit,
     bans,
     tickets,
     invites,
+    bands,
     sessions,
     email,
     moderators,
@@ -97,6 +106,7 @@ export function createServices(deps: ServiceDeps): Services {
     retention,
     quarantine,
     reports,
+    avoids,
     evidence,
     reviews,
     appeals,

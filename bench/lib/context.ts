@@ -65,11 +65,15 @@ export const SENTENCES = [
 const SENTENCE_SET = new Set<string>(SENTENCES);
 export const isSentence = (text: string): boolean => SENTENCE_SET.has(text);
 
-/** A host candidate as a browser gathers it (relay-only is off on the bench instance, so it is relayed as is). */
+/**
+ * A relay candidate as a browser under iceTransportPolicy "relay" gathers it: it passes the
+ * relay-only filter of the minors' conversations unchanged, so every signal still arrives (adults'
+ * are forwarded as sent, minors' re-serialised after the filter).
+ */
 export function candidate(n: number): { candidate: { candidate: string; sdpMid: string; sdpMLineIndex: number } } {
   return {
     candidate: {
-      candidate: `candidate:${842163049 + n} 1 udp 1677729535 192.0.2.${(n % 250) + 1} ${50000 + (n % 10000)} typ srflx raddr 0.0.0.0 rport 0 generation 0 ufrag sbkW network-cost 999`,
+      candidate: `candidate:${842163049 + n} 1 udp 41885439 192.0.2.${(n % 250) + 1} ${50000 + (n % 10000)} typ relay raddr 0.0.0.0 rport 0 generation 0 ufrag sbkW network-cost 999`,
       sdpMid: '0',
       sdpMLineIndex: 0,
     },

@@ -41,14 +41,25 @@ export function writeBenchInstance(dir: string, options: BenchInstanceOptions): 
       tcpConnectionsPerAddress: 1_000_000,
       findsPerMinute: 10_000,
       reportsPer10Minutes: 1000,
+      reportsPer10MinutesPerDevice: 1000,
+      reportsPer10MinutesPerAddress: 100_000,
       messagesPerMinutePerAddress: 100_000,
     },
+    // A TURN server (never contacted: no media flows) so that the minors, seven in ten, may have
+    // video; their conversations are then relay-only and their signals filtered, as on a real
+    // community instance. Adults stay peer to peer.
+    turn: { urls: ['turn:127.0.0.1:3478'] },
+    relayOnly: false,
     // Random reports in the churn mix must not quarantine anyone: that would change the population.
     moderation: { quarantineReporters: 100 },
     log: { level: options.logLevel ?? 'info' },
   };
   writeFileSync(join(dir, 'strangerchat.json'), `${JSON.stringify(settings, null, 2)}\n`);
-  writeFileSync(join(dir, '.env'), `STRANGERCHAT_SESSION_SECRET=${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+  writeFileSync(
+    join(dir, '.env'),
+    `STRANGERCHAT_SESSION_SECRET=${randomBytes(32).toString('base64url')}\nSTRANGERCHAT_TURN_SECRET=${randomBytes(24).toString('base64url')}\n`,
+    { mode: 0o600 },
+  );
   writeFileSync(join(dir, 'rules.md'), '# Rules\n\nBe kind. This instance is a load test.\n');
 }
 

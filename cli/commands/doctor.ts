@@ -1,7 +1,7 @@
 // `strangerchat doctor [check…]`: checks what an instance needs to work for real people — a valid
 // configuration, a writable data folder, an intact database, its port, HTTPS (browsers allow the
-// camera and microphone only on HTTPS or localhost), a TURN server that really relays, and the
-// WebSocket upgrade through the public URL. Each check says ok / warn / fail and how to fix it;
+// camera and microphone only on HTTPS or localhost), a TURN server that really relays, whether
+// under-18s can have video (only through a relay), and the WebSocket upgrade through the public URL. Each check says ok / warn / fail and how to fix it;
 // any failure exits 4.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { dataDirOf } from '../paths.ts';
 import { readRunning, type PidInfo } from '../pidfile.ts';
 import { dataDirProblem, portProblem } from '../preflight.ts';
 import { packageVersion } from '../version.ts';
+import { minorMediaCheck } from '../minor-media-check.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -205,6 +206,10 @@ export const CHECKS: Record<string, Check> = {
         "check that coturn runs and is reachable on that host and port (UDP and TCP through the firewall), that its static-auth-secret equals STRANGERCHAT_TURN_SECRET, and that both clocks are right (credentials carry an expiry time); strangerchat turn credentials mints some to test by hand",
       );
     },
+  },
+  minors: {
+    description: "under-18s' video: only through a TURN relay, so without one they are offered text only",
+    run: async ({ config }) => minorMediaCheck(config),
   },
   websocket: {
     description: 'a session and a real WebSocket connection through the public URL (or the running server)',

@@ -23,6 +23,8 @@ const LABELS: Record<keyof RetentionCounts, string> = {
   moderatorSessions: 'moderator logins',
   emailVerifications: 'e-mail links',
   events: 'moderation feed events',
+  avoids: 'expired "never pair again" entries',
+  bandLocks: 'expired age-band locks',
 };
 
 export function registerPurge(program: Command, ctx: Context): void {

@@ -119,6 +119,8 @@ function formatReport(opened: OpenedReport, saved: string[]): string {
     ['reporter', party(r.reporter)],
     ['reports on them', String(r.reportsAgainstReported)],
     ['quarantined', r.quarantined ? `yes (ban ${r.quarantineBanIds.map(shortId).join(', ')})` : 'no'],
+    ['same network', r.sameNetwork ? 'yes (does not count toward automatic quarantine)' : 'no'],
+    ['age switches', r.reportedBandSwitches ? `${r.reportedBandSwitches} refused (tried to change age group)` : 'none'],
   ];
   if (r.resolutionNote) lines.push(['resolution note', terminalSafe(r.resolutionNote)]);
   const width = Math.max(...lines.map(([key]) => key.length));

@@ -17,6 +17,7 @@ import { readRunning, readStatusFile } from '../pidfile.ts';
 import { fetchHealth } from '../preflight.ts';
 import { STATUS_INTERVAL_MS } from './start.ts';
 import { packageVersion } from '../version.ts';
+import { minorMediaWarnings } from '../../server/chat/media-policy.ts';
 
 /** Live figures older than this are reported as stale (the server writes them every 2 s). */
 const STALE_AFTER_MS = STATUS_INTERVAL_MS * 5;
@@ -40,6 +41,8 @@ export interface StatusReport {
   database: { driver: 'sqlite' | 'postgres'; path: string | null; sizeBytes: number | null };
   lastBackup: { name: string; createdAt: number; sizeBytes: number } | null;
   pendingMigrations: string[] | null;
+  /** Problems with the settings worth the operator's attention (e.g. minors without video). */
+  warnings: string[];
 }
 
 export function registerStatus(program: Command, ctx: Context): void {
@@ -83,6 +86,7 @@ export async function collectStatus(dir: string, config: ServerConfig): Promise<
       : null,
     ...data,
     lastBackup: last ? { name: last.name, createdAt: last.createdAt, sizeBytes: last.sizeBytes } : null,
+    warnings: minorMediaWarnings(config),
   };
 }
 
@@ -151,6 +155,7 @@ function formatStatus(report: StatusReport, output: Output): string {
   lines.push(['last backup', report.lastBackup ? `${report.lastBackup.name} (${formatTime(report.lastBackup.createdAt)})` : report.database.driver === 'sqlite' ? 'none' : 'pg_dump (not tracked)']);
   const pending = report.pendingMigrations;
   lines.push(['migrations', pending === null ? 'unknown' : pending.length ? c.yellow(`${pending.length} pending (strangerchat migrate up)`) : 'up to date']);
+  for (const warning of report.warnings) lines.push(['warning', c.yellow(warning)]);
   const width = Math.max(...lines.map(([key]) => key.length));
   return lines.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n');
 }

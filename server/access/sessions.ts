@@ -8,6 +8,7 @@ import type { SessionRequest, SessionResponse } from '../protocol/http.ts';
 import type { AgeBand } from '../chat/hub.ts';
 import type { TicketService } from './tickets.ts';
 import type { InviteService } from './invites.ts';
+import type { AgeBandLocks } from './age-bands.ts';
 import type { BanIndex } from '../moderation/ban-index.ts';
 import { bannedError } from '../moderation/ban-gate.ts';
 import type { AuditLog } from '../moderation/audit.ts';
@@ -18,8 +19,14 @@ import { assertCan } from './permissions.ts';
 /** Longest reason a moderator can give for ending a session. */
 export const KILL_REASON_MAX_LENGTH = 500;
 
+/** The band of a declared age; anything that is not clearly an adult age is minor. */
 export function ageBand(age: number): AgeBand {
-  return age >= ADULT_AGE ? 'adult' : 'minor';
+  return Number.isInteger(age) && age >= ADULT_AGE ? 'adult' : 'minor';
+}
+
+/** A stored band as the Hub may trust it: anything but exactly `adult` (a damaged or unknown value) is minor. */
+export function bandOf(stored: unknown): AgeBand {
+  return stored === 'adult' ? 'adult' : 'minor';
 }
 
 /** A chat session as moderators and the operator see it (no address, no age: the band is enough). */
@@ -51,9 +58,20 @@ export class SessionService {
   readonly #bans: BanIndex | undefined;
   readonly #now: () => number;
   readonly #audit: AuditLog;
+  readonly #bands: AgeBandLocks;
 
-  constructor(deps: { db: Db; audit: AuditLog; config: ServerConfig; tickets: TicketService; invites: InviteService; bans?: BanIndex; now: () => number }) {
+  constructor(deps: {
+    db: Db;
+    audit: AuditLog;
+    config: ServerConfig;
+    tickets: TicketService;
+    invites: InviteService;
+    bands: AgeBandLocks;
+    bans?: BanIndex;
+    now: () => number;
+  }) {
     this.#audit = deps.audit;
+    this.#bands = deps.bands;
     this.#bans = deps.bans;
     this.#db = deps.db;
     this.#config = deps.config;
@@ -75,6 +93,12 @@ export class SessionService {
       throw new AppError(403, 'too_young', `You must be at least ${this.#config.minAge} to use ${this.#config.settings.name}.`);
     }
     const { accessMode } = this.#config.settings;
+    if (accessMode === 'email' && !origin.identityHash) {
+      throw new AppError(403, 'email_required', 'Confirm your e-mail address first: we send you a link.');
+    }
+    const band = ageBand(request.age);
+    // Before the invite is spent: a refused switch must not use up an invite.
+    await this.#bands.claim(origin, band);
     let inviteId: string | null = null;
     if (accessMode === 'invite') {
       if (!request.inviteCode) {
@@ -83,16 +107,13 @@ export class SessionService {
       inviteId = (await this.#invites.redeem(request.inviteCode)) ?? null;
       if (!inviteId) throw new AppError(403, 'invite_invalid', 'This invite code is not valid: it may be mistyped, used up, expired or revoked.');
     }
-    if (accessMode === 'email' && !origin.identityHash) {
-      throw new AppError(403, 'email_required', 'Confirm your e-mail address first: we send you a link.');
-    }
     const sessionId = randomUUID();
     await this.#db
       .insertInto('sessions')
       .values({
         id: sessionId,
         device_id: origin.deviceId,
-        age_band: ageBand(request.age),
+        age_band: band,
         age: request.age,
         address: origin.address,
         created_at: this.#now(),

@@ -13,6 +13,8 @@ export interface TicketSession {
   age_band: string;
   address: string;
   identity_hash: string | null;
+  /** When the device was first seen: its oldest session still on record. */
+  device_since: number;
 }
 
 export class TicketService {
@@ -52,13 +54,23 @@ export class TicketService {
       .where('expires_at', '>', now)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return undefined;
-    return this.#db
+    const session = await this.#db
       .selectFrom('tickets')
       .innerJoin('sessions', 'sessions.id', 'tickets.session_id')
-      .select(['sessions.id', 'sessions.device_id', 'sessions.age_band', 'sessions.address', 'sessions.identity_hash'])
+      .select(['sessions.id', 'sessions.device_id', 'sessions.age_band', 'sessions.address', 'sessions.identity_hash', 'sessions.created_at'])
+      .select((eb) =>
+        eb
+          .selectFrom('sessions as first')
+          .select((inner) => inner.fn.min('first.created_at').as('at'))
+          .whereRef('first.device_id', '=', 'sessions.device_id')
+          .as('device_since'),
+      )
       .where('tickets.hash', '=', hash)
       .where('sessions.ended_at', 'is', null)
       .executeTakeFirst();
+    if (!session) return undefined;
+    const { created_at, device_since, ...rest } = session;
+    return { ...rest, device_since: Number(device_since ?? created_at) };
   }
 
   /** Deletes tickets that expired more than a minute ago. */

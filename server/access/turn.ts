@@ -30,7 +30,6 @@ export function mintTurnCredentials(secret: string, participantId: string, nowMs
 
 export interface IceServerOptions {
   turn: InstanceSettings['turn'];
-  relayOnly: boolean;
   /** The shared secret (STRANGERCHAT_TURN_SECRET); required when `turn.urls` is set. */
   secret: string | undefined;
   /** Milliseconds since the epoch. */
@@ -39,13 +38,13 @@ export interface IceServerOptions {
 
 /**
  * Returns a function giving the ICE servers for one person: the TURN urls with fresh credentials
- * on every call, and the STUN urls only when peers may use their own addresses (not relay-only:
- * STUN exists to discover exactly the public address relay-only hides).
+ * on every call, and the STUN urls only when that person's media may use their own addresses
+ * (not relay-only: STUN exists to discover exactly the public address relay-only hides).
  */
-export function createIceServers(options: IceServerOptions): (participantId: string) => IceServer[] {
-  const { turn, relayOnly, secret, now } = options;
+export function createIceServers(options: IceServerOptions): (participantId: string, relayOnly: boolean) => IceServer[] {
+  const { turn, secret, now } = options;
   if (turn.urls.length > 0 && !secret) throw new TypeError('createIceServers: turn.urls is set but the TURN secret is missing');
-  return (participantId) => {
+  return (participantId, relayOnly) => {
     const servers: IceServer[] = [];
     if (turn.urls.length > 0 && secret) {
       const { username, credential } = mintTurnCredentials(secret, participantId, now(), turn.credentialTtlSeconds);

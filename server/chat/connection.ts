@@ -10,13 +10,15 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import { CloseCode } from '../protocol/close-codes.ts';
 import { ClientMessage, CLIENT_MESSAGE_TYPES, plainChatMessage, PROTOCOL_VERSION, type IceServer, type ServerMessage, type WsErrorCode } from '../protocol/messages.ts';
+import type { Ban } from '../moderation/ban-index.ts';
 import type { InstanceSettings, Profile } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { MessageFilter } from '../moderation/filter.ts';
 import type { ReportService } from '../moderation/reports.ts';
 import type { RateLimits, WindowLimiter } from '../moderation/rate-limits.ts';
 import { addressKey } from '../access/ip.ts';
-import type { Hub, Participant, ParticipantSink } from './hub.ts';
+import type { FindRequest, Hub, Participant, ParticipantSink } from './hub.ts';
+import type { MediaPolicy } from './media-policy.ts';
 import { StrikeCounter, TokenBucket } from './rate-limit.ts';
 import { filterSignalForRelayOnly } from './ice-filter.ts';
 import type { BatchedWriter, WriteBatch } from './write-batch.ts';
@@ -39,9 +41,15 @@ export interface ConnectionDeps {
   /** Per-address limits shared by every connection, and the source of per-connection ones. */
   rateLimits: RateLimits;
   reports: ReportService;
-  /** ICE servers for one person (TURN credentials are minted per person). */
-  iceServers: (participantId: string) => IceServer[];
-  relayOnly: boolean;
+  /** ICE servers for one person (TURN credentials are minted per person; no STUN when relay-only). */
+  iceServers: (participantId: string, relayOnly: boolean) => IceServer[];
+  /** Which modes a person may use and whose media is relayed (minors' always is). */
+  media: MediaPolicy;
+  /**
+   * The ban that forbids pairing this person, read fresh from the moderation feed (see
+   * pairing-gate.ts); asked before every `find` and `next`. Rejects when it cannot tell.
+   */
+  pairingBan: (participant: Participant) => Promise<Ban | undefined>;
   /** Holds each socket's writes to the end of the event-loop turn. */
   writes: WriteBatch;
   /** Called once when the socket has closed (after the Hub has been told). */
@@ -75,13 +83,15 @@ export function attachConnection(ws: WebSocket, socket: Duplex, participant: Par
   ws.on('pong', onSocketPong);
   ws.on('close', onSocketClose);
   deps.hub.connect(participant, connection);
+  const relayOnly = participant.relayOnly === true;
   connection.send({
     type: 'welcome',
     v: PROTOCOL_VERSION,
     id: participant.id,
     online: deps.hub.stats().online,
-    iceServers: deps.iceServers(participant.id),
-    relayOnly: deps.relayOnly,
+    iceServers: deps.iceServers(participant.id, relayOnly),
+    relayOnly,
+    modes: deps.media.modesFor(participant.band),
   });
   return connection;
 }
@@ -114,6 +124,10 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
   readonly #bucket: TokenBucket;
   #finds: WindowLimiter | undefined;
   #reports: WindowLimiter | undefined;
+  /** Bumped by every find, next and leave: a find still waiting for its ban check is dropped when superseded. */
+  #findTurn = 0;
+  /** The current (or last) conversation is relay-only, as the Hub said in `matched`. */
+  #conversationRelayOnly = false;
   #rateStrikes: StrikeCounter | undefined;
   #protocolStrikes: StrikeCounter | undefined;
   #log: Logger | undefined;
@@ -143,8 +157,11 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     if (ws.readyState !== ws.OPEN) return;
     this.deps.writes.hold(this);
     if (encoded) return ws.send(encoded, AS_TEXT);
-    if (message.type === 'matched' && message.mode === 'video' && !message.iceServers) {
-      message = { ...message, iceServers: this.deps.iceServers(this.participant.id) };
+    if (message.type === 'matched') {
+      this.#conversationRelayOnly = message.relayOnly;
+      if (message.mode === 'video' && !message.iceServers) {
+        message = { ...message, iceServers: this.deps.iceServers(this.participant.id, message.relayOnly || this.participant.relayOnly === true) };
+      }
     }
     ws.send(JSON.stringify(message));
   }
@@ -195,21 +212,27 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     const { hub, now } = this.deps;
     const id = this.participant.id;
     switch (message.type) {
-      case 'find':
+      case 'find': {
         if (!(this.#finds ??= this.deps.rateLimits.findLimiter()).take(now())) return this.#rateLimited(FINDS_LIMITED);
-        return hub.enqueue(id, { mode: message.mode, interests: message.interests ?? [] });
+        const refusal = this.deps.media.refusal(this.participant.band, message.mode);
+        if (refusal) return this.#fail('mode_unavailable', refusal);
+        return void this.#findWhenAllowed({ mode: message.mode, interests: message.interests ?? [] });
+      }
       case 'next':
         if (!(this.#finds ??= this.deps.rateLimits.findLimiter()).take(now())) return this.#rateLimited(FINDS_LIMITED);
-        return hub.next(id);
+        return void this.#findWhenAllowed(undefined);
       case 'leave':
+        this.#findTurn++;
         return hub.leave(id);
       case 'signal': {
+        // Relay-only for this person or this conversation (a minor's, in every profile): the partner
+        // never sees a non-relay candidate or address, and never the sender's bytes (a repeated key,
+        // a hidden line): only what the filter rebuilt (ice-filter.ts).
+        const relayOnly = this.participant.relayOnly === true || this.#conversationRelayOnly;
         // A valid frame is {type:"signal", data} (strict schemas; a repeated key is read as its last
         // value, here and by the browser's JSON.parse alike), so without relay-only the partner can
         // receive the sender's bytes rather than a re-serialised copy.
-        if (!this.deps.relayOnly) return hub.sendToPartner(id, { type: 'signal', data: message.data, encoded: bytes });
-        // Relay-only: the partner never sees a non-relay candidate or address, and never the
-        // sender's bytes (a repeated key, a hidden line): only what the filter rebuilt (ice-filter.ts).
+        if (!relayOnly) return hub.sendToPartner(id, { type: 'signal', data: message.data, encoded: bytes });
         const data = filterSignalForRelayOnly(message.data);
         if (data !== undefined) return hub.sendToPartner(id, { type: 'signal', data });
         // Silently: a client without the relay policy gathers non-relay candidates. A refused
@@ -232,6 +255,10 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
         if (!(this.#reports ??= this.deps.rateLimits.reportLimiter()).take(now())) {
           return this.#rateLimited('You have sent many reports in a short time: wait a few minutes.');
         }
+        // Across every connection of this network and of this browser: a flood opens many.
+        if (!this.deps.rateLimits.takeReportFor(this.#addressKey, this.participant.deviceId)) {
+          return this.#rateLimited('Many reports came from your network or browser in a short time: wait a few minutes.');
+        }
         const record = hub.endForReport(id);
         if (!record) return this.#fail('nothing_to_report', 'There is no recent conversation to report.');
         this.deps.reports.file(record, message.reason, message.note).then(
@@ -249,6 +276,33 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
       case 'ping':
         return this.send({ type: 'pong' });
     }
+  }
+
+  /**
+   * Asks for a partner (`request`, or the last one for `next`) once the ban check has passed: a
+   * ban or quarantine written anywhere before this moment keeps the person out. A leave, or a
+   * newer find, while the check runs supersedes it.
+   */
+  async #findWhenAllowed(request: FindRequest | undefined): Promise<void> {
+    const turn = ++this.#findTurn;
+    let ban: Ban | undefined;
+    try {
+      ban = await this.deps.pairingBan(this.participant);
+    } catch (error) {
+      this.#logger.error({ err: error }, 'the ban check before pairing failed');
+      if (turn === this.#findTurn) this.#fail('internal', 'Looking for someone failed on our side; please try again.');
+      return;
+    }
+    if (turn !== this.#findTurn || this.ws.readyState !== this.ws.OPEN) return;
+    const { hub } = this.deps;
+    if (ban) {
+      hub.kick(this.participant.id, 'ban');
+      this.send({ type: 'banned', reason: ban.reason, until: ban.expiresAt });
+      this.#logger.info({ banId: ban.id }, 'banned connection closed at find');
+      return this.close(CloseCode.Banned, 'banned');
+    }
+    if (request) hub.enqueue(this.participant.id, request);
+    else hub.next(this.participant.id);
   }
 
   #fail(code: WsErrorCode, message: string): void {

@@ -3,6 +3,7 @@
 // protocol messages through the sink each person registered, so a Redis-backed Hub can
 // implement the same interface asynchronously.
 import type { ChatMode, EndedReason, ServerMessage, SignalData } from '../protocol/messages.ts';
+import type { Avoid } from './avoids.ts';
 
 /** Pairing band: the two are never paired across. */
 export type AgeBand = 'minor' | 'adult';
@@ -18,6 +19,10 @@ export interface Participant {
   address?: string;
   /** Keyed hash of a verified e-mail identity, when the instance uses e-mail access. */
   identityHash?: string | null;
+  /** When the device was first seen (its oldest session), for the shared-address avoid rule. */
+  deviceSince?: number;
+  /** This person's media must be relayed (a minor, or a relay-only instance): so must their conversation's. */
+  relayOnly?: boolean;
 }
 
 /** Where the Hub delivers messages for one person. */
@@ -51,6 +56,10 @@ export interface ConversationRecord {
   reporter: Participant;
   reported: Participant;
   transcript: TranscriptLine[];
+  /** What the Hub now avoids because of this report (to be stored, so a restart keeps it). */
+  avoids: Avoid[];
+  /** The reported side's address looked shared (many devices at once) when the report was made. */
+  reportedAddressShared: boolean;
 }
 
 export interface HubStats {
@@ -75,14 +84,15 @@ export interface Hub {
   /** Relays a message, signal or typing state to the partner; the Hub stamps the sender. */
   sendToPartner(id: string, message: PartnerMessage): void;
   /**
-   * Ends the conversation for a report; the two are never paired again. Returns the
-   * conversation record (current, or the last one within the report grace period).
+   * Ends the conversation for a report; the two are never paired again: by device and identity,
+   * and by the reported side's address for a window (see avoids.ts). Returns the conversation
+   * record (current, or the last one within the report grace period) with the avoids it made.
    */
   endForReport(id: string): ConversationRecord | undefined;
   /** Ends a person's conversation or queue entry for a system reason (ban, moderator). */
   kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator'>): void;
-  /** Forbids pairing these two devices from now on. */
-  avoid(deviceA: string, deviceB: string): void;
+  /** Forbids pairing anyone holding `avoid.a` with anyone holding `avoid.b` (until it expires). */
+  avoid(avoid: Avoid): void;
   /** Messages everyone online. */
   broadcast(message: ServerMessage): void;
   /** True when the person is neither queued nor in a conversation. */
@@ -106,6 +116,15 @@ export interface HubOptions {
   reportGraceMs: number;
   /** Transcript lines kept per side while a conversation lives. */
   transcriptLinesPerSide: number;
+  /** How long a report keeps the reporter from the reported side's address; 0 for not at all. */
+  reportedAddressAvoidMs: number;
+  /** Distinct devices connected at once from one address that make it shared (a school's NAT). */
+  sharedAddressDevices: number;
+  /**
+   * Asked of both people just before they are paired: false (a ban that arrived since the find,
+   * an automatic quarantine written by this process) keeps the person out of every pairing.
+   */
+  mayPair?: (participant: Participant) => boolean;
   now: () => number;
   random: () => number;
   newId: () => string;
@@ -114,3 +133,6 @@ export interface HubOptions {
 }
 
 export const HUB_DEFAULTS = { transcriptLinesPerSide: 50 } as const;
+
+/** How long an address that was once seen shared stays counted as shared. */
+export const SHARED_ADDRESS_MEMORY_MS = 24 * 3600_000;

@@ -1,5 +1,7 @@
 // The in-memory Hub: one process, synchronous, so no two pairings of one person can race.
 import type { ChatMode, EndedReason } from '../protocol/messages.ts';
+import { AvoidIndex, avoidSubject, avoidsAfterReport, type Avoid, type AvoidSubject } from './avoids.ts';
+import { SHARED_ADDRESS_MEMORY_MS } from './hub.ts';
 import type {
   ConversationRecord,
   FindRequest,
@@ -14,8 +16,14 @@ import type {
 
 type State = 'idle' | 'queued' | 'matched';
 
+/** Past this many remembered shared addresses, the expired ones are swept when another is marked. */
+const SHARED_MARKS_BEFORE_SWEEP = 10_000;
+const SHARED_SWEEP_EVERY_MS = 60_000;
+
 interface Person {
   participant: Participant;
+  /** The keys the avoids are checked against, computed once. */
+  subject: AvoidSubject;
   sink: ParticipantSink;
   state: State;
   /** The last `find` choices, reused by `next`. */
@@ -37,6 +45,7 @@ interface Conversation {
   a: Person;
   b: Person;
   mode: ChatMode;
+  relayOnly: boolean;
   startedAt: number;
   endedAt: number | null;
   /** Lines kept per side; `seq` is the relay order, since two lines can share a millisecond. */
@@ -67,8 +76,13 @@ export class InMemoryHub implements Hub {
   readonly #queues = new Map<string, Queue>();
   #arrivals = 0;
   readonly #conversations = new Map<string, Conversation>();
-  /** Unordered device pairs that must never be paired again. */
-  readonly #avoided = new Set<string>();
+  /** Who must never be paired with whom (after reports), by device, identity and address. */
+  readonly #avoided = new AvoidIndex();
+  /** Per address key, the devices connected from it (with their connection counts). */
+  readonly #devicesAt = new Map<string, Map<string, number>>();
+  /** Address keys seen shared (sharedAddressDevices at once), until when they count as shared. */
+  readonly #sharedUntil = new Map<string, number>();
+  #sweptAt = 0;
 
   constructor(options: HubOptions) {
     this.#options = options;
@@ -76,7 +90,44 @@ export class InMemoryHub implements Hub {
 
   connect(participant: Participant, sink: ParticipantSink): void {
     if (this.#people.has(participant.id)) throw new TypeError(`participant ${participant.id} is already connected`);
-    this.#people.set(participant.id, { participant, sink, state: 'idle', enqueuedAt: 0, seq: 0, ready: false });
+    const subject = avoidSubject(participant);
+    this.#people.set(participant.id, { participant, subject, sink, state: 'idle', enqueuedAt: 0, seq: 0, ready: false });
+    if (subject.address) this.#arrivedAt(subject.address, participant.deviceId);
+  }
+
+  /** Counts a device at an address, and marks the address shared when enough are there at once. */
+  #arrivedAt(address: string, deviceId: string): void {
+    let devices = this.#devicesAt.get(address);
+    if (!devices) this.#devicesAt.set(address, (devices = new Map()));
+    devices.set(deviceId, (devices.get(deviceId) ?? 0) + 1);
+    if (devices.size >= this.#options.sharedAddressDevices) {
+      const now = this.#options.now();
+      if (this.#sharedUntil.size > SHARED_MARKS_BEFORE_SWEEP && now - this.#sweptAt > SHARED_SWEEP_EVERY_MS) {
+        this.#sweptAt = now;
+        for (const [key, until] of this.#sharedUntil) if (until <= now) this.#sharedUntil.delete(key);
+      }
+      this.#sharedUntil.set(address, now + SHARED_ADDRESS_MEMORY_MS);
+    }
+  }
+
+  #leftFrom(address: string, deviceId: string): void {
+    const devices = this.#devicesAt.get(address);
+    const count = devices?.get(deviceId);
+    if (!devices || count === undefined) return;
+    if (count > 1) devices.set(deviceId, count - 1);
+    else devices.delete(deviceId);
+    if (devices.size === 0) this.#devicesAt.delete(address);
+  }
+
+  /** Shared now, or seen shared within SHARED_ADDRESS_MEMORY_MS (a school between two lessons). */
+  #isShared(address: string | undefined): boolean {
+    if (!address) return false;
+    if ((this.#devicesAt.get(address)?.size ?? 0) >= this.#options.sharedAddressDevices) return true;
+    const until = this.#sharedUntil.get(address);
+    if (until === undefined) return false;
+    if (until > this.#options.now()) return true;
+    this.#sharedUntil.delete(address);
+    return false;
   }
 
   disconnect(id: string): void {
@@ -84,6 +135,7 @@ export class InMemoryHub implements Hub {
     if (!person) return;
     if (person.state === 'queued') this.#dequeue(person);
     if (person.conversation) this.#end(person.conversation, { actor: person, reason: 'disconnected', notifyActor: false });
+    if (person.subject.address) this.#leftFrom(person.subject.address, person.participant.deviceId);
     this.#people.delete(id);
   }
 
@@ -183,7 +235,13 @@ export class InMemoryHub implements Hub {
     // One report per conversation per reporter.
     person.lastConversation = undefined;
     const partner = conversation.a === person ? conversation.b : conversation.a;
-    this.avoid(person.participant.deviceId, partner.participant.deviceId);
+    const reportedAddressShared = this.#isShared(partner.subject.address);
+    const avoids = avoidsAfterReport(person.subject, partner.subject, {
+      now: this.#options.now(),
+      addressWindowMs: this.#options.reportedAddressAvoidMs,
+      reportedAddressShared,
+    });
+    for (const avoid of avoids) this.avoid(avoid);
     return {
       conversationId: conversation.id,
       mode: conversation.mode,
@@ -192,6 +250,8 @@ export class InMemoryHub implements Hub {
       reporter: person.participant,
       reported: partner.participant,
       transcript: [...conversation.lines.a, ...conversation.lines.b].sort((x, y) => x.seq - y.seq).map(({ seq: _seq, ...line }) => line),
+      avoids,
+      reportedAddressShared,
     };
   }
 
@@ -202,8 +262,8 @@ export class InMemoryHub implements Hub {
     if (person.conversation) this.#end(person.conversation, { actor: null, reason, notifyActor: true });
   }
 
-  avoid(deviceA: string, deviceB: string): void {
-    this.#avoided.add(pairKey(deviceA, deviceB));
+  avoid(avoid: Avoid): void {
+    this.#avoided.add(avoid);
   }
 
   broadcast(message: Parameters<ParticipantSink['send']>[0]): void {
@@ -252,13 +312,17 @@ export class InMemoryHub implements Hub {
   #canPair(x: Person, y: Person): boolean {
     const a = x.participant;
     const b = y.participant;
+    const mayPair = this.#options.mayPair;
     return (
       a.id !== b.id &&
       a.sessionId !== b.sessionId &&
-      // Two tabs of one browser are one person.
+      // Two tabs of one browser are one person; so are two browsers of one verified identity.
       a.deviceId !== b.deviceId &&
+      (!a.identityHash || a.identityHash !== b.identityHash) &&
       a.band === b.band &&
-      !this.#avoided.has(pairKey(a.deviceId, b.deviceId))
+      // Shared interests never override an avoid: this runs for every candidate, interests or not.
+      !this.#avoided.forbids(x.subject, y.subject, this.#options.now()) &&
+      (!mayPair || (mayPair(a) && mayPair(b)))
     );
   }
 
@@ -312,6 +376,7 @@ export class InMemoryHub implements Hub {
       a: initiator,
       b: other,
       mode: initiator.request!.mode,
+      relayOnly: initiator.participant.relayOnly === true || other.participant.relayOnly === true,
       startedAt: this.#options.now(),
       endedAt: null,
       lines: { a: [], b: [] },
@@ -328,6 +393,7 @@ export class InMemoryHub implements Hub {
         initiator: person === initiator,
         mode: conversation.mode,
         commonInterests,
+        relayOnly: conversation.relayOnly,
       });
     }
   }
@@ -385,10 +451,6 @@ export class InMemoryHub implements Hub {
 
 function queueKey(mode: ChatMode, band: string): string {
   return `${mode}:${band}`;
-}
-
-function pairKey(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
 
 function intersect(a: readonly string[], b: readonly string[]): string[] {

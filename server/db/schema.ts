@@ -50,6 +50,34 @@ export interface ReportsTable {
   resolution: string | null;
   resolution_note: string | null;
   evidence_purged_at: number | null;
+  /** 1 when reporter and reported were on one network (IPv4 address or IPv6 /64): not counted toward quarantine. */
+  same_network: Generated<number>;
+}
+
+/** Who is never paired with whom after a report (server/chat/avoids.ts); the key order is as reported. */
+export interface PairAvoidsTable {
+  /** `device:<id>` or `identity:<hash>` of the reporter. */
+  key_a: string;
+  /** `device:<id>`, `identity:<hash>` or `address:<IPv4 or IPv6 /64>` of the reported side. */
+  key_b: string;
+  created_at: number;
+  /** Null: for ever. */
+  expires_at: number | null;
+  /** 1 when key_b is an address that was shared when the report was filed. */
+  shared: number;
+  report_id: string | null;
+}
+
+/** The age band a device or identity last used, until when it sticks (server/access/age-bands.ts). */
+export interface AgeBandLocksTable {
+  /** `device:<id>` or `identity:<hash>`. */
+  subject: string;
+  band: string;
+  declared_at: number;
+  expires_at: number;
+  /** Refused attempts to start a session in the other band. */
+  switch_attempts: number;
+  last_attempt_at: number | null;
 }
 
 export interface ReportFramesTable {
@@ -167,4 +195,6 @@ export interface Database {
   tickets: TicketsTable;
   reports: ReportsTable;
   moderation_events: ModerationEventsTable;
+  pair_avoids: PairAvoidsTable;
+  age_band_locks: AgeBandLocksTable;
 }

@@ -21,7 +21,8 @@ export async function publishEvent(db: Db, event: ModerationEvent, now: number):
   await db.insertInto('moderation_events').values({ kind: event.kind, payload: JSON.stringify(event.payload), created_at: now }).execute();
 }
 
-export type EventHandler = (event: ModerationEvent) => void;
+/** Handles one event; a returned promise is awaited before the next event (and before catchUp resolves). */
+export type EventHandler = (event: ModerationEvent) => void | Promise<void>;
 
 /** Polls the feed and hands new events to the handler, in order, each exactly once per process. */
 export class ModerationFeed {
@@ -31,7 +32,10 @@ export class ModerationFeed {
   readonly #intervalMs: number;
   #lastId = 0;
   #timer: NodeJS.Timeout | undefined;
-  #polling: Promise<void> | undefined;
+  #polling: Promise<boolean> | undefined;
+  /** The read queued behind the running one, shared by every catchUp that arrived during it. */
+  #queued: Promise<boolean> | undefined;
+  #stopped = false;
 
   constructor(deps: { db: Db; logger: Logger; handler: EventHandler; intervalMs?: number }) {
     this.#db = deps.db;
@@ -51,13 +55,29 @@ export class ModerationFeed {
     this.#timer.unref();
   }
 
-  /** Reads new events now; concurrent calls share one read. */
-  poll(): Promise<void> {
+  /** Reads new events now; concurrent calls share one read. True when the read succeeded. */
+  poll(): Promise<boolean> {
     this.#polling ??= this.#read().finally(() => (this.#polling = undefined));
     return this.#polling;
   }
 
-  async #read(): Promise<void> {
+  /**
+   * Resolves once a read that began after this call has handled its events (true), or failed
+   * (false): whatever another process wrote before the call is then known here. A read already
+   * running may have begun before the caller's moment, so one more is queued behind it; every
+   * call in the meantime shares that one, so a burst of callers costs two reads, not one each.
+   */
+  catchUp(): Promise<boolean> {
+    if (this.#stopped) return Promise.resolve(false);
+    if (!this.#polling) return this.poll();
+    this.#queued ??= this.#polling.then(() => {
+      this.#queued = undefined;
+      return this.#stopped ? false : this.poll();
+    });
+    return this.#queued;
+  }
+
+  async #read(): Promise<boolean> {
     try {
       const rows = await this.#db
         .selectFrom('moderation_events')
@@ -69,18 +89,24 @@ export class ModerationFeed {
       for (const row of rows) {
         this.#lastId = Number(row.id);
         try {
-          this.#handler({ kind: row.kind, payload: JSON.parse(row.payload) } as ModerationEvent);
+          await this.#handler({ kind: row.kind, payload: JSON.parse(row.payload) } as ModerationEvent);
         } catch (error) {
           this.#logger.error({ err: error, eventId: row.id, kind: row.kind }, 'moderation event handler failed');
         }
       }
+      // A full batch: more may wait behind it, and a catchUp must see them too.
+      if (rows.length === FEED_BATCH) return this.#read();
+      return true;
     } catch (error) {
       this.#logger.warn({ err: error }, 'reading moderation events failed');
+      return false;
     }
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#timer);
+    await this.#queued;
     await this.#polling;
   }
 }

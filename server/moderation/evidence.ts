@@ -1,6 +1,8 @@
 // Evidence frames: up to a few downscaled JPEG stills the reporter's browser uploads after a
 // report, authorised by the report's evidence token. Checked before they are stored: the token
-// (timing-safe), the upload window, the count, the size (while streaming) and the JPEG markers.
+// (timing-safe), that the reported conversation was a video one (a text conversation has no
+// frames: anything uploaded for it is fabricated), the upload window, the count, the size (while
+// streaming) and the JPEG markers.
 import { timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
@@ -50,7 +52,7 @@ export class EvidenceService {
     if (!token) throw new AppError(401, 'unauthorised', 'The evidence token is missing.');
     const report = await this.#db
       .selectFrom('reports')
-      .select(['evidence_token_hash', 'created_at', 'evidence_purged_at'])
+      .select(['evidence_token_hash', 'created_at', 'evidence_purged_at', 'mode'])
       .where('id', '=', reportId)
       .executeTakeFirst();
     // An unknown report and a wrong token look the same, so report ids cannot be probed.
@@ -59,6 +61,7 @@ export class EvidenceService {
     if (!report || expected.length !== given.length || !timingSafeEqual(expected, given)) {
       throw new AppError(403, 'invalid_token', 'This evidence token does not belong to this report.');
     }
+    if (report.mode !== 'video') throw new AppError(409, 'not_video', 'This report is about a text conversation: it takes no video frames.');
     if (report.evidence_purged_at !== null || this.#now() - Number(report.created_at) > EVIDENCE_UPLOAD_WINDOW_MS) {
       throw new AppError(410, 'expired', 'Evidence for this report can no longer be added.');
     }

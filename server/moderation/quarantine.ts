@@ -4,7 +4,7 @@
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { SYSTEM_ACTOR, type Actor } from '../access/actor.ts';
-import { addressKey } from '../access/ip.ts';
+import { formatRange, parseRange } from '../access/ip.ts';
 import type { BanService } from './bans.ts';
 import type { BanTargetKind } from './ban-index.ts';
 import type { ReportFiledHook } from './reports.ts';
@@ -28,6 +28,18 @@ export interface QuarantineSettings {
   dismissedReportsBeforeDiscount: number;
 }
 
+/**
+ * The network a reporter counts from: an IPv4 address, or an IPv6 /56 (a household or a small
+ * site is commonly given a /56 and can hand each browser its own /64, so /64s would let one home
+ * stand for 256 reporters).
+ */
+export const REPORTER_IPV6_PREFIX = 56;
+
+export function reporterNetwork(address: string): string {
+  const range = parseRange(address, { ipv6Prefix: REPORTER_IPV6_PREFIX });
+  return range ? formatRange(range) : address;
+}
+
 /** One report as the count sees it: who filed it, from where. */
 export interface ReporterRow {
   deviceId: string | null;
@@ -37,10 +49,10 @@ export interface ReporterRow {
 
 /**
  * How many distinct reporters a set of reports stands for. A reporter is one person (devices
- * joined by a shared verified identity) on one network (an IPv4 address or an IPv6 /64), and no
+ * joined by a shared verified identity) on one network (an IPv4 address or an IPv6 /56), and no
  * person nor network may stand for two reporters: the answer is the largest set of reports that
  * pairs distinct people with distinct networks (a bipartite matching), each person weighted
- * (1, or 0.5 when discounted). Ten tabs of one browser, or ten browsers behind one /64, are one.
+ * (1, or 0.5 when discounted). Ten tabs of one browser, or ten browsers behind one /56, are one.
  * The weight depends only on the person, so taking the heaviest people first and keeping each one
  * that can still be matched (augmenting paths) yields the heaviest matching (a transversal matroid).
  */
@@ -52,7 +64,7 @@ export function distinctReporterWeight(rows: readonly ReporterRow[], weightOf: (
     let networks = networksOf.get(person);
     if (!networks) networksOf.set(person, (networks = new Set()));
     // A report without an address (never expected within the window) stands for a network of its own.
-    networks.add(row.address ? addressKey(row.address) : `row:${i}`);
+    networks.add(row.address ? reporterNetwork(row.address) : `row:${i}`);
   });
   const order = [...networksOf.keys()]
     .map((person) => ({ person, weight: weightOf(people.keys.get(person)!) }))
@@ -171,6 +183,8 @@ export class QuarantineService implements ReportFiledHook {
       .select(['reporter_device_id', 'reporter_identity_hash', 'reporter_address'])
       .where('status', '=', 'open')
       .where('created_at', '>=', since)
+      // Reports between two sessions on one network are flagged and never count (reports.ts).
+      .where('same_network', '=', 0)
       .where((eb) =>
         identityHash
           ? eb.or([eb('reported_device_id', '=', deviceId), eb('reported_identity_hash', '=', identityHash)])

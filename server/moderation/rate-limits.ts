@@ -1,5 +1,6 @@
 // Rate limits per address and per connection: new sessions, open WebSocket connections, chat
-// messages across an address's connections, and per connection `find`/`next` and `report`.
+// messages across an address's connections, reports per address and per device (a script opens
+// new connections, a flood of reports comes from many), and per connection `find`/`next` and `report`.
 // The defaults (config `rateLimits`) are ones a person never meets and a script always does;
 // per-address ones are generous because a whole school often shares one address. An address
 // is counted as `addressKey` sees it: one IPv4 address, or one IPv6 /64 (a single v6 address
@@ -75,13 +76,28 @@ export class RateLimits {
   readonly #settings: RateLimitSettings;
   readonly #sessions: KeyedLimiter;
   readonly #messages: KeyedLimiter;
+  readonly #reportsByAddress: KeyedLimiter;
+  readonly #reportsByDevice: KeyedLimiter;
   readonly connections: ConnectionCounter;
 
   constructor(settings: RateLimitSettings, now: () => number) {
     this.#settings = settings;
     this.#sessions = new KeyedLimiter({ limit: settings.sessionsPer10Minutes, windowMs: TEN_MINUTES_MS, now });
     this.#messages = new KeyedLimiter({ limit: settings.messagesPerMinutePerAddress, windowMs: MINUTE_MS, now });
+    this.#reportsByAddress = new KeyedLimiter({ limit: settings.reportsPer10MinutesPerAddress, windowMs: TEN_MINUTES_MS, now });
+    this.#reportsByDevice = new KeyedLimiter({ limit: settings.reportsPer10MinutesPerDevice, windowMs: TEN_MINUTES_MS, now });
     this.connections = new ConnectionCounter(settings.connectionsPerAddress);
+  }
+
+  /**
+   * Counts a report for its address (an `addressKey`) and its device, across all their
+   * connections; false, and nothing counted, when either is over its limit.
+   */
+  takeReportFor(addressKey: string, deviceId: string): boolean {
+    if (!this.#reportsByAddress.allowed(addressKey) || !this.#reportsByDevice.allowed(deviceId)) return false;
+    this.#reportsByAddress.hit(addressKey);
+    this.#reportsByDevice.hit(deviceId);
+    return true;
   }
 
   /** Counts a new session for the address; returns 0 when allowed, else milliseconds to wait. */

@@ -2,8 +2,9 @@
 // evidence is audited first, then shown), and resolving it: dismiss, ban the reported person,
 // or lift the automatic quarantine. Ban targets come from the report, never from the moderator.
 import { isIP } from 'node:net';
+import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
-import type { ReportsTable } from '../db/schema.ts';
+import type { ReportsTable as StoredReport } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { Actor } from '../access/actor.ts';
 import { assertCan, can, evidenceAction, SENSITIVE_REASONS } from '../access/permissions.ts';
@@ -12,6 +13,10 @@ import type { BanService, BanTarget } from './bans.ts';
 import { BAN_REASON_MAX_LENGTH, parseBanTarget } from './bans.ts';
 import type { Ban, BanSeverity } from './ban-index.ts';
 import type { ReportStatus } from './reports.ts';
+import type { AgeBandLocks } from '../access/age-bands.ts';
+
+/** A report row as read. */
+type ReportsTable = Selectable<StoredReport>;
 
 /** How a moderator closes a report. */
 export const RESOLUTIONS = ['dismiss', 'ban', 'lift_quarantine'] as const;
@@ -48,6 +53,8 @@ export interface ReportSummary {
   frames: number;
   /** The reported person is under an active automatic quarantine. */
   quarantined: boolean;
+  /** Reporter and reported were on one network (one person's two sessions, or one NAT): not counted toward quarantine. */
+  sameNetwork: boolean;
   resolution: Resolution | null;
   resolvedAt: number | null;
   resolvedBy: string | null;
@@ -62,6 +69,8 @@ export interface ReportDetails extends ReportSummary {
   reportsAgainstReported: number;
   /** Active quarantine bans on the reported person. */
   quarantineBanIds: string[];
+  /** Refused attempts of the reported person's device or identity to start a session in the other age band. */
+  reportedBandSwitches: number;
   evidencePurged: boolean;
 }
 
@@ -115,10 +124,12 @@ export class ReportReviewService {
   readonly #db: Db;
   readonly #audit: AuditLog;
   readonly #bans: BanService;
+  readonly #bands: AgeBandLocks;
   readonly #now: () => number;
 
-  constructor(deps: { db: Db; audit: AuditLog; bans: BanService; now: () => number }) {
+  constructor(deps: { db: Db; audit: AuditLog; bans: BanService; bands: AgeBandLocks; now: () => number }) {
     this.#db = deps.db;
+    this.#bands = deps.bands;
     this.#audit = deps.audit;
     this.#bans = deps.bans;
     this.#now = deps.now;
@@ -296,6 +307,7 @@ export class ReportReviewService {
       reported: { sessionId: row.reported_session_id, deviceId: row.reported_device_id, identityHash: row.reported_identity_hash, address: row.reported_address },
       reportsAgainstReported: Number(against?.n ?? 1),
       quarantineBanIds: quarantines,
+      reportedBandSwitches: await this.#bands.switchAttempts({ deviceId: row.reported_device_id, identityHash: row.reported_identity_hash }),
       evidencePurged: row.evidence_purged_at !== null,
     };
   }
@@ -359,6 +371,7 @@ function summary(row: ReportsTable, frames: number, quarantined: boolean): Repor
     sensitive: SENSITIVE_REASONS.has(row.reason),
     frames,
     quarantined,
+    sameNetwork: Number(row.same_network) === 1,
     resolution: row.resolution as Resolution | null,
     resolvedAt: row.resolved_at === null ? null : Number(row.resolved_at),
     resolvedBy: row.resolved_by,

@@ -2,10 +2,12 @@
 // anything the client claims about its partner.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { keyedHash } from '../access/keyed-hash.ts';
+import { addressKey } from '../access/ip.ts';
 import type { Db } from '../db/database.ts';
 import type { ConversationRecord } from '../chat/hub.ts';
 import type { Logger } from '../logger.ts';
 import type { ReportReason } from '../protocol/messages.ts';
+import type { PairAvoidStore } from './pair-avoids.ts';
 
 export interface FiledReport {
   reportId: string;
@@ -14,6 +16,15 @@ export interface FiledReport {
 
 /** Report statuses: `open` until a moderator resolves it. */
 export type ReportStatus = 'open' | 'resolved';
+
+/**
+ * True when both sides were on one network (an IPv4 address, or an IPv6 /64): two sessions of
+ * one person, or two people behind one NAT. Such a report is flagged for moderators and does not
+ * count toward the automatic quarantine, which one person with two sessions could otherwise steer.
+ */
+export function sameNetwork(a: string | undefined, b: string | undefined): boolean {
+  return !!a && !!b && addressKey(a) === addressKey(b);
+}
 
 /** The keyed hash under which a report's evidence token is stored (the token itself never is). */
 export function evidenceTokenHash(secret: string, token: string): string {
@@ -31,9 +42,11 @@ export class ReportService {
   readonly #now: () => number;
   readonly #hook: ReportFiledHook | undefined;
   readonly #logger: Logger | undefined;
+  readonly #avoids: PairAvoidStore;
 
-  constructor(deps: { db: Db; secret: string; now: () => number; afterReport?: ReportFiledHook; logger?: Logger }) {
+  constructor(deps: { db: Db; secret: string; now: () => number; avoids: PairAvoidStore; afterReport?: ReportFiledHook; logger?: Logger }) {
     this.#db = deps.db;
+    this.#avoids = deps.avoids;
     this.#secret = deps.secret;
     this.#now = deps.now;
     this.#hook = deps.afterReport;
@@ -44,41 +57,46 @@ export class ReportService {
     const reportId = randomUUID();
     const evidenceToken = randomBytes(24).toString('base64url');
     const { reporter, reported } = record;
-    await this.#db
-      .insertInto('reports')
-      .values({
-        id: reportId,
-        conversation_id: record.conversationId,
-        reason,
-        note: note?.trim() || null,
-        status: 'open',
-        reporter_session_id: reporter.sessionId,
-        reported_session_id: reported.sessionId,
-        reporter_device_id: reporter.deviceId,
-        reported_device_id: reported.deviceId,
-        reporter_identity_hash: reporter.identityHash ?? null,
-        reported_identity_hash: reported.identityHash ?? null,
-        reporter_address: reporter.address ?? null,
-        reported_address: reported.address ?? null,
-        reported_age_band: reported.band,
-        mode: record.mode,
-        // The Hub keeps the last lines of each side; this is the only place they are ever stored.
-        transcript: JSON.stringify(
-          record.transcript.map((line) => ({
-            by: line.sessionId === reporter.sessionId ? 'reporter' : 'reported',
-            text: line.text,
-            at: line.at,
-          })),
-        ),
-        evidence_token_hash: evidenceTokenHash(this.#secret, evidenceToken),
-        created_at: this.#now(),
-        resolved_at: null,
-        resolved_by: null,
-        resolution: null,
-        resolution_note: null,
-        evidence_purged_at: null,
-      })
-      .execute();
+    // The report and the avoids it made are one write: a restart never knows one without the other.
+    await this.#db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('reports')
+        .values({
+          id: reportId,
+          conversation_id: record.conversationId,
+          reason,
+          note: note?.trim() || null,
+          status: 'open',
+          reporter_session_id: reporter.sessionId,
+          reported_session_id: reported.sessionId,
+          reporter_device_id: reporter.deviceId,
+          reported_device_id: reported.deviceId,
+          reporter_identity_hash: reporter.identityHash ?? null,
+          reported_identity_hash: reported.identityHash ?? null,
+          reporter_address: reporter.address ?? null,
+          reported_address: reported.address ?? null,
+          reported_age_band: reported.band,
+          mode: record.mode,
+          // The Hub keeps the last lines of each side; this is the only place they are ever stored.
+          transcript: JSON.stringify(
+            record.transcript.map((line) => ({
+              by: line.sessionId === reporter.sessionId ? 'reporter' : 'reported',
+              text: line.text,
+              at: line.at,
+            })),
+          ),
+          evidence_token_hash: evidenceTokenHash(this.#secret, evidenceToken),
+          created_at: this.#now(),
+          resolved_at: null,
+          resolved_by: null,
+          resolution: null,
+          resolution_note: null,
+          evidence_purged_at: null,
+          same_network: sameNetwork(reporter.address, reported.address) ? 1 : 0,
+        })
+        .execute();
+      await this.#avoids.save(record.avoids, reportId, trx);
+    });
     if (this.#hook) {
       try {
         await this.#hook.afterReport(reportId);
@@ -88,35 +106,5 @@ export class ReportService {
       }
     }
     return { reportId, evidenceToken };
-  }
-
-  /**
-   * Every reporter/reported device pair on record, so a restarted process (or a new node) keeps
-   * the rule that the two are never paired again; a page at a time, in the order of the
-   * reports_device_pairs index, which covers the two columns (this reads the index, not the reports).
-   */
-  async *avoidPairsInPages(pageSize: number): AsyncGenerator<Array<[string, string]>> {
-    let after: [string, string] | undefined;
-    for (;;) {
-      // No DISTINCT: the Hub keeps the pairs in a set anyway. Paging after the last pair skips
-      // its repeats on the next page, which the set would have dropped too.
-      let query = this.#db
-        .selectFrom('reports')
-        .select(['reporter_device_id', 'reported_device_id'])
-        .where('reporter_device_id', 'is not', null)
-        .where('reported_device_id', 'is not', null)
-        .orderBy('reporter_device_id')
-        .orderBy('reported_device_id')
-        .limit(pageSize);
-      if (after) {
-        const [reporter, reported] = after;
-        query = query.where((eb) => eb(eb.refTuple('reporter_device_id', 'reported_device_id'), '>', eb.tuple(reporter, reported)));
-      }
-      const rows = await query.execute();
-      const pairs = rows.map((row): [string, string] => [row.reporter_device_id!, row.reported_device_id!]);
-      if (pairs.length > 0) yield pairs;
-      if (rows.length < pageSize) return;
-      after = pairs[pairs.length - 1];
-    }
   }
 }

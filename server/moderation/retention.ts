@@ -2,7 +2,8 @@
 // is resolved (open reports keep theirs), and an appeal's text as long after its decision;
 // addresses and chat sessions after their periods, audit entries
 // after a year; spent tickets, moderator logins, e-mail links and feed events as soon as they are
-// of no use. Runs hourly in every server process and on demand (CLI `purge`, the owners' API).
+// of no use; "never pair again" entries on an address, and age-band locks, when they expire (an
+// address entry at the latest with the other addresses). Runs hourly in every server process and on demand (CLI `purge`, the owners' API).
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import type { InstanceSettings } from '../config.ts';
 import type { Db } from '../db/database.ts';
@@ -41,6 +42,10 @@ export interface RetentionCounts {
   emailVerifications: number;
   /** Moderation feed events deleted. */
   events: number;
+  /** Expired "never pair again" entries deleted (address entries, and any past the address period). */
+  avoids: number;
+  /** Expired age-band locks deleted. */
+  bandLocks: number;
 }
 
 export interface PurgeResult {
@@ -137,6 +142,20 @@ const eventDue =
   (eb) =>
     eb('created_at', '<=', c.event);
 
+/** Expired avoids, and address avoids past the address period even if their window is longer. */
+const avoidDue =
+  (c: Cutoffs): Where<'pair_avoids'> =>
+  (eb) =>
+    eb.or([
+      eb.and([eb('expires_at', 'is not', null), eb('expires_at', '<=', c.now)]),
+      eb.and([eb('key_b', 'like', 'address:%'), eb('created_at', '<=', c.address)]),
+    ]);
+
+const bandLockDue =
+  (c: Cutoffs): Where<'age_band_locks'> =>
+  (eb) =>
+    eb('expires_at', '<=', c.now);
+
 function total(counts: RetentionCounts): number {
   return Object.values(counts).reduce((sum, n) => sum + n, 0);
 }
@@ -209,6 +228,8 @@ export class RetentionService {
       moderatorSessions: await count('moderator_sessions', moderatorSessionDue(c)),
       emailVerifications: await count('email_verifications', emailVerificationDue(c)),
       events: await count('moderation_events', eventDue(c)),
+      avoids: await count('pair_avoids', avoidDue(c)),
+      bandLocks: await count('age_band_locks', bandLockDue(c)),
     };
   }
 
@@ -222,6 +243,8 @@ export class RetentionService {
     const moderatorSessions = changed(await db.deleteFrom('moderator_sessions').where(moderatorSessionDue(c)).executeTakeFirst());
     const emailVerifications = changed(await db.deleteFrom('email_verifications').where(emailVerificationDue(c)).executeTakeFirst());
     const events = changed(await db.deleteFrom('moderation_events').where(eventDue(c)).executeTakeFirst());
+    const avoids = changed(await db.deleteFrom('pair_avoids').where(avoidDue(c)).executeTakeFirst());
+    const bandLocks = changed(await db.deleteFrom('age_band_locks').where(bandLockDue(c)).executeTakeFirst());
 
     // Frames of every report whose evidence is due or already removed (a late upload included).
     await db
@@ -249,7 +272,19 @@ export class RetentionService {
     // The audit log last, so its entry can carry every count. The entry is written before the old
     // rows go: it names the hash the remaining chain will start from (see AuditLog.verify).
     const due = await this.#auditDue(c);
-    const counts: RetentionCounts = { evidence, appeals, addresses, audit: due?.count ?? 0, sessions, tickets, moderatorSessions, emailVerifications, events };
+    const counts: RetentionCounts = {
+      evidence,
+      appeals,
+      addresses,
+      audit: due?.count ?? 0,
+      sessions,
+      tickets,
+      moderatorSessions,
+      emailVerifications,
+      events,
+      avoids,
+      bandLocks,
+    };
     if (due || actor || total(counts) > 0) {
       await this.#audit.record(actor ?? RETENTION_ACTOR, {
         action: RETENTION_PURGE_ACTION,

@@ -106,6 +106,7 @@ export type WsErrorCode =
   | 'filtered'
   | 'nothing_to_report'
   | 'no_matching'
+  | 'mode_unavailable'
   | 'internal';
 
 /** A STUN/TURN server as given to RTCPeerConnection. */
@@ -116,7 +117,17 @@ export interface IceServer {
 }
 
 export type ServerMessage =
-  | { type: 'welcome'; v: number; id: string; online: number; iceServers: IceServer[]; relayOnly: boolean }
+  | {
+      type: 'welcome';
+      v: number;
+      id: string;
+      online: number;
+      iceServers: IceServer[];
+      /** This person's media is relay-only: a minor's always is, in every profile. */
+      relayOnly: boolean;
+      /** The modes this person may use (video is not offered to minors when there is no TURN relay). */
+      modes: ChatMode[];
+    }
   | { type: 'queued' }
   | {
       type: 'matched';
@@ -124,6 +135,8 @@ export type ServerMessage =
       initiator: boolean;
       mode: ChatMode;
       commonInterests: string[];
+      /** The conversation's media must go through the TURN relay (it includes a minor, or the instance is relay-only). */
+      relayOnly: boolean;
       iceServers?: IceServer[];
     }
   | { type: 'signal'; data: SignalData }

@@ -1,4 +1,5 @@
-// Three people in real Chromium (fake camera) on the real server: two accept the rules, choose
+// Three adults in real Chromium (fake camera) on the real server (peer to peer: minors need a TURN
+// relay for video, see browser-safety.test.ts): two accept the rules, choose
 // video and get paired; both see the other's video play; text goes both ways; Next pairs the
 // first with a third person, whose video plays too.
 import { test } from 'uvu';
@@ -29,13 +30,13 @@ test('two video chatters see each other, talk both ways, and Next pairs one with
   const ben = await newPerson(browser, server.url);
   people.push(ana, ben);
 
-  await enter(ana.page, { mode: 'video', age: 16 });
+  await enter(ana.page, { mode: 'video', age: 26 });
   await ana.page.waitForURL('**/chat');
   await waitForState(ana.page, 'searching');
   // Her own camera shows before anyone is found.
   await videoPlays(ana.page, '#local');
 
-  await enter(ben.page, { mode: 'video', age: 15 });
+  await enter(ben.page, { mode: 'video', age: 25 });
   await Promise.all([waitForState(ana.page, 'paired'), waitForState(ben.page, 'paired')]);
 
   for (const person of [ana, ben]) {
@@ -67,7 +68,7 @@ test('two video chatters see each other, talk both ways, and Next pairs one with
   // A third person waits; Ana presses Next and meets her, Ben is told Ana left.
   const cleo = await newPerson(browser, server.url, { colorScheme: 'dark' });
   people.push(cleo);
-  await enter(cleo.page, { mode: 'video', age: 17 });
+  await enter(cleo.page, { mode: 'video', age: 27 });
   await waitForState(cleo.page, 'searching');
   await ana.page.locator('#next').click();
   await Promise.all([waitForState(ana.page, 'paired'), waitForState(cleo.page, 'paired')]);

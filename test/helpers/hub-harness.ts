@@ -117,19 +117,23 @@ export const TEST_HUB_OPTIONS = {
   interestWaitMs: 3000,
   reportGraceMs: 120_000,
   transcriptLinesPerSide: HUB_DEFAULTS.transcriptLinesPerSide,
+  reportedAddressAvoidMs: 7 * 24 * 3600_000,
+  sharedAddressDevices: 5,
 } as const;
 
 export interface HubHarness {
   hub: InMemoryHub;
   time: FakeTime;
   inboxes: Map<string, Inbox>;
-  /** Connects `id` (session `session-<id>`, device `device-<id>` unless given) and returns its inbox. */
+  /** Connects `id` (session `session-<id>`, device `device-<id>` unless given; address, identity and the rest as given) and returns its inbox. */
   connect(id: string, identity?: Partial<Omit<Participant, 'id'>>): Inbox;
   inbox(id: string): Inbox;
 }
 
 export function createHubHarness(
-  options: Partial<Pick<HubOptions, 'interestWaitMs' | 'reportGraceMs' | 'transcriptLinesPerSide'>> & { seed?: number } = {},
+  options: Partial<
+    Pick<HubOptions, 'interestWaitMs' | 'reportGraceMs' | 'transcriptLinesPerSide' | 'reportedAddressAvoidMs' | 'sharedAddressDevices' | 'mayPair'>
+  > & { seed?: number } = {},
 ): HubHarness {
   const time = new FakeTime();
   const { seed = 1, ...overrides } = options;
@@ -150,10 +154,7 @@ export function createHubHarness(
     connect(id, identity = {}) {
       const inbox = new Inbox(time.now);
       const band: AgeBand = identity.band ?? 'adult';
-      hub.connect(
-        { id, sessionId: identity.sessionId ?? `session-${id}`, deviceId: identity.deviceId ?? `device-${id}`, band },
-        inbox,
-      );
+      hub.connect({ ...identity, id, sessionId: identity.sessionId ?? `session-${id}`, deviceId: identity.deviceId ?? `device-${id}`, band }, inbox);
       inboxes.set(id, inbox);
       return inbox;
     },

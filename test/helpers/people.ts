@@ -36,10 +36,10 @@ export async function join(baseUrl: string, options: PersonOptions): Promise<Per
 }
 
 /** Pairs two idle people: `first` queues, then `second`; both must be matched with each other. */
-export async function pairUp(first: TestClient, second: TestClient): Promise<void> {
-  first.send({ type: 'find', mode: 'text' });
+export async function pairUp(first: TestClient, second: TestClient, mode: 'text' | 'video' = 'text'): Promise<void> {
+  first.send({ type: 'find', mode });
   await first.next('queued');
-  second.send({ type: 'find', mode: 'text' });
+  second.send({ type: 'find', mode });
   await Promise.all([first.next('matched'), second.next('matched')]);
 }
 

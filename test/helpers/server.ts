@@ -30,6 +30,8 @@ export interface NewServerOptions {
   logger?: Logger;
   /** The database to use instead of a SQLite file in the folder, e.g. a test PostgreSQL's URL. */
   database?: ServerConfig['database'];
+  /** How often the moderation feed is read (default 100 ms); a test of what happens between reads sets it long. */
+  feedIntervalMs?: number;
 }
 
 export async function newServer(settings: Record<string, unknown> = {}, options: NewServerOptions = {}): Promise<TestServer> {
@@ -47,7 +49,7 @@ export async function newServer(settings: Record<string, unknown> = {}, options:
   const config: ServerConfig = options.database ? Object.freeze({ ...made, database: Object.freeze({ ...options.database }) }) : made;
   const db = await openDatabase(config.database);
   await migrateToLatest(db);
-  const server = await createServer(config, { db, logger: options.logger ?? silentLogger(), now: options.now, feedIntervalMs: 100 });
+  const server = await createServer(config, { db, logger: options.logger ?? silentLogger(), now: options.now, feedIntervalMs: options.feedIntervalMs ?? 100 });
   const others: Db[] = [];
   return Object.assign(Object.create(null) as object, {
     url: server.url,

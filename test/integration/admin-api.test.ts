@@ -8,6 +8,7 @@ import { newServer, type TestServer } from '../helpers/server.ts';
 import { createModerator, loginModerator, type ModSession } from '../helpers/moderators.ts';
 import { connect, pair, type TestClient } from '../helpers/client.ts';
 import { cliActor } from '../../server/access/actor.ts';
+import { AgeBandLocks } from '../../server/access/age-bands.ts';
 import { SessionService } from '../../server/access/sessions.ts';
 import { TicketService } from '../../server/access/tickets.ts';
 import { InviteService } from '../../server/access/invites.ts';
@@ -240,6 +241,7 @@ test('a session ended from another process (as the CLI does) closes the live soc
     config: server.config,
     tickets: new TicketService({ db, secret, now: Date.now }),
     invites: new InviteService({ db, audit, secret, now: Date.now }),
+    bands: new AgeBandLocks({ db, audit, now: Date.now, lockDays: 30 }),
     bans: new BanIndex(Date.now),
     now: Date.now,
   });

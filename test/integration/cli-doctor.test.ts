@@ -144,6 +144,31 @@ test('turn: relay-only video without a TURN server fails; text only needs none',
   assert.is(text.json().checks[0].status, 'ok');
 });
 
+test("minors: without TURN, under-18s lose video (a warning, not a failure); text only, adults only or a TURN server is ok", async () => {
+  await init('--profile', 'community');
+  const result = await cli(['doctor', 'minors', '--json']);
+  assert.is(result.code, 0, 'a warning does not fail the doctor');
+  const [check] = result.json().checks;
+  assert.is(check.status, 'warn');
+  assert.match(check.message, /under-18s \(minimum age 13\) are offered text only/);
+  assert.match(check.fix, /deploy coturn/);
+  const status = await cli(['status', '--json']);
+  assert.equal(status.json().warnings, [check.message], 'status says the same');
+  assert.match((await cli(['status'])).stdout, /^warning +video is offered but no TURN server/m);
+
+  setSettings((s) => (s.modes = ['text']));
+  assert.is((await cli(['doctor', 'minors', '--json'])).json().checks[0].status, 'ok');
+  assert.equal((await cli(['status', '--json'])).json().warnings, []);
+  setSettings((s) => {
+    s.modes = ['text', 'video'];
+    s.turn = { urls: ['turn:127.0.0.1:3478'] };
+  });
+  setEnv('STRANGERCHAT_TURN_SECRET', 'a-turn-secret-for-this-check');
+  const relayed = (await cli(['doctor', 'minors', '--json'])).json().checks[0];
+  assert.is(relayed.status, 'ok');
+  assert.match(relayed.message, /through the TURN relay only/);
+});
+
 test('turn: a relay candidate through a real coturn with the right secret; a wrong secret fails', async () => {
   coturn ??= await startCoturn();
   await init('--turn', 'coturn', '--turn-url', coturn.url);

@@ -244,7 +244,7 @@ test('purge: --dry-run counts and removes nothing; purge removes what is past it
   assert.is(dry.code, 0, dry.stderr);
   assert.is(dry.json().dryRun, true);
   assert.is(dry.json().counts.tickets, 2);
-  assert.equal(Object.keys(dry.json().counts).sort(), ['addresses', 'appeals', 'audit', 'emailVerifications', 'events', 'evidence', 'moderatorSessions', 'sessions', 'tickets']);
+  assert.equal(Object.keys(dry.json().counts).sort(), ['addresses', 'appeals', 'audit', 'avoids', 'bandLocks', 'emailVerifications', 'events', 'evidence', 'moderatorSessions', 'sessions', 'tickets']);
   assert.is(tickets(), 2, 'a dry run removes nothing');
   assert.is(instance.audit().filter((e) => e.action === 'retention.purge').length, 0);
   assert.match((await instance.cli(['purge', '--dry-run'])).stdout, /^used or expired tickets\s+2$/m);

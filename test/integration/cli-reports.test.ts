@@ -26,12 +26,12 @@ test.after.each(async () => {
   instance.remove();
 });
 
-/** Two new people talk, then the reporter reports the other. */
+/** Two new people talk (in a video conversation, which alone takes evidence frames), then the reporter reports the other. */
 async function filed(reason: string, lines: { reporter?: string; reported?: string } = {}) {
   const reporter = await connect(server.url);
   const reported = await connect(server.url);
   clients.push(reporter, reported);
-  await pairUp(reporter, reported);
+  await pairUp(reporter, reported, 'video');
   if (lines.reported) {
     reported.send({ type: 'message', text: lines.reported });
     await reporter.next('message');

@@ -1,6 +1,7 @@
 // Evidence frames: POST /api/reports/:id/evidence with the report's evidence token. A real JPEG
-// is stored; a wrong or missing token, another report's token, a non-JPEG, an oversized body
-// (declared or streamed), a fourth frame and a late upload are refused with their codes.
+// of a video conversation is stored; a text conversation's report, a wrong or missing token,
+// another report's token, a non-JPEG, an oversized body (declared or streamed), a fourth frame
+// and a late upload are refused with their codes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { request } from 'node:http';
@@ -23,12 +24,12 @@ test.after.each(() => {
 });
 test.after(() => server.stop());
 
-/** Files a fresh report; returns its id and token. */
-async function fileReport(): Promise<{ reportId: string; evidenceToken: string }> {
+/** Files a fresh report on a video conversation (or a text one); returns its id and token. */
+async function fileReport(mode: 'text' | 'video' = 'video'): Promise<{ reportId: string; evidenceToken: string }> {
   const a = await join(server.url, { address: `203.0.113.${++addressCounter}` });
   const b = await join(server.url, { address: `203.0.113.${++addressCounter}` });
   open.push(a, b);
-  await pairUp(a, b);
+  await pairUp(a, b, mode);
   return report(b, 'nudity');
 }
 
@@ -59,6 +60,16 @@ test('a real JPEG is stored with the report, by Bearer token or X-Evidence-Token
   assert.is(stored.length, 2);
   assert.ok(Buffer.from(stored[0]!.jpeg).equals(TINY_JPEG), 'the bytes are stored as sent');
   assert.is(stored[0]!.size, TINY_JPEG.length);
+});
+
+test('a text conversation takes no frames: 409 not_video, and nothing is stored', async () => {
+  const { reportId, evidenceToken } = await fileReport('text');
+  const res = await uploadFrame(server.url, reportId, evidenceToken, TINY_JPEG);
+  assert.is(res.status, 409);
+  assert.is(await errorCode(res), 'not_video');
+  assert.equal(await frames(reportId), []);
+  // The token is checked first: a wrong one still reads as a wrong token, so report ids cannot be probed.
+  assert.is((await uploadFrame(server.url, reportId, 'not-the-token', TINY_JPEG)).status, 403);
 });
 
 test('a missing token is 401; a wrong token, or another report\'s token, is 403', async () => {

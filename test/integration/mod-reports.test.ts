@@ -15,7 +15,8 @@ const online: Person[] = [];
 let addressCounter = 0;
 
 test.before(async () => {
-  server = await newServer({ trustedProxies: ['127.0.0.1'] });
+  // A TURN server (never contacted: no media flows here) so that minors, too, may have video conversations with frames.
+  server = await newServer({ trustedProxies: ['127.0.0.1'], turn: { urls: ['turn:turn.example.org:3478'] } }, { secrets: { turnSecret: 'turn-secret-for-the-mod-reports-test' } });
   for (const [name, role] of [['mona', 'moderator'], ['sam', 'safeguarding'], ['ada', 'auditor'], ['olive', 'owner']] as const) {
     await createModerator(server, name, role);
     sessions[name] = await loginModerator(server, name);
@@ -37,7 +38,7 @@ async function fileReport(reason: string, options: { reportedAge?: number; repor
   const reported = await join(server.url, { address: options.reportedAddress ?? `203.0.113.${++addressCounter}`, age });
   const reporter = await join(server.url, { address: `198.51.100.${++addressCounter}`, age });
   online.push(reported, reporter);
-  await pairUp(reported, reporter);
+  await pairUp(reported, reporter, 'video');
   reported.send({ type: 'message', text: `a line from the reported side about ${reason}` });
   await reporter.next('message');
   const filed = await report(reporter, reason);

@@ -1,8 +1,9 @@
 // The same migrations and the same server on a real PostgreSQL (a throwaway cluster started for
 // this file; scripts/install-system-deps.sh installs PostgreSQL): every migration goes up, all the
 // way down and up again; then the real server runs on it — a session, two people paired and a
-// message relayed, a report with an evidence frame, a ban written by the operator and enforced
-// live, and an audit log that two connections extend without forking.
+// message relayed, a report with an evidence frame and its avoids, a ban written by the operator
+// and enforced live, and an audit log that two connections extend without forking; and the
+// safety tables' upserts, which the two engines spell differently.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sql } from 'kysely';
@@ -10,13 +11,24 @@ import { NO_MIGRATIONS } from 'kysely/migration';
 import { openDatabase, type Db } from '../../server/db/database.ts';
 import { createMigrator, migrateToLatest } from '../../server/db/migrate.ts';
 import { AuditLog } from '../../server/moderation/audit.ts';
+import { PairAvoidStore } from '../../server/moderation/pair-avoids.ts';
+import { AgeBandLocks } from '../../server/access/age-bands.ts';
 import { CloseCode } from '../../server/protocol/close-codes.ts';
 import { newPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { newServer, type TestServer } from '../helpers/server.ts';
 import { CLI_ACTOR, cliBans, trySession } from '../helpers/bans.ts';
 import { deviceOf, join, pairUp, report, TINY_JPEG, uploadFrame, type Person } from '../helpers/people.ts';
 
-const MIGRATIONS = ['2026-11-28T1200_create_sessions', '2026-11-28T1300_create_access', '2026-11-28T1400_create_moderation', '2026-11-28T1500_index_report_pairs', '2026-11-28T1600_index_active_bans_by_id'];
+const MIGRATIONS = [
+  '2026-11-28T1200_create_sessions',
+  '2026-11-28T1300_create_access',
+  '2026-11-28T1400_create_moderation',
+  '2026-11-28T1500_index_report_pairs',
+  '2026-11-28T1600_index_active_bans_by_id',
+  '2026-12-01T1000_create_pair_avoids',
+  '2026-12-01T1010_create_age_band_locks',
+  '2026-12-01T1020_flag_same_network_reports',
+];
 /** DESIGN.md: a ban written by any process disconnects the person within 2 seconds. */
 const LIVE_DEADLINE_MS = 2000;
 
@@ -69,8 +81,8 @@ test('every migration goes up, down to zero, and up again on PostgreSQL', async 
   const up = await migrateToLatest(db);
   assert.equal(up.results?.map((r) => [r.migrationName, r.direction, r.status]), MIGRATIONS.map((name) => [name, 'Up', 'Success']));
   assert.equal(await tables(db), [
-    'appeals', 'audit_log', 'bans', 'email_verifications', 'invites', 'moderation_events', 'moderator_sessions',
-    'moderators', 'report_frames', 'reports', 'sessions', 'tickets',
+    'age_band_locks', 'appeals', 'audit_log', 'bans', 'email_verifications', 'invites', 'moderation_events', 'moderator_sessions',
+    'moderators', 'pair_avoids', 'report_frames', 'reports', 'sessions', 'tickets',
   ]);
   assert.equal(await column(db, 'moderation_events', 'id'), { data_type: 'integer', is_identity: 'YES' });
   assert.equal(await column(db, 'audit_log', 'id'), { data_type: 'integer', is_identity: 'YES' });
@@ -93,7 +105,45 @@ test('every migration goes up, down to zero, and up again on PostgreSQL', async 
 
   const again = await migrateToLatest(db);
   assert.equal(again.results?.map((r) => r.status), MIGRATIONS.map(() => 'Success'));
-  assert.is((await tables(db)).length, 12);
+  assert.is((await tables(db)).length, 14);
+});
+
+test('the safety tables on PostgreSQL: earlier reports copied into the avoids, merged upserts, conditional band claims', async () => {
+  const db = await freshDatabase('safety');
+  const migrator = createMigrator(db);
+  assert.is((await migrator.migrateTo('2026-11-28T1600_index_active_bans_by_id')).error, undefined);
+  const at = Date.UTC(2026, 10, 20);
+  const old = { conversation_id: 'c', reason: 'spam', status: 'open', reporter_session_id: 's1', reported_session_id: 's2', transcript: '[]', evidence_token_hash: 'h' };
+  await db
+    .insertInto('reports')
+    .values([
+      { ...old, id: 'r1', created_at: at, reporter_device_id: 'dr', reported_device_id: 'dx', reporter_identity_hash: null, reported_identity_hash: 'ix' },
+      { ...old, id: 'r2', created_at: at + 1, reporter_device_id: 'dr', reported_device_id: 'dx', reporter_identity_hash: null, reported_identity_hash: null },
+    ] as never)
+    .execute();
+  await migrateToLatest(db);
+  const copied = await db.selectFrom('pair_avoids').select(['key_a', 'key_b', 'created_at', 'expires_at', 'shared']).orderBy('key_b').execute();
+  assert.equal(copied, [
+    { key_a: 'device:dr', key_b: 'device:dx', created_at: at, expires_at: null, shared: 0 },
+    { key_a: 'device:dr', key_b: 'identity:ix', created_at: at, expires_at: null, shared: 0 },
+  ]);
+
+  const store = new PairAvoidStore({ db, now: () => at });
+  const address = { a: 'device:dr', b: 'address:192.0.2.1' };
+  await store.save([{ ...address, createdAt: at + 10, expiresAt: at + 100, shared: true }], 'r3');
+  await store.save([{ ...address, createdAt: at + 20, expiresAt: at + 50, shared: false }], 'r4');
+  const merged = await db.selectFrom('pair_avoids').select(['created_at', 'expires_at', 'shared']).where('key_b', '=', address.b).executeTakeFirstOrThrow();
+  assert.equal(merged, { created_at: at + 10, expires_at: at + 100, shared: 0 }, 'the earlier start, the later end, the stricter of the two');
+  const loaded = [];
+  for await (const page of store.liveInPages(1)) loaded.push(...page);
+  assert.equal(loaded.map((a) => a.b), ['address:192.0.2.1', 'device:dx', 'identity:ix'], 'paged in key order');
+
+  const locks = new AgeBandLocks({ db, audit: new AuditLog({ db, now: () => at }), now: () => at, lockDays: 30 });
+  const claims = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => locks.claim({ deviceId: 'racing', identityHash: null }, i % 2 ? 'adult' : 'minor')));
+  const bands = await db.selectFrom('age_band_locks').select(['band', 'switch_attempts']).where('subject', '=', 'device:racing').executeTakeFirstOrThrow();
+  const passed = claims.filter((c) => c.status === 'fulfilled').length;
+  assert.is(passed, 6, "exactly the claims of the band that came first passed");
+  assert.is(bands.switch_attempts, 12 - passed, 'every refused claim counted');
 });
 
 test('the server runs on PostgreSQL: session, pairing, relay, report, evidence, ban, audit', async () => {
@@ -107,7 +157,8 @@ test('the server runs on PostgreSQL: session, pairing, relay, report, evidence, 
   people.push(reported, reporter);
   const session = await server.db.selectFrom('sessions').selectAll().where('device_id', '=', deviceOf(reported.cookie)).executeTakeFirstOrThrow();
   assert.is(typeof session.created_at, 'number');
-  await pairUp(reported, reporter);
+  // Video: only a video conversation's report takes evidence frames.
+  await pairUp(reported, reporter, 'video');
   reported.send({ type: 'message', text: 'hello from postgres' });
   assert.is((await reporter.next('message')).text, 'hello from postgres');
 
@@ -120,6 +171,12 @@ test('the server runs on PostgreSQL: session, pairing, relay, report, evidence, 
   assert.is(row.reported_device_id, deviceOf(reported.cookie));
   assert.is(row.reported_address, '198.51.100.20');
   assert.ok(JSON.parse(row.transcript).some((line: { text: string }) => line.text === 'hello from postgres'));
+  // The avoids it made, in the same transaction.
+  const avoids = await server.db.selectFrom('pair_avoids').select(['key_a', 'key_b', 'report_id']).orderBy('key_b').execute();
+  assert.equal(avoids, [
+    { key_a: `device:${deviceOf(reporter.cookie)}`, key_b: 'address:198.51.100.20', report_id: filed.reportId },
+    { key_a: `device:${deviceOf(reporter.cookie)}`, key_b: `device:${deviceOf(reported.cookie)}`, report_id: filed.reportId },
+  ]);
   assert.is((await uploadFrame(server.url, filed.reportId, filed.evidenceToken, TINY_JPEG)).status, 201);
   const frame = await server.db.selectFrom('report_frames').selectAll().where('report_id', '=', filed.reportId).executeTakeFirstOrThrow();
   assert.is(frame.idx, 0);

@@ -1,7 +1,7 @@
 // Automatic quarantine: K distinct reporters (distinct devices AND distinct networks — an IPv4
-// address or an IPv6 /64) within the window put the reported person in `no_matching` quarantine
+// address or an IPv6 /56) within the window put the reported person in `no_matching` quarantine
 // until a moderator reviews it. K reports from tabs of one browser, or from browsers behind one
-// /64, are one reporter. The quarantined person is disconnected within 2 s and refused; a
+// /56, are one reporter. The quarantined person is disconnected within 2 s and refused; a
 // moderator lifting it lets them back; a reporter whose reports were dismissed counts half.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -107,14 +107,15 @@ test('K reports from tabs of one browser are one reporter; exactly K distinct re
   assert.is((await quarantines()).length, 1, 'no duplicate quarantine');
 });
 
-test('K browsers behind one IPv6 /64 are one reporter, as are K behind one IPv4 address', async () => {
+test('K browsers behind one IPv6 /56 are one reporter, as are K behind one IPv4 address', async () => {
   const target = await person('198.51.100.2');
-  for (const address of ['2001:db8:1:2::a', '2001:db8:1:2::b', '2001:db8:1:2:ffff::c']) await reportedBy(target, await person(address));
+  // One household's /56: the same /64 or other /64s of it are one network.
+  for (const address of ['2001:db8:1:2::a', '2001:db8:1:2::b', '2001:db8:1:3:ffff::c', '2001:db8:1:ff::d']) await reportedBy(target, await person(address));
   await notQuarantined(target);
   for (const address of ['192.0.2.9', '192.0.2.9']) await reportedBy(target, await person(address));
   await notQuarantined(target);
-  // Another /64 of the same /48 is another network: the third reporter.
-  const third = await person('2001:db8:1:3::1');
+  // Another /56 of the same /48 is another network: the third reporter.
+  const third = await person('2001:db8:1:100::1');
   await pairUp(target, third);
   const since = Date.now();
   await report(third);

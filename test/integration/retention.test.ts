@@ -16,7 +16,7 @@ import { newDatabase, type TestDatabase } from '../helpers/database.ts';
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 const MINUTE = 60_000;
 const PERIODS: RetentionPeriods = { evidenceDays: 90, addressDays: 30, auditDays: 365, sessionDays: 30 };
-const NONE: RetentionCounts = { evidence: 0, appeals: 0, addresses: 0, audit: 0, sessions: 0, tickets: 0, moderatorSessions: 0, emailVerifications: 0, events: 0 };
+const NONE: RetentionCounts = { evidence: 0, appeals: 0, addresses: 0, audit: 0, sessions: 0, tickets: 0, moderatorSessions: 0, emailVerifications: 0, events: 0, avoids: 0, bandLocks: 0 };
 
 let store: TestDatabase;
 let clock = T0;
@@ -143,7 +143,7 @@ test('a dry run changes nothing and reports exactly what the purge then removes'
   const before = await snapshot(store.db);
   const dry = await retention.purge({ dryRun: true, actor: cliActor('test') });
   assert.is(dry.dryRun, true);
-  assert.equal(dry.counts, { evidence: 1, appeals: 1, addresses: 8, audit: 5, sessions: 4, tickets: 3, moderatorSessions: 2, emailVerifications: 1, events: 1 });
+  assert.equal(dry.counts, { evidence: 1, appeals: 1, addresses: 8, audit: 5, sessions: 4, tickets: 3, moderatorSessions: 2, emailVerifications: 1, events: 1, avoids: 0, bandLocks: 0 });
   assert.is(await snapshot(store.db), before, 'a dry run writes nothing, not even an audit entry');
   const real = await retention.purge({ actor: cliActor('test') });
   assert.is(real.dryRun, false);
@@ -213,6 +213,41 @@ test('each period, crossed in turn with the injected clock, removes exactly what
   assert.is(open.evidence_purged_at, null);
   assert.is(await frames(store.db, 'r-open'), 2);
   assert.equal(await ids(store.db, 'sessions'), ['s1', 's2']);
+});
+
+test('"never pair again" entries: the device pair stays, an address entry goes with its window or the address period; band locks go when they expire', async () => {
+  const { db } = store;
+  await db.deleteFrom('pair_avoids').execute();
+  await db
+    .insertInto('pair_avoids')
+    .values([
+      { key_a: 'device:r', key_b: 'device:x', created_at: T0, expires_at: null, shared: 0, report_id: null },
+      { key_a: 'device:r', key_b: 'address:198.51.100.1', created_at: T0, expires_at: T0 + 7 * DAY_MS, shared: 0, report_id: null },
+      // A window longer than the address period: the address still goes with the other addresses.
+      { key_a: 'device:r', key_b: 'address:198.51.100.2', created_at: T0, expires_at: T0 + 60 * DAY_MS, shared: 1, report_id: null },
+    ])
+    .execute();
+  await db
+    .insertInto('age_band_locks')
+    .values([
+      { subject: 'device:a', band: 'adult', declared_at: T0, expires_at: T0 + 30 * DAY_MS, switch_attempts: 2, last_attempt_at: T0 },
+      { subject: 'identity:b', band: 'minor', declared_at: T0 + DAY_MS, expires_at: T0 + 31 * DAY_MS, switch_attempts: 0, last_attempt_at: null },
+    ])
+    .execute();
+  const keys = async () => (await db.selectFrom('pair_avoids').select('key_b').orderBy('key_b').execute()).map((r) => r.key_b);
+  const purge = async (at: number) => {
+    clock = at;
+    const { counts } = await retention.purge();
+    return { avoids: counts.avoids, bandLocks: counts.bandLocks };
+  };
+  assert.equal(await purge(T0 + 7 * DAY_MS - 1), { avoids: 0, bandLocks: 0 });
+  assert.equal(await purge(T0 + 7 * DAY_MS), { avoids: 1, bandLocks: 0 });
+  assert.equal(await keys(), ['address:198.51.100.2', 'device:x']);
+  assert.equal(await purge(T0 + 30 * DAY_MS), { avoids: 1, bandLocks: 1 });
+  assert.equal(await keys(), ['device:x'], 'the device pair is kept for ever');
+  assert.equal(await purge(T0 + 31 * DAY_MS), { avoids: 0, bandLocks: 1 });
+  assert.equal(await purge(T0 + 3650 * DAY_MS), { avoids: 0, bandLocks: 0 });
+  assert.equal(await keys(), ['device:x']);
 });
 
 test('audit entries go after 365 days; the chain still verifies from the oldest remaining entry', async () => {

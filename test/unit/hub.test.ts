@@ -16,6 +16,7 @@ import {
   type HubHarness,
 } from '../helpers/hub-harness.ts';
 import { InMemoryHub } from '../../server/chat/memory-hub.ts';
+import { SHARED_ADDRESS_MEMORY_MS } from '../../server/chat/hub.ts';
 
 const { interestWaitMs: INTEREST_WAIT_MS, reportGraceMs: REPORT_GRACE_MS, transcriptLinesPerSide: LINES_PER_SIDE } =
   TEST_HUB_OPTIONS;
@@ -350,6 +351,9 @@ test('report ends the conversation, returns the last lines of each side in order
     reporter: { id: 'alice', sessionId: 'session-alice', deviceId: 'device-alice', band: 'adult' },
     reported: { id: 'bob', sessionId: 'session-bob', deviceId: 'device-bob', band: 'adult' },
     transcript: kept,
+    // Without an address or identity, only the devices are avoided, for ever.
+    avoids: [{ a: 'device:device-alice', b: 'device:device-bob', createdAt: h.time.now(), expiresAt: null, shared: false }],
+    reportedAddressShared: false,
   } satisfies ConversationRecord);
 
   // Never again: not now, not after the wait, not from bob's second tab, not after reconnecting.
@@ -416,6 +420,224 @@ test('reporting the conversation someone just left still keeps the two apart', (
   assert.is(h.hub.stats().queued, 2);
 });
 
+// ---------------------------------------------------------------------------------------------
+// "Never paired again" follows the person: device, identity, and the reported side's address
+
+const DAY_MS = 24 * 3600_000;
+const WINDOW_MS = TEST_HUB_OPTIONS.reportedAddressAvoidMs;
+
+/** `reporter` (already connected) is paired with `reported` and reports them; inboxes cleared. */
+function reportPair(h: HubHarness, reporter: string, reported: string, request: FindRequest = TEXT): ConversationRecord {
+  h.hub.enqueue(reported, request);
+  h.hub.enqueue(reporter, request);
+  assert.is(conversationOf(h, reporter)?.id !== undefined && conversationOf(h, reporter)?.id === conversationOf(h, reported)?.id, true, 'the two were paired');
+  const record = h.hub.endForReport(reporter);
+  assert.ok(record, 'the report returned its record');
+  for (const id of [reporter, reported]) h.inbox(id).take();
+  return record;
+}
+
+/** Whom `id` is in conversation with, if anyone. */
+function partnerIn(h: HubHarness, id: string): string | undefined {
+  const c = conversationOf(h, id);
+  return c ? (c.a === id ? c.b : c.a) : undefined;
+}
+
+test('a reported person back with a new cookie from the same address is never paired with the reporter, interests or not, while decoys are', () => {
+  const h = createHubHarness();
+  const since = h.time.now();
+  h.connect('child', { band: 'minor', address: '203.0.113.50', deviceSince: since });
+  h.connect('stranger', { band: 'minor', address: '198.51.100.7', deviceSince: since });
+  const record = reportPair(h, 'child', 'stranger');
+  assert.equal(
+    record.avoids.map((a) => [a.a, a.b, a.expiresAt === null ? 'for ever' : a.expiresAt - h.time.now()]),
+    [
+      ['device:device-child', 'device:device-stranger', 'for ever'],
+      ['device:device-child', 'address:198.51.100.7', WINDOW_MS],
+    ],
+    'the reporter against the device for ever and the address for the window; never the reporter\'s own address',
+  );
+  assert.is(record.reportedAddressShared, false);
+  h.hub.disconnect('stranger');
+
+  // The cookie is gone: a new device (first seen now) on the same address, asking for the child's interests.
+  h.time.advance(1000);
+  const music: FindRequest = { mode: 'text', interests: ['music', 'art'] };
+  h.hub.enqueue('child', music);
+  h.connect('stranger-again', { band: 'minor', deviceId: 'device-fresh', address: '198.51.100.7', deviceSince: h.time.now() });
+  h.hub.enqueue('stranger-again', music);
+  h.time.advance(INTEREST_WAIT_MS * 3);
+  assert.is(partnerIn(h, 'stranger-again'), undefined, 'not paired with the child, although they share every interest');
+  // Decoys: each of them is paired, with the child and with the returning stranger, but never the two together.
+  h.connect('decoy-1', { band: 'minor', address: '192.0.2.81', deviceSince: since });
+  h.hub.enqueue('decoy-1', music);
+  h.connect('decoy-2', { band: 'minor', address: '192.0.2.82', deviceSince: since });
+  h.hub.enqueue('decoy-2', music);
+  assert.equal(new Set([partnerIn(h, 'child'), partnerIn(h, 'stranger-again')]), new Set(['decoy-1', 'decoy-2']));
+
+  // A new address (an IPv4 /32 of its own) is someone else: the window is about the address, not the person.
+  const other = h.connect('same-/24', { band: 'minor', address: '198.51.100.8', deviceSince: h.time.now() });
+  h.hub.leave('child');
+  h.hub.enqueue('child', TEXT);
+  h.hub.enqueue('same-/24', TEXT);
+  assert.is(partnerIn(h, 'child'), 'same-/24');
+  assert.ok(other.of('matched').length === 1);
+});
+
+test('an address avoid covers the IPv6 /64 and ends with its window; the device avoid does not', () => {
+  const h = createHubHarness();
+  h.connect('reporter', { address: '192.0.2.1', deviceSince: h.time.now() });
+  h.connect('reported', { address: '2001:db8:7:7::1', deviceSince: h.time.now() });
+  const record = reportPair(h, 'reporter', 'reported');
+  assert.equal(record.avoids.map((a) => a.b), ['device:device-reported', 'address:2001:db8:7:7::/64']);
+
+  h.hub.enqueue('reporter', TEXT);
+  h.connect('next-door', { address: '2001:db8:7:7:ffff::2', deviceSince: h.time.now() });
+  h.hub.enqueue('next-door', TEXT);
+  assert.equal(h.hub.snapshot().conversations, [], 'another address in the same /64');
+  h.time.advance(WINDOW_MS - 1);
+  h.hub.enqueue('next-door', TEXT);
+  assert.equal(h.hub.snapshot().conversations, [], 'still, a millisecond before the window ends');
+
+  h.time.advance(1);
+  h.hub.enqueue('next-door', TEXT);
+  assert.is(partnerIn(h, 'next-door'), 'reporter', 'the window is over: the address is free again');
+  h.hub.leave('reporter');
+  h.hub.enqueue('reporter', TEXT);
+  h.hub.enqueue('reported', TEXT);
+  assert.is(partnerIn(h, 'reporter'), undefined, 'the reported device itself, for ever');
+});
+
+test('a verified identity is avoided on every device and address; two devices of one identity are never paired together', () => {
+  const h = createHubHarness();
+  h.connect('reporter', { address: '192.0.2.1', identityHash: 'id-reporter' });
+  h.connect('reported', { address: '198.51.100.1', identityHash: 'id-reported' });
+  const record = reportPair(h, 'reporter', 'reported');
+  assert.equal(
+    record.avoids.map((a) => `${a.a} ${a.b}`),
+    [
+      'device:device-reporter device:device-reported',
+      'device:device-reporter identity:id-reported',
+      'device:device-reporter address:198.51.100.1',
+      'identity:id-reporter device:device-reported',
+      'identity:id-reporter identity:id-reported',
+      'identity:id-reporter address:198.51.100.1',
+    ],
+  );
+  // The reported person on a new browser and a new network, verified with the same address; the reporter on a new browser too.
+  h.hub.disconnect('reported');
+  h.hub.disconnect('reporter');
+  h.time.advance(WINDOW_MS * 2);
+  h.connect('reporter-laptop', { address: '192.0.2.99', identityHash: 'id-reporter', deviceSince: h.time.now() });
+  h.connect('reported-phone', { address: '203.0.113.9', identityHash: 'id-reported', deviceSince: h.time.now() });
+  h.connect('reporter-phone', { address: '192.0.2.98', identityHash: 'id-reporter', deviceSince: h.time.now() });
+  for (const id of ['reporter-laptop', 'reported-phone', 'reporter-phone']) h.hub.enqueue(id, TEXT);
+  assert.equal(h.hub.snapshot().conversations, [], 'nobody: one identity is one person, and the other is avoided');
+});
+
+test('on a shared address (a school) the reporter keeps meeting the school; only browsers new since the report are kept away', () => {
+  const h = createHubHarness();
+  const school = '192.0.2.200';
+  const threshold = TEST_HUB_OPTIONS.sharedAddressDevices;
+  const morning = h.time.now();
+  const pupils = Array.from({ length: threshold + 1 }, (_, i) => `pupil-${i}`);
+  for (const id of pupils) h.connect(id, { address: school, deviceSince: morning });
+  h.connect('reporter', { address: '203.0.113.1', deviceSince: morning });
+  h.time.advance(1000);
+  const record = reportPair(h, 'reporter', 'pupil-0');
+  assert.is(record.reportedAddressShared, true, `${threshold + 1} browsers at once on one address: shared`);
+  assert.ok(record.avoids.some((a) => a.b === `address:${school}` && a.shared));
+
+  // Every other pupil (a browser known before the report) can still be paired with the reporter.
+  for (const pupil of pupils.slice(1)) {
+    h.hub.enqueue('reporter', TEXT);
+    h.hub.enqueue(pupil, TEXT);
+    assert.is(partnerIn(h, 'reporter'), pupil, `${pupil} was paired with the reporter`);
+    h.hub.leave('reporter');
+  }
+  // The reported pupil, with a new cookie: a browser first seen after the report, kept away for the window.
+  h.hub.disconnect('pupil-0');
+  h.time.advance(1000);
+  h.connect('pupil-0-new-cookie', { address: school, deviceSince: h.time.now() });
+  h.hub.enqueue('reporter', TEXT);
+  h.hub.enqueue('pupil-0-new-cookie', TEXT);
+  assert.is(partnerIn(h, 'reporter'), undefined);
+  h.time.advance(WINDOW_MS);
+  h.hub.enqueue('pupil-0-new-cookie', TEXT);
+  assert.is(partnerIn(h, 'reporter'), 'pupil-0-new-cookie', 'after the window, the new browser is an ordinary pupil');
+});
+
+test('an address counts as shared for a day after it was seen shared, and not before it was', () => {
+  const h = createHubHarness();
+  const office = '192.0.2.150';
+  const threshold = TEST_HUB_OPTIONS.sharedAddressDevices;
+  // Below the threshold: a family at home is not shared.
+  for (let i = 0; i < threshold - 1; i++) h.connect(`home-${i}`, { address: office });
+  h.connect('reporter-1');
+  assert.is(reportPair(h, 'reporter-1', 'home-0').reportedAddressShared, false);
+  // At the threshold once, then everyone leaves but one: still shared within the day.
+  h.connect(`home-${threshold - 1}`, { address: office });
+  for (let i = 1; i < threshold; i++) h.hub.disconnect(`home-${i}`);
+  h.time.advance(DAY_MS - 1);
+  h.connect('reporter-2');
+  assert.is(reportPair(h, 'reporter-2', 'home-0').reportedAddressShared, true);
+  h.time.advance(1);
+  h.connect('reporter-3');
+  assert.is(reportPair(h, 'reporter-3', 'home-0').reportedAddressShared, false, 'a day later, one browser there: not shared');
+});
+
+test('avoids handed to the Hub (loaded at start) hold like those of a report, and expire', () => {
+  const h = createHubHarness();
+  const now = h.time.now();
+  h.hub.avoid({ a: 'device:device-a', b: 'device:device-b', createdAt: now - DAY_MS, expiresAt: null, shared: false });
+  h.hub.avoid({ a: 'device:device-a', b: 'address:198.51.100.9', createdAt: now - DAY_MS, expiresAt: now + 5000, shared: false });
+  h.connect('a');
+  h.connect('b');
+  h.connect('c', { address: '198.51.100.9' });
+  for (const id of ['a', 'b', 'c']) h.hub.enqueue(id, TEXT);
+  assert.is(partnerIn(h, 'b'), 'c', 'a is kept from both');
+  h.hub.leave('b');
+  h.time.advance(5000);
+  h.hub.enqueue('a', TEXT);
+  assert.is(partnerIn(h, 'a'), undefined, 'b and c have left the queue');
+  h.hub.enqueue('c', TEXT);
+  assert.is(partnerIn(h, 'a'), 'c', 'the address avoid has expired');
+});
+
+test('mayPair false keeps a person out of every pairing, by find or by the end of an interest wait', () => {
+  const refused = new Set(['device-held']);
+  const h = createHubHarness({ mayPair: (p) => !refused.has(p.deviceId) });
+  h.connect('held');
+  h.connect('alice');
+  h.connect('bob');
+  h.hub.enqueue('held', { mode: 'text', interests: ['music'] });
+  h.hub.enqueue('alice', { mode: 'text', interests: ['music'] });
+  assert.is(partnerIn(h, 'alice'), undefined, 'a shared interest does not override it');
+  h.time.advance(INTEREST_WAIT_MS);
+  h.hub.enqueue('bob', TEXT);
+  assert.is(partnerIn(h, 'alice'), 'bob');
+  assert.ok(queueEntriesOf(h, 'held').length === 1, 'still queued, never paired');
+});
+
+test('a video conversation is relay-only when one side must be relayed, and says so to both', () => {
+  const h = createHubHarness();
+  h.connect('minor-1', { band: 'minor', relayOnly: true });
+  h.connect('minor-2', { band: 'minor', relayOnly: true });
+  h.hub.enqueue('minor-1', VIDEO);
+  h.hub.enqueue('minor-2', VIDEO);
+  assert.equal([only(h.inbox('minor-1'), 'matched').relayOnly, only(h.inbox('minor-2'), 'matched').relayOnly], [true, true]);
+  h.connect('adult-1', { relayOnly: false });
+  h.connect('adult-2', { relayOnly: true });
+  h.connect('adult-3', { relayOnly: false });
+  h.connect('adult-4', {});
+  h.hub.enqueue('adult-1', VIDEO);
+  h.hub.enqueue('adult-2', VIDEO);
+  assert.equal([only(h.inbox('adult-1'), 'matched').relayOnly, only(h.inbox('adult-2'), 'matched').relayOnly], [true, true], 'one side relayed: both');
+  h.hub.enqueue('adult-3', VIDEO);
+  h.hub.enqueue('adult-4', VIDEO);
+  assert.is(only(h.inbox('adult-3'), 'matched').relayOnly, false, 'two peer-to-peer adults');
+});
+
 test('report with no conversation, current or recent, returns nothing', () => {
   const h = createHubHarness();
   h.connect('alice');
@@ -433,15 +655,39 @@ const FUZZ_SLOTS = 56;
 /** The first slots come in pairs that share a device: two tabs of one browser. */
 const FUZZ_TWO_TAB_SLOTS = 16;
 const INTEREST_POOL = ['music', 'games', 'art', 'books', 'films', 'sport'];
-/** Short grace and a small transcript, so that expiry and trimming happen often in 2000 steps. */
-const FUZZ_OPTIONS = { interestWaitMs: 3000, reportGraceMs: 10_000, transcriptLinesPerSide: 4 };
+/**
+ * Short grace, a small transcript and a one-minute address window, so that expiry and trimming
+ * happen often in 2000 steps.
+ */
+const FUZZ_OPTIONS = { interestWaitMs: 3000, reportGraceMs: 10_000, transcriptLinesPerSide: 4, reportedAddressAvoidMs: 60_000, sharedAddressDevices: 5 };
+/** Devices 8–19 are pupils behind one school address: often enough of them online at once to make it shared. */
+const SCHOOL = { first: 8, last: 19, address: '192.0.2.10', key: 'address:192.0.2.10' };
+/** Devices 20–47 live three to a home; even homes are on IPv6, a different address per device within the home's /64. */
+const HOMES_FROM = 20;
+/** Devices 20–27 come two by two with a verified identity: one person on two browsers. */
+const IDENTITIES_BELOW = 28;
 
 interface Slot {
   index: number;
   deviceId: string;
   band: Participant['band'];
+  address: string;
+  /** The avoid key the Hub must derive from `address` (written out here, not computed). */
+  addressKey: string;
+  identityHash?: string;
   sim?: Sim;
   connections: number;
+  /** Cookies dropped so far (each gives the slot a new device). */
+  newDevices: number;
+}
+
+/** An avoid as the model expects it, between two keys (stored under the unordered pair). */
+interface ModelAvoid {
+  a: string;
+  b: string;
+  createdAt: number;
+  expiresAt: number | null;
+  shared: boolean;
 }
 
 interface Sim {
@@ -474,6 +720,8 @@ type Action =
   | { kind: 'typing'; sim: Sim; on: boolean }
   | { kind: 'signal'; sim: Sim; data: SignalData }
   | { kind: 'kick'; sim: Sim; reason: 'ban' | 'moderator' }
+  | { kind: 'quarantine'; sim: Sim }
+  | { kind: 'newDevice'; slot: Slot }
   | { kind: 'advance'; ms: number };
 
 function describe(action: Action): string {
@@ -513,9 +761,19 @@ class FuzzRun {
   readonly sims = new Set<Sim>();
   readonly departed: Inbox[] = [];
   readonly conversationIds = new Set<string>();
-  readonly avoided = new Set<string>();
+  /** The avoids reports made, merged per unordered pair of keys (longer and stricter wins). */
+  readonly avoided = new Map<string, ModelAvoid>();
+  /** When each device was first seen. */
+  readonly deviceSince = new Map<string, number>();
+  /** Addresses seen with sharedAddressDevices devices at once, until when they count as shared. */
+  readonly sharedUntil = new Map<string, number>();
+  /** Devices under a ban the Hub learns of only through mayPair (a quarantine written since the find). */
+  readonly banned = new Set<string>();
   step = 0;
   reportsFiled = 0;
+  sharedReports = 0;
+  /** Queued pairs kept apart only by an address avoid, seen by the last invariant: the rule was exercised. */
+  addressOnlyApart = 0;
   #nextConnection = 0;
 
   constructor(seed: number) {
@@ -529,12 +787,70 @@ class FuzzRun {
       newId: sequentialIds(),
       setTimer: this.time.setTimer,
       clearTimer: this.time.clearTimer,
+      mayPair: (participant) => !this.banned.has(participant.deviceId),
     });
     for (let index = 0; index < FUZZ_SLOTS; index++) {
       const device = index < FUZZ_TWO_TAB_SLOTS ? Math.floor(index / 2) : index - FUZZ_TWO_TAB_SLOTS / 2;
-      // Bands follow the device: both tabs are the same person.
-      this.slots.push({ index, deviceId: `device-${device}`, band: device % 3 === 0 ? 'minor' : 'adult', connections: 0 });
+      // Bands follow the person: both tabs of a device, both browsers of an identity.
+      const person = device >= HOMES_FROM && device < IDENTITIES_BELOW ? 100 + Math.floor(device / 2) : device;
+      let address: string;
+      let addressKey: string;
+      if (device >= SCHOOL.first && device <= SCHOOL.last) {
+        [address, addressKey] = [SCHOOL.address, SCHOOL.key];
+      } else if (device >= HOMES_FROM) {
+        const home = Math.floor((device - HOMES_FROM) / 3);
+        [address, addressKey] =
+          home % 2 === 0 ? [`2001:db8:${home + 1}:${home + 1}::${device}`, `address:2001:db8:${home + 1}:${home + 1}::/64`] : [`198.51.100.${home}`, `address:198.51.100.${home}`];
+      } else {
+        [address, addressKey] = [`203.0.113.${device}`, `address:203.0.113.${device}`];
+      }
+      this.slots.push({
+        index,
+        deviceId: `device-${device}`,
+        band: person % 3 === 0 ? 'minor' : 'adult',
+        address,
+        addressKey,
+        ...(person >= 100 ? { identityHash: `identity-${person}` } : {}),
+        connections: 0,
+        newDevices: 0,
+      });
     }
+  }
+
+  keysOf(sim: Sim): string[] {
+    const { slot, participant } = sim;
+    return [`device:${participant.deviceId}`, ...(slot.identityHash ? [`identity:${slot.identityHash}`] : []), slot.addressKey];
+  }
+
+  /** Devices online at an address, counted as the model sees them. */
+  devicesAt(address: string): number {
+    return new Set([...this.sims].filter((s) => s.slot.addressKey === address).map((s) => s.participant.deviceId)).size;
+  }
+
+  /** The model's own reading of the rule: which avoid in force (if any) keeps these two apart. */
+  forbiddingAvoid(x: Sim, y: Sim, now: number): ModelAvoid | undefined {
+    for (const kx of this.keysOf(x)) {
+      for (const ky of this.keysOf(y)) {
+        const avoid = this.avoided.get(pairKey(kx, ky));
+        if (!avoid || (avoid.expiresAt !== null && avoid.expiresAt <= now)) continue;
+        if (!avoid.shared) return avoid;
+        // A shared address keeps apart only the devices first seen there after the report.
+        const holder = ky === avoid.b ? y : x;
+        if (this.deviceSince.get(holder.participant.deviceId)! >= avoid.createdAt) return avoid;
+      }
+    }
+    return undefined;
+  }
+
+  /** True when an avoid between the two ran out: the Hub does not look again until one of them moves. */
+  avoidExpiredBetween(x: Sim, y: Sim, now: number): boolean {
+    for (const kx of this.keysOf(x)) {
+      for (const ky of this.keysOf(y)) {
+        const avoid = this.avoided.get(pairKey(kx, ky));
+        if (avoid && avoid.expiresAt !== null && avoid.expiresAt <= now) return true;
+      }
+    }
+    return false;
   }
 
   pick<T>(items: readonly T[]): T {
@@ -572,6 +888,9 @@ class FuzzRun {
     }
     if (r < 0.72) return { kind: 'report', sim: this.pickSim(this.rng() < 0.5) };
     if (r < 0.73) return { kind: 'kick', sim: this.pickSim(true), reason: this.rng() < 0.5 ? 'ban' : 'moderator' };
+    if (r < 0.732) return { kind: 'quarantine', sim: this.pickSim(false) };
+    // A reported person's evasion: drop the cookie, come back as a new device from the same address.
+    if (r < 0.75 && free.length) return { kind: 'newDevice', slot: this.pick(free) };
     // Mostly short steps, sometimes past the interest wait, now and then past the report grace.
     const s = this.rng();
     const ms = s < 0.6 ? Math.floor(this.rng() * 500) : s < 0.93 ? Math.floor(this.rng() * 2 * FUZZ_OPTIONS.interestWaitMs) : FUZZ_OPTIONS.reportGraceMs + 1;
@@ -602,19 +921,33 @@ class FuzzRun {
     switch (action.kind) {
       case 'connect': {
         const { slot } = action;
+        if (!this.deviceSince.has(slot.deviceId)) this.deviceSince.set(slot.deviceId, now);
         const participant: Participant = {
           id: `p${++this.#nextConnection}`,
           // Every connection has a fresh session (a ticket per page load); the device stays.
           sessionId: `session-${slot.index}-${++slot.connections}`,
           deviceId: slot.deviceId,
           band: slot.band,
+          address: slot.address,
+          deviceSince: this.deviceSince.get(slot.deviceId)!,
+          ...(slot.identityHash ? { identityHash: slot.identityHash } : {}),
         };
         const sim: Sim = { participant, slot, inbox: new Inbox(this.time.now), state: 'idle', queuedAt: 0 };
         this.hub.connect(participant, sim.inbox);
         slot.sim = sim;
         this.sims.add(sim);
+        if (this.devicesAt(slot.addressKey) >= FUZZ_OPTIONS.sharedAddressDevices) this.sharedUntil.set(slot.addressKey, now + SHARED_ADDRESS_MEMORY_MS);
         return { expected, pairingMayHappen: false };
       }
+      case 'newDevice': {
+        const { slot } = action;
+        slot.deviceId = `device-${slot.index}-new-${++slot.newDevices}`;
+        return { expected, pairingMayHappen: false };
+      }
+      case 'quarantine':
+        // Known to the Hub only through mayPair: the person stays where they are, never paired.
+        this.banned.add(action.sim.participant.deviceId);
+        return { expected, pairingMayHappen: false };
       case 'find': {
         const { sim, request } = action;
         this.hub.enqueue(sim.participant.id, request);
@@ -715,6 +1048,15 @@ class FuzzRun {
           return { expected, pairingMayHappen: false };
         }
         const reported = target.a === sim ? target.b : target.a;
+        const address = reported.slot.addressKey;
+        const shared = this.devicesAt(address) >= FUZZ_OPTIONS.sharedAddressDevices || (this.sharedUntil.get(address) ?? 0) > now;
+        const avoids: ModelAvoid[] = [];
+        for (const a of this.keysOf(sim).filter((key) => !key.startsWith('address:'))) {
+          for (const b of this.keysOf(reported)) {
+            const isAddress = b === address;
+            avoids.push({ a, b, createdAt: now, expiresAt: isAddress ? now + FUZZ_OPTIONS.reportedAddressAvoidMs : null, shared: isAddress && shared });
+          }
+        }
         assert.equal(
           record,
           {
@@ -725,11 +1067,28 @@ class FuzzRun {
             reporter: sim.participant,
             reported: reported.participant,
             transcript: expectedTranscript(target, FUZZ_OPTIONS.transcriptLinesPerSide),
+            avoids,
+            reportedAddressShared: shared,
           },
           'report record',
         );
-        this.avoided.add(pairKey(sim.participant.deviceId, reported.participant.deviceId));
+        for (const avoid of avoids) {
+          const key = pairKey(avoid.a, avoid.b);
+          const old = this.avoided.get(key);
+          this.avoided.set(
+            key,
+            old
+              ? {
+                  ...old,
+                  createdAt: Math.min(old.createdAt, avoid.createdAt),
+                  expiresAt: old.expiresAt === null || avoid.expiresAt === null ? null : Math.max(old.expiresAt, avoid.expiresAt),
+                  shared: old.shared && avoid.shared,
+                }
+              : avoid,
+          );
+        }
         this.reportsFiled++;
+        if (shared) this.sharedReports++;
         // Applied after the messages are processed: one report per conversation per reporter.
         return { expected, pairingMayHappen: false, reporter: sim };
       }
@@ -811,8 +1170,11 @@ class FuzzRun {
       assert.is(x.message.mode, y.message.mode, 'both sides agree on the mode');
       assert.equal(x.message.commonInterests, y.message.commonInterests, 'both sides agree on the common interests');
       assert.ok(a.id !== b.id && a.sessionId !== b.sessionId && a.deviceId !== b.deviceId, `self-pair ${a.id}/${b.id}`);
+      assert.ok(!a.identityHash || a.identityHash !== b.identityHash, `one identity paired with itself: ${a.id}/${b.id}`);
       assert.is(a.band, b.band, `cross-band pair ${a.id}/${b.id}`);
-      assert.not.ok(this.avoided.has(pairKey(a.deviceId, b.deviceId)), `reported devices paired again: ${a.id}/${b.id}`);
+      const avoid = this.forbiddingAvoid(x.sim, y.sim, pairedAt);
+      assert.not.ok(avoid, `paired despite a report: ${a.id}/${b.id} (${JSON.stringify(avoid)})`);
+      assert.not.ok(this.banned.has(a.deviceId) || this.banned.has(b.deviceId), `a quarantined device was paired: ${a.id}/${b.id}`);
       const [ra, rb] = [x.sim.request!, y.sim.request!];
       assert.ok(ra.mode === x.message.mode && rb.mode === x.message.mode, 'the mode both asked for');
       const common = intersection(ra.interests, rb.interests);
@@ -897,7 +1259,14 @@ class FuzzRun {
         const [x, y] = [queued[i]!, queued[j]!];
         const [a, b] = [x.participant, y.participant];
         if (x.request!.mode !== y.request!.mode || a.band !== b.band || a.deviceId === b.deviceId) continue;
-        if (this.avoided.has(pairKey(a.deviceId, b.deviceId))) continue;
+        if (a.identityHash && a.identityHash === b.identityHash) continue;
+        if (this.banned.has(a.deviceId) || this.banned.has(b.deviceId)) continue;
+        const avoid = this.forbiddingAvoid(x, y, now());
+        if (avoid) {
+          if (avoid.b.startsWith('address:')) this.addressOnlyApart++;
+          continue;
+        }
+        if (this.avoidExpiredBetween(x, y, now())) continue;
         assert.not.ok(intersection(x.request!.interests, y.request!.interests).length, `${a.id} and ${b.id} share an interest but wait apart`);
         assert.not.ok(ready(x) && ready(y), `${a.id} and ${b.id} are both past their wait but not paired`);
       }
@@ -914,6 +1283,8 @@ test(`fuzz: ${FUZZ_SEEDS} seeds × ${FUZZ_STEPS} steps keep every invariant afte
   const seeds = replaySeed ? [Number(replaySeed)] : Array.from({ length: FUZZ_SEEDS }, (_, i) => i + 1);
   let pairings = 0;
   let reports = 0;
+  let sharedReports = 0;
+  let addressOnlyApart = 0;
   for (const seed of seeds) {
     const run = new FuzzRun(seed);
     const recent: string[] = [];
@@ -934,12 +1305,18 @@ test(`fuzz: ${FUZZ_SEEDS} seeds × ${FUZZ_STEPS} steps keep every invariant afte
     }
     pairings += run.conversationIds.size;
     reports += run.reportsFiled;
+    sharedReports += run.sharedReports;
+    addressOnlyApart += run.addressOnlyApart;
     run.hub.close();
     assert.is(run.time.pending, 0, 'close cancels every timer');
   }
   // Guard against a fuzz that silently stopped exercising anything.
   assert.ok(pairings > seeds.length * 50, `only ${pairings} pairings`);
   assert.ok(reports > seeds.length * 5, `only ${reports} reports`);
+  if (!replaySeed) {
+    assert.ok(sharedReports > 0 && sharedReports < reports, `${sharedReports} of ${reports} reports were on a shared address: both kinds must occur`);
+    assert.ok(addressOnlyApart > 0, 'no queued pair was ever kept apart by an address avoid');
+  }
 });
 
 test.run();

@@ -1,10 +1,9 @@
 // Counting distinct reporters: no device (or person, joined by identity) and no network (IPv4
-// address, IPv6 /64) may stand for two reporters. Checked on hand-made cases and against a
+// address, IPv6 /56: a household's allocation) may stand for two reporters. Checked on hand-made cases and against a
 // brute-force search over every subset of reports.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { addressKey } from '../../server/access/ip.ts';
-import { distinctReporterWeight, type PersonKeys, type ReporterRow } from '../../server/moderation/quarantine.ts';
+import { distinctReporterWeight, reporterNetwork, type PersonKeys, type ReporterRow } from '../../server/moderation/quarantine.ts';
 
 const one = () => 1;
 const row = (deviceId: string, address: string, identityHash: string | null = null): ReporterRow => ({ deviceId, address, identityHash });
@@ -13,11 +12,20 @@ test('tabs of one device on several networks are one reporter', () => {
   assert.is(distinctReporterWeight([row('d1', '192.0.2.1'), row('d1', '192.0.2.2'), row('d1', '2001:db8::1')], one), 1);
 });
 
-test('several devices behind one IPv4 address, or one IPv6 /64, are one reporter', () => {
+test('several devices behind one IPv4 address, or one IPv6 /56, are one reporter', () => {
   assert.is(distinctReporterWeight([row('d1', '192.0.2.1'), row('d2', '192.0.2.1'), row('d3', '192.0.2.1')], one), 1);
   assert.is(distinctReporterWeight([row('d1', '2001:db8:1:2::1'), row('d2', '2001:db8:1:2:aaaa::2'), row('d3', '2001:db8:1:2::3')], one), 1);
-  assert.is(distinctReporterWeight([row('d1', '2001:db8:1:2::1'), row('d2', '2001:db8:1:3::1')], one), 2, 'another /64');
+  // One household's /56 hands out 256 /64s: a browser on each is still one network.
+  assert.is(distinctReporterWeight([row('d1', '2001:db8:1:2::1'), row('d2', '2001:db8:1:3::1'), row('d3', '2001:db8:1:ff::1')], one), 1, 'other /64s of one /56');
+  assert.is(distinctReporterWeight([row('d1', '2001:db8:1:2::1'), row('d2', '2001:db8:1:102::1')], one), 2, 'another /56');
+  assert.is(distinctReporterWeight([row('d1', '192.0.2.1'), row('d2', '192.0.2.2')], one), 2, 'IPv4 counts by address (/32)');
   assert.is(distinctReporterWeight([row('d1', '192.0.2.1'), row('d2', '::ffff:192.0.2.1')], one), 1, 'a mapped address is the IPv4 one');
+});
+
+test('the reporter network key: IPv4 /32, IPv6 /56', () => {
+  assert.is(reporterNetwork('192.0.2.7'), '192.0.2.7');
+  assert.is(reporterNetwork('2001:db8:aa:bb01::7'), '2001:db8:aa:bb00::/56');
+  assert.is(reporterNetwork('::ffff:192.0.2.7'), '192.0.2.7');
 });
 
 test('devices sharing a verified identity are one person', () => {
@@ -65,7 +73,7 @@ function bruteForce(rows: ReporterRow[], weightOf: (device: string) => number): 
     let ok = true;
     for (let i = 0; i < rows.length && ok; i++) {
       if (!(mask & (1 << i))) continue;
-      const network = addressKey(rows[i]!.address!);
+      const network = reporterNetwork(rows[i]!.address!);
       if (people.has(personOf[i]!) || networks.has(network)) ok = false;
       people.add(personOf[i]!);
       networks.add(network);
@@ -80,7 +88,7 @@ test('matches a brute-force search on random reports', () => {
   let seed = 42;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
-  const addresses = ['192.0.2.1', '192.0.2.2', '198.51.100.7', '2001:db8:1:1::1', '2001:db8:1:1::2', '2001:db8:1:2::1', '2001:db8:9::5'];
+  const addresses = ['192.0.2.1', '192.0.2.2', '198.51.100.7', '2001:db8:1:1::1', '2001:db8:1:1::2', '2001:db8:1:2::1', '2001:db8:1:102::1', '2001:db8:9::5'];
   for (let round = 0; round < 300; round++) {
     const rows = Array.from({ length: 1 + Math.floor(random() * 9) }, () =>
       row(pick(['d1', 'd2', 'd3', 'd4', 'd5']), pick(addresses), random() < 0.3 ? pick(['i1', 'i2']) : null),

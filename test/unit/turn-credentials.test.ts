@@ -26,28 +26,28 @@ const STUN_URLS = ['stun:turn.example.org:3478'];
 
 test('relay-only: TURN with fresh credentials on every call, never STUN', () => {
   let now = NOW_MS;
-  const iceServers = createIceServers({ turn: turn({ urls: TURN_URLS, stunUrls: STUN_URLS, credentialTtlSeconds: 600 }), relayOnly: true, secret: SECRET, now: () => now });
-  const first = iceServers('p1');
+  const iceServers = createIceServers({ turn: turn({ urls: TURN_URLS, stunUrls: STUN_URLS, credentialTtlSeconds: 600 }), secret: SECRET, now: () => now });
+  const first = iceServers('p1', true);
   assert.is(first.length, 1);
   assert.equal(first[0]?.urls, TURN_URLS);
   assert.is(first[0]?.username, '1767600600:p1');
   assert.is(first[0]?.credential, turnPassword(SECRET, '1767600600:p1'));
   now += 60_000;
-  assert.is(iceServers('p1')[0]?.username, '1767600660:p1', 'a later call mints later credentials');
+  assert.is(iceServers('p1', true)[0]?.username, '1767600660:p1', 'a later call mints later credentials');
 });
 
 test('not relay-only: TURN and STUN; no TURN configured: STUN only, or nothing', () => {
-  const both = createIceServers({ turn: turn({ urls: TURN_URLS, stunUrls: STUN_URLS }), relayOnly: false, secret: SECRET, now: () => NOW_MS })('p2');
+  const both = createIceServers({ turn: turn({ urls: TURN_URLS, stunUrls: STUN_URLS }), secret: SECRET, now: () => NOW_MS })('p2', false);
   assert.equal(
     both.map((server) => server.urls),
     [TURN_URLS, STUN_URLS],
   );
-  assert.equal(createIceServers({ turn: turn({ stunUrls: STUN_URLS }), relayOnly: false, secret: undefined, now: () => NOW_MS })('p3'), [{ urls: STUN_URLS }]);
-  assert.equal(createIceServers({ turn: turn({ stunUrls: STUN_URLS }), relayOnly: true, secret: undefined, now: () => NOW_MS })('p4'), []);
+  assert.equal(createIceServers({ turn: turn({ stunUrls: STUN_URLS }), secret: undefined, now: () => NOW_MS })('p3', false), [{ urls: STUN_URLS }]);
+  assert.equal(createIceServers({ turn: turn({ stunUrls: STUN_URLS }), secret: undefined, now: () => NOW_MS })('p4', true), []);
 });
 
 test('TURN urls without a secret are refused at once', () => {
-  assert.throws(() => createIceServers({ turn: turn({ urls: TURN_URLS }), relayOnly: true, secret: undefined, now: () => NOW_MS }), /secret is missing/);
+  assert.throws(() => createIceServers({ turn: turn({ urls: TURN_URLS }), secret: undefined, now: () => NOW_MS }), /secret is missing/);
 });
 
 test.run();

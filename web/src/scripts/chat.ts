@@ -235,6 +235,8 @@ function main(entry: Entry): void {
         relayOnly = msg.relayOnly;
         retryMs = 1000;
         $('online').textContent = t('chat.online', { count: msg.online });
+        // Video is not offered to this person (an under-18 where there is no relay): say why, offer text.
+        if (entry.mode === 'video' && !msg.modes.includes('video')) return videoUnavailable();
         if (searching) find();
         else setPhase('idle', t('chat.status.idle'));
         return;
@@ -246,7 +248,7 @@ function main(entry: Entry): void {
         say(sendError, '');
         setPhase('paired', t('chat.status.paired'));
         if (msg.commonInterests.length) addLine('system', t('chat.status.common', { interests: msg.commonInterests.join(', ') }));
-        if (msg.mode === 'video') startCall(msg.initiator, msg.iceServers ?? iceServers);
+        if (msg.mode === 'video') startCall(msg.initiator, msg.iceServers ?? iceServers, msg.relayOnly);
         focusIfFree(message);
         return;
       }
@@ -314,6 +316,8 @@ function main(entry: Entry): void {
       text = t(specific) !== specific ? t(specific) : serverMessage || t('chat.error.filtered');
     } else if (code === 'rate_limited' || code === 'too_large' || code === 'not_matched' || code === 'nothing_to_report') {
       text = t(`chat.error.${code}`);
+    } else if (code === 'mode_unavailable') {
+      return entry.mode === 'video' ? videoUnavailable() : stop(serverMessage || t('chat.error.mode_unavailable'));
     } else {
       return;
     }
@@ -413,11 +417,27 @@ function main(entry: Entry): void {
 
   // --- Video ---
 
-  function startCall(initiator: boolean, servers: IceServer[]): void {
+  /** Video is refused to this person: the camera stops, the page says why and offers text. */
+  function videoUnavailable(): void {
+    endCall();
+    for (const track of media.stream?.getTracks() ?? []) track.stop();
+    media.stream = undefined;
+    $('local').hidden = true;
+    $('media-controls').hidden = true;
+    searching = false;
+    showVideoMessage(t('video.minorsNeedRelay'), { text: true });
+    setPhase('stopped', t('video.minorsNeedRelay'));
+    buttons.reconnect.hidden = true;
+    focusIfFree($('use-text'));
+  }
+
+  function startCall(initiator: boolean, servers: IceServer[], conversationRelayOnly: boolean): void {
     endCall();
     const stream = media.stream;
     if (!stream) return;
-    if (relayOnly && !hasTurn(servers)) {
+    // The conversation may be relay-only when this person's media is not (the partner's must be).
+    const relayed = conversationRelayOnly || relayOnly;
+    if (relayed && !hasTurn(servers)) {
       showVideoMessage(t('video.noTurn'));
       return;
     }
@@ -425,13 +445,13 @@ function main(entry: Entry): void {
     call = new Call({
       stream,
       iceServers: servers,
-      relayOnly,
+      relayOnly: relayed,
       initiator,
       remote,
       send: (data) => sendFrame({ type: 'signal', data }),
       onState: (state) => {
         if (state === 'connected') showVideoMessage('');
-        else if (state === 'failed') showVideoMessage(t(hasTurn(servers) ? 'video.failedRelay' : relayOnly ? 'video.noTurn' : 'video.failed'));
+        else if (state === 'failed') showVideoMessage(t(hasTurn(servers) ? 'video.failedRelay' : relayed ? 'video.noTurn' : 'video.failed'));
       },
     });
     void call.start().catch(() => showVideoMessage(t('video.failed')));
@@ -490,7 +510,9 @@ function main(entry: Entry): void {
     app.dataset.mode = 'text';
     $('video').hidden = true;
     setPhase('connecting', t('chat.status.connecting'));
-    void connect();
+    // Already connected when video was refused to this person: look for someone by text at once.
+    if (socket?.readyState === WebSocket.OPEN) find();
+    else void connect();
   });
 
   // --- Reports ---

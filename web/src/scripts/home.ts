@@ -132,7 +132,7 @@ entryForm.addEventListener('submit', async (event) => {
   const { code, message } = result.error;
   if (code === 'banned') return showBan(banFrom(result.error));
   say(entryError, explain(code, message));
-  const field = { too_young: age, invite_required: invite, invite_invalid: invite, email_required: $('email') }[code];
+  const field = { too_young: age, age_band_locked: age, invite_required: invite, invite_invalid: invite, email_required: $('email') }[code];
   (field ?? entryError).focus();
 });
 

@@ -55,6 +55,8 @@ function renderFacts(report: ReportDetails): void {
     ...fact(t('mod.col.status'), reportStatus(report)),
     ...fact(t('mod.report.against'), String(report.reportsAgainstReported)),
     ...fact(t('mod.report.quarantine'), report.quarantined ? badge(t('mod.report.quarantineYes'), 'warn') : t('mod.report.quarantineNo')),
+    ...fact(t('mod.report.sameNetwork'), report.sameNetwork ? badge(t('mod.report.sameNetworkYes'), 'warn') : t('mod.report.sameNetworkNo')),
+    ...fact(t('mod.report.bandSwitches'), report.reportedBandSwitches ? badge(String(report.reportedBandSwitches), 'warn') : '0'),
     ...fact(t('mod.report.reported'), party(report.reported)),
     ...fact(t('mod.report.reporter'), party(report.reporter)),
   );

@@ -1,0 +1,113 @@
+// Age bands stick: a browser (and a verified e-mail identity) that started a session in one band
+// cannot start one in the other for a period after its last session. Without this, an adult
+// refused nothing could declare 15 in the next tab and be paired with children. A refused switch
+// is an audit entry (`session.band_switch_refused`) and a counter on the lock, which moderators
+// see beside the reports about that device: a browser that tried to change age is worth a look.
+import type { Db } from '../db/database.ts';
+import { AppError } from '../errors.ts';
+import type { AuditLog } from '../moderation/audit.ts';
+import type { AgeBand } from '../chat/hub.ts';
+import { SYSTEM_ACTOR, type Actor } from './actor.ts';
+
+/** Who records refused band switches in the audit log. */
+export const AGE_BAND_ACTOR: Actor = { ...SYSTEM_ACTOR, name: 'system:age-band' };
+export const BAND_SWITCH_ACTION = 'session.band_switch_refused';
+/** One audit entry per locked subject per this long, however often a script retries. */
+const AUDIT_EVERY_MS = 3600_000;
+
+export const BAND_LOCKED_MESSAGE =
+  'This browser was recently used with an age in another age group, so it cannot change age group for now. ' +
+  'If you made a mistake, ask the people who run this space.';
+
+/** The subject a lock is on: `device:<id>` or `identity:<hash>`. */
+function subjectsOf(origin: { deviceId: string; identityHash?: string | null }): string[] {
+  return origin.identityHash ? [`device:${origin.deviceId}`, `identity:${origin.identityHash}`] : [`device:${origin.deviceId}`];
+}
+
+/** A claimed band that another band's lock refuses. */
+class BandLocked extends Error {
+  readonly subject: string;
+  readonly lockedBand: string;
+  constructor(subject: string, lockedBand: string) {
+    super('band locked');
+    this.subject = subject;
+    this.lockedBand = lockedBand;
+  }
+}
+
+export class AgeBandLocks {
+  readonly #db: Db;
+  readonly #audit: AuditLog;
+  readonly #now: () => number;
+  readonly #lockMs: number;
+
+  constructor(deps: { db: Db; audit: AuditLog; now: () => number; lockDays: number }) {
+    this.#db = deps.db;
+    this.#audit = deps.audit;
+    this.#now = deps.now;
+    this.#lockMs = deps.lockDays * 86_400_000;
+  }
+
+  /**
+   * Records that this device (and identity) starts a session in `band`, extending its lock; throws
+   * 403 `age_band_locked` when either is locked to the other band. Atomic per subject (a
+   * conditional upsert), and both subjects in one transaction, so two racing sessions with
+   * different ages cannot both pass.
+   */
+  async claim(origin: { deviceId: string; identityHash?: string | null }, band: AgeBand): Promise<void> {
+    if (this.#lockMs <= 0) return;
+    const now = this.#now();
+    const subjects = subjectsOf(origin);
+    try {
+      await this.#db.transaction().execute(async (trx) => {
+        for (const subject of subjects) {
+          const result = await trx
+            .insertInto('age_band_locks')
+            .values({ subject, band, declared_at: now, expires_at: now + this.#lockMs, switch_attempts: 0, last_attempt_at: null })
+            .onConflict((oc) =>
+              oc
+                .column('subject')
+                .doUpdateSet({ band, declared_at: now, expires_at: now + this.#lockMs })
+                .where((eb) => eb.or([eb('age_band_locks.band', '=', band), eb('age_band_locks.expires_at', '<=', now)])),
+            )
+            .executeTakeFirst();
+          if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) {
+            const lock = await trx.selectFrom('age_band_locks').select('band').where('subject', '=', subject).executeTakeFirst();
+            throw new BandLocked(subject, lock?.band ?? 'unknown');
+          }
+        }
+      });
+    } catch (error) {
+      if (!(error instanceof BandLocked)) throw error;
+      await this.#refused(error, band, now, subjects);
+      throw new AppError(403, 'age_band_locked', BAND_LOCKED_MESSAGE);
+    }
+  }
+
+  /** Counts the attempt on every locked subject of the person and audits it (at most hourly per subject). */
+  async #refused(locked: BandLocked, band: AgeBand, now: number, subjects: string[]): Promise<void> {
+    const rows = await this.#db.selectFrom('age_band_locks').select(['subject', 'band', 'last_attempt_at']).where('subject', 'in', subjects).execute();
+    const holding = rows.filter((row) => row.band !== band);
+    if (!holding.length) return;
+    await this.#db
+      .updateTable('age_band_locks')
+      .set((eb) => ({ switch_attempts: eb('switch_attempts', '+', 1), last_attempt_at: now }))
+      .where('subject', 'in', holding.map((row) => row.subject))
+      .execute();
+    const quiet = holding.every((row) => row.last_attempt_at !== null && now - Number(row.last_attempt_at) < AUDIT_EVERY_MS);
+    if (quiet) return;
+    await this.#audit.record(AGE_BAND_ACTOR, {
+      action: BAND_SWITCH_ACTION,
+      target: locked.subject,
+      details: { from: locked.lockedBand, to: band, subjects: holding.map((row) => row.subject) },
+    });
+  }
+
+  /** Refused switches recorded on these devices and identities (moderators see it beside reports). */
+  async switchAttempts(origin: { deviceId: string | null; identityHash?: string | null }): Promise<number> {
+    const subjects = [...(origin.deviceId ? [`device:${origin.deviceId}`] : []), ...(origin.identityHash ? [`identity:${origin.identityHash}`] : [])];
+    if (!subjects.length) return 0;
+    const rows = await this.#db.selectFrom('age_band_locks').select('switch_attempts').where('subject', 'in', subjects).execute();
+    return rows.reduce((sum, row) => sum + Number(row.switch_attempts), 0);
+  }
+}
