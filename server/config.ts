@@ -168,8 +168,8 @@ export const InstanceSettings = z.strictObject({
     .describe(
       'Relay-only media for everyone: clients use iceTransportPolicy "relay" and the server drops every non-relay ' +
         "ICE candidate, so no peer learns another's address. Under-18s' media is relayed whatever this says " +
-        '(and without TURN they are offered text only). Default: on for the school profile and ' +
-        'whenever TURN is configured; false lets adults connect peer to peer.',
+        '(and without TURN they are offered text only). Default: on for the school profile; off elsewhere, ' +
+        'where adults connect peer to peer (and can learn each other\'s address) unless this is true.',
     ),
   email: z
     .strictObject({
@@ -511,7 +511,7 @@ export function loadConfig({ dir, env, version, overrides }: LoadOptions): Serve
 
 /** Relay-only unless turned off: on for schools and wherever a TURN server is configured. */
 export function resolveRelayOnly(settings: InstanceSettings): boolean {
-  return settings.relayOnly ?? (settings.profile === 'school' || settings.turn.urls.length > 0);
+  return settings.relayOnly ?? settings.profile === 'school';
 }
 
 /** Cross-setting checks that a schema cannot express; errors name the key. */

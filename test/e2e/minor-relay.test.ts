@@ -24,7 +24,7 @@ const peers: RtcPeer[] = [];
 async function setUp(): Promise<TestServer> {
   coturn ??= await startCoturn();
   server ??= await newServer(
-    { profile: 'community', relayOnly: false, turn: { urls: [coturn.url], stunUrls: [`stun:127.0.0.1:${coturn.port}`], credentialTtlSeconds: 600 } },
+    { profile: 'community', turn: { urls: [coturn.url], stunUrls: [`stun:127.0.0.1:${coturn.port}`], credentialTtlSeconds: 600 } },
     { secrets: { turnSecret: coturn.secret } },
   );
   return server;

@@ -21,7 +21,7 @@ const peers: RtcPeer[] = [];
 /** Starts coturn and the server on first use, inside a test, so a missing coturn fails the test with its message. */
 async function setUp(): Promise<TestServer> {
   coturn ??= await startCoturn();
-  server ??= await newServer({ turn: { urls: [coturn.url], credentialTtlSeconds: 600 } }, { secrets: { turnSecret: coturn.secret } });
+  server ??= await newServer({ relayOnly: true, turn: { urls: [coturn.url], credentialTtlSeconds: 600 } }, { secrets: { turnSecret: coturn.secret } });
   return server;
 }
 
@@ -38,7 +38,7 @@ async function pairVideo(url: string): Promise<Array<{ client: TestClient; match
   const a = await connect(url);
   const b = await connect(url);
   clients.push(a, b);
-  assert.is(a.welcome.relayOnly, true, 'TURN configured: relay-only by default');
+  assert.is(a.welcome.relayOnly, true, 'relay-only turned on by the operator');
   a.send({ type: 'find', mode: 'video' });
   await a.next('queued');
   b.send({ type: 'find', mode: 'video' });

@@ -37,7 +37,6 @@ test.after.each(async () => {
 async function community(options: { turn: boolean; modes?: string[] }): Promise<TestServer> {
   const settings: Record<string, unknown> = {
     profile: 'community',
-    relayOnly: false,
     turn: options.turn ? { urls: TURN_URLS, stunUrls: STUN_URLS } : { stunUrls: STUN_URLS },
     ...(options.modes ? { modes: options.modes } : {}),
   };

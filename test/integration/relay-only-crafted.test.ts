@@ -60,8 +60,12 @@ interface Pair {
 
 /** Two minors in a video conversation on a school instance (relay-only by its profile). */
 async function minorPair(): Promise<Pair> {
-  // A burst allowance for the many crafted frames each test sends at once.
-  const server = await newServer({ profile: 'school', limits: { messageBurst: 1000 } });
+  // A burst allowance for the many crafted frames each test sends at once; a TURN server (never
+  // contacted) because minors are offered video only where their media can be relayed.
+  const server = await newServer(
+    { profile: 'school', limits: { messageBurst: 1000 }, turn: { urls: ['turn:turn.example.org:3478'] } },
+    { secrets: { turnSecret: 'turn-secret-for-the-crafted-signal-test' } },
+  );
   servers.push(server);
   const sender = await connect(server.url, { acceptRules: true, age: 14 });
   const partner = await connect(server.url, { acceptRules: true, age: 15 });

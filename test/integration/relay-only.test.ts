@@ -71,7 +71,7 @@ async function pairVideo(server: TestServer): Promise<{ a: Client; b: Client; ma
   return { a, b, matchA, matchB };
 }
 
-const relayOnlyTurn = () => start({ turn: { urls: TURN_URLS, stunUrls: STUN_URLS, credentialTtlSeconds: TTL_SECONDS } }, { turnSecret: TURN_SECRET });
+const relayOnlyTurn = () => start({ relayOnly: true, turn: { urls: TURN_URLS, stunUrls: STUN_URLS, credentialTtlSeconds: TTL_SECONDS } }, { turnSecret: TURN_SECRET });
 
 /** Checks a TURN entry as coturn would: the HMAC of the username, an expiry, the person's id. */
 function assertTurnCredentials(servers: IceServer[], participantId: string, expectedExpiry: number): void {
@@ -123,7 +123,7 @@ test('a video match refreshes the credentials from the time of the match', async
 
 test('host, mDNS and srflx candidates never reach the partner; relay candidates and end-of-candidates do', async () => {
   const logs = captureLogs('debug');
-  const server = await start({ turn: { urls: TURN_URLS }, profile: 'community' }, { turnSecret: TURN_SECRET }, logs.logger);
+  const server = await start({ relayOnly: true, turn: { urls: TURN_URLS }, profile: 'community' }, { turnSecret: TURN_SECRET }, logs.logger);
   const { a, b, matchA, matchB } = await pairVideo(server);
   assert.ok(matchA.initiator !== matchB.initiator);
   b.inbox.splice(0);
