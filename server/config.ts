@@ -226,6 +226,12 @@ export const InstanceSettings = z.strictObject({
         .default(3)
         .describe('A reporter with at least this many dismissed reports counts as half a reporter.'),
       appealUrl: z.string().max(500).default('/appeal').describe("Link shown to banned people; defaults to the instance's own /appeal page."),
+      appealCooldownDays: z
+        .number()
+        .min(0)
+        .max(365)
+        .default(7)
+        .describe('Days after an appeal is decided before the same ban may be appealed again (`appeal_too_soon` until then); 0 allows a new appeal at once.'),
     })
     .prefault({})
     .describe('Moderator logins, automatic quarantine and appeals.'),

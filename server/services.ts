@@ -84,7 +84,7 @@ export function createServices(deps: ServiceDeps): Services {
   const reports = new ReportService({ db, secret, now, afterReport: quarantine, logger });
   const evidence = new EvidenceService({ db, secret, now });
   const reviews = new ReportReviewService({ db, audit, bans, now });
-  const appeals = new AppealService({ db, audit, bans, ...(banIndex ? { index: banIndex } : {}), now });
+  const appeals = new AppealService({ db, audit, bans, ...(banIndex ? { index: banIndex } : {}), now, cooldownDays: settings.moderation.appealCooldownDays });
   return {
     audit,
     bans,
