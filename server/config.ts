@@ -176,6 +176,13 @@ export const InstanceSettings = z.strictObject({
         .array(z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/i, 'must be a domain name'))
         .default([])
         .describe('Domains whose addresses may join, e.g. ["school.example.org"].'),
+      ignoreDotsDomains: z
+        .array(z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/i, 'must be a domain name'))
+        .default(['gmail.com', 'googlemail.com'])
+        .describe(
+          'Domains whose mail ignores dots before the @ (j.ake@ reaches jake@): there, dotted spellings count as one person ' +
+            'for identities, identity bans and the per-address link limit. A +tag is ignored at every domain.',
+        ),
       from: z.string().min(3).max(200).default('strangerchat <no-reply@localhost>').describe('The sender of the magic-link e-mails.'),
       smtp: z
         .strictObject({
