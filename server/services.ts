@@ -1,6 +1,7 @@
 // The services, constructed one way for every adapter: the server (server/app.ts) and the CLI
 // (cli/services.ts) both call createServices, so a rule (who may ban, what a report resolution
 // does, what retention removes) and the wiring between services exist once.
+import { join } from 'node:path';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { Logger } from './logger.ts';
@@ -12,6 +13,8 @@ import { TicketService } from './access/tickets.ts';
 import { AnnouncementService } from './moderation/announcements.ts';
 import { AppealService } from './moderation/appeals.ts';
 import { AuditLog } from './moderation/audit.ts';
+import { AUDIT_HEAD_DIR, AuditHeadStore } from './moderation/audit-head.ts';
+import { dataDirOf } from './db/data-dir.ts';
 import type { BanIndex } from './moderation/ban-index.ts';
 import { BanService } from './moderation/bans.ts';
 import { EvidenceService } from './moderation/evidence.ts';
@@ -54,12 +57,22 @@ export interface Services {
   close(): void;
 }
 
+/** Where this instance's processes record the audit chain's head: audit-head/ in the data folder. */
+export function auditHeadOf(config: Pick<ServerConfig, 'database' | 'dir'>): AuditHeadStore {
+  return new AuditHeadStore(join(dataDirOf(config), AUDIT_HEAD_DIR));
+}
+
+/** The audit log as every process of an instance keeps it: MACed with its secret, its head in the data folder. */
+export function createAuditLog(deps: { db: Db; config: ServerConfig; now: () => number; logger: Logger }): AuditLog {
+  return new AuditLog({ db: deps.db, now: deps.now, secret: deps.config.secrets.sessionSecret, head: auditHeadOf(deps.config), logger: deps.logger });
+}
+
 export function createServices(deps: ServiceDeps): Services {
   const { db, config, logger, banIndex } = deps;
   const now = deps.now ?? Date.now;
   const { settings } = config;
   const secret = config.secrets.sessionSecret;
-  const audit = new AuditLog({ db, now });
+  const audit = createAuditLog({ db, config, now, logger });
   const bans = new BanService({ db, audit, now, ...(banIndex ? { index: banIndex } : {}) });
   const tickets = new TicketService({ db, secret, now });
   const invites = new InviteService({ db, audit, secret, now });

@@ -97,6 +97,8 @@ export interface AuditLogTable {
   details: string | null;
   prev_hash: string;
   hash: string;
+  /** Keyed MAC of `hash` (see moderation/audit.ts); null on entries written before MACs existed. */
+  mac: string | null;
 }
 
 export interface ModerationEventsTable {

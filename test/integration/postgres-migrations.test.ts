@@ -9,14 +9,14 @@ import { sql } from 'kysely';
 import { NO_MIGRATIONS } from 'kysely/migration';
 import { openDatabase, type Db } from '../../server/db/database.ts';
 import { createMigrator, migrateToLatest } from '../../server/db/migrate.ts';
-import { AuditLog } from '../../server/moderation/audit.ts';
+import { auditOf } from '../helpers/audit.ts';
 import { CloseCode } from '../../server/protocol/close-codes.ts';
 import { newPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { newServer, type TestServer } from '../helpers/server.ts';
 import { CLI_ACTOR, cliBans, trySession } from '../helpers/bans.ts';
 import { deviceOf, join, pairUp, report, TINY_JPEG, uploadFrame, type Person } from '../helpers/people.ts';
 
-const MIGRATIONS = ['2026-11-28T1200_create_sessions', '2026-11-28T1300_create_access', '2026-11-28T1400_create_moderation', '2026-11-28T1500_index_report_pairs', '2026-11-28T1600_index_active_bans_by_id'];
+const MIGRATIONS = ['2026-11-28T1200_create_sessions', '2026-11-28T1300_create_access', '2026-11-28T1400_create_moderation', '2026-11-28T1500_index_report_pairs', '2026-11-28T1600_index_active_bans_by_id', '2026-12-01T1100_audit_mac'];
 /** DESIGN.md: a ban written by any process disconnects the person within 2 seconds. */
 const LIVE_DEADLINE_MS = 2000;
 
@@ -74,6 +74,7 @@ test('every migration goes up, down to zero, and up again on PostgreSQL', async 
   ]);
   assert.equal(await column(db, 'moderation_events', 'id'), { data_type: 'integer', is_identity: 'YES' });
   assert.equal(await column(db, 'audit_log', 'id'), { data_type: 'integer', is_identity: 'YES' });
+  assert.equal(await column(db, 'audit_log', 'mac'), { data_type: 'text', is_identity: 'NO' });
   assert.equal(await column(db, 'report_frames', 'jpeg'), { data_type: 'bytea', is_identity: 'NO' });
   assert.equal(await column(db, 'sessions', 'created_at'), { data_type: 'bigint', is_identity: 'NO' });
 
@@ -142,7 +143,7 @@ test('the server runs on PostgreSQL: session, pairing, relay, report, evidence, 
 
   // Two connections extending the audit log at once: the unique prev_hash settles every race.
   const other = await server.openSecondDb();
-  const writers = [new AuditLog({ db: server.db, now: Date.now }), new AuditLog({ db: other, now: Date.now })];
+  const writers = [auditOf(server, server.db), auditOf(server, other)];
   await Promise.all(
     writers.map((audit, w) =>
       Promise.all(Array.from({ length: 10 }, (_, i) => audit.record(CLI_ACTOR, { action: 'test.write', target: `writer:${w}`, details: { i } }))),
