@@ -1,23 +1,24 @@
-// Moderator accounts: creation (never with a default password), login with rate limits,
-// sessions, disabling (which ends every session of the account), password resets. Every change to
-// an account, every login (and failed login) and logout is audited; passwords never are.
-import { randomBytes, randomUUID } from 'node:crypto';
+// Moderator accounts: creation (never with a default password), login with limits counted before
+// the password is checked (login-limits.ts), sessions, disabling (which ends every session of the
+// account), password resets. Every change to an account, every login (and failed login) and
+// logout is audited; passwords never are.
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { keyedHash } from './keyed-hash.ts';
 import type { Db } from '../db/database.ts';
 import type { ModeratorsTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { KeyedLimiter } from '../limits.ts';
 import type { AuditLog } from '../moderation/audit.ts';
 import type { Actor } from './actor.ts';
+import { LoginLimited, LoginLimits, passwordEpoch, type LoginPlace } from './login-limits.ts';
 import { dummyHash, generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import { assertCan, canManageRole, isRole, type Role } from './permissions.ts';
 
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{2,31}$/;
-/** Failed logins allowed per account, and per address, within LOGIN_WINDOW_MS. */
-export const LOGIN_FAILURES_PER_ACCOUNT = 5;
-export const LOGIN_FAILURES_PER_ADDRESS = 20;
-export const LOGIN_WINDOW_MS = 15 * 60_000;
 const SESSION_BYTES = 32;
+/** How long a browser stays known to an account after signing in there (see login-limits.ts). */
+export const KNOWN_BROWSER_DAYS = 30;
+const DAY_MS = 86_400_000;
+const KNOWN_BROWSER = /^([0-9a-f-]{36})\.(\d{1,15})\.([A-Za-z0-9_-]{12})\.([A-Za-z0-9_-]{43})$/;
 
 export interface Moderator {
   id: string;
@@ -35,6 +36,8 @@ export interface ModeratorLogin {
   csrfToken: string;
   expiresAt: number;
   moderator: Moderator;
+  /** Marks this browser as known to the account (for LoginPlace.knownBrowser next time). */
+  knownBrowser: { token: string; expiresAt: number };
 }
 
 export interface AuthenticatedModerator {
@@ -72,8 +75,7 @@ export class ModeratorService {
   readonly #secret: string;
   readonly #now: () => number;
   readonly #sessionMs: number;
-  readonly #accountFailures: KeyedLimiter;
-  readonly #addressFailures: KeyedLimiter;
+  readonly #limits = new LoginLimits();
   readonly #audit: AuditLog;
 
   constructor(deps: { db: Db; audit: AuditLog; secret: string; now: () => number; sessionHours: number }) {
@@ -82,8 +84,6 @@ export class ModeratorService {
     this.#secret = deps.secret;
     this.#now = deps.now;
     this.#sessionMs = deps.sessionHours * 3600_000;
-    this.#accountFailures = new KeyedLimiter({ limit: LOGIN_FAILURES_PER_ACCOUNT, windowMs: LOGIN_WINDOW_MS, now: deps.now });
-    this.#addressFailures = new KeyedLimiter({ limit: LOGIN_FAILURES_PER_ADDRESS, windowMs: LOGIN_WINDOW_MS, now: deps.now });
   }
 
   #hash(token: string): string {
@@ -145,39 +145,66 @@ export class ModeratorService {
     return actor.moderatorId === undefined && (await this.count()) === 0;
   }
 
-  async login(username: string, password: string, address: string): Promise<ModeratorLogin> {
+  /**
+   * Checks a username and password. The attempt is counted before the password is hashed, so
+   * guesses sent at once cannot outrun the limits; a browser the account signed in from before
+   * (`place.knownBrowser`) is spared the locks others cause (see login-limits.ts).
+   */
+  async login(username: string, password: string, place: LoginPlace): Promise<ModeratorLogin> {
     const account = username.trim().toLowerCase().slice(0, 64);
-    const wait = Math.max(this.#accountFailures.retryAfterMs(account), this.#addressFailures.retryAfterMs(address));
-    if (wait > 0) {
-      throw new AppError(429, 'rate_limited', `Too many failed logins; try again in ${Math.ceil(wait / 60_000)} minute(s).`, {
-        retryAfter: Math.ceil(wait / 1000),
-      });
-    }
     const row = await this.#db.selectFrom('moderators').selectAll().where('username', '=', account).executeTakeFirst();
-    // Verify against a dummy hash for unknown accounts so response time does not reveal them.
-    const ok = await verifyPassword(password, row?.password_hash ?? (await dummyHash()));
-    if (!row || !ok || row.disabled_at !== null) {
-      this.#accountFailures.hit(account);
-      this.#addressFailures.hit(address);
-      // An unknown username is not recorded: people type their password into the wrong field.
-      await this.#audit.record(LOGIN_ACTOR, {
-        action: 'moderator.login_failed',
-        target: row ? moderatorTarget(row.username) : null,
-        details: { problem: !row ? 'unknown_account' : !ok ? 'wrong_password' : 'disabled' },
-      });
-      throw new AppError(401, 'invalid_credentials', 'Wrong username or password.');
+    const knownBrowser = row && place.knownBrowser && this.#isKnownBrowser(place.knownBrowser, row.id) ? place.knownBrowser : undefined;
+    let attempt;
+    try {
+      attempt = await this.#limits.reserve({ name: account, epoch: passwordEpoch(row?.password_hash) }, { address: place.address, ...(knownBrowser ? { knownBrowser } : {}) });
+    } catch (error) {
+      // The moment a limit locks is worth one entry; the refusals after it are not (they would flood the log).
+      if (error instanceof LoginLimited && error.justLocked) {
+        await this.#audit.record(LOGIN_ACTOR, { action: 'moderator.login_locked', target: row ? moderatorTarget(row.username) : null, details: { scope: error.scope } });
+      }
+      throw error;
     }
-    this.#accountFailures.reset(account);
+    try {
+      // Verify against a dummy hash for unknown accounts so response time does not reveal them.
+      const ok = await verifyPassword(password, row?.password_hash ?? (await dummyHash()));
+      if (!row || !ok || row.disabled_at !== null) {
+        // An unknown username is not recorded: people type their password into the wrong field.
+        await this.#audit.record(LOGIN_ACTOR, {
+          action: 'moderator.login_failed',
+          target: row ? moderatorTarget(row.username) : null,
+          details: { problem: !row ? 'unknown_account' : !ok ? 'wrong_password' : 'disabled' },
+        });
+        throw new AppError(401, 'invalid_credentials', 'Wrong username or password.');
+      }
+      await attempt.succeeded();
+    } finally {
+      attempt.release();
+    }
     const token = randomBytes(SESSION_BYTES).toString('base64url');
     const csrfToken = randomBytes(SESSION_BYTES).toString('base64url');
     const now = this.#now();
     const expiresAt = now + this.#sessionMs;
     await this.#db
       .insertInto('moderator_sessions')
-      .values({ id_hash: this.#hash(token), moderator_id: row.id, csrf_token: csrfToken, address, created_at: now, expires_at: expiresAt, ended_at: null })
+      .values({ id_hash: this.#hash(token), moderator_id: row.id, csrf_token: csrfToken, address: place.address, created_at: now, expires_at: expiresAt, ended_at: null })
       .execute();
     await this.#audit.record(moderatorActorName(row.username), { action: 'moderator.login', target: moderatorTarget(row.username) });
-    return { token, csrfToken, expiresAt, moderator: toModerator(row) };
+    return { token, csrfToken, expiresAt, moderator: toModerator(row), knownBrowser: this.#newKnownBrowser(row.id, now) };
+  }
+
+  /** `<account id>.<expiry>.<nonce>.<mac>`: unforgeable without the secret, tied to one account. */
+  #newKnownBrowser(moderatorId: string, now: number): { token: string; expiresAt: number } {
+    const expiresAt = now + KNOWN_BROWSER_DAYS * DAY_MS;
+    const body = `${moderatorId}.${expiresAt}.${randomBytes(9).toString('base64url')}`;
+    return { token: `${body}.${keyedHash(this.#secret, 'known-browser', body)}`, expiresAt };
+  }
+
+  #isKnownBrowser(token: string, moderatorId: string): boolean {
+    const match = KNOWN_BROWSER.exec(token);
+    if (!match || match[1] !== moderatorId || Number(match[2]) <= this.#now()) return false;
+    const expected = Buffer.from(keyedHash(this.#secret, 'known-browser', token.slice(0, token.lastIndexOf('.'))));
+    const given = Buffer.from(match[4]!);
+    return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
   /** The moderator behind a session cookie, or undefined when it is unknown, ended, expired or disabled. */

@@ -13,6 +13,9 @@ import type { RequestState } from './security.ts';
 
 /** The moderator session cookie: HttpOnly, SameSite=Strict. */
 export const MOD_COOKIE = 'sc_mod';
+/** Marks a browser an account signed in from (see login-limits.ts); sent to the login route only. */
+export const KNOWN_BROWSER_COOKIE = 'sc_mod_browser';
+const LOGIN_PATH = '/api/mod/login';
 /** Header carrying the CSRF token on every state-changing request. */
 export const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -95,13 +98,21 @@ export function createModRouter(deps: { moderators: ModeratorService; invites: I
   router.post('/login', async (ctx) => {
     const body = parseBody(LoginBody, ctx.request.body);
     const state = ctx.state as RequestState;
-    const login = await moderators.login(body.username, body.password, state.clientAddress);
+    const knownBrowser = ctx.cookies.get(KNOWN_BROWSER_COOKIE);
+    const login = await moderators.login(body.username, body.password, { address: state.clientAddress, ...(knownBrowser ? { knownBrowser } : {}) });
     ctx.cookies.set(MOD_COOKIE, login.token, {
       httpOnly: true,
       sameSite: 'strict',
       secure: state.secure,
       expires: new Date(login.expiresAt),
       path: '/',
+    });
+    ctx.cookies.set(KNOWN_BROWSER_COOKIE, login.knownBrowser.token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: state.secure,
+      expires: new Date(login.knownBrowser.expiresAt),
+      path: LOGIN_PATH,
     });
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { moderator: publicModerator(login.moderator), csrfToken: login.csrfToken, expiresAt: login.expiresAt, permissions: ACTIONS.filter((a) => can(login.moderator.role, a)) };
