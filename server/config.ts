@@ -233,6 +233,14 @@ export const InstanceSettings = z.strictObject({
         .default(3)
         .describe('A reporter with at least this many dismissed reports counts as half a reporter.'),
       appealUrl: z.string().max(500).default('/appeal').describe("Link shown to banned people; defaults to the instance's own /appeal page."),
+      safeguardingAlerts: z
+        .boolean()
+        .optional()
+        .describe(
+          'E-mail the safeguarding accounts (those with an address) and the account concerned whenever a safeguarding account is ' +
+            'created, changes role, is enabled or disabled, has its password reset or its address changed. Sent through `email.smtp`. ' +
+            'Default: on in the `email` access mode (its mail server is set up), off otherwise.',
+        ),
       appealCooldownDays: z
         .number()
         .min(0)

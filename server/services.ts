@@ -8,6 +8,7 @@ import type { Logger } from './logger.ts';
 import { EmailAccessService, createMailTransport } from './access/email.ts';
 import { InviteService } from './access/invites.ts';
 import { ModeratorService } from './access/moderators.ts';
+import { SafeguardingAlerts } from './access/safeguarding-alerts.ts';
 import { SessionService } from './access/sessions.ts';
 import { TicketService } from './access/tickets.ts';
 import { AnnouncementService } from './moderation/announcements.ts';
@@ -57,6 +58,11 @@ export interface Services {
   close(): void;
 }
 
+/** Whether changes to safeguarding accounts are mailed: as set, else whenever the instance already sends mail (the email access mode). */
+export function safeguardingAlertsOn(settings: ServerConfig['settings']): boolean {
+  return settings.moderation.safeguardingAlerts ?? settings.accessMode === 'email';
+}
+
 /** Where this instance's processes record the audit chain's head: audit-head/ in the data folder. */
 export function auditHeadOf(config: Pick<ServerConfig, 'database' | 'dir'>): AuditHeadStore {
   return new AuditHeadStore(join(dataDirOf(config), AUDIT_HEAD_DIR));
@@ -77,10 +83,12 @@ export function createServices(deps: ServiceDeps): Services {
   const tickets = new TicketService({ db, secret, now });
   const invites = new InviteService({ db, audit, secret, now });
   const sessions = new SessionService({ db, audit, config, tickets, invites, ...(banIndex ? { bans: banIndex } : {}), now });
-  // Built only in the email mode; nodemailer connects on the first send, not here.
-  const mailer = settings.accessMode === 'email' ? createMailTransport(settings.email.smtp, config.secrets.smtpPassword) : undefined;
-  const email = mailer ? new EmailAccessService({ db, config, now, transport: mailer, logger }) : undefined;
-  const moderators = new ModeratorService({ db, audit, secret, now, sessionHours: settings.moderation.sessionHours });
+  // Built when the instance sends mail; nodemailer connects on the first send, not here.
+  const alertsOn = safeguardingAlertsOn(settings);
+  const mailer = settings.accessMode === 'email' || alertsOn ? createMailTransport(settings.email.smtp, config.secrets.smtpPassword) : undefined;
+  const email = mailer && settings.accessMode === 'email' ? new EmailAccessService({ db, config, now, transport: mailer, logger }) : undefined;
+  const alerts = new SafeguardingAlerts({ db, transport: alertsOn ? mailer : undefined, from: settings.email.from, instanceName: settings.name, logger });
+  const moderators = new ModeratorService({ db, audit, alerts, secret, now, sessionHours: settings.moderation.sessionHours });
   const announcements = new AnnouncementService({ db, audit, now });
   const retention = new RetentionService({ db, audit, now, periods: settings.retention, logger });
   const quarantine = new QuarantineService({

@@ -122,6 +122,8 @@ export interface ModeratorsTable {
   /** `moderator:<username>`, `cli:<os user>` or `init`. */
   created_by: string;
   disabled_at: number | null;
+  /** Optional: where safeguarding alerts reach the account. */
+  email: string | null;
 }
 
 export interface ModeratorSessionsTable {

@@ -16,7 +16,7 @@ import { newServer, type TestServer } from '../helpers/server.ts';
 import { CLI_ACTOR, cliBans, trySession } from '../helpers/bans.ts';
 import { deviceOf, join, pairUp, report, TINY_JPEG, uploadFrame, type Person } from '../helpers/people.ts';
 
-const MIGRATIONS = ['2026-11-28T1200_create_sessions', '2026-11-28T1300_create_access', '2026-11-28T1400_create_moderation', '2026-11-28T1500_index_report_pairs', '2026-11-28T1600_index_active_bans_by_id', '2026-12-01T1100_audit_mac'];
+const MIGRATIONS = ['2026-11-28T1200_create_sessions', '2026-11-28T1300_create_access', '2026-11-28T1400_create_moderation', '2026-11-28T1500_index_report_pairs', '2026-11-28T1600_index_active_bans_by_id', '2026-12-01T1100_audit_mac', '2026-12-01T1110_moderator_email'];
 /** DESIGN.md: a ban written by any process disconnects the person within 2 seconds. */
 const LIVE_DEADLINE_MS = 2000;
 
