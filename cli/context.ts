@@ -29,6 +29,8 @@ export const ExitCode = {
   DoctorFailed: 4,
   NotRunning: 5,
   PartialBatch: 6,
+  /** `audit verify` found the log tampered with (edited, missing or truncated rows, an emptied log, a witness not found). */
+  AuditBroken: 7,
   MigrationsPending: 10,
 } as const;
 

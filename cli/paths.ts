@@ -1,12 +1,10 @@
 // Where an instance keeps its runtime files: all in its data folder, beside the SQLite database.
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { ServerConfig } from '../server/config.ts';
 import { backupsDirFor } from '../server/db/backup.ts';
+import { dataDirOf } from '../server/db/data-dir.ts';
 
-/** The data folder: the SQLite file's folder, or data/ of the instance with PostgreSQL. */
-export function dataDirOf(config: Pick<ServerConfig, 'database' | 'dir'>): string {
-  return config.database.driver === 'sqlite' ? dirname(config.database.path) : join(config.dir, 'data');
-}
+export { dataDirOf };
 
 /** data/backups (SQLite only: PostgreSQL is backed up with pg_dump). */
 export function backupsDirOf(config: Pick<ServerConfig, 'database' | 'dir'>): string {

@@ -61,6 +61,7 @@ takes the defaults.
 | 4 | a \`doctor\` check failed |
 | 5 | the server is not running (\`status\`, \`stop\`) |
 | 6 | a batch partly failed (it prints "added N, skipped N, failed N") |
+| 7 | \`audit verify\` found the audit log tampered with (the message and \`--json\`'s \`finding\` name what) |
 | 10 | database migrations are pending (\`migrate status\`, and commands that must not write to an older schema) |
 `;
 

@@ -177,6 +177,13 @@ export const InstanceSettings = z.strictObject({
         .array(z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/i, 'must be a domain name'))
         .default([])
         .describe('Domains whose addresses may join, e.g. ["school.example.org"].'),
+      ignoreDotsDomains: z
+        .array(z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/i, 'must be a domain name'))
+        .default(['gmail.com', 'googlemail.com'])
+        .describe(
+          'Domains whose mail ignores dots before the @ (j.ake@ reaches jake@): there, dotted spellings count as one person ' +
+            'for identities, identity bans and the per-address link limit. A +tag is ignored at every domain.',
+        ),
       from: z.string().min(3).max(200).default('strangerchat <no-reply@localhost>').describe('The sender of the magic-link e-mails.'),
       smtp: z
         .strictObject({
@@ -227,6 +234,20 @@ export const InstanceSettings = z.strictObject({
         .default(3)
         .describe('A reporter with at least this many dismissed reports counts as half a reporter.'),
       appealUrl: z.string().max(500).default('/appeal').describe("Link shown to banned people; defaults to the instance's own /appeal page."),
+      safeguardingAlerts: z
+        .boolean()
+        .optional()
+        .describe(
+          'E-mail the safeguarding accounts (those with an address) and the account concerned whenever a safeguarding account is ' +
+            'created, changes role, is enabled or disabled, has its password reset or its address changed. Sent through `email.smtp`. ' +
+            'Default: on in the `email` access mode (its mail server is set up), off otherwise.',
+        ),
+      appealCooldownDays: z
+        .number()
+        .min(0)
+        .max(365)
+        .default(7)
+        .describe('Days after an appeal is decided before the same ban may be appealed again (`appeal_too_soon` until then); 0 allows a new appeal at once.'),
     })
     .prefault({})
     .describe('Moderator logins, automatic quarantine and appeals.'),

@@ -1,6 +1,7 @@
 // The services, constructed one way for every adapter: the server (server/app.ts) and the CLI
 // (cli/services.ts) both call createServices, so a rule (who may ban, what a report resolution
 // does, what retention removes) and the wiring between services exist once.
+import { join } from 'node:path';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { Logger } from './logger.ts';
@@ -8,11 +9,14 @@ import { AgeBandLocks } from './access/age-bands.ts';
 import { EmailAccessService, createMailTransport } from './access/email.ts';
 import { InviteService } from './access/invites.ts';
 import { ModeratorService } from './access/moderators.ts';
+import { SafeguardingAlerts } from './access/safeguarding-alerts.ts';
 import { SessionService } from './access/sessions.ts';
 import { TicketService } from './access/tickets.ts';
 import { AnnouncementService } from './moderation/announcements.ts';
 import { AppealService } from './moderation/appeals.ts';
 import { AuditLog } from './moderation/audit.ts';
+import { AUDIT_HEAD_DIR, AuditHeadStore } from './moderation/audit-head.ts';
+import { dataDirOf } from './db/data-dir.ts';
 import type { BanIndex } from './moderation/ban-index.ts';
 import { BanService } from './moderation/bans.ts';
 import { EvidenceService } from './moderation/evidence.ts';
@@ -60,21 +64,38 @@ export interface Services {
   close(): void;
 }
 
+/** Whether changes to safeguarding accounts are mailed: as set, else whenever the instance already sends mail (the email access mode). */
+export function safeguardingAlertsOn(settings: ServerConfig['settings']): boolean {
+  return settings.moderation.safeguardingAlerts ?? settings.accessMode === 'email';
+}
+
+/** Where this instance's processes record the audit chain's head: audit-head/ in the data folder. */
+export function auditHeadOf(config: Pick<ServerConfig, 'database' | 'dir'>): AuditHeadStore {
+  return new AuditHeadStore(join(dataDirOf(config), AUDIT_HEAD_DIR));
+}
+
+/** The audit log as every process of an instance keeps it: MACed with its secret, its head in the data folder. */
+export function createAuditLog(deps: { db: Db; config: ServerConfig; now: () => number; logger: Logger }): AuditLog {
+  return new AuditLog({ db: deps.db, now: deps.now, secret: deps.config.secrets.sessionSecret, head: auditHeadOf(deps.config), logger: deps.logger });
+}
+
 export function createServices(deps: ServiceDeps): Services {
   const { db, config, logger, banIndex } = deps;
   const now = deps.now ?? Date.now;
   const { settings } = config;
   const secret = config.secrets.sessionSecret;
-  const audit = new AuditLog({ db, now });
+  const audit = createAuditLog({ db, config, now, logger });
   const bans = new BanService({ db, audit, now, ...(banIndex ? { index: banIndex } : {}) });
   const tickets = new TicketService({ db, secret, now });
   const invites = new InviteService({ db, audit, secret, now });
   const bands = new AgeBandLocks({ db, audit, now, lockDays: settings.safety.ageBandLockDays });
   const sessions = new SessionService({ db, audit, config, tickets, invites, bands, ...(banIndex ? { bans: banIndex } : {}), now });
-  // Built only in the email mode; nodemailer connects on the first send, not here.
-  const mailer = settings.accessMode === 'email' ? createMailTransport(settings.email.smtp, config.secrets.smtpPassword) : undefined;
-  const email = mailer ? new EmailAccessService({ db, config, now, transport: mailer, logger }) : undefined;
-  const moderators = new ModeratorService({ db, audit, secret, now, sessionHours: settings.moderation.sessionHours });
+  // Built when the instance sends mail; nodemailer connects on the first send, not here.
+  const alertsOn = safeguardingAlertsOn(settings);
+  const mailer = settings.accessMode === 'email' || alertsOn ? createMailTransport(settings.email.smtp, config.secrets.smtpPassword) : undefined;
+  const email = mailer && settings.accessMode === 'email' ? new EmailAccessService({ db, config, now, transport: mailer, logger }) : undefined;
+  const alerts = new SafeguardingAlerts({ db, transport: alertsOn ? mailer : undefined, from: settings.email.from, instanceName: settings.name, logger });
+  const moderators = new ModeratorService({ db, audit, alerts, secret, now, sessionHours: settings.moderation.sessionHours });
   const announcements = new AnnouncementService({ db, audit, now });
   const retention = new RetentionService({ db, audit, now, periods: settings.retention, logger });
   const quarantine = new QuarantineService({
@@ -92,7 +113,7 @@ export function createServices(deps: ServiceDeps): Services {
   const reports = new ReportService({ db, secret, now, avoids, afterReport: quarantine, logger });
   const evidence = new EvidenceService({ db, secret, now });
   const reviews = new ReportReviewService({ db, audit, bans, bands, now });
-  const appeals = new AppealService({ db, audit, bans, ...(banIndex ? { index: banIndex } : {}), now });
+  const appeals = new AppealService({ db, audit, bans, ...(banIndex ? { index: banIndex } : {}), now, cooldownDays: settings.moderation.appealCooldownDays });
   return {
     audit,
     bans,

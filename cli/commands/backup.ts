@@ -1,8 +1,11 @@
 // `strangerchat backup create|list|restore|prune`: online snapshots of the SQLite database with a
-// checksum (server/db/backup.ts). PostgreSQL is pg_dump's job, and these commands say so.
+// checksum and the head of their audit chain (server/db/backup.ts); a restore sets the data
+// folder's audit head to the restored chain's end. PostgreSQL is pg_dump's job, and these
+// commands say so.
 import type { Command } from 'commander';
 import type { ServerConfig } from '../../server/config.ts';
 import { BackupError, createBackup, listBackups, pruneBackups, restoreBackup, type BackupInfo } from '../../server/db/backup.ts';
+import type { AuditHead } from '../../server/moderation/audit-head.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { instanceConfig } from '../instance.ts';
@@ -20,7 +23,7 @@ export function registerBackup(program: Command, ctx: Context): void {
 
   const create = backup
     .command('create')
-    .description('take an online snapshot (VACUUM INTO, safe while the server runs) into data/backups/ with a SHA-256 checksum file')
+    .description('take an online snapshot (VACUUM INTO, safe while the server runs) into data/backups/ with a SHA-256 checksum file and the head of its audit log (<name>.audit-head.json)')
     .action(async (_o: GlobalOptions, command: Command) => backupCreate(ctx, command.optsWithGlobals<GlobalOptions>()));
   withExamples(create, ['strangerchat backup create', 'strangerchat backup create --json | jq -r .name']);
 
@@ -33,7 +36,7 @@ export function registerBackup(program: Command, ctx: Context): void {
   const restore = backup
     .command('restore')
     .argument('<name>', 'the backup to restore, as backup list shows it')
-    .description('replace the database with a backup (server stopped): verifies the checksum, keeps a copy of the current database first')
+    .description("replace the database with a backup (server stopped): verifies the checksum and the backup's audit head, keeps a copy of the current database first, and sets the data folder's audit head to the restored log's end")
     .action(async (name: string, _o: GlobalOptions, command: Command) => backupRestore(ctx, command.optsWithGlobals<GlobalOptions>(), name));
   withExamples(restore, ['strangerchat stop && strangerchat backup restore 2026-11-28T12-00-00-000Z.db && strangerchat start']);
 
@@ -70,7 +73,13 @@ function shape(backup: BackupInfo) {
     label: backup.label,
     sha256: backup.sha256,
     checksum: backup.checksum ?? null,
+    /** The newest audit entry in the backup; null for an empty log or a backup taken before this was recorded. */
+    auditHead: backup.auditHead === undefined || backup.auditHead === 'damaged' ? null : backup.auditHead,
   };
+}
+
+function headText(head: AuditHead | null): string {
+  return head ? `entry ${head.id} ${head.hash}` : 'empty';
 }
 
 /** Backup errors are the user's to fix (a damaged file, a wrong name): exit 1 with the message. */
@@ -87,7 +96,8 @@ export async function backupCreate(ctx: Context, options: GlobalOptions): Promis
   const output = new Output(ctx, options);
   const { databasePath, dir } = sqliteInstance(ctx, options);
   const backup = await guarded(() => createBackup({ databasePath, dir, now: Date.now() }));
-  output.result(shape(backup), () => `${backup.name}  ${formatBytes(backup.sizeBytes)}  sha256 ${backup.sha256}\n(in ${dir})`);
+  const head = backup.auditHead === undefined || backup.auditHead === 'damaged' ? null : backup.auditHead;
+  output.result(shape(backup), () => `${backup.name}  ${formatBytes(backup.sizeBytes)}  sha256 ${backup.sha256}\naudit head ${headText(head)}\n(in ${dir})`);
 }
 
 export async function backupList(ctx: Context, options: GlobalOptions): Promise<void> {
@@ -112,9 +122,19 @@ export async function backupRestore(ctx: Context, options: GlobalOptions, name: 
   const running = readRunning(config);
   if (running) throw new CliError(`the server is running (pid ${running.pid}): stop it first (strangerchat stop), then restore, then start`);
   const result = await guarded(() => restoreBackup({ databasePath, dir, name, now: Date.now() }));
-  output.result({ restored: shape(result.restored), previous: result.previous ? shape(result.previous) : null }, () =>
-    [`restored ${result.restored.name}`, result.previous ? `the database it replaced is kept as ${result.previous.name}` : ''].filter(Boolean).join('\n'),
+  output.result({ restored: shape(result.restored), previous: result.previous ? shape(result.previous) : null, auditHead: result.auditHead }, () =>
+    [
+      `restored ${result.restored.name}`,
+      result.previous ? `the database it replaced is kept as ${result.previous.name}` : '',
+      `audit head ${headText(result.auditHead.after)} (was ${headText(result.auditHead.before)})`,
+    ]
+      .filter(Boolean)
+      .join('\n'),
   );
+  // The chain was rewound on purpose: a witness holding a newer hash must be told.
+  if (result.auditHead.before && result.auditHead.before.hash !== result.auditHead.after?.hash) {
+    output.say('The audit log now ends where the backup did: give your outside witness the new head (strangerchat audit head).');
+  }
 }
 
 export async function backupPrune(ctx: Context, options: PruneOptions): Promise<void> {

@@ -1,7 +1,8 @@
-// `strangerchat mod add|list|disable|enable|reset-password|role`: moderator accounts, through the
-// ModeratorService the dashboard uses (the operator acts as an owner; every change is audited as
-// cli:<user>). Passwords are never taken on the command line: from standard input, or generated
-// and shown once (the person chooses their own at the first sign-in).
+// `strangerchat mod add|list|disable|enable|reset-password|role|email`: moderator accounts, through
+// the ModeratorService the dashboard uses (the operator acts as an owner; every change is audited
+// as cli:<user>, and changes to safeguarding accounts are mailed to them). Passwords are never
+// taken on the command line: from standard input, or generated and shown once (the person
+// chooses their own at the first sign-in).
 import { Option, type Command } from 'commander';
 import type { Moderator } from '../../server/access/moderators.ts';
 import { ROLES, type Role } from '../../server/access/permissions.ts';
@@ -14,12 +15,13 @@ import { readInputFile, withServices } from '../services.ts';
 interface AddOptions extends GlobalOptions {
   role: Role;
   passwordStdin?: boolean;
+  email?: string;
 }
 
 const ONCE = 'Shown only this once: they sign in at /mod with it and choose their own password.';
 
 export function registerMod(program: Command, ctx: Context): void {
-  const mod = program.command('mod').description('moderator accounts: add, list, disable, enable, reset-password, role');
+  const mod = program.command('mod').description('moderator accounts: add, list, disable, enable, reset-password, role, email');
   withExamples(mod, ['strangerchat mod add alice --role moderator', 'strangerchat mod list', 'strangerchat mod disable alice']);
 
   const add = mod
@@ -28,8 +30,13 @@ export function registerMod(program: Command, ctx: Context): void {
     .description('create an account; a one-time password is generated and printed once, unless --password-stdin')
     .addOption(new Option('--role <role>', `${ROLES.join(', ')} (see docs/moderation.md for what each may do)`).choices(ROLES).makeOptionMandatory())
     .option('--password-stdin', 'read the password from standard input instead (12+ characters)')
+    .option('--email <address>', 'optional: where alerts about safeguarding accounts reach this account (see moderation.safeguardingAlerts)')
     .action(async (username: string, _o: AddOptions, command: Command) => modAdd(ctx, command.optsWithGlobals<AddOptions>(), username));
-  withExamples(add, ['strangerchat mod add alice --role moderator', 'strangerchat mod add sam --role safeguarding --json | jq -r .password', 'printf %s "$PASSWORD" | strangerchat mod add bob --role admin --password-stdin']);
+  withExamples(add, [
+    'strangerchat mod add alice --role moderator',
+    'strangerchat mod add sam --role safeguarding --email sam@school.example --json | jq -r .password',
+    'printf %s "$PASSWORD" | strangerchat mod add bob --role admin --password-stdin',
+  ]);
 
   const list = mod
     .command('list')
@@ -65,6 +72,14 @@ export function registerMod(program: Command, ctx: Context): void {
     .description("change an account's role (the last active owner keeps theirs)")
     .action(async (username: string, newRole: string, _o: GlobalOptions, command: Command) => modRole(ctx, command.optsWithGlobals<GlobalOptions>(), username, newRole));
   withExamples(role, ['strangerchat mod role alice admin']);
+
+  const email = mod
+    .command('email')
+    .argument('<username>', 'the account')
+    .argument('[address]', 'the new address; leave it out to remove the address')
+    .description("set or remove an account's e-mail address (where alerts about safeguarding accounts reach it)")
+    .action(async (username: string, address: string | undefined, _o: GlobalOptions, command: Command) => modEmail(ctx, command.optsWithGlobals<GlobalOptions>(), username, address));
+  withExamples(email, ['strangerchat mod email sam sam@school.example', 'strangerchat mod email sam']);
 }
 
 function view(moderator: Moderator) {
@@ -87,7 +102,7 @@ export async function modAdd(ctx: Context, options: AddOptions, usernameText: st
     if (problem) throw new CliError(`--password-stdin: ${problem}`, ExitCode.Usage);
   }
   await withServices(ctx, options, async ({ services, actor, output }) => {
-    const created = await services.moderators.create({ username, role: options.role, ...(password ? { password } : {}) }, actor);
+    const created = await services.moderators.create({ username, role: options.role, ...(password ? { password } : {}), ...(options.email ? { email: options.email } : {}) }, actor);
     output.result({ moderator: view(created.moderator), password: created.password ?? null }, () =>
       [`created ${created.moderator.username} (${created.moderator.role})`, ...(created.password ? [`one-time password ${created.password}`] : [])].join('\n'),
     );
@@ -102,12 +117,13 @@ export async function modList(ctx: Context, options: GlobalOptions): Promise<voi
       moderators.length === 0
         ? 'no accounts (strangerchat mod add <username> --role owner)'
         : table(
-            ['username', 'role', 'status', 'password', 'created', 'by'],
+            ['username', 'role', 'status', 'password', 'e-mail', 'created', 'by'],
             moderators.map((m) => [
               m.username,
               m.role,
               m.disabledAt === null ? 'active' : output.out.yellow(`disabled ${formatTime(m.disabledAt)}`),
               m.mustChangePassword ? 'one-time' : 'own',
+              m.email,
               formatTime(m.createdAt),
               m.createdBy,
             ]),
@@ -139,5 +155,13 @@ export async function modRole(ctx: Context, options: GlobalOptions, usernameText
   await withServices(ctx, options, async ({ services, actor, output }) => {
     const moderator = await services.moderators.setRole(username, role, actor);
     output.result({ moderator: view(moderator) }, () => `${moderator.username} is now ${moderator.role}`);
+  });
+}
+
+export async function modEmail(ctx: Context, options: GlobalOptions, usernameText: string, address: string | undefined): Promise<void> {
+  const username = usernameOf(usernameText);
+  await withServices(ctx, options, async ({ services, actor, output }) => {
+    const moderator = await services.moderators.setEmail(username, address ?? null, actor);
+    output.result({ moderator: view(moderator) }, () => (moderator.email ? `${moderator.username}'s address is now ${moderator.email}` : `${moderator.username} has no address now`));
   });
 }

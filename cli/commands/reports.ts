@@ -113,7 +113,7 @@ function formatReport(opened: OpenedReport, saved: string[]): string {
     ['report', `${r.id}  ${r.status === 'open' ? 'open' : `resolved: ${r.resolution} by ${r.resolvedBy} at ${formatTime(r.resolvedAt)}`}`],
     ['filed', formatTime(r.createdAt)],
     ['reason', r.sensitive ? `${r.reason} (sensitive: evidence for the safeguarding role only)` : r.reason],
-    ['note', r.note ? terminalSafe(r.note) : '-'],
+    ['note', r.note ? terminalSafe(r.note) : r.noteWithheld ? `withheld (the note of a ${r.reason} report is evidence, for the safeguarding role only)` : '-'],
     ['mode', r.mode ?? '-'],
     ['reported', `band ${r.reportedBand ?? '-'}; ${party(r.reported)}`],
     ['reporter', party(r.reporter)],

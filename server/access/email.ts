@@ -11,6 +11,7 @@ import type { Db } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { KeyedLimiter } from '../limits.ts';
+import { addressKey } from './ip.ts';
 
 /** Abuse limits of `start`: each sent link costs a mail, so both the sender and the inbox are capped. */
 export const EMAIL_LIMITS = {
@@ -77,13 +78,33 @@ export function createMailTransport(smtp: InstanceSettings['email']['smtp'], pas
   };
 }
 
-/** The keyed identity of an address: the same person gets the same hash, the address is not recoverable. */
-export function identityHash(secret: string, address: string): string {
-  return keyedHash(secret, 'identity', address.toLowerCase());
+/**
+ * The mailbox an address delivers to, as identities and limits count it: lower-cased, without a
+ * `+tag` (jake+2@ reaches jake@), and without dots in the local part at the domains that ignore
+ * them (j.ake@gmail.com reaches jake@gmail.com). Otherwise every tag would be a new person: a way
+ * round an identity ban, and another five links per 15 minutes.
+ */
+export function canonicalMailbox(address: string, ignoreDotsDomains: ReadonlySet<string>): string {
+  const at = address.lastIndexOf('@');
+  const domain = address.slice(at + 1).toLowerCase().replace(/\.$/, '');
+  let local = address.slice(0, at).toLowerCase();
+  // A tag follows the first "+"; a local part that starts with one has no name before it to keep.
+  const plus = local.indexOf('+');
+  if (plus > 0) local = local.slice(0, plus);
+  if (ignoreDotsDomains.has(domain)) local = local.replaceAll('.', '') || local;
+  return `${local}@${domain}`;
+}
+
+/**
+ * The keyed identity of a mailbox (see canonicalMailbox): the same person gets the same hash, the
+ * address is not recoverable.
+ */
+export function identityHash(secret: string, mailbox: string): string {
+  return keyedHash(secret, 'identity', mailbox);
 }
 
 export interface VerifiedEmail {
-  /** HMAC-SHA256 of the lower-cased address (see identityHash). */
+  /** HMAC-SHA256 of the canonical mailbox (see identityHash). */
   identityHash: string;
   /** When the verification stops counting on this device (ms). */
   expiresAt: number;
@@ -104,6 +125,7 @@ export class EmailAccessService {
   readonly #transport: Pick<MailTransport, 'sendMail'>;
   readonly #logger: Logger;
   readonly #domains: Set<string>;
+  readonly #ignoreDotsDomains: Set<string>;
   readonly #perEmail: KeyedLimiter;
   readonly #perAddress: KeyedLimiter;
 
@@ -114,6 +136,7 @@ export class EmailAccessService {
     this.#transport = deps.transport;
     this.#logger = deps.logger;
     this.#domains = new Set(deps.config.settings.email.domains.map((d) => d.toLowerCase().replace(/\.$/, '')));
+    this.#ignoreDotsDomains = new Set(deps.config.settings.email.ignoreDotsDomains.map((d) => d.toLowerCase().replace(/\.$/, '')));
     this.#perEmail = new KeyedLimiter({ limit: EMAIL_LIMITS.perEmail, windowMs: EMAIL_LIMITS.windowMs, now: deps.now });
     this.#perAddress = new KeyedLimiter({ limit: EMAIL_LIMITS.perAddress, windowMs: EMAIL_LIMITS.windowMs, now: deps.now });
   }
@@ -139,12 +162,15 @@ export class EmailAccessService {
     const parsed = EmailAddress.safeParse(email.trim());
     if (!parsed.success) throw new AppError(400, 'invalid_body', 'Enter a valid e-mail address.');
     const mailbox = parsed.data;
-    if (!this.#perAddress.hit(address)) throw rateLimited(this.#perAddress.retryAfterMs(address));
+    // An IPv6 client counts as its /64, as every other limit does: one home holds a whole /64.
+    const client = addressKey(address);
+    if (!this.#perAddress.hit(client)) throw rateLimited(this.#perAddress.retryAfterMs(client));
     const domain = mailbox.slice(mailbox.lastIndexOf('@') + 1).toLowerCase();
     if (!this.#domains.has(domain)) {
       throw new AppError(403, 'email_domain_not_allowed', `Only addresses at ${[...this.#domains].join(', ')} can join ${settings.name}.`);
     }
-    const identity = identityHash(this.#config.secrets.sessionSecret, mailbox);
+    // The limit counts the person's mailbox, not how they spelled it, as the identity does.
+    const identity = identityHash(this.#config.secrets.sessionSecret, canonicalMailbox(mailbox, this.#ignoreDotsDomains));
     if (!this.#perEmail.hit(identity)) throw rateLimited(this.#perEmail.retryAfterMs(identity));
 
     const now = this.#now();

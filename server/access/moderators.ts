@@ -1,23 +1,31 @@
-// Moderator accounts: creation (never with a default password), login with rate limits,
-// sessions, disabling (which ends every session of the account), password resets. Every change to
-// an account, every login (and failed login) and logout is audited; passwords never are.
-import { randomBytes, randomUUID } from 'node:crypto';
+// Moderator accounts: creation (never with a default password), login with limits counted before
+// the password is checked (login-limits.ts), sessions, disabling (which ends every session of the
+// account), password resets, roles and an optional e-mail address. Who may change which account is
+// the permission matrix's (MANAGED_ROLES); each change is authorised, made and audited in one
+// transaction, and a change to a safeguarding account is mailed to the safeguarding accounts after
+// the commit. Every login (and failed login) and logout is audited; passwords never are.
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
 import { keyedHash } from './keyed-hash.ts';
 import type { Db } from '../db/database.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import type { ModeratorsTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import { KeyedLimiter } from '../limits.ts';
-import type { AuditLog } from '../moderation/audit.ts';
+import type { AuditLog, RecordInTransaction } from '../moderation/audit.ts';
 import type { Actor } from './actor.ts';
+import { LoginLimited, LoginLimits, passwordEpoch, type LoginPlace } from './login-limits.ts';
 import { dummyHash, generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
-import { assertCan, canManageRole, isRole, type Role } from './permissions.ts';
+import { assertCan, assertCanManageRole, isRole, type Role } from './permissions.ts';
+import type { SafeguardingAlerts, SafeguardingChange } from './safeguarding-alerts.ts';
 
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{2,31}$/;
-/** Failed logins allowed per account, and per address, within LOGIN_WINDOW_MS. */
-export const LOGIN_FAILURES_PER_ACCOUNT = 5;
-export const LOGIN_FAILURES_PER_ADDRESS = 20;
-export const LOGIN_WINDOW_MS = 15 * 60_000;
+/** A moderator's optional address (where safeguarding alerts go). */
+export const ModeratorEmail = z.email().max(254);
 const SESSION_BYTES = 32;
+/** How long a browser stays known to an account after signing in there (see login-limits.ts). */
+export const KNOWN_BROWSER_DAYS = 30;
+const DAY_MS = 86_400_000;
+const KNOWN_BROWSER = /^([0-9a-f-]{36})\.(\d{1,15})\.([A-Za-z0-9_-]{12})\.([A-Za-z0-9_-]{43})$/;
 
 export interface Moderator {
   id: string;
@@ -27,6 +35,8 @@ export interface Moderator {
   createdAt: number;
   createdBy: string;
   disabledAt: number | null;
+  /** Where safeguarding alerts reach the account; null when none was given. */
+  email: string | null;
 }
 
 export interface ModeratorLogin {
@@ -35,6 +45,8 @@ export interface ModeratorLogin {
   csrfToken: string;
   expiresAt: number;
   moderator: Moderator;
+  /** Marks this browser as known to the account (for LoginPlace.knownBrowser next time). */
+  knownBrowser: { token: string; expiresAt: number };
 }
 
 export interface AuthenticatedModerator {
@@ -52,7 +64,20 @@ function toModerator(row: ModeratorsTable): Moderator {
     createdAt: Number(row.created_at),
     createdBy: row.created_by,
     disabledAt: row.disabled_at === null ? null : Number(row.disabled_at),
+    email: row.email ?? null,
   };
+}
+
+/** An address as given (trimmed), or a 400 naming the problem; null clears it. */
+function emailOf(value: string | null | undefined): string | null {
+  if (value === undefined || value === null || value.trim() === '') return null;
+  const parsed = ModeratorEmail.safeParse(value.trim());
+  if (!parsed.success) throw new AppError(400, 'invalid_email', `"${value.slice(0, 80)}" is not an e-mail address.`);
+  return parsed.data;
+}
+
+function conflict(): AppError {
+  return new AppError(409, 'conflict', 'The account changed meanwhile; reload and try again.');
 }
 
 /** Who a failed login is recorded as: nobody has proved who they are. */
@@ -72,18 +97,17 @@ export class ModeratorService {
   readonly #secret: string;
   readonly #now: () => number;
   readonly #sessionMs: number;
-  readonly #accountFailures: KeyedLimiter;
-  readonly #addressFailures: KeyedLimiter;
+  readonly #limits = new LoginLimits();
   readonly #audit: AuditLog;
+  readonly #alerts: SafeguardingAlerts;
 
-  constructor(deps: { db: Db; audit: AuditLog; secret: string; now: () => number; sessionHours: number }) {
+  constructor(deps: { db: Db; audit: AuditLog; alerts: SafeguardingAlerts; secret: string; now: () => number; sessionHours: number }) {
     this.#db = deps.db;
     this.#audit = deps.audit;
+    this.#alerts = deps.alerts;
     this.#secret = deps.secret;
     this.#now = deps.now;
     this.#sessionMs = deps.sessionHours * 3600_000;
-    this.#accountFailures = new KeyedLimiter({ limit: LOGIN_FAILURES_PER_ACCOUNT, windowMs: LOGIN_WINDOW_MS, now: deps.now });
-    this.#addressFailures = new KeyedLimiter({ limit: LOGIN_FAILURES_PER_ADDRESS, windowMs: LOGIN_WINDOW_MS, now: deps.now });
   }
 
   #hash(token: string): string {
@@ -91,8 +115,7 @@ export class ModeratorService {
   }
 
   async count(): Promise<number> {
-    const row = await this.#db.selectFrom('moderators').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return Number(row.n);
+    return count(this.#db);
   }
 
   async find(username: string): Promise<Moderator | undefined> {
@@ -108,76 +131,110 @@ export class ModeratorService {
 
   /**
    * Creates an account. Without a password, one is generated, returned once, and must be
-   * changed at the first login.
+   * changed at the first login. `email` is optional: where safeguarding alerts reach it.
    */
-  async create(input: { username: string; role: string; password?: string }, actor: Actor): Promise<{ moderator: Moderator; password?: string }> {
+  async create(input: { username: string; role: string; password?: string; email?: string | null }, actor: Actor): Promise<{ moderator: Moderator; password?: string }> {
     const username = input.username.trim().toLowerCase();
     if (!USERNAME_PATTERN.test(username)) {
       throw new AppError(400, 'invalid_username', 'A username is 3 to 32 characters: lower-case letters, digits, and . _ - (not first).');
     }
     if (!isRole(input.role)) throw new AppError(400, 'invalid_role', `Unknown role "${input.role}".`);
-    // The very first account is created by the operator (init or CLI); after that, the matrix decides.
-    if (!(await this.#isBootstrap(actor)) && !canManageRole(actor.role, input.role)) {
-      throw new AppError(403, 'forbidden', `Your role (${actor.role}) cannot create ${input.role} accounts.`);
-    }
+    const role = input.role;
     if (input.password !== undefined) {
       const problem = passwordProblem(input.password);
       if (problem) throw new AppError(400, 'weak_password', `The password ${problem}.`);
     }
-    if (await this.find(username)) throw new AppError(409, 'username_taken', `The username ${username} is taken.`);
+    const email = emailOf(input.email);
+    // Refused before the slow hash when the role can never create it; decided for good below.
+    if (actor.moderatorId !== undefined) assertCanManageRole(actor.role, role);
     const generated = input.password === undefined ? generatePassword() : undefined;
     const row: ModeratorsTable = {
       id: randomUUID(),
       username,
-      role: input.role,
+      role,
       password_hash: await hashPassword(input.password ?? generated!),
       must_change_password: generated ? 1 : 0,
       created_at: this.#now(),
       created_by: actor.name,
       disabled_at: null,
+      email,
     };
-    await this.#db.insertInto('moderators').values(row).execute();
-    await this.#audit.record(actor, { action: 'moderator.create', target: moderatorTarget(username), details: { role: input.role, generatedPassword: generated !== undefined } });
+    const change = await this.#audit
+      .transaction(async (trx, record) => {
+        // The very first account is created by the operator (init or CLI); after that, the matrix decides.
+        if (!(actor.moderatorId === undefined && (await count(trx)) === 0)) assertCanManageRole(actor.role, role);
+        if (await trx.selectFrom('moderators').select('id').where('username', '=', username).executeTakeFirst()) throw usernameTaken(username);
+        await trx.insertInto('moderators').values(row).execute();
+        await record(actor, { action: 'moderator.create', target: moderatorTarget(username), details: { role, generatedPassword: generated !== undefined, ...(email !== null ? { email: true } : {}) } });
+        return this.#change('moderator.create', actor, row, role === 'safeguarding');
+      })
+      .catch((error: unknown) => {
+        throw isUniqueViolation(error) ? usernameTaken(username) : error;
+      });
+    await this.#alert(change);
     return generated ? { moderator: toModerator(row), password: generated } : { moderator: toModerator(row) };
   }
 
-  async #isBootstrap(actor: Actor): Promise<boolean> {
-    return actor.moderatorId === undefined && (await this.count()) === 0;
-  }
-
-  async login(username: string, password: string, address: string): Promise<ModeratorLogin> {
+  /**
+   * Checks a username and password. The attempt is counted before the password is hashed, so
+   * guesses sent at once cannot outrun the limits; a browser the account signed in from before
+   * (`place.knownBrowser`) is spared the locks others cause (see login-limits.ts).
+   */
+  async login(username: string, password: string, place: LoginPlace): Promise<ModeratorLogin> {
     const account = username.trim().toLowerCase().slice(0, 64);
-    const wait = Math.max(this.#accountFailures.retryAfterMs(account), this.#addressFailures.retryAfterMs(address));
-    if (wait > 0) {
-      throw new AppError(429, 'rate_limited', `Too many failed logins; try again in ${Math.ceil(wait / 60_000)} minute(s).`, {
-        retryAfter: Math.ceil(wait / 1000),
-      });
-    }
     const row = await this.#db.selectFrom('moderators').selectAll().where('username', '=', account).executeTakeFirst();
-    // Verify against a dummy hash for unknown accounts so response time does not reveal them.
-    const ok = await verifyPassword(password, row?.password_hash ?? (await dummyHash()));
-    if (!row || !ok || row.disabled_at !== null) {
-      this.#accountFailures.hit(account);
-      this.#addressFailures.hit(address);
-      // An unknown username is not recorded: people type their password into the wrong field.
-      await this.#audit.record(LOGIN_ACTOR, {
-        action: 'moderator.login_failed',
-        target: row ? moderatorTarget(row.username) : null,
-        details: { problem: !row ? 'unknown_account' : !ok ? 'wrong_password' : 'disabled' },
-      });
-      throw new AppError(401, 'invalid_credentials', 'Wrong username or password.');
+    const knownBrowser = row && place.knownBrowser && this.#isKnownBrowser(place.knownBrowser, row.id) ? place.knownBrowser : undefined;
+    let attempt;
+    try {
+      attempt = await this.#limits.reserve({ name: account, epoch: passwordEpoch(row?.password_hash) }, { address: place.address, ...(knownBrowser ? { knownBrowser } : {}) });
+    } catch (error) {
+      // The moment a limit locks is worth one entry; the refusals after it are not (they would flood the log).
+      if (error instanceof LoginLimited && error.justLocked) {
+        await this.#audit.record(LOGIN_ACTOR, { action: 'moderator.login_locked', target: row ? moderatorTarget(row.username) : null, details: { scope: error.scope } });
+      }
+      throw error;
     }
-    this.#accountFailures.reset(account);
+    try {
+      // Verify against a dummy hash for unknown accounts so response time does not reveal them.
+      const ok = await verifyPassword(password, row?.password_hash ?? (await dummyHash()));
+      if (!row || !ok || row.disabled_at !== null) {
+        // An unknown username is not recorded: people type their password into the wrong field.
+        await this.#audit.record(LOGIN_ACTOR, {
+          action: 'moderator.login_failed',
+          target: row ? moderatorTarget(row.username) : null,
+          details: { problem: !row ? 'unknown_account' : !ok ? 'wrong_password' : 'disabled' },
+        });
+        throw new AppError(401, 'invalid_credentials', 'Wrong username or password.');
+      }
+      await attempt.succeeded();
+    } finally {
+      attempt.release();
+    }
     const token = randomBytes(SESSION_BYTES).toString('base64url');
     const csrfToken = randomBytes(SESSION_BYTES).toString('base64url');
     const now = this.#now();
     const expiresAt = now + this.#sessionMs;
     await this.#db
       .insertInto('moderator_sessions')
-      .values({ id_hash: this.#hash(token), moderator_id: row.id, csrf_token: csrfToken, address, created_at: now, expires_at: expiresAt, ended_at: null })
+      .values({ id_hash: this.#hash(token), moderator_id: row.id, csrf_token: csrfToken, address: place.address, created_at: now, expires_at: expiresAt, ended_at: null })
       .execute();
     await this.#audit.record(moderatorActorName(row.username), { action: 'moderator.login', target: moderatorTarget(row.username) });
-    return { token, csrfToken, expiresAt, moderator: toModerator(row) };
+    return { token, csrfToken, expiresAt, moderator: toModerator(row), knownBrowser: this.#newKnownBrowser(row.id, now) };
+  }
+
+  /** `<account id>.<expiry>.<nonce>.<mac>`: unforgeable without the secret, tied to one account. */
+  #newKnownBrowser(moderatorId: string, now: number): { token: string; expiresAt: number } {
+    const expiresAt = now + KNOWN_BROWSER_DAYS * DAY_MS;
+    const body = `${moderatorId}.${expiresAt}.${randomBytes(9).toString('base64url')}`;
+    return { token: `${body}.${keyedHash(this.#secret, 'known-browser', body)}`, expiresAt };
+  }
+
+  #isKnownBrowser(token: string, moderatorId: string): boolean {
+    const match = KNOWN_BROWSER.exec(token);
+    if (!match || match[1] !== moderatorId || Number(match[2]) <= this.#now()) return false;
+    const expected = Buffer.from(keyedHash(this.#secret, 'known-browser', token.slice(0, token.lastIndexOf('.'))));
+    const given = Buffer.from(match[4]!);
+    return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
   /** The moderator behind a session cookie, or undefined when it is unknown, ended, expired or disabled. */
@@ -207,52 +264,83 @@ export class ModeratorService {
     if (row) await this.#audit.record(moderatorActorName(row.username), { action: 'moderator.logout', target: moderatorTarget(row.username) });
   }
 
-  async #target(username: string, actor: Actor): Promise<ModeratorsTable> {
-    const row = await this.#db.selectFrom('moderators').selectAll().where('username', '=', username.trim().toLowerCase()).executeTakeFirst();
+  /**
+   * The account `actor` is about to change, read inside the change's transaction: a 404 when
+   * there is none, a 403 unless `actor` manages accounts of its role.
+   */
+  async #target(trx: Db, username: string, actor: Actor): Promise<ModeratorsTable> {
+    const row = await trx.selectFrom('moderators').selectAll().where('username', '=', username.trim().toLowerCase()).executeTakeFirst();
     if (!row) throw new AppError(404, 'not_found', `No moderator named ${username}.`);
-    if (!canManageRole(actor.role, row.role as Role)) {
-      throw new AppError(403, 'forbidden', `Your role (${actor.role}) cannot manage ${row.role} accounts.`);
-    }
+    assertCanManageRole(actor.role, row.role as Role);
     return row;
   }
 
-  async #endSessions(moderatorId: string): Promise<void> {
-    await this.#db.updateTable('moderator_sessions').set({ ended_at: this.#now() }).where('moderator_id', '=', moderatorId).where('ended_at', 'is', null).execute();
+  /** What to mail after the commit: a change to an account that is or was safeguarding, else nothing. */
+  #change(action: string, actor: Actor, row: ModeratorsTable, safeguarding: boolean, extra: Partial<SafeguardingChange> = {}): SafeguardingChange | undefined {
+    if (!safeguarding) return undefined;
+    return { action, actor: actor.name, moderatorId: row.id, username: row.username, at: this.#now(), ...extra };
+  }
+
+  async #alert(change: SafeguardingChange | undefined): Promise<void> {
+    if (change) await this.#alerts.send(change);
+  }
+
+  /**
+   * One audited change to an existing account: `apply` runs in the transaction after the target
+   * is read and authorised, and returns the changed row; the alert goes out after the commit.
+   */
+  async #changeAccount(
+    username: string,
+    actor: Actor,
+    action: string,
+    apply: (trx: Db, row: ModeratorsTable, record: RecordInTransaction) => Promise<{ row: ModeratorsTable; details?: Record<string, unknown>; alert?: Partial<SafeguardingChange> }>,
+  ): Promise<Moderator> {
+    const { moderator, change } = await this.#audit.transaction(async (trx, record) => {
+      const before = await this.#target(trx, username, actor);
+      const after = await apply(trx, before, record);
+      await record(actor, { action, target: moderatorTarget(before.username), ...(after.details ? { details: after.details } : {}) });
+      const safeguarding = before.role === 'safeguarding' || after.row.role === 'safeguarding';
+      return { moderator: toModerator(after.row), change: this.#change(action, actor, before, safeguarding, after.alert) };
+    });
+    await this.#alert(change);
+    return moderator;
   }
 
   /** Disables an account and ends all its sessions at once. */
   async disable(username: string, actor: Actor): Promise<Moderator> {
-    const row = await this.#target(username, actor);
-    if (row.id === actor.moderatorId) throw new AppError(400, 'cannot_disable_self', 'You cannot disable your own account.');
-    if (row.role === 'owner' && (await this.#activeOwners()) <= 1) {
-      throw new AppError(400, 'last_owner', 'This is the last active owner; make another owner first.');
-    }
-    const now = this.#now();
-    await this.#db.updateTable('moderators').set({ disabled_at: now }).where('id', '=', row.id).execute();
-    await this.#endSessions(row.id);
-    await this.#audit.record(actor, { action: 'moderator.disable', target: moderatorTarget(row.username) });
-    return toModerator({ ...row, disabled_at: now });
+    return this.#changeAccount(username, actor, 'moderator.disable', async (trx, row) => {
+      if (row.id === actor.moderatorId) throw new AppError(400, 'cannot_disable_self', 'You cannot disable your own account.');
+      if (row.role === 'owner' && row.disabled_at === null && (await activeOwners(trx)) <= 1) {
+        throw new AppError(400, 'last_owner', 'This is the last active owner; make another owner first.');
+      }
+      const now = this.#now();
+      await trx.updateTable('moderators').set({ disabled_at: now }).where('id', '=', row.id).execute();
+      await this.#endSessions(trx, row.id);
+      return { row: { ...row, disabled_at: now } };
+    });
   }
 
   async enable(username: string, actor: Actor): Promise<Moderator> {
-    const row = await this.#target(username, actor);
-    await this.#db.updateTable('moderators').set({ disabled_at: null }).where('id', '=', row.id).execute();
-    await this.#audit.record(actor, { action: 'moderator.enable', target: moderatorTarget(row.username) });
-    return toModerator({ ...row, disabled_at: null });
+    return this.#changeAccount(username, actor, 'moderator.enable', async (trx, row) => {
+      await trx.updateTable('moderators').set({ disabled_at: null }).where('id', '=', row.id).execute();
+      return { row: { ...row, disabled_at: null } };
+    });
   }
 
   /** Generates a new one-time password (shown once) and ends the account's sessions. */
   async resetPassword(username: string, actor: Actor): Promise<{ moderator: Moderator; password: string }> {
-    const row = await this.#target(username, actor);
+    // Refused before the slow hash when the role manages no account at all.
+    assertCan(actor.role, 'moderators.manage');
     const password = generatePassword();
-    await this.#db
-      .updateTable('moderators')
-      .set({ password_hash: await hashPassword(password), must_change_password: 1 })
-      .where('id', '=', row.id)
-      .execute();
-    await this.#endSessions(row.id);
-    await this.#audit.record(actor, { action: 'moderator.reset_password', target: moderatorTarget(row.username) });
-    return { moderator: toModerator({ ...row, must_change_password: 1 }), password };
+    const passwordHash = await hashPassword(password);
+    const moderator = await this.#changeAccount(username, actor, 'moderator.reset_password', async (trx, row) => {
+      // A new hash is also a new login-limit epoch (login-limits.ts): the account's locks are cleared.
+      const changed = await trx.updateTable('moderators').set({ password_hash: passwordHash, must_change_password: 1 }).where('id', '=', row.id).where('password_hash', '=', row.password_hash).executeTakeFirst();
+      if (Number(changed.numUpdatedRows) !== 1) throw conflict();
+      await this.#endSessions(trx, row.id);
+      return { row: { ...row, password_hash: passwordHash, must_change_password: 1 } };
+    });
+    return { moderator, password };
   }
 
   /** A moderator changes their own password, proving the current one. */
@@ -263,34 +351,58 @@ export class ModeratorService {
     }
     const problem = passwordProblem(next);
     if (problem) throw new AppError(400, 'weak_password', `The new password ${problem}.`);
-    await this.#db
-      .updateTable('moderators')
-      .set({ password_hash: await hashPassword(next), must_change_password: 0 })
-      .where('id', '=', moderatorId)
-      .execute();
-    await this.#audit.record(moderatorActorName(row.username), { action: 'moderator.change_password', target: moderatorTarget(row.username) });
+    const passwordHash = await hashPassword(next);
+    await this.#audit.transaction(async (trx, record) => {
+      // Only if nobody reset it since it was checked: a reset wins over a change in flight.
+      const changed = await trx.updateTable('moderators').set({ password_hash: passwordHash, must_change_password: 0 }).where('id', '=', moderatorId).where('password_hash', '=', row.password_hash).executeTakeFirst();
+      if (Number(changed.numUpdatedRows) !== 1) throw conflict();
+      await record(moderatorActorName(row.username), { action: 'moderator.change_password', target: moderatorTarget(row.username) });
+    });
   }
 
+  /** Changes an account's role: the actor must manage both the role it has and the role it gets. */
   async setRole(username: string, role: string, actor: Actor): Promise<Moderator> {
     if (!isRole(role)) throw new AppError(400, 'invalid_role', `Unknown role "${role}".`);
-    const row = await this.#target(username, actor);
-    if (!canManageRole(actor.role, role)) throw new AppError(403, 'forbidden', `Your role (${actor.role}) cannot grant ${role}.`);
-    if (row.role === 'owner' && role !== 'owner' && (await this.#activeOwners()) <= 1) {
-      throw new AppError(400, 'last_owner', 'This is the last active owner; make another owner first.');
-    }
-    await this.#db.updateTable('moderators').set({ role }).where('id', '=', row.id).execute();
-    await this.#audit.record(actor, { action: 'moderator.set_role', target: moderatorTarget(row.username), details: { from: row.role, to: role } });
-    return toModerator({ ...row, role });
+    assertCanManageRole(actor.role, role);
+    return this.#changeAccount(username, actor, 'moderator.set_role', async (trx, row) => {
+      if (row.role === 'owner' && role !== 'owner' && row.disabled_at === null && (await activeOwners(trx)) <= 1) {
+        throw new AppError(400, 'last_owner', 'This is the last active owner; make another owner first.');
+      }
+      await trx.updateTable('moderators').set({ role }).where('id', '=', row.id).execute();
+      return { row: { ...row, role }, details: { from: row.role, to: role }, alert: { roles: { from: row.role, to: role } } };
+    });
   }
 
-  async #activeOwners(): Promise<number> {
-    const row = await this.#db
-      .selectFrom('moderators')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('role', '=', 'owner')
-      .where('disabled_at', 'is', null)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+  /** Sets (or, with null, removes) an account's e-mail address; the old address hears of it too. */
+  async setEmail(username: string, email: string | null, actor: Actor): Promise<Moderator> {
+    const address = emailOf(email);
+    return this.#changeAccount(username, actor, 'moderator.set_email', async (trx, row) => {
+      await trx.updateTable('moderators').set({ email: address }).where('id', '=', row.id).execute();
+      // The addresses themselves stay out of the audit log: whether there is one is enough.
+      return { row: { ...row, email: address }, details: { email: address !== null }, alert: { previousEmail: row.email } };
+    });
+  }
+
+  async #endSessions(trx: Db, moderatorId: string): Promise<void> {
+    await trx.updateTable('moderator_sessions').set({ ended_at: this.#now() }).where('moderator_id', '=', moderatorId).where('ended_at', 'is', null).execute();
   }
 }
 
+async function count(db: Db): Promise<number> {
+  const row = await db.selectFrom('moderators').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+async function activeOwners(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('moderators')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('role', '=', 'owner')
+    .where('disabled_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+function usernameTaken(username: string): AppError {
+  return new AppError(409, 'username_taken', `The username ${username} is taken.`);
+}

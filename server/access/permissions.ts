@@ -1,4 +1,5 @@
-// The permission matrix: role × action, in one place. HTTP routes and CLI commands ask `can`.
+// The permission matrix: role × action, and whose accounts each role manages, in one place.
+// Services ask it; HTTP routes and CLI commands reach it only through them.
 import { AppError } from '../errors.ts';
 
 export const ROLES = ['owner', 'admin', 'moderator', 'safeguarding', 'auditor'] as const;
@@ -9,7 +10,8 @@ export const SENSITIVE_REASONS: ReadonlySet<string> = new Set(['minor', 'illegal
 
 const ALL: readonly Role[] = ROLES;
 const STAFF: readonly Role[] = ['owner', 'admin', 'moderator', 'safeguarding'];
-const MANAGERS: readonly Role[] = ['owner', 'admin'];
+/** Roles that manage some accounts (MANAGED_ROLES says whose). */
+const MANAGERS: readonly Role[] = ['owner', 'admin', 'safeguarding'];
 
 /** Who may do what. Read-only actions include the auditor; nothing that changes state does. */
 export const PERMISSIONS = {
@@ -34,10 +36,24 @@ export const PERMISSIONS = {
   'announce': STAFF,
   'audit.read': ALL,
   'moderators.list': MANAGERS,
-  /** Create, disable, reset passwords of, and change roles of accounts (never an owner, unless an owner). */
+  /** Create, disable, enable, reset, re-role and set the e-mail of accounts: which ones, MANAGED_ROLES says. */
   'moderators.manage': MANAGERS,
   'config.manage': ['owner'],
 } as const satisfies Record<string, readonly Role[]>;
+
+/**
+ * Whose accounts each role manages. Owners manage every account. Admins manage everyone but
+ * owners and safeguarding: the safeguarding role opens evidence about children, so an admin must
+ * not be able to make an account safeguarding, or reset the safeguarding lead's password and sign
+ * in as them. Safeguarding manages its own role only (a deputy, a leaver).
+ */
+export const MANAGED_ROLES: Readonly<Record<Role, readonly Role[]>> = {
+  owner: ROLES,
+  admin: ['admin', 'moderator', 'auditor'],
+  safeguarding: ['safeguarding'],
+  moderator: [],
+  auditor: [],
+};
 
 export type Action = keyof typeof PERMISSIONS;
 export const ACTIONS = Object.keys(PERMISSIONS) as Action[];
@@ -60,8 +76,15 @@ export function assertCan(role: Role, action: Action): void {
   if (!can(role, action)) throw new AppError(403, 'forbidden', `Your role (${role}) does not allow ${action}.`);
 }
 
-/** Only an owner may create, change or disable an owner; admins manage everyone else. */
+/** Whether `actor` may create, change, enable, disable or reset an account of role `target` (MANAGED_ROLES). */
 export function canManageRole(actor: Role, target: Role): boolean {
-  if (!can(actor, 'moderators.manage')) return false;
-  return target !== 'owner' || actor === 'owner';
+  return can(actor, 'moderators.manage') && MANAGED_ROLES[actor].includes(target);
+}
+
+/** Throws a 403 `forbidden` unless `actor` manages accounts of role `target`. */
+export function assertCanManageRole(actor: Role, target: Role): void {
+  if (!canManageRole(actor, target)) {
+    const why = target === 'safeguarding' ? ': only an owner or a safeguarding account manages safeguarding accounts' : target === 'owner' ? ': only an owner manages owners' : '';
+    throw new AppError(403, 'forbidden', `Your role (${actor}) cannot manage ${target} accounts${why}.`);
+  }
 }

@@ -1,10 +1,14 @@
 // Backups of the embedded SQLite database: an online snapshot with `VACUUM INTO` (consistent while
 // the server writes, WAL included) into data/backups/<timestamp>.db, with a SHA-256 checksum file
-// in sha256sum's format beside it. PostgreSQL is backed up with pg_dump, not here.
+// in sha256sum's format beside it, and the head of the snapshot's audit chain (its newest entry's
+// id and hash) in `<name>.audit-head.json`: a restore sets the data folder's head to it, so the
+// restored chain verifies and a truncated one still does not. PostgreSQL is backed up with
+// pg_dump, not here.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { AUDIT_HEAD_DIR, AuditHeadStore, isAuditHead, type AuditHead } from '../moderation/audit-head.ts';
 import { SQLITE_BUSY_TIMEOUT_MS } from './sqlite-adapter.ts';
 
 /** `2026-11-28T12-00-00-000Z.db`, optionally labelled: `2026-11-28T12-00-00-000Z-pre-migrate.db`. */
@@ -24,6 +28,11 @@ export interface BackupInfo {
   sha256: string | null;
   /** Whether the file still matches it (only when verified). */
   checksum?: ChecksumState;
+  /**
+   * The newest audit entry in the backup when it was taken (null: its log was empty); undefined
+   * for a backup taken before backups recorded it; `damaged` when its file holds no head.
+   */
+  auditHead?: AuditHead | null | 'damaged';
 }
 
 export class BackupError extends Error {
@@ -63,6 +72,45 @@ function checksumPath(path: string): string {
   return `${path}.sha256`;
 }
 
+function auditHeadPath(path: string): string {
+  return `${path}.audit-head.json`;
+}
+
+/** The files that belong to a backup besides itself. */
+function companions(path: string): string[] {
+  return [checksumPath(path), auditHeadPath(path), `${path}-wal`];
+}
+
+/** The newest audit entry in a database file (null when its log is empty or it has none). */
+export function chainEndOf(path: string): AuditHead | null {
+  const db = new DatabaseSync(path, { readOnly: true, timeout: SQLITE_BUSY_TIMEOUT_MS });
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'").get();
+    if (!table) return null;
+    const row = db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get() as { id: number; hash: string } | undefined;
+    return row ? { id: Number(row.id), hash: row.hash } : null;
+  } finally {
+    db.close();
+  }
+}
+
+/** The recorded head: undefined when there is no file, `damaged` when it holds no head. */
+function readAuditHead(path: string): AuditHead | null | undefined | 'damaged' {
+  let text: string;
+  try {
+    text = readFileSync(auditHeadPath(path), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const head = JSON.parse(text) as unknown;
+    if (head === null || isAuditHead(head)) return head;
+  } catch {
+    // Not JSON: damaged.
+  }
+  return 'damaged';
+}
+
 function readChecksum(path: string): string | null {
   try {
     return /^([0-9a-f]{64})\b/.exec(readFileSync(checksumPath(path), 'utf8'))?.[1] ?? null;
@@ -82,7 +130,13 @@ function info(dir: string, name: string): BackupInfo {
     sizeBytes: statSync(path).size,
     label: match.groups.label ?? null,
     sha256: readChecksum(path),
+    ...optionalHead(path),
   };
+}
+
+function optionalHead(path: string): { auditHead?: AuditHead | null | 'damaged' } {
+  const head = readAuditHead(path);
+  return head === undefined ? {} : { auditHead: head };
 }
 
 /** A fresh name at `now`, never one that exists. */
@@ -124,8 +178,9 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   try {
     vacuumInto(databasePath, partial);
     const sha256 = await sha256File(partial);
-    // The checksum first: a checksum without its backup is ignored, a backup without one is not trusted.
+    // The checksum and head first: companions without their backup are ignored, a backup without a checksum is not trusted.
     writeFileSync(checksumPath(join(dir, name)), `${sha256}  ${name}\n`);
+    writeFileSync(auditHeadPath(join(dir, name)), `${JSON.stringify(chainEndOf(partial))}\n`);
     renameSync(partial, join(dir, name));
   } catch (error) {
     rmSync(partial, { force: true });
@@ -172,12 +227,16 @@ export interface RestoreResult {
   restored: BackupInfo;
   /** The copy of the database it replaced (null when there was none). */
   previous: BackupInfo | null;
+  /** The audit head the data folder recorded before, and the one it records now (the restored chain's end). */
+  auditHead: { before: AuditHead | null; after: AuditHead | null };
 }
 
 /**
  * Replaces the database with a backup. The caller makes sure no server has it open. The backup's
- * checksum and integrity are checked first; the replaced database is kept as a `pre-restore`
- * backup; stale -wal/-shm files are removed so SQLite cannot replay them over the restored file.
+ * checksum and integrity are checked first, and its audit chain must end where it did when it was
+ * taken; the replaced database is kept as a `pre-restore` backup; stale -wal/-shm files are
+ * removed so SQLite cannot replay them over the restored file; the data folder's audit head is
+ * set to the restored chain's end (the one deliberate rewind of the head).
  */
 export async function restoreBackup(options: { databasePath: string; dir?: string; name: string; now: number }): Promise<RestoreResult> {
   const { databasePath, now } = options;
@@ -195,12 +254,37 @@ export async function restoreBackup(options: { databasePath: string; dir?: strin
     rmSync(staged, { force: true });
     throw new BackupError(`${backup.name} fails SQLite's integrity check: ${verdict}`);
   }
+  const end = chainEndOf(staged);
+  if (backup.auditHead === 'damaged') {
+    rmSync(staged, { force: true });
+    throw new BackupError(`${backup.name}.audit-head.json is damaged: it does not hold the audit head the backup was taken with`);
+  }
+  if (backup.auditHead !== undefined && !sameHead(backup.auditHead, end)) {
+    rmSync(staged, { force: true });
+    throw new BackupError(`${backup.name}'s audit log does not end where it did when the backup was taken (${headText(backup.auditHead)}, now ${headText(end)})`);
+  }
 
   let previous: BackupInfo | null = null;
   if (existsSync(databasePath)) previous = await keepCopy(databasePath, dir, now);
   for (const suffix of ['-wal', '-shm', '-journal']) rmSync(`${databasePath}${suffix}`, { force: true });
   renameSync(staged, databasePath);
-  return { restored: { ...backup, checksum: 'ok' }, previous };
+  const head = new AuditHeadStore(join(dirname(databasePath), AUDIT_HEAD_DIR));
+  let before: AuditHead | null = null;
+  try {
+    before = head.read() ?? null;
+  } catch {
+    // A damaged head is replaced below all the same.
+  }
+  head.reset(end ?? undefined);
+  return { restored: { ...backup, checksum: 'ok' }, previous, auditHead: { before, after: end } };
+}
+
+function sameHead(a: AuditHead | null, b: AuditHead | null): boolean {
+  return a === null || b === null ? a === b : a.id === b.id && a.hash === b.hash;
+}
+
+function headText(head: AuditHead | null): string {
+  return head ? `entry ${head.id}, ${head.hash}` : 'empty';
 }
 
 /** A snapshot of the database about to be replaced; a raw copy when SQLite cannot read it. */
@@ -225,7 +309,7 @@ export function pruneBackups(dir: string, keep: number): { kept: BackupInfo[]; r
   const all = existsSync(dir) ? readdirSync(dir).filter((name) => BACKUP_NAME.test(name)).sort().map((name) => info(dir, name)) : [];
   const removed = all.slice(0, Math.max(0, all.length - keep));
   for (const backup of removed) {
-    for (const path of [backup.path, checksumPath(backup.path), `${backup.path}-wal`]) rmSync(path, { force: true });
+    for (const path of [backup.path, ...companions(backup.path)]) rmSync(path, { force: true });
   }
   return { kept: all.slice(removed.length), removed };
 }

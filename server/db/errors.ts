@@ -14,3 +14,13 @@ export function isUniqueViolation(error: unknown): boolean {
   if (code === PG_UNIQUE_VIOLATION) return true;
   return errcode === SQLITE_CONSTRAINT_UNIQUE || errcode === SQLITE_CONSTRAINT_PRIMARYKEY;
 }
+
+/** SQLite's primary result code for "the database is locked" (another connection holds the lock). */
+const SQLITE_BUSY = 5;
+
+/** True when SQLite refused a lock because another connection holds it (errcode 5, or an extended SQLITE_BUSY_*). */
+export function isSqliteBusy(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { errcode } = error as { errcode?: unknown };
+  return typeof errcode === 'number' && (errcode & 0xff) === SQLITE_BUSY;
+}

@@ -125,6 +125,8 @@ export interface AuditLogTable {
   details: string | null;
   prev_hash: string;
   hash: string;
+  /** Keyed MAC of `hash` (see moderation/audit.ts); null on entries written before MACs existed. */
+  mac: string | null;
 }
 
 export interface ModerationEventsTable {
@@ -148,6 +150,8 @@ export interface ModeratorsTable {
   /** `moderator:<username>`, `cli:<os user>` or `init`. */
   created_by: string;
   disabled_at: number | null;
+  /** Optional: where safeguarding alerts reach the account. */
+  email: string | null;
 }
 
 export interface ModeratorSessionsTable {

@@ -9,7 +9,7 @@ import type { HubStats } from '../chat/hub.ts';
 import type { ModeratorService } from '../access/moderators.ts';
 import { assertCan } from '../access/permissions.ts';
 import { KILL_REASON_MAX_LENGTH, type SessionService } from '../access/sessions.ts';
-import type { AuditLog } from '../moderation/audit.ts';
+import { AUDIT_HASH, type AuditLog } from '../moderation/audit.ts';
 import { ANNOUNCEMENT_MAX_LENGTH, type AnnouncementService } from '../moderation/announcements.ts';
 import type { RetentionService } from '../moderation/retention.ts';
 import { moderationCounts } from '../moderation/stats.ts';
@@ -28,6 +28,8 @@ const AuditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).optional(),
   beforeId: z.coerce.number().int().min(1).optional(),
 });
+/** `expect`: an entry hash a witness kept outside the instance (`strangerchat audit head`). */
+const VerifyQuery = z.strictObject({ expect: z.string().toLowerCase().regex(AUDIT_HASH, 'must be an entry hash: 64 hex digits').optional() });
 const AnnounceBody = z.strictObject({ text: z.string().trim().min(1).max(ANNOUNCEMENT_MAX_LENGTH) });
 const KillBody = z.strictObject({ reason: z.string().max(KILL_REASON_MAX_LENGTH).optional() });
 const PurgeBody = z.strictObject({ dryRun: z.boolean().optional() });
@@ -80,7 +82,8 @@ export function createModAdminRouter(deps: ModAdminDeps): Router {
 
   router.get('/audit/verify', async (ctx) => {
     assertCan(actor(ctx).role, 'audit.read');
-    ctx.body = await deps.audit.verify();
+    const query = parseQuery(VerifyQuery, ctx.query);
+    ctx.body = await deps.audit.verify(query.expect ? { expect: query.expect } : {});
   });
 
   router.post('/sessions/:id/kill', async (ctx) => {

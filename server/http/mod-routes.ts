@@ -8,11 +8,14 @@ import { AppError } from '../errors.ts';
 import type { Actor } from '../access/actor.ts';
 import type { InviteService } from '../access/invites.ts';
 import type { AuthenticatedModerator, ModeratorService } from '../access/moderators.ts';
-import { ACTIONS, assertCan, can, ROLES } from '../access/permissions.ts';
+import { ACTIONS, can, MANAGED_ROLES, ROLES, type Role } from '../access/permissions.ts';
 import type { RequestState } from './security.ts';
 
 /** The moderator session cookie: HttpOnly, SameSite=Strict. */
 export const MOD_COOKIE = 'sc_mod';
+/** Marks a browser an account signed in from (see login-limits.ts); sent to the login route only. */
+export const KNOWN_BROWSER_COOKIE = 'sc_mod_browser';
+const LOGIN_PATH = '/api/mod/login';
 /** Header carrying the CSRF token on every state-changing request. */
 export const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -32,12 +35,15 @@ const InviteBody = z.strictObject({
   expiresInHours: z.number().positive().max(24 * 365).nullable().optional(),
   note: z.string().max(200).optional(),
 });
+const Email = z.string().trim().max(254);
 const ModeratorBody = z.strictObject({
   username: z.string().min(1).max(64),
   role: z.enum(ROLES),
   password: z.string().min(1).max(256).optional(),
+  email: Email.nullable().optional(),
 });
-const RoleBody = z.strictObject({ role: z.enum(ROLES) });
+/** A new role, or an address (null removes it): one change, one audit entry. */
+const AccountChangeBody = z.union([z.strictObject({ role: z.enum(ROLES) }), z.strictObject({ email: Email.nullable() })]);
 
 /** Parses a body with a schema; errors name the field, in the one error shape. */
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -53,8 +59,13 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** What a role may do, for the pages to offer only that: its permissions, and whose accounts it manages. */
+function rights(role: Role) {
+  return { permissions: ACTIONS.filter((a) => can(role, a)), manages: MANAGED_ROLES[role] };
+}
+
 function publicModerator(m: AuthenticatedModerator['moderator']) {
-  return { id: m.id, username: m.username, role: m.role, mustChangePassword: m.mustChangePassword, disabled: m.disabledAt !== null, createdAt: m.createdAt };
+  return { id: m.id, username: m.username, role: m.role, mustChangePassword: m.mustChangePassword, disabled: m.disabledAt !== null, createdAt: m.createdAt, email: m.email };
 }
 
 /**
@@ -95,7 +106,8 @@ export function createModRouter(deps: { moderators: ModeratorService; invites: I
   router.post('/login', async (ctx) => {
     const body = parseBody(LoginBody, ctx.request.body);
     const state = ctx.state as RequestState;
-    const login = await moderators.login(body.username, body.password, state.clientAddress);
+    const knownBrowser = ctx.cookies.get(KNOWN_BROWSER_COOKIE);
+    const login = await moderators.login(body.username, body.password, { address: state.clientAddress, ...(knownBrowser ? { knownBrowser } : {}) });
     ctx.cookies.set(MOD_COOKIE, login.token, {
       httpOnly: true,
       sameSite: 'strict',
@@ -103,8 +115,15 @@ export function createModRouter(deps: { moderators: ModeratorService; invites: I
       expires: new Date(login.expiresAt),
       path: '/',
     });
+    ctx.cookies.set(KNOWN_BROWSER_COOKIE, login.knownBrowser.token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: state.secure,
+      expires: new Date(login.knownBrowser.expiresAt),
+      path: LOGIN_PATH,
+    });
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { moderator: publicModerator(login.moderator), csrfToken: login.csrfToken, expiresAt: login.expiresAt, permissions: ACTIONS.filter((a) => can(login.moderator.role, a)) };
+    ctx.body = { moderator: publicModerator(login.moderator), csrfToken: login.csrfToken, expiresAt: login.expiresAt, ...rights(login.moderator.role) };
   });
 
   // Everything below needs a moderator session, and a CSRF token for anything that changes state.
@@ -113,7 +132,7 @@ export function createModRouter(deps: { moderators: ModeratorService; invites: I
 
   router.get('/me', (ctx) => {
     const { moderator, csrfToken, expiresAt } = (ctx.state as ModState).moderator;
-    ctx.body = { moderator: publicModerator(moderator), csrfToken, expiresAt, permissions: ACTIONS.filter((a) => can(moderator.role, a)) };
+    ctx.body = { moderator: publicModerator(moderator), csrfToken, expiresAt, ...rights(moderator.role) };
   });
 
   router.post('/logout', async (ctx) => {
@@ -150,8 +169,8 @@ export function createModRouter(deps: { moderators: ModeratorService; invites: I
     ctx.body = { moderators: (await moderators.list(actor(ctx))).map(publicModerator) };
   });
 
+  // Who may change which account is the service's to decide (permissions.ts, MANAGED_ROLES).
   router.post('/moderators', async (ctx) => {
-    assertCan(actor(ctx).role, 'moderators.manage');
     const body = parseBody(ModeratorBody, ctx.request.body);
     const created = await moderators.create(body, actor(ctx));
     ctx.status = 201;
@@ -159,25 +178,22 @@ export function createModRouter(deps: { moderators: ModeratorService; invites: I
   });
 
   router.post('/moderators/:username/disable', async (ctx) => {
-    assertCan(actor(ctx).role, 'moderators.manage');
     ctx.body = { moderator: publicModerator(await moderators.disable(ctx.params.username!, actor(ctx))) };
   });
 
   router.post('/moderators/:username/enable', async (ctx) => {
-    assertCan(actor(ctx).role, 'moderators.manage');
     ctx.body = { moderator: publicModerator(await moderators.enable(ctx.params.username!, actor(ctx))) };
   });
 
   router.post('/moderators/:username/reset-password', async (ctx) => {
-    assertCan(actor(ctx).role, 'moderators.manage');
     const reset = await moderators.resetPassword(ctx.params.username!, actor(ctx));
     ctx.body = { moderator: publicModerator(reset.moderator), password: reset.password };
   });
 
   router.patch('/moderators/:username', async (ctx) => {
-    assertCan(actor(ctx).role, 'moderators.manage');
-    const body = parseBody(RoleBody, ctx.request.body);
-    ctx.body = { moderator: publicModerator(await moderators.setRole(ctx.params.username!, body.role, actor(ctx))) };
+    const body = parseBody(AccountChangeBody, ctx.request.body);
+    const moderator = 'role' in body ? await moderators.setRole(ctx.params.username!, body.role, actor(ctx)) : await moderators.setEmail(ctx.params.username!, body.email, actor(ctx));
+    ctx.body = { moderator: publicModerator(moderator) };
   });
 
   return router;

@@ -1,5 +1,7 @@
 // Appeals: a banned person writes why the ban should go; a moderator other than the one who
-// banned decides (uphold or lift), and the decision is recorded and audited.
+// banned decides (uphold or lift), and the decision is recorded and audited. Once decided, the
+// same ban may be appealed again only after a cool-down, so a refused appeal cannot be repeated
+// until a moderator gives in.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.ts';
 import type { AppealsTable } from '../db/schema.ts';
@@ -13,6 +15,7 @@ import type { Ban, BanIndex, BanSubject } from './ban-index.ts';
 export const APPEAL_MESSAGE_MAX_LENGTH = 2000;
 export const DECISION_NOTE_MAX_LENGTH = 1000;
 const MAX_PAGE = 200;
+const DAY_MS = 86_400_000;
 
 export type AppealStatus = 'open' | 'upheld' | 'lifted';
 export type AppealDecision = 'uphold' | 'lift';
@@ -23,6 +26,8 @@ export interface OwnAppeal {
   status: AppealStatus;
   createdAt: number;
   decidedAt: number | null;
+  /** Once decided: when the same ban may be appealed again (ms); null while open. */
+  nextAppealAt: number | null;
 }
 
 /** An appeal as moderators see it, with the ban it is about. */
@@ -33,8 +38,14 @@ export interface Appeal extends OwnAppeal {
   ban: Pick<Ban, 'id' | 'targetKind' | 'target' | 'reason' | 'severity' | 'createdBy' | 'createdAt' | 'expiresAt' | 'liftedAt' | 'reportId' | 'quarantine'> | null;
 }
 
-function own(row: AppealsTable): OwnAppeal {
-  return { id: row.id, status: row.status as AppealStatus, createdAt: Number(row.created_at), decidedAt: row.decided_at === null ? null : Number(row.decided_at) };
+function own(row: AppealsTable, cooldownMs: number): OwnAppeal {
+  const decidedAt = row.decided_at === null ? null : Number(row.decided_at);
+  return { id: row.id, status: row.status as AppealStatus, createdAt: Number(row.created_at), decidedAt, nextAppealAt: decidedAt === null ? null : decidedAt + cooldownMs };
+}
+
+/** A moment as the refusal states it: `2026-12-08 10:00 UTC` (the same for every reader). */
+function utcMinute(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 export class AppealService {
@@ -44,13 +55,15 @@ export class AppealService {
   /** The index of active bans; only a process that enforces bans (the server) has one. */
   readonly #index: BanIndex | undefined;
   readonly #now: () => number;
+  readonly #cooldownMs: number;
 
-  constructor(deps: { db: Db; audit: AuditLog; bans: BanService; index?: BanIndex; now: () => number }) {
+  constructor(deps: { db: Db; audit: AuditLog; bans: BanService; index?: BanIndex; now: () => number; cooldownDays: number }) {
     this.#db = deps.db;
     this.#audit = deps.audit;
     this.#bans = deps.bans;
     this.#index = deps.index;
     this.#now = deps.now;
+    this.#cooldownMs = deps.cooldownDays * DAY_MS;
   }
 
   /** The ban that decides for this person (the one the ban screen shows), or a 404. */
@@ -65,10 +78,13 @@ export class AppealService {
   async mine(subject: BanSubject): Promise<OwnAppeal | null> {
     const ban = this.#banOf(subject);
     const row = await this.#db.selectFrom('appeals').selectAll().where('ban_id', '=', ban.id).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
-    return row ? own(row) : null;
+    return row ? own(row, this.#cooldownMs) : null;
   }
 
-  /** Files an appeal against the person's current ban; one open appeal per ban. */
+  /**
+   * Files an appeal against the person's current ban: one open appeal per ban, and after a
+   * decision none until the cool-down has passed (429 `appeal_too_soon`, saying from when).
+   */
   async file(subject: BanSubject, message: string): Promise<OwnAppeal> {
     const text = message.trim();
     if (!text || text.length > APPEAL_MESSAGE_MAX_LENGTH) {
@@ -76,6 +92,13 @@ export class AppealService {
     }
     const ban = this.#banOf(subject);
     if (await this.#openAppeal(ban.id)) throw appealExists();
+    const nextAt = await this.#nextAppealAt(ban.id);
+    if (nextAt !== undefined && nextAt > this.#now()) {
+      throw new AppError(429, 'appeal_too_soon', `Your last appeal of this ban was decided recently. You can appeal again from ${utcMinute(nextAt)}.`, {
+        retryAt: nextAt,
+        retryAfter: Math.ceil((nextAt - this.#now()) / 1000),
+      });
+    }
     const row: AppealsTable = {
       id: randomUUID(),
       ban_id: ban.id,
@@ -93,7 +116,20 @@ export class AppealService {
       await this.#db.deleteFrom('appeals').where('id', '=', row.id).execute();
       throw appealExists();
     }
-    return own(row);
+    return own(row, this.#cooldownMs);
+  }
+
+  /** When the latest decision on this ban lets a new appeal in; undefined when none was decided. */
+  async #nextAppealAt(banId: string): Promise<number | undefined> {
+    const row = await this.#db
+      .selectFrom('appeals')
+      .select('decided_at')
+      .where('ban_id', '=', banId)
+      .where('decided_at', 'is not', null)
+      .orderBy('decided_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.decided_at == null ? undefined : Number(row.decided_at) + this.#cooldownMs;
   }
 
   async #openAppeal(banId: string): Promise<string | undefined> {
@@ -166,7 +202,7 @@ export class AppealService {
   async #appeal(row: AppealsTable): Promise<Appeal> {
     const ban = await this.#bans.get(row.ban_id);
     return {
-      ...own(row),
+      ...own(row, this.#cooldownMs),
       message: row.message,
       decidedBy: row.decided_by,
       decisionNote: row.decision_note,

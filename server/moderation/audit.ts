@@ -1,27 +1,45 @@
 // The audit log: every moderation action and every viewing of evidence, append-only and
 // hash-chained. Each row holds the SHA-256 of the previous row and of its own content, so
-// changing or deleting a row breaks the chain at that row; `verify` finds it. Retention deletes
-// the oldest rows; its `retention.purge` entry names the hash the remaining chain starts from,
-// so removing old rows by any other means is found too.
+// changing or deleting a row breaks the chain at that row; `verify` finds it. Three things anchor
+// the chain beyond what someone with write access to the database alone can rebuild:
+// - each row's keyed MAC (of its hash, under a key derived from the instance's secret in `.env`);
+//   rows written before MACs existed stay hash-chained only, and are pinned by the first MACed row;
+// - the head (the newest row's id and hash) recorded in the data folder after every append
+//   (audit-head.ts), so deleting the newest rows, or all of them, is found;
+// - an outside witness: `audit head` prints the head, `audit verify --expect <hash>` checks it is
+//   still in the chain.
+// Retention deletes the oldest rows; its `retention.purge` entry names the hash the remaining chain
+// starts from, so removing old rows by any other means is found too.
 import { createHash, randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { AuditLogTable } from '../db/schema.ts';
+import { isSqlite, writeTransaction } from '../db/transaction.ts';
+import type { Logger } from '../logger.ts';
 import type { Actor } from '../access/actor.ts';
+import { keyedHash } from '../access/keyed-hash.ts';
 import { assertCan } from '../access/permissions.ts';
+import { AuditHeadError, type AuditHead, type AuditHeadStore } from './audit-head.ts';
 
 /** prev_hash of the first row ever written. */
 export const GENESIS_HASH = '0'.repeat(64);
 /**
- * Attempts when another writer extended the chain at the same moment. Between attempts a writer
- * waits a random, growing while (up to APPEND_MAX_BACKOFF_MS), so two busy writers stop colliding.
+ * Attempts when another writer extended the chain at the same moment (only a writer that does
+ * not take the chain's lock can cause it). Between attempts a writer waits a random, growing
+ * while (up to APPEND_MAX_BACKOFF_MS).
  */
 const APPEND_ATTEMPTS = 40;
 const APPEND_MAX_BACKOFF_MS = 50;
 const VERIFY_BATCH = 1000;
 /** The action retention records; its details' `auditAnchor` attests where the remaining chain starts. */
 export const RETENTION_PURGE_ACTION = 'retention.purge';
+/** The purpose the MAC key is derived under (keyed-hash.ts): distinct from every other use of the secret. */
+const MAC_PURPOSE = 'audit-entry';
+/** PostgreSQL advisory lock serialising appends across nodes, as SQLite's write lock does across processes. */
+const CHAIN_LOCK_ID = 0x5c_a0d17;
+export const AUDIT_HASH = /^[0-9a-f]{64}$/;
 
 export interface AuditEntryInput {
   action: string;
@@ -41,21 +59,55 @@ export interface AuditEntry {
   hash: string;
 }
 
+/** Appends an entry inside the caller's transaction (see AuditLog.transaction). */
+export type RecordInTransaction = (actor: Actor | string, entry: AuditEntryInput) => Promise<AuditEntry>;
+
+/**
+ * What `verify` found wrong, named for the operator (docs/moderation.md):
+ * - `edited_row`: a row's content, hash or MAC does not match (changed, or written without the key);
+ * - `missing_rows`: a row is intact but does not link to the one before it (rows between were deleted);
+ * - `missing_oldest_rows`: the oldest rows are gone and no retention purge records removing them;
+ * - `truncated_tail`: the newest rows are gone: the chain ends before the head recorded in the data folder;
+ * - `emptied`: the log is empty, but the data folder records that it held entries;
+ * - `expected_not_found`: the entry an outside witness kept (`--expect`) is not in the chain;
+ * - `head_unreadable`: the head recorded in the data folder cannot be read.
+ */
+export const AUDIT_FINDINGS = ['edited_row', 'missing_rows', 'missing_oldest_rows', 'truncated_tail', 'emptied', 'expected_not_found', 'head_unreadable'] as const;
+export type AuditFinding = (typeof AUDIT_FINDINGS)[number];
+
 export interface AuditVerification {
   ok: boolean;
   /** Rows checked. */
   rows: number;
-  /** The first row that does not verify. */
+  /** What was found wrong. */
+  finding?: AuditFinding;
+  /** The first row that does not verify, or that should be there and is not. */
   badRowId?: number;
   problem?: string;
   /** Set when older rows were purged by retention: the chain is checked from this row on. */
   anchoredAt?: number;
+  /** Rows written before entries were MACed (hash-chained only). */
+  unkeyedRows: number;
+  /** The newest row: what an outside witness keeps. Null for an empty log. */
+  last: AuditHead | null;
+  /** The head recorded in the data folder (null before the first entry of this version). */
+  recordedHead: AuditHead | null;
+}
+
+export interface VerifyOptions {
+  /** A hash an outside witness kept (`strangerchat audit head`): it must still be in the chain. */
+  expect?: string;
 }
 
 /** The hash of a row: its predecessor's hash and its own content, in a fixed order. */
 export function rowHash(prevHash: string, row: Pick<AuditLogTable, 'at' | 'actor' | 'action' | 'target' | 'reason' | 'details'>): string {
   const content = JSON.stringify([Number(row.at), row.actor, row.action, row.target ?? null, row.reason ?? null, row.details ?? null]);
   return createHash('sha256').update(`${prevHash}\n${content}`).digest('hex');
+}
+
+/** The MAC of a row's hash under the instance's secret: only someone holding `.env` can make one. */
+export function rowMac(secret: string, hash: string): string {
+  return keyedHash(secret, MAC_PURPOSE, hash);
 }
 
 function toEntry(row: AuditLogTable & { id: number }): AuditEntry {
@@ -71,42 +123,98 @@ function toEntry(row: AuditLogTable & { id: number }): AuditEntry {
   };
 }
 
+export interface AuditLogDeps {
+  db: Db;
+  now: () => number;
+  /** The instance's session secret; the MAC key is derived from it (MAC_PURPOSE). */
+  secret: string;
+  /** Where the head is recorded: the data folder's audit-head/. */
+  head: AuditHeadStore;
+  logger: Logger;
+}
+
 export class AuditLog {
   readonly #db: Db;
   readonly #now: () => number;
+  readonly #secret: string;
+  readonly #head: AuditHeadStore;
+  readonly #logger: Logger;
 
-  constructor(deps: { db: Db; now: () => number }) {
+  constructor(deps: AuditLogDeps) {
     this.#db = deps.db;
     this.#now = deps.now;
+    this.#secret = deps.secret;
+    this.#head = deps.head;
+    this.#logger = deps.logger;
   }
 
-  /** Appends an entry. Safe across processes: a lost race on the chain's end retries. */
+  /** Appends an entry. Safe across processes and nodes: appends take the chain's lock in turn. */
   async record(actor: Actor | string, entry: AuditEntryInput): Promise<AuditEntry> {
-    const actorName = typeof actor === 'string' ? actor : actor.name;
+    return this.transaction((_trx, record) => record(actor, entry));
+  }
+
+  /**
+   * Runs `work` in one write transaction with the chain's lock held: what it changes and the
+   * entries it records commit together or not at all. The head is recorded after the commit.
+   * `work` must use `trx` for every query, and may be run again when a writer that took no lock
+   * extended the chain first.
+   */
+  async transaction<T>(work: (trx: Db, record: RecordInTransaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const last = await this.#db.selectFrom('audit_log').select(['hash']).orderBy('id', 'desc').limit(1).executeTakeFirst();
-      const prevHash = last?.hash ?? GENESIS_HASH;
-      const row = {
-        at: this.#now(),
-        actor: actorName,
-        action: entry.action,
-        target: entry.target ?? null,
-        reason: entry.reason ?? null,
-        details: entry.details ? JSON.stringify(entry.details) : null,
-        prev_hash: prevHash,
-      };
+      const recorded: AuditEntry[] = [];
+      let lostRace = false;
       try {
-        const inserted = await this.#db
-          .insertInto('audit_log')
-          .values({ ...row, hash: rowHash(prevHash, row) })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return toEntry(inserted as AuditLogTable & { id: number });
+        const result = await writeTransaction(this.#db, async (trx) => {
+          // SQLite's BEGIN IMMEDIATE already holds the only write lock; PostgreSQL nodes take this one.
+          if (!isSqlite(trx)) await sql`select pg_advisory_xact_lock(${CHAIN_LOCK_ID})`.execute(trx);
+          return work(trx, async (actor, entry) => {
+            try {
+              const appended = await this.#append(trx, actor, entry);
+              recorded.push(appended);
+              return appended;
+            } catch (error) {
+              // prev_hash is unique: another writer extended the chain first.
+              lostRace = isUniqueViolation(error);
+              throw error;
+            }
+          });
+        });
+        if (recorded.length > 0) this.#recordHead(recorded[recorded.length - 1]!);
+        return result;
       } catch (error) {
-        // prev_hash is unique: another writer extended the chain first. Read the new end and retry.
-        if (attempt >= APPEND_ATTEMPTS || !isUniqueViolation(error)) throw error;
+        if (!lostRace || attempt >= APPEND_ATTEMPTS) throw error;
         await sleep(randomInt(Math.min(2 ** attempt, APPEND_MAX_BACKOFF_MS) + 1));
       }
+    }
+  }
+
+  async #append(trx: Db, actor: Actor | string, entry: AuditEntryInput): Promise<AuditEntry> {
+    const last = await trx.selectFrom('audit_log').select(['hash']).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    const prevHash = last?.hash ?? GENESIS_HASH;
+    const row = {
+      at: this.#now(),
+      actor: typeof actor === 'string' ? actor : actor.name,
+      action: entry.action,
+      target: entry.target ?? null,
+      reason: entry.reason ?? null,
+      details: entry.details ? JSON.stringify(entry.details) : null,
+      prev_hash: prevHash,
+    };
+    const hash = rowHash(prevHash, row);
+    const inserted = await trx
+      .insertInto('audit_log')
+      .values({ ...row, hash, mac: rowMac(this.#secret, hash) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toEntry(inserted as AuditLogTable & { id: number });
+  }
+
+  /** After the commit: the entry is in the log whatever happens here, so a failure is logged, not thrown. */
+  #recordHead(entry: AuditEntry): void {
+    try {
+      this.#head.advance({ id: entry.id, hash: entry.hash });
+    } catch (error) {
+      this.#logger.error({ err: error, auditId: entry.id, dir: this.#head.dir }, 'the audit head could not be recorded in the data folder');
     }
   }
 
@@ -120,23 +228,64 @@ export class AuditLog {
     return (await query.execute()).map((row) => toEntry(row as AuditLogTable & { id: number }));
   }
 
+  /** The newest row of the chain (what a witness keeps) and the head the data folder records. */
+  async head(): Promise<{ last: AuditHead | null; recordedHead: AuditHead | null }> {
+    const last = await this.#db.selectFrom('audit_log').select(['id', 'hash']).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    return { last: last ? { id: Number(last.id), hash: last.hash } : null, recordedHead: this.#head.read() ?? null };
+  }
+
   /**
-   * Walks the whole chain; reports the first row whose link or content does not verify. When
-   * retention removed the oldest rows, the chain starts at the oldest remaining row, and a
+   * Walks the whole chain; reports the first row whose link, content or MAC does not verify, then
+   * whether the chain still reaches the head recorded in the data folder and the witnessed hash.
+   * When retention removed the oldest rows, the chain starts at the oldest remaining row, and a
    * remaining `retention.purge` entry must attest that start.
    */
-  async verify(): Promise<AuditVerification> {
+  async verify(options: VerifyOptions = {}): Promise<AuditVerification> {
+    let recordedHead: AuditHead | null;
+    try {
+      recordedHead = this.#head.read() ?? null;
+    } catch (error) {
+      if (!(error instanceof AuditHeadError)) throw error;
+      return { ok: false, rows: 0, finding: 'head_unreadable', problem: error.message, unkeyedRows: 0, last: null, recordedHead: null };
+    }
     let expectedPrev: string | undefined;
     let rows = 0;
+    let unkeyedRows = 0;
+    let keyed = false;
     let anchoredAt: number | undefined;
     let anchorHash: string | undefined;
+    let last: AuditHead | null = null;
+    let headSeen: AuditHead | undefined;
+    let expectSeen = false;
     const attestedAnchors = new Set<string>();
     let afterId = 0;
+    const result = (finding: AuditFinding, badRowId: number | undefined, problem: string): AuditVerification => ({
+      ok: false,
+      rows,
+      finding,
+      ...(badRowId !== undefined ? { badRowId } : {}),
+      problem,
+      ...(anchoredAt !== undefined ? { anchoredAt } : {}),
+      unkeyedRows,
+      last,
+      recordedHead,
+    });
     for (;;) {
       const batch = await this.#db.selectFrom('audit_log').selectAll().where('id', '>', afterId).orderBy('id').limit(VERIFY_BATCH).execute();
       if (batch.length === 0) break;
       for (const row of batch) {
         const id = Number(row.id);
+        if (rowHash(row.prev_hash, row) !== row.hash) {
+          return result('edited_row', id, 'its content does not match its hash (the row was changed)');
+        }
+        if (row.mac === null) {
+          // Before the upgrade rows had no MAC; once one has, every later row must.
+          if (keyed) return result('edited_row', id, 'it has no MAC although the rows before it have one (it was written or rewritten without the instance\'s key)');
+          unkeyedRows++;
+        } else {
+          if (row.mac !== rowMac(this.#secret, row.hash)) return result('edited_row', id, 'its MAC does not match (the row was changed or forged without the instance\'s key)');
+          keyed = true;
+        }
         if (expectedPrev === undefined) {
           // Retention may have purged older rows: the oldest remaining row anchors the chain.
           if (row.prev_hash !== GENESIS_HASH) {
@@ -144,25 +293,42 @@ export class AuditLog {
             anchorHash = row.prev_hash;
           }
         } else if (row.prev_hash !== expectedPrev) {
-          return { ok: false, rows, badRowId: id, problem: 'its link to the previous row is broken (a row was changed, removed or inserted)', anchoredAt };
-        }
-        if (rowHash(row.prev_hash, row) !== row.hash) {
-          return { ok: false, rows, badRowId: id, problem: 'its content does not match its hash (the row was changed)', anchoredAt };
+          return result('missing_rows', id, `it does not link to row ${last!.id} before it: the rows between them were deleted (or a row was replaced)`);
         }
         if (row.action === RETENTION_PURGE_ACTION) {
           const anchor = retentionAnchor(row.details);
           if (anchor) attestedAnchors.add(anchor);
         }
+        if (recordedHead && id === recordedHead.id) headSeen = { id, hash: row.hash };
+        if (options.expect !== undefined && row.hash === options.expect) expectSeen = true;
         expectedPrev = row.hash;
+        last = { id, hash: row.hash };
         rows++;
         afterId = id;
       }
     }
-    if (anchoredAt === undefined) return { ok: true, rows };
-    if (!attestedAnchors.has(anchorHash!)) {
-      return { ok: false, rows, badRowId: anchoredAt, problem: 'older rows are missing and no retention purge records removing them', anchoredAt };
+    if (anchoredAt !== undefined && !attestedAnchors.has(anchorHash!)) {
+      return result('missing_oldest_rows', anchoredAt, 'older rows are missing and no retention purge records removing them');
     }
-    return { ok: true, rows, anchoredAt };
+    if (recordedHead) {
+      if (!last) return result('emptied', recordedHead.id, `the log is empty, but the data folder records entries up to row ${recordedHead.id}`);
+      if (headSeen && headSeen.hash !== recordedHead.hash) {
+        return result('edited_row', recordedHead.id, 'it is not the row the data folder recorded when it was written (the row was replaced)');
+      }
+      // A head older than the chain's start was purged by retention with the rows before it (an idle node's).
+      const purged = anchoredAt !== undefined && recordedHead.id < anchoredAt;
+      if (!headSeen && !purged) {
+        return result('truncated_tail', recordedHead.id, `the log ends at row ${last.id}, but the data folder records rows up to ${recordedHead.id}: the newest rows were deleted`);
+      }
+    }
+    if (options.expect !== undefined && !expectSeen) {
+      return result(
+        'expected_not_found',
+        undefined,
+        `the witnessed entry ${options.expect} is not in the log: rows were deleted or changed${anchoredAt !== undefined ? ` (or retention removed it: the chain now starts at row ${anchoredAt})` : ''}`,
+      );
+    }
+    return { ok: true, rows, ...(anchoredAt !== undefined ? { anchoredAt } : {}), unkeyedRows, last, recordedHead };
   }
 }
 

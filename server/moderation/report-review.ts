@@ -1,6 +1,9 @@
 // The moderators' side of reports: the queue, a report with its evidence (every opening of
 // evidence is audited first, then shown), and resolving it: dismiss, ban the reported person,
 // or lift the automatic quarantine. Ban targets come from the report, never from the moderator.
+// The reporter's note of a `minor` or `illegal` report is evidence like its transcript: it is
+// shown only inside an audited opening by a role that may open that evidence (safeguarding), and
+// withheld from every list, every other role and every other answer.
 import { isIP } from 'node:net';
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
@@ -43,7 +46,10 @@ export interface ReportSummary {
   id: string;
   createdAt: number;
   reason: string;
+  /** The reporter's note; null when there is none, or when it is withheld (see noteWithheld). */
   note: string | null;
+  /** True when the report has a note this answer does not show: a sensitive report's note is evidence. */
+  noteWithheld: boolean;
   status: ReportStatus;
   mode: string | null;
   /** The reported person's pairing band. */
@@ -153,7 +159,8 @@ export class ReportReviewService {
     const frames = await this.#frameCounts(rows.map((r) => r.id));
     const quarantined = await this.#quarantinedDevices(rows.map((r) => r.reported_device_id));
     return {
-      reports: rows.map((row) => summary(row, frames.get(row.id) ?? 0, !!row.reported_device_id && quarantined.has(row.reported_device_id))),
+      // A list opens no evidence: sensitive notes are withheld here even from safeguarding.
+      reports: rows.map((row) => summary(row, frames.get(row.id) ?? 0, !!row.reported_device_id && quarantined.has(row.reported_device_id), false)),
       total: Number(total?.n ?? 0),
     };
   }
@@ -162,9 +169,11 @@ export class ReportReviewService {
   async open(actor: Actor, id: string): Promise<OpenedReport> {
     assertCan(actor.role, 'reports.view');
     const row = await this.#load(id);
-    const report = await this.#details(row);
+    const mayOpen = can(actor.role, evidenceAction(row.reason));
+    // The note comes with the evidence, and so only once its opening is audited below.
+    const report = await this.#details(row, mayOpen && row.evidence_purged_at === null);
     if (report.evidencePurged) return { report, evidence: null, evidenceHidden: false };
-    if (!can(actor.role, evidenceAction(row.reason))) return { report, evidence: null, evidenceHidden: true };
+    if (!mayOpen) return { report, evidence: null, evidenceHidden: true };
     const frames = await this.#db
       .selectFrom('report_frames')
       .select(['idx', 'size', 'created_at'])
@@ -174,7 +183,7 @@ export class ReportReviewService {
     await this.#audit.record(actor, {
       action: 'evidence.view',
       target: `report:${id}`,
-      details: { part: 'transcript', reason: row.reason, frames: frames.length },
+      details: { part: 'transcript', reason: row.reason, frames: frames.length, ...(row.note && SENSITIVE_REASONS.has(row.reason) ? { note: true } : {}) },
     });
     return {
       report,
@@ -280,7 +289,7 @@ export class ReportReviewService {
       reason: note,
       details: { reason: row.reason, ...(ban ? { banId: ban.id } : {}), ...(liftedBanIds.length ? { liftedBanIds } : {}) },
     });
-    return { report: await this.#details(await this.#load(id)), ...(ban ? { ban } : {}), liftedBanIds };
+    return { report: await this.#details(await this.#load(id), false), ...(ban ? { ban } : {}), liftedBanIds };
   }
 
   async #load(id: string): Promise<ReportsTable> {
@@ -289,7 +298,8 @@ export class ReportReviewService {
     return row;
   }
 
-  async #details(row: ReportsTable): Promise<ReportDetails> {
+  /** A report's details; `withSensitiveNote` only inside an audited opening of its evidence. */
+  async #details(row: ReportsTable, withSensitiveNote: boolean): Promise<ReportDetails> {
     const frames = await this.#frameCounts([row.id]);
     const quarantines = await this.#activeQuarantines(row);
     const against = row.reported_device_id
@@ -300,7 +310,7 @@ export class ReportReviewService {
           .executeTakeFirst()
       : undefined;
     return {
-      ...summary(row, frames.get(row.id) ?? 0, quarantines.length > 0),
+      ...summary(row, frames.get(row.id) ?? 0, quarantines.length > 0, withSensitiveNote),
       conversationId: row.conversation_id,
       resolutionNote: row.resolution_note,
       reporter: { sessionId: row.reporter_session_id, deviceId: row.reporter_device_id, identityHash: row.reporter_identity_hash, address: row.reporter_address },
@@ -359,12 +369,14 @@ export class ReportReviewService {
   }
 }
 
-function summary(row: ReportsTable, frames: number, quarantined: boolean): ReportSummary {
+function summary(row: ReportsTable, frames: number, quarantined: boolean, withSensitiveNote: boolean): ReportSummary {
+  const withheld = row.note !== null && SENSITIVE_REASONS.has(row.reason) && !withSensitiveNote;
   return {
     id: row.id,
     createdAt: Number(row.created_at),
     reason: row.reason,
-    note: row.note,
+    note: withheld ? null : row.note,
+    noteWithheld: withheld,
     status: row.status as ReportStatus,
     mode: row.mode,
     reportedBand: row.reported_age_band,

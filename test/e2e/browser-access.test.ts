@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser } from 'playwright-core';
 import { cliActor } from '../../server/access/actor.ts';
-import { AuditLog } from '../../server/moderation/audit.ts';
+import { auditOf } from '../helpers/audit.ts';
 import { BanService } from '../../server/moderation/bans.ts';
 import { assertBrowserTestsCanRun, contrastProblems, enter, overflowsSideways, launchBrowser, newPerson, screenshot, unexpectedErrors, waitForState } from '../helpers/browser.ts';
 import { newServer, type TestServer } from '../helpers/server.ts';
@@ -118,7 +118,7 @@ test('a ban typed by the operator shows the ban screen within 2 s, and the appea
   const device = (await ben.context.cookies()).find((cookie) => cookie.name === 'sc_device')?.value;
   assert.ok(device, 'the browser holds a device cookie');
   const cli = await community.openSecondDb();
-  const bans = new BanService({ db: cli, audit: new AuditLog({ db: cli, now: Date.now }), now: Date.now });
+  const bans = new BanService({ db: cli, audit: auditOf(community, cli), now: Date.now });
   const bannedAt = Date.now();
   await bans.add({ target: `device:${device}`, reason: 'Insulting people', durationMs: 7 * 24 * 3600_000 }, cliActor('test'));
 

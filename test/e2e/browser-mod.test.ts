@@ -524,7 +524,7 @@ test('every view of the dashboard at 360 px and on a desktop, in both themes, an
         await open(page, view === 'report' ? `#report/${scene.spamReportId}` : `#${view}`);
         await check(`mod-${view}-${suffix}`);
       }
-      // Accounts are for owners and admins (safeguarding has no such page).
+      // The accounts page as an owner sees it: every account.
       await page.getByRole('button', { name: 'Log out' }).click();
       await signIn(person, 'olga');
       await open(page, '#moderators');

@@ -1,7 +1,7 @@
 // Bans as the operator writes them (a BanService on a second database connection, as the CLI
 // will), and what a visitor sees of them over HTTP and at the WebSocket upgrade.
 import { cliActor } from '../../server/access/actor.ts';
-import { AuditLog } from '../../server/moderation/audit.ts';
+import { auditOf } from './audit.ts';
 import { BanService } from '../../server/moderation/bans.ts';
 import type { BanStatusResponse } from '../../server/http/ban-routes.ts';
 import type { TestClient } from './client.ts';
@@ -13,7 +13,7 @@ export const CLI_ACTOR = cliActor('test');
 /** A BanService on its own connection to the server's database: no index, only the feed reaches the server. */
 export async function cliBans(server: TestServer, now: () => number = Date.now): Promise<BanService> {
   const db = await server.openSecondDb();
-  return new BanService({ db, audit: new AuditLog({ db, now }), now });
+  return new BanService({ db, audit: auditOf(server, db, now), now });
 }
 
 /** The device id inside a `sc_device=<id>; sc_device.sig=…` cookie header. */

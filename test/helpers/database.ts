@@ -10,6 +10,8 @@ import { migrateToLatest } from '../../server/db/migrate.ts';
 export interface TestDatabase {
   db: Db;
   path: string;
+  /** The folder holding the file: the data folder (the audit head goes there too). */
+  dir: string;
   /** Another, independent connection to the same file. */
   openAnother(): Promise<Db>;
   destroy(): Promise<void>;
@@ -25,6 +27,7 @@ export async function newDatabase(): Promise<TestDatabase> {
   return {
     db,
     path,
+    dir,
     async openAnother() {
       const other = await openDatabase({ driver: 'sqlite', path });
       others.push(other);

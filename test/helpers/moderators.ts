@@ -1,17 +1,21 @@
 // Creating moderator accounts as the operator would (through a second database connection),
 // and logging in over HTTP with the cookie and CSRF token a browser would hold.
 import { cliActor } from '../../server/access/actor.ts';
-import { ModeratorService } from '../../server/access/moderators.ts';
-import { AuditLog } from '../../server/moderation/audit.ts';
 import type { Role } from '../../server/access/permissions.ts';
+import { silentLogger } from '../../server/logger.ts';
+import { createServices } from '../../server/services.ts';
 import type { TestServer } from './server.ts';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 
+/** Creates an account as the operator at the terminal does: the instance's services on another connection. */
 export async function createModerator(server: TestServer, username: string, role: Role, password = TEST_PASSWORD): Promise<void> {
-  const db = await server.openSecondDb();
-  const service = new ModeratorService({ db, audit: new AuditLog({ db, now: Date.now }), secret: server.config.secrets.sessionSecret, now: Date.now, sessionHours: 1 });
-  await service.create({ username, role, password }, cliActor('test'));
+  const services = createServices({ db: await server.openSecondDb(), config: server.config, logger: silentLogger() });
+  try {
+    await services.moderators.create({ username, role, password }, cliActor('test'));
+  } finally {
+    services.close();
+  }
 }
 
 export interface ModSession {

@@ -12,7 +12,8 @@ import { AgeBandLocks } from '../../server/access/age-bands.ts';
 import { SessionService } from '../../server/access/sessions.ts';
 import { TicketService } from '../../server/access/tickets.ts';
 import { InviteService } from '../../server/access/invites.ts';
-import { AuditLog, type AuditEntry } from '../../server/moderation/audit.ts';
+import type { AuditEntry } from '../../server/moderation/audit.ts';
+import { auditOf } from '../helpers/audit.ts';
 import { BanIndex } from '../../server/moderation/ban-index.ts';
 import { CloseCode } from '../../server/protocol/close-codes.ts';
 
@@ -234,7 +235,7 @@ test('a session ended from another process (as the CLI does) closes the live soc
   const { client, sessionId } = await connectWithSession();
   const db = await server.openSecondDb();
   const secret = server.config.secrets.sessionSecret;
-  const audit = new AuditLog({ db, now: Date.now });
+  const audit = auditOf(server, db);
   const sessions = new SessionService({
     db,
     audit,
@@ -289,14 +290,20 @@ test('the audit log: newest first, filtered by action and time, paged with befor
 });
 
 test('verification over HTTP: ok for the real chain, the changed row when one is tampered with', async () => {
-  const ok = await json<{ ok: boolean; rows: number }>(await auditor.request('/api/mod/audit/verify'));
-  assert.equal(ok, { ok: true, rows: await auditCount() });
+  const ok = await json<{ ok: boolean; rows: number; last: { id: number; hash: string }; recordedHead: { id: number; hash: string } }>(await auditor.request('/api/mod/audit/verify'));
+  assert.equal([ok.ok, ok.rows], [true, await auditCount()]);
+  assert.equal(ok.recordedHead, ok.last, "the server's data folder records the chain's end");
+  assert.is((await json<{ ok: boolean }>(await auditor.request(`/api/mod/audit/verify?expect=${ok.last.hash}`))).ok, true, 'a witnessed hash is found');
+  const witness = await json<{ ok: boolean; finding: string }>(await auditor.request(`/api/mod/audit/verify?expect=${'0'.repeat(63)}1`));
+  assert.equal([witness.ok, witness.finding], [false, 'expected_not_found']);
+  assert.is((await auditor.request('/api/mod/audit/verify?expect=nope')).status, 400);
   const victim = await server.db.selectFrom('audit_log').selectAll().where('action', '=', 'session.kill').orderBy('id').limit(1).executeTakeFirstOrThrow();
   await server.db.updateTable('audit_log').set({ actor: 'moderator:someone-else' }).where('id', '=', victim.id).execute();
   try {
-    const bad = await json<{ ok: boolean; badRowId: number }>(await auditor.request('/api/mod/audit/verify'));
+    const bad = await json<{ ok: boolean; badRowId: number; finding: string }>(await auditor.request('/api/mod/audit/verify'));
     assert.is(bad.ok, false);
     assert.is(bad.badRowId, Number(victim.id));
+    assert.is(bad.finding, 'edited_row');
   } finally {
     await server.db.updateTable('audit_log').set({ actor: victim.actor }).where('id', '=', victim.id).execute();
   }

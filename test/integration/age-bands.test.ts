@@ -11,7 +11,7 @@ import { createModerator, loginModerator } from '../helpers/moderators.ts';
 import { deviceOf, join, pairUp, report, requestSession } from '../helpers/people.ts';
 import { AgeBandLocks, BAND_LOCKED_MESSAGE, BAND_SWITCH_ACTION } from '../../server/access/age-bands.ts';
 import { bandOf } from '../../server/access/sessions.ts';
-import { AuditLog } from '../../server/moderation/audit.ts';
+import { auditOn } from '../helpers/audit.ts';
 import type { ServerMessage } from '../../server/protocol/messages.ts';
 
 const DAY_MS = 86_400_000;
@@ -134,7 +134,7 @@ test('a band the server cannot read is minor: relay-only, paired only with minor
 test('a verified identity carries its band to every browser', async () => {
   const store = await newDatabase();
   try {
-    const locks = new AgeBandLocks({ db: store.db, audit: new AuditLog({ db: store.db, now: () => clock }), now: () => clock, lockDays: LOCK_DAYS });
+    const locks = new AgeBandLocks({ db: store.db, audit: auditOn(store, store.db, () => clock), now: () => clock, lockDays: LOCK_DAYS });
     await locks.claim({ deviceId: 'device-laptop', identityHash: 'identity-ana' }, 'adult');
     // A new browser, the same verified e-mail identity, an under-18 age: refused.
     const refused = await locks.claim({ deviceId: 'device-phone', identityHash: 'identity-ana' }, 'minor').then(

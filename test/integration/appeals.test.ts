@@ -1,6 +1,7 @@
 // Appeals: a banned person (matched to their ban by address, device cookie and identity) files
 // one appeal per ban; moderators list them; the moderator who made the ban may not decide its
-// appeal; another one upholds or lifts it, recorded and audited, and a lift lets the person back.
+// appeal; another one upholds or lifts it, recorded and audited, and a lift lets the person back;
+// after a decision, a new appeal of the same ban waits for the cool-down.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { newServer, type TestServer } from '../helpers/server.ts';
@@ -25,14 +26,18 @@ test.after.each(() => {
 test.after(() => server.stop());
 
 /** Someone reported and banned by mona through the report; returns their cookie and address. */
-async function bannedByMona(): Promise<{ cookie: string; address: string; banId: string }> {
+function bannedByMona(): Promise<{ cookie: string; address: string; banId: string }> {
+  return bannedBy(server, mods.mona!);
+}
+
+async function bannedBy(on: TestServer, moderator: ModSession): Promise<{ cookie: string; address: string; banId: string }> {
   const address = `203.0.113.${++addressCounter}`;
-  const reported = await join(server.url, { address });
-  const reporter = await join(server.url, { address: `198.51.100.${++addressCounter}` });
+  const reported = await join(on.url, { address });
+  const reporter = await join(on.url, { address: `198.51.100.${++addressCounter}` });
   online.push(reported, reporter);
   await pairUp(reported, reporter);
   const { reportId } = await report(reporter, 'harassment');
-  const res = await mods.mona!.request(`/api/mod/reports/${reportId}/resolve`, {
+  const res = await moderator.request(`/api/mod/reports/${reportId}/resolve`, {
     method: 'POST',
     body: { action: 'ban', ban: { target: 'device', severity: 'no_access', duration: 'permanent', reason: 'Repeated harassment.' } },
   });
@@ -143,7 +148,54 @@ test('an upheld appeal leaves the ban in place, recorded and audited', async () 
   assert.is(audit.length, 1);
   assert.is(audit[0]!.reason, 'The transcript is clear.');
   const again = await appeal(banned, { message: 'Once more.' });
-  assert.is(again.status, 201, 'a decided appeal no longer blocks a new one');
+  assert.is(again.status, 429, 'a decided appeal blocks a new one for the cool-down');
+  assert.is(await code(again), 'appeal_too_soon');
+});
+
+test('after a decision the same ban may be appealed again only once the cool-down has passed, and the answer says when', async () => {
+  const clock = { at: Date.parse('2026-12-01T10:00:00Z') };
+  const timed = await newServer({ trustedProxies: ['127.0.0.1'], moderation: { appealCooldownDays: 7 } }, { now: () => clock.at });
+  try {
+    await createModerator(timed, 'mona', 'moderator');
+    await createModerator(timed, 'max', 'moderator');
+    const banned = await bannedBy(timed, await loginModerator(timed, 'mona'));
+    const post = (message: string) =>
+      fetch(`${timed.url}/api/appeals`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: banned.cookie, 'x-forwarded-for': banned.address },
+        body: JSON.stringify({ message }),
+      });
+    const mine = async () =>
+      ((await (await fetch(`${timed.url}/api/appeals`, { headers: { cookie: banned.cookie, 'x-forwarded-for': banned.address } })).json()) as {
+        appeal: { status: string; nextAppealAt: number | null };
+      }).appeal;
+    assert.is((await post('It was not me.')).status, 201);
+    assert.is((await mine()).nextAppealAt, null, 'no date while the appeal is open');
+    const max = await loginModerator(timed, 'max');
+    const [open] = ((await (await max.request('/api/mod/appeals')).json()) as { appeals: Array<{ id: string }> }).appeals;
+    clock.at += 3600_000;
+    const decidedAt = clock.at;
+    assert.is((await max.request(`/api/mod/appeals/${open!.id}/decide`, { method: 'POST', body: { decision: 'uphold', note: 'The transcript is clear.' } })).status, 200);
+    const opensAt = decidedAt + 7 * 86_400_000;
+    const decided = await mine();
+    assert.equal([decided.status, decided.nextAppealAt], ['upheld', opensAt], 'the person can see from when');
+
+    clock.at = opensAt - 60_000;
+    const early = await post('Please look again.');
+    assert.is(early.status, 429);
+    const { error } = (await early.json()) as { error: { code: string; message: string; retryAt: number; retryAfter: number } };
+    assert.is(error.code, 'appeal_too_soon');
+    assert.is(error.retryAt, opensAt);
+    assert.is(error.retryAfter, 60);
+    assert.match(error.message, new Date(opensAt).toISOString().slice(0, 16).replace('T', ' ') + ' UTC');
+    assert.is((await timed.db.selectFrom('appeals').select('id').execute()).length, 1, 'nothing was stored');
+
+    clock.at = opensAt;
+    assert.is((await post('Please look again.')).status, 201, 'accepted once the cool-down has passed');
+    assert.is((await mine()).status, 'open');
+  } finally {
+    await timed.stop();
+  }
 });
 
 test.run();

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { newServer, type TestServer } from '../helpers/server.ts';
 import { createModerator, loginModerator, TEST_PASSWORD, type ModSession } from '../helpers/moderators.ts';
 import type { AuditEntry } from '../../server/moderation/audit.ts';
-import { AuditLog } from '../../server/moderation/audit.ts';
+import { auditOf } from '../helpers/audit.ts';
 
 let server: TestServer;
 let owner: ModSession;
@@ -26,7 +26,7 @@ const login = (username: string, password: string) =>
 
 /** The newest entries, oldest first (straight from the service, as the CLI reads them). */
 async function latest(count: number): Promise<AuditEntry[]> {
-  const audit = new AuditLog({ db: server.db, now: Date.now });
+  const audit = auditOf(server, server.db);
   return (await audit.list({ role: 'auditor', name: 'test' }, { limit: count })).reverse();
 }
 
@@ -116,7 +116,7 @@ test('invites: creation and revocation recorded with the hint, never the code', 
 test('no password, guess or invite code is anywhere in the audit log, and the chain verifies', async () => {
   const text = JSON.stringify(await server.db.selectFrom('audit_log').selectAll().execute());
   for (const secret of secrets) assert.not.ok(text.includes(secret), `found ${secret}`);
-  const audit = new AuditLog({ db: server.db, now: Date.now });
+  const audit = auditOf(server, server.db);
   assert.is((await audit.verify()).ok, true);
 });
 

@@ -200,7 +200,7 @@ test('announce: everyone online gets the notice within 2 s; audited; empty or to
   assert.match(offline.stderr, /the server is not running: nobody is online/);
 });
 
-test('audit: entries newest first, filtered by --since, --action and --limit; verify passes, and exits 1 naming a changed row', async () => {
+test('audit: entries newest first, filtered by --since, --action and --limit; verify passes, and exits 7 naming a changed row', async () => {
   await instance.cli(['ban', 'add', '203.0.113.7', '203.0.113.8', '--reason', 'spam']);
   await instance.cli(['mod', 'add', 'alice', '--role', 'moderator']);
   const all = await instance.cli(['audit', '--json']);
@@ -218,16 +218,18 @@ test('audit: entries newest first, filtered by --since, --action and --limit; ve
 
   const ok = await instance.cli(['audit', 'verify', '--json']);
   assert.is(ok.code, 0, ok.stderr);
-  assert.equal(ok.json(), { ok: true, rows: 4, badRowId: null, problem: null, anchoredAt: null });
+  const head = ok.json().last;
+  assert.equal(ok.json(), { ok: true, rows: 4, finding: null, badRowId: null, problem: null, anchoredAt: null, unkeyedRows: 0, last: head, recordedHead: head, expected: null });
   assert.match((await instance.cli(['audit', 'verify'])).stdout, /^ok: 4 entries verify$/m);
 
   const changed = instance.rows<{ id: number }>("SELECT id FROM audit_log WHERE action = 'ban.add' ORDER BY id")[0]!.id;
   writeDb("UPDATE audit_log SET reason = 'nothing to see' WHERE id = ?", changed);
   const bad = await instance.cli(['audit', 'verify', '--json']);
-  assert.is(bad.code, 1);
+  assert.is(bad.code, 7);
   assert.is(bad.json().ok, false);
   assert.is(bad.json().badRowId, changed);
-  assert.match(bad.stderr, new RegExp(`does not verify at row ${changed}: its content does not match its hash`));
+  assert.is(bad.json().finding, 'edited_row');
+  assert.match(bad.stderr, new RegExp(`does not verify \\(edited_row\\) at row ${changed}: its content does not match its hash`));
 });
 
 test('purge: --dry-run counts and removes nothing; purge removes what is past its period and records the counts', async () => {

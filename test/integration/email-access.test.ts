@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { newServer, type TestServer } from '../helpers/server.ts';
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../helpers/smtp.ts';
 import { createLogger } from '../../server/logger.ts';
+import { CLI_ACTOR, cliBans, untilBanned } from '../helpers/bans.ts';
 
 const SESSION_SECRET = 'email-access-test-secret-0123456789abcdef';
 const SMTP_USER = 'mailer';
@@ -451,6 +452,58 @@ test('rate limits: 5 links per e-mail and 20 requests per client within 15 minut
     },
     { now: time.now },
   );
+});
+
+test('one mailbox is one identity: an identity ban holds against +tag and dotted spellings, and they share the link limit', async () => {
+  await withServer(
+    async (server) => {
+      /** Verifies an address in a fresh browser; returns the browser and its identity hash. */
+      const verifyIn = async (address: string) => {
+        const jar = new CookieJar();
+        assert.is((await openLink(server, await requestLink(server, address), jar)).status, 200, address);
+        assert.equal(smtp.inbox.at(-1)!.envelope.to.map((to) => to.toLowerCase()), [address.toLowerCase()], 'the mail goes to the address as typed');
+        return { jar, identity: decodeURIComponent(jar.get('sc_identity')!).split('.')[0]! };
+      };
+      const jake = await verifyIn('jake@school.example.org');
+      assert.is(jake.identity, expectedIdentity('jake@school.example.org'), 'an address without a tag keeps the identity it always had');
+      const operator = await cliBans(server);
+      await operator.add({ target: `identity:${jake.identity}`, reason: 'Grooming attempt' }, CLI_ACTOR);
+      await untilBanned(server.url, true, jake.jar.header().cookie);
+
+      for (const spelling of ['jake+2@school.example.org', 'Jake+chat+more@School.Example.org']) {
+        const again = await verifyIn(spelling);
+        assert.is(again.identity, jake.identity, `${spelling} is the same person`);
+        const session = await postSession(server, again.jar);
+        assert.is(session.status, 403, spelling);
+        assert.is(await errorCode(session), 'banned');
+      }
+      // Dots count at the school's own domain (its mail server may deliver j.ake@ elsewhere)...
+      assert.is.not((await verifyIn('ja.ke@school.example.org')).identity, jake.identity);
+
+      // ...and are ignored at the domains listed in email.ignoreDotsDomains (gmail.com by default).
+      const gina = await verifyIn('gina.smith@gmail.com');
+      await operator.add({ target: `identity:${gina.identity}`, reason: 'Threats' }, CLI_ACTOR);
+      await untilBanned(server.url, true, gina.jar.header().cookie);
+      for (const spelling of ['g.i.n.a.s.m.i.t.h@gmail.com', 'GinaSmith+x@Gmail.com']) {
+        const again = await verifyIn(spelling);
+        assert.is(again.identity, gina.identity, `${spelling} is the same person`);
+        assert.is((await postSession(server, again.jar)).status, 403, spelling);
+      }
+    },
+    { settings: emailSettings({ email: { ...(emailSettings().email as object), domains: ['school.example.org', 'gmail.com'] } }) },
+  );
+
+  smtp.inbox.length = 0;
+  await withServer(async (server) => {
+    // Five links per mailbox, however it is spelled: the sixth tag is refused and gets no mail.
+    for (let i = 1; i <= 5; i++) assert.is((await startEmail(server, { email: `ida+${i}@school.example.org` })).status, 202, `tag ${i}`);
+    const sixth = await startEmail(server, { email: 'Ida+six@School.Example.org' });
+    assert.is(sixth.status, 429);
+    assert.is(await errorCode(sixth), 'rate_limited');
+    assert.is((await startEmail(server, { email: 'ida@school.example.org' })).status, 429, 'nor the untagged address');
+    assert.is(smtp.inbox.length, 5);
+    assert.is((await startEmail(server, { email: 'ida.b@school.example.org' })).status, 202, 'another mailbox has its own limit');
+  });
 });
 
 test('POST /api/email/start answers invalid_body for malformed bodies', async () => {

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { newServer, type TestServer } from '../helpers/server.ts';
 import { createModerator, loginModerator, TEST_PASSWORD } from '../helpers/moderators.ts';
-import { LOGIN_FAILURES_PER_ACCOUNT } from '../../server/access/moderators.ts';
+import { LOGIN_LIMITS } from '../../server/access/login-limits.ts';
 import { captureLogs } from '../helpers/logs.ts';
 
 let server: TestServer;
@@ -72,7 +72,7 @@ test('wrong passwords and unknown users get the same answer', async () => {
 
 test('failed logins are rate-limited per account', async () => {
   await createModerator(server, 'target', 'moderator');
-  for (let i = 0; i < LOGIN_FAILURES_PER_ACCOUNT; i++) assert.is((await login('target', `guess-${i}`)).status, 401);
+  for (let i = 0; i < LOGIN_LIMITS.perAccountPlace.attempts; i++) assert.is((await login('target', `guess-${i}`)).status, 401);
   const limited = await login('target', TEST_PASSWORD);
   assert.is(limited.status, 429, 'even the right password waits');
   const body = (await limited.json()) as { error: { code: string; retryAfter: number } };

@@ -6,11 +6,14 @@
 // safety tables' upserts, which the two engines spell differently.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { NO_MIGRATIONS } from 'kysely/migration';
 import { openDatabase, type Db } from '../../server/db/database.ts';
 import { createMigrator, migrateToLatest } from '../../server/db/migrate.ts';
-import { AuditLog } from '../../server/moderation/audit.ts';
+import { auditOf, auditOn } from '../helpers/audit.ts';
 import { PairAvoidStore } from '../../server/moderation/pair-avoids.ts';
 import { AgeBandLocks } from '../../server/access/age-bands.ts';
 import { CloseCode } from '../../server/protocol/close-codes.ts';
@@ -28,6 +31,8 @@ const MIGRATIONS = [
   '2026-12-01T1000_create_pair_avoids',
   '2026-12-01T1010_create_age_band_locks',
   '2026-12-01T1020_flag_same_network_reports',
+  '2026-12-01T1100_audit_mac',
+  '2026-12-01T1110_moderator_email',
 ];
 /** DESIGN.md: a ban written by any process disconnects the person within 2 seconds. */
 const LIVE_DEADLINE_MS = 2000;
@@ -86,6 +91,7 @@ test('every migration goes up, down to zero, and up again on PostgreSQL', async 
   ]);
   assert.equal(await column(db, 'moderation_events', 'id'), { data_type: 'integer', is_identity: 'YES' });
   assert.equal(await column(db, 'audit_log', 'id'), { data_type: 'integer', is_identity: 'YES' });
+  assert.equal(await column(db, 'audit_log', 'mac'), { data_type: 'text', is_identity: 'NO' });
   assert.equal(await column(db, 'report_frames', 'jpeg'), { data_type: 'bytea', is_identity: 'NO' });
   assert.equal(await column(db, 'sessions', 'created_at'), { data_type: 'bigint', is_identity: 'NO' });
 
@@ -138,7 +144,7 @@ test('the safety tables on PostgreSQL: earlier reports copied into the avoids, m
   for await (const page of store.liveInPages(1)) loaded.push(...page);
   assert.equal(loaded.map((a) => a.b), ['address:192.0.2.1', 'device:dx', 'identity:ix'], 'paged in key order');
 
-  const locks = new AgeBandLocks({ db, audit: new AuditLog({ db, now: () => at }), now: () => at, lockDays: 30 });
+  const locks = new AgeBandLocks({ db, audit: auditOn({ dir: mkdtempSync(join(tmpdir(), 'sc-pg-audit-')) }, db, () => at), now: () => at, lockDays: 30 });
   const claims = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => locks.claim({ deviceId: 'racing', identityHash: null }, i % 2 ? 'adult' : 'minor')));
   const bands = await db.selectFrom('age_band_locks').select(['band', 'switch_attempts']).where('subject', '=', 'device:racing').executeTakeFirstOrThrow();
   const passed = claims.filter((c) => c.status === 'fulfilled').length;
@@ -199,7 +205,7 @@ test('the server runs on PostgreSQL: session, pairing, relay, report, evidence, 
 
   // Two connections extending the audit log at once: the unique prev_hash settles every race.
   const other = await server.openSecondDb();
-  const writers = [new AuditLog({ db: server.db, now: Date.now }), new AuditLog({ db: other, now: Date.now })];
+  const writers = [auditOf(server, server.db), auditOf(server, other)];
   await Promise.all(
     writers.map((audit, w) =>
       Promise.all(Array.from({ length: 10 }, (_, i) => audit.record(CLI_ACTOR, { action: 'test.write', target: `writer:${w}`, details: { i } }))),

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { newServer, type TestServer } from '../helpers/server.ts';
 import { createModerator, loginModerator } from '../helpers/moderators.ts';
 import { deviceOf, join, pairUp, report, reportedBy, type Person } from '../helpers/people.ts';
-import { AuditLog } from '../../server/moderation/audit.ts';
+import { auditOf } from '../helpers/audit.ts';
 import { BanService } from '../../server/moderation/bans.ts';
 import { QUARANTINE_ACTOR, QUARANTINE_REASON } from '../../server/moderation/quarantine.ts';
 import { CloseCode } from '../../server/protocol/close-codes.ts';
@@ -109,7 +109,7 @@ test('two sessions on one network reporting each other are flagged and do not co
 /** A quarantine as the automatic one writes it, from another process (the CLI, another node). */
 async function quarantineFromElsewhere(server: TestServer, who: Person): Promise<void> {
   const db = await server.openSecondDb();
-  const bans = new BanService({ db, audit: new AuditLog({ db, now: Date.now }), now: Date.now });
+  const bans = new BanService({ db, audit: auditOf(server, db), now: Date.now });
   await bans.add({ target: { kind: 'device', target: deviceOf(who.cookie) }, reason: QUARANTINE_REASON, severity: 'no_matching', quarantine: true }, QUARANTINE_ACTOR);
 }
 

@@ -4,7 +4,8 @@
 // its timer and stops it on close.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AuditLog } from '../../server/moderation/audit.ts';
+import type { AuditLog } from '../../server/moderation/audit.ts';
+import { auditOn } from '../helpers/audit.ts';
 import { DAY_MS, RetentionService, type RetentionCounts, type RetentionPeriods } from '../../server/moderation/retention.ts';
 import { cliActor } from '../../server/access/actor.ts';
 import { makeConfig } from '../../server/config.ts';
@@ -27,7 +28,7 @@ let retention: RetentionService;
 test.before.each(async () => {
   store = await newDatabase();
   clock = T0;
-  audit = new AuditLog({ db: store.db, now });
+  audit = auditOn(store, store.db, now);
   retention = new RetentionService({ db: store.db, audit, now, periods: PERIODS });
   await seed(store.db);
 });
@@ -111,7 +112,7 @@ async function seed(db: Db): Promise<void> {
     .execute();
   await db.insertInto('email_verifications').values({ token_hash: 'e1', identity_hash: 'id1', created_at: T0, expires_at: T0 + 20 * MINUTE, used_at: null }).execute();
   await db.insertInto('moderation_events').values({ kind: 'announcement', payload: '{"text":"hello"}', created_at: T0 }).execute();
-  const auditWriter = new AuditLog({ db, now: () => T0 });
+  const auditWriter = auditOn(store, db, () => T0);
   for (let i = 0; i < 5; i++) await auditWriter.record('moderator:mona', { action: 'ban.add', target: `ip:203.0.113.${i}`, reason: 'spam' });
 }
 
@@ -274,7 +275,8 @@ test('audit entries go after 365 days; the chain still verifies from the oldest 
   assert.equal(details.counts, result.counts);
   assert.is(details.auditAnchor, kept[0]!.prev_hash);
 
-  assert.equal(await audit.verify(), { ok: true, rows: 4, anchoredAt: Number(kept[0]!.id) });
+  const verified = await audit.verify();
+  assert.equal([verified.ok, verified.rows, verified.anchoredAt, verified.finding], [true, 4, Number(kept[0]!.id), undefined]);
 
   // A year on, a second purge moves the anchor again; still verifies.
   clock = T0 + 375 * DAY_MS;
@@ -289,6 +291,7 @@ test('audit entries go after 365 days; the chain still verifies from the oldest 
   const tampered = await audit.verify();
   assert.is(tampered.ok, false);
   assert.is(tampered.badRowId, Number(rows[1]!.id));
+  assert.is(tampered.finding, 'missing_oldest_rows');
 });
 
 test('a scheduled purge with nothing to do records nothing; a person asking is always recorded', async () => {

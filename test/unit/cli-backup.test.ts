@@ -95,7 +95,7 @@ test('restore replaces the database, keeps a copy of what it replaced and remove
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('prune keeps the newest N with their checksum files; names outside the folder are refused', async () => {
+test('prune keeps the newest N with their checksum and audit head files; names outside the folder are refused', async () => {
   const { dir, path, db } = liveDatabase();
   const made = [];
   for (let i = 0; i < 4; i++) made.push(await createBackup({ databasePath: path, now: 1_800_000_000_000 + i * 1000 }));
@@ -103,7 +103,8 @@ test('prune keeps the newest N with their checksum files; names outside the fold
   const { kept, removed } = pruneBackups(folder, 2);
   assert.equal(removed.map((b) => b.name), [made[0]!.name, made[1]!.name]);
   assert.equal(kept.map((b) => b.name), [made[2]!.name, made[3]!.name]);
-  assert.equal(readdirSync(folder).sort(), [made[2]!.name, `${made[2]!.name}.sha256`, made[3]!.name, `${made[3]!.name}.sha256`].sort());
+  const files = (name: string) => [name, `${name}.sha256`, `${name}.audit-head.json`];
+  assert.equal(readdirSync(folder).sort(), [...files(made[2]!.name), ...files(made[3]!.name)].sort());
   assert.throws(() => findBackup(folder, '../strangerchat.db'), /not a backup name/);
   assert.throws(() => findBackup(folder, '2026-01-01T00-00-00-000Z.db'), /no backup named/);
   assert.throws(() => pruneBackups(folder, 0), /at least 1/);

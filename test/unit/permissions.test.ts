@@ -12,7 +12,7 @@ const READ_ONLY: ReadonlySet<Action> = new Set([
 function expected(role: Role, action: Action): boolean {
   if (action === 'evidence.view_sensitive') return role === 'safeguarding';
   if (action === 'config.manage') return role === 'owner';
-  if (action === 'moderators.list' || action === 'moderators.manage') return role === 'owner' || role === 'admin';
+  if (action === 'moderators.list' || action === 'moderators.manage') return role === 'owner' || role === 'admin' || role === 'safeguarding';
   if (READ_ONLY.has(action)) return true;
   return role !== 'auditor';
 }
@@ -45,11 +45,12 @@ test('only safeguarding opens evidence of minor and illegal reports', () => {
   }
 });
 
-test('admins manage accounts except owners; only owners manage owners', () => {
+test('owners manage every account; admins all but owners and safeguarding; safeguarding only its own role', () => {
   for (const target of ROLES) {
     assert.is(canManageRole('owner', target), true, `owner → ${target}`);
-    assert.is(canManageRole('admin', target), target !== 'owner', `admin → ${target}`);
-    for (const actor of ['moderator', 'safeguarding', 'auditor'] as const) assert.is(canManageRole(actor, target), false, `${actor} → ${target}`);
+    assert.is(canManageRole('admin', target), target !== 'owner' && target !== 'safeguarding', `admin → ${target}`);
+    assert.is(canManageRole('safeguarding', target), target === 'safeguarding', `safeguarding → ${target}`);
+    for (const actor of ['moderator', 'auditor'] as const) assert.is(canManageRole(actor, target), false, `${actor} → ${target}`);
   }
 });
 

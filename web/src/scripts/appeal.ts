@@ -10,8 +10,15 @@ const form = $<HTMLFormElement>('appeal-form');
 const error = $('appeal-error');
 const text = $<HTMLTextAreaElement>('appeal-message');
 
+/** The appeal's state; after a decision, the form again once the cool-down has passed (the server decides). */
 function showAppeal(appeal: OwnAppeal): void {
-  say(status, t(`appeal.status.${appeal.status}`));
+  const again = appeal.nextAppealAt;
+  if (again !== null && again <= Date.now()) {
+    say(status, `${t(`appeal.status.${appeal.status}`)} ${t('appeal.againNow')}`);
+    form.hidden = false;
+    return;
+  }
+  say(status, again === null ? t(`appeal.status.${appeal.status}`) : `${t(`appeal.status.${appeal.status}`)} ${t('appeal.againFrom', { date: formatDate(again) })}`);
   form.hidden = true;
 }
 

@@ -1,6 +1,7 @@
-// Moderator accounts, for owners and admins: create (a generated password is shown once), change
-// a role, disable or enable, reset a password. Only an owner may touch an owner; nobody disables
-// themselves (the server enforces both; the page does not offer them).
+// Moderator accounts, for those who manage some: create (a generated password is shown once),
+// change a role, disable or enable, reset a password. Whose accounts a role manages comes from the
+// server (`manages`: owners everyone, admins all but owners and safeguarding, safeguarding its own
+// role); nobody disables themselves. The server enforces it all; the page only offers what it allows.
 import type { Role } from '../../../../server/access/permissions.ts';
 import { get, post, call } from './api.ts';
 import { $, say, t } from '../lib/page.ts';
@@ -17,9 +18,9 @@ let generation = 0;
 
 const roleLabel = (role: string) => tOr(`mod.role.${role}`, role);
 
-/** Whether the signed-in moderator may manage accounts of this role (owners only by owners). */
+/** Whether the signed-in moderator may manage accounts of this role (as the server said at login). */
 function mayManage(role: Role): boolean {
-  return can('moderators.manage') && (role !== 'owner' || session.me?.moderator.role === 'owner');
+  return can('moderators.manage') && (session.me?.manages ?? []).includes(role);
 }
 
 function showSecret(username: string, password: string): void {
@@ -33,6 +34,7 @@ function row(account: ModeratorView): HTMLTableRowElement {
   const me = account.id === session.me?.moderator.id;
   const name = cell(t('mod.login.username'), account.username);
   if (me) inside(name).append(' ', badge(t('mod.moderators.you')));
+  if (account.email) inside(name).append(h('br'), h('small', {}, account.email));
   const state = account.disabled ? badge(t('mod.moderators.disabled'), 'done') : badge(t('mod.moderators.active'), 'open');
   const stateCell = cell(t('mod.col.status'), state);
   if (account.mustChangePassword && !account.disabled) inside(stateCell).append(' ', badge(t('mod.moderators.mustChange'), 'warn'));
@@ -104,6 +106,7 @@ form.addEventListener('submit', async (event) => {
   event.preventDefault();
   const username = $<HTMLInputElement>('moderator-username');
   const password = $<HTMLInputElement>('moderator-password').value;
+  const email = $<HTMLInputElement>('moderator-email').value.trim();
   if (!username.value.trim()) {
     say(formError, t('mod.moderators.usernameRequired'));
     return username.focus();
@@ -112,6 +115,7 @@ form.addEventListener('submit', async (event) => {
     username: username.value.trim(),
     role: $<HTMLSelectElement>('moderator-role').value,
     ...(password ? { password } : {}),
+    ...(email ? { email } : {}),
   });
   if (!result.ok) {
     say(formError, errorText(result.error, result.status));

@@ -49,7 +49,7 @@ function renderFacts(report: ReportDetails): void {
   facts.replaceChildren(
     ...fact(t('mod.col.received'), time(report.createdAt)),
     ...fact(t('mod.col.reason'), ...reasonValue),
-    ...fact(t('mod.report.note'), report.note ? h('q', { class: 'quote' }, report.note) : t('mod.report.noNote')),
+    ...fact(t('mod.report.note'), report.note ? h('q', { class: 'quote' }, report.note) : report.noteWithheld ? t('mod.report.noteWithheld') : t('mod.report.noNote')),
     ...fact(t('mod.col.mode'), report.mode ? tOr(`mod.mode.${report.mode}`, report.mode) : '–'),
     ...fact(t('mod.col.band'), bandLabel(report.reportedBand)),
     ...fact(t('mod.col.status'), reportStatus(report)),
@@ -204,7 +204,8 @@ async function resolve(body: Record<string, unknown>, done: (result: ResolveResu
     if (result.error.code === 'already_resolved') void show(current.id);
     return;
   }
-  renderFacts(result.data.report);
+  // The answer withholds a sensitive report's note (it is evidence, shown only in an audited opening): keep the one on show.
+  renderFacts(result.data.report.noteWithheld ? { ...result.data.report, note: current.note, noteWithheld: current.noteWithheld } : result.data.report);
   renderResolution(result.data.report);
   say(resolveStatus, done(result.data));
   resolveStatus.focus();

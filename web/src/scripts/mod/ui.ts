@@ -13,6 +13,7 @@ export interface ModeratorView {
   mustChangePassword: boolean;
   disabled: boolean;
   createdAt: number;
+  email: string | null;
 }
 
 /** GET /api/mod/me and POST /api/mod/login. */
@@ -21,6 +22,8 @@ export interface Me {
   csrfToken: string;
   expiresAt: number;
   permissions: Action[];
+  /** The roles whose accounts this moderator manages (the server's MANAGED_ROLES). */
+  manages: Role[];
 }
 
 export const session: { me: Me | null } = { me: null };

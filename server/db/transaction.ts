@@ -1,0 +1,57 @@
+// One write transaction, the same way on both engines: the authorisation read, the change and its
+// audit entry commit together or not at all.
+import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SqliteAdapter, sql } from 'kysely';
+import type { Db } from './database.ts';
+import { isSqliteBusy } from './errors.ts';
+import { SQLITE_BUSY_TIMEOUT_MS } from './sqlite-adapter.ts';
+
+/** The longest pause between two tries for SQLite's write lock. */
+const LOCK_RETRY_MAX_MS = 20;
+
+/** True on the embedded SQLite database (Kysely's adapter says which dialect a Db speaks). */
+export function isSqlite(db: Db): boolean {
+  return db.getExecutor().adapter instanceof SqliteAdapter;
+}
+
+/**
+ * Runs `work` in one transaction and commits it, or rolls it back when `work` throws. `work` must
+ * use `trx` only: SQLite has one connection, which the transaction holds.
+ *
+ * On SQLite the write lock is taken at BEGIN (IMMEDIATE), so what `work` reads cannot be
+ * overtaken by another connection's write before its own. While another connection holds the
+ * lock, BEGIN is tried again after a short asynchronous pause rather than SQLite's own busy wait:
+ * that wait blocks the thread, and when the holder is a connection of this same process (tests,
+ * embedding) it could never finish.
+ */
+export async function writeTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
+  if (!isSqlite(db)) return db.transaction().execute(work);
+  return db.connection().execute(async (connection) => {
+    await sql`pragma busy_timeout = 0`.execute(connection);
+    try {
+      for (let waited = 0, attempt = 1; ; attempt++) {
+        try {
+          await sql`begin immediate`.execute(connection);
+          break;
+        } catch (error) {
+          if (!isSqliteBusy(error) || waited >= SQLITE_BUSY_TIMEOUT_MS) throw error;
+          const pause = 1 + randomInt(Math.min(2 ** attempt, LOCK_RETRY_MAX_MS));
+          await sleep(pause);
+          waited += pause;
+        }
+      }
+    } finally {
+      await sql.raw(`pragma busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`).execute(connection);
+    }
+    let result: T;
+    try {
+      result = await work(connection);
+    } catch (error) {
+      await sql`rollback`.execute(connection);
+      throw error;
+    }
+    await sql`commit`.execute(connection);
+    return result;
+  });
+}
