@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join as joinPath } from 'node:path';
 import { sql } from 'kysely';
 import { NO_MIGRATIONS } from 'kysely/migration';
 import { openDatabase, type Db } from '../../server/db/database.ts';
@@ -144,7 +144,7 @@ test('the safety tables on PostgreSQL: earlier reports copied into the avoids, m
   for await (const page of store.liveInPages(1)) loaded.push(...page);
   assert.equal(loaded.map((a) => a.b), ['address:192.0.2.1', 'device:dx', 'identity:ix'], 'paged in key order');
 
-  const locks = new AgeBandLocks({ db, audit: auditOn({ dir: mkdtempSync(join(tmpdir(), 'sc-pg-audit-')) }, db, () => at), now: () => at, lockDays: 30 });
+  const locks = new AgeBandLocks({ db, audit: auditOn({ dir: mkdtempSync(joinPath(tmpdir(), 'sc-pg-audit-')) }, db, () => at), now: () => at, lockDays: 30 });
   const claims = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => locks.claim({ deviceId: 'racing', identityHash: null }, i % 2 ? 'adult' : 'minor')));
   const bands = await db.selectFrom('age_band_locks').select(['band', 'switch_attempts']).where('subject', '=', 'device:racing').executeTakeFirstOrThrow();
   const passed = claims.filter((c) => c.status === 'fulfilled').length;
