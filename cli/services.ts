@@ -47,7 +47,7 @@ export async function withServices<T>(ctx: Context, options: GlobalOptions, work
 
 /** A service's AppError as a CLI error: 400 (invalid input) exits 2, every other refusal 1. */
 export function asCliError(error: unknown): unknown {
-  if (error instanceof AppError) return new CliError(error.message, error.status === 400 ? ExitCode.Usage : ExitCode.Error);
+  if (error instanceof AppError) return new CliError(error.message, error.status === 400 ? ExitCode.Usage : ExitCode.Error, error.code);
   return error;
 }
 
@@ -82,22 +82,39 @@ export function shortId(id: string): string {
 export async function resolveId(db: Db, table: 'bans' | 'reports' | 'invites' | 'sessions', text: string, what: string): Promise<string> {
   const value = text.trim().toLowerCase();
   if (UUID.test(value)) return value;
-  if (!ID_PREFIX.test(value)) throw new CliError(`"${terminalSafe(text.slice(0, 60))}" is not a ${what} id (a UUID, or the first 4 or more characters of one)`, ExitCode.Usage);
+  checkIdForm(text, what);
   const rows = await db.selectFrom(table).select('id').where('id', 'like', `${value}%`).limit(2).execute();
   if (rows.length === 0) throw new CliError(`no ${what} has an id starting with ${value}`);
   if (rows.length > 1) throw new CliError(`${value} is the start of several ${what} ids: give more characters`, ExitCode.Usage);
   return rows[0]!.id;
 }
 
-/** A commander parser for a duration (`30m`, `12h`, `7d`, `2w`, `1d12h`, `permanent`): milliseconds, or null for none. */
-export function durationFlag(flag: string): (value: string) => number | null {
+/** Exit 2 unless `text` has the form of an id or of a prefix of one (whether it exists is resolveId's question). */
+export function checkIdForm(text: string, what: string): void {
+  const value = text.trim().toLowerCase();
+  if (!UUID.test(value) && !ID_PREFIX.test(value)) {
+    throw new CliError(`"${terminalSafe(text.slice(0, 60))}" is not a ${what} id (a UUID, or the first 4 or more characters of one, e.g. 3f2a9c1e)`, ExitCode.Usage);
+  }
+}
+
+/** What a duration flag holds for "permanent" (commander turns a parser's null into ""). */
+export const PERMANENT = 'permanent';
+export type DurationValue = number | typeof PERMANENT;
+
+/** A commander parser for a duration (`30m`, `12h`, `7d`, `2w`, `1d12h`, `permanent`): milliseconds, or PERMANENT. */
+export function durationFlag(flag: string): (value: string) => DurationValue {
   return (value) => {
     try {
-      return parseDuration(value, flag);
+      return parseDuration(value, flag) ?? PERMANENT;
     } catch (error) {
       throw asCliError(error);
     }
   };
+}
+
+/** A duration flag's value as the services take it: milliseconds, null for permanent, undefined when not given. */
+export function durationMs(value: DurationValue | undefined): number | null | undefined {
+  return value === PERMANENT ? null : value;
 }
 
 /** `--since`: a duration back from now (`24h`, `7d`) or a date (`2026-11-28`, ISO 8601). Milliseconds since the epoch. */
@@ -105,7 +122,7 @@ export function sinceFlag(value: string): number {
   const text = value.trim();
   if (/^(?:\d{1,6}[mhdw])+$/i.test(text)) {
     const ms = durationFlag('--since')(text);
-    if (ms !== null) return Date.now() - ms;
+    if (ms !== PERMANENT) return Date.now() - ms;
   }
   if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
     const at = Date.parse(text);

@@ -14,6 +14,7 @@ import { AppealService } from './moderation/appeals.ts';
 import { AuditLog } from './moderation/audit.ts';
 import type { BanIndex } from './moderation/ban-index.ts';
 import { BanService } from './moderation/bans.ts';
+import { serverAddresses } from './moderation/lockout.ts';
 import { EvidenceService } from './moderation/evidence.ts';
 import { QuarantineService } from './moderation/quarantine.ts';
 import { ReportReviewService } from './moderation/report-review.ts';
@@ -32,6 +33,8 @@ export interface ServiceDeps {
    * (SessionService.create, AppealService.file) refuse to run.
    */
   banIndex?: BanIndex;
+  /** This machine's addresses, for the lockout check of bans (default: its network interfaces and server.host). */
+  ownAddresses?: () => readonly string[];
 }
 
 export interface Services {
@@ -60,7 +63,14 @@ export function createServices(deps: ServiceDeps): Services {
   const { settings } = config;
   const secret = config.secrets.sessionSecret;
   const audit = new AuditLog({ db, now });
-  const bans = new BanService({ db, audit, now, ...(banIndex ? { index: banIndex } : {}) });
+  const ownAddresses = deps.ownAddresses ?? (() => serverAddresses(settings.server.host));
+  const bans = new BanService({
+    db,
+    audit,
+    now,
+    ...(banIndex ? { index: banIndex } : {}),
+    lockout: () => ({ trustedProxies: settings.trustedProxies, ownAddresses: ownAddresses() }),
+  });
   const tickets = new TicketService({ db, secret, now });
   const invites = new InviteService({ db, audit, secret, now });
   const sessions = new SessionService({ db, audit, config, tickets, invites, ...(banIndex ? { bans: banIndex } : {}), now });

@@ -5,11 +5,11 @@ import { MAX_INVITE_USES, type Invite } from '../../server/access/invites.ts';
 import type { Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { formatTime, table, type GlobalOptions } from '../output.ts';
-import { countFlag, durationFlag, resolveId, shortId, terminalSafe, withServices } from '../services.ts';
+import { countFlag, durationFlag, durationMs, resolveId, shortId, terminalSafe, withServices, type DurationValue } from '../services.ts';
 
 interface CreateOptions extends GlobalOptions {
   uses: number;
-  expires?: number | null;
+  expires?: DurationValue;
   note?: string;
 }
 
@@ -42,7 +42,7 @@ export function registerInvite(program: Command, ctx: Context): void {
 
 export async function inviteCreate(ctx: Context, options: CreateOptions): Promise<void> {
   await withServices(ctx, options, async ({ instance, services, actor, output }) => {
-    const { invite, code } = await services.invites.create({ uses: options.uses, expiresInMs: options.expires ?? null, ...(options.note ? { note: options.note } : {}) }, actor);
+    const { invite, code } = await services.invites.create({ uses: options.uses, expiresInMs: durationMs(options.expires) ?? null, ...(options.note ? { note: options.note } : {}) }, actor);
     output.result({ invite, code }, () => code);
     output.say(
       `Invite ${shortId(invite.id)}: ${invite.maxUses} use${invite.maxUses === 1 ? '' : 's'}, ${invite.expiresAt === null ? 'no expiry' : `until ${formatTime(invite.expiresAt)}`}. The code is shown only this once.`,

@@ -11,8 +11,8 @@ import type { BanSeverity } from '../../server/moderation/ban-index.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { formatTime, table, type GlobalOptions } from '../output.ts';
-import { countFlag, durationFlag, liveNote, resolveId, runningServer, shortId, terminalSafe, withServices } from '../services.ts';
-import { banView, targetText } from './ban.ts';
+import { countFlag, liveNote, type DurationValue, resolveId, runningServer, shortId, terminalSafe, withServices } from '../services.ts';
+import { banDuration, banView, decisionDurationOption, forceOption, guardLockout, permanentOption, targetText } from './ban.ts';
 
 const STATUSES = ['open', 'resolved', 'all'] as const;
 const BANDS = ['minor', 'adult'] as const;
@@ -33,8 +33,10 @@ interface ResolveOptions extends GlobalOptions {
   note?: string;
   target?: ReportBanTarget;
   severity?: BanSeverity;
-  duration?: number | null;
+  duration?: DurationValue;
+  permanent?: boolean;
   reason?: string;
+  force?: boolean;
 }
 
 export function registerReports(program: Command, ctx: Context): void {
@@ -67,8 +69,10 @@ export function registerReports(program: Command, ctx: Context): void {
     .option('--note <text>', 'why (for the audit log and other moderators)')
     .addOption(new Option('--target <which>', "with --action ban: the reported person's device (default), address, identity or network (/24 or /48)").choices(REPORT_BAN_TARGETS))
     .addOption(new Option('--severity <severity>', 'with --action ban: no_access (default) or no_matching').choices(['no_access', 'no_matching']))
-    .addOption(new Option('--duration <duration>', 'with --action ban: 30m, 12h, 7d, 2w, or permanent (default)').argParser(durationFlag('--duration')))
+    .addOption(decisionDurationOption('with --action ban: '))
+    .addOption(permanentOption('with --action ban: '))
     .option('--reason <text>', 'with --action ban: the reason shown to the banned person (required)')
+    .addOption(forceOption('with --action ban: '))
     .action(async (id: string, _o: ResolveOptions, command: Command) => reportsResolve(ctx, command.optsWithGlobals<ResolveOptions>(), id));
   withExamples(resolveCommand, [
     'strangerchat reports resolve 3f2a9c1e --action dismiss --note "no rule broken"',
@@ -165,17 +169,23 @@ export async function reportsShow(ctx: Context, options: ShowOptions, idText: st
 
 export async function reportsResolve(ctx: Context, options: ResolveOptions, idText: string): Promise<void> {
   const banning = options.action === 'ban';
-  const banFlags = (['target', 'severity', 'duration', 'reason'] as const).filter((flag) => options[flag] !== undefined);
+  const banFlags = (['target', 'severity', 'duration', 'permanent', 'reason', 'force'] as const).filter((flag) => options[flag] !== undefined);
   if (!banning && banFlags.length) throw new CliError(`${banFlags.map((f) => `--${f}`).join(', ')} only apply with --action ban`, ExitCode.Usage);
   if (banning && !options.reason?.trim()) throw new CliError('--action ban needs --reason (shown to the banned person)', ExitCode.Usage);
+  if (options.permanent && options.duration !== undefined) throw new CliError('give --duration or --permanent, not both', ExitCode.Usage);
   await withServices(ctx, options, async ({ instance, services, actor, output, now }) => {
     const id = await resolveId(instance.db, 'reports', idText, 'report');
+    let durationMs: number | null = null;
+    if (banning) {
+      const which = options.target ?? 'device';
+      const target = await services.reviews.banTarget(actor, id, which);
+      await guardLockout(ctx, options, output, [{ input: `report ${shortId(id)} (${which} ${targetText({ targetKind: target.kind, target: target.target })})`, risks: services.bans.lockoutRisks(target) }]);
+      durationMs = await banDuration(ctx, options);
+    }
     const result = await services.reviews.resolve(actor, id, {
       action: options.action,
       ...(options.note ? { note: options.note } : {}),
-      ...(banning
-        ? { ban: { target: options.target ?? 'device', severity: options.severity ?? 'no_access', durationMs: options.duration ?? null, reason: options.reason! } }
-        : {}),
+      ...(banning ? { ban: { target: options.target ?? 'device', severity: options.severity ?? 'no_access', durationMs, reason: options.reason! } } : {}),
     });
     const at = now();
     if (result.ban || result.liftedBanIds.length) output.say(`In force: ${liveNote(instance.config, runningServer(instance.config))}.`);

@@ -201,7 +201,7 @@ test('announce: everyone online gets the notice within 2 s; audited; empty or to
 });
 
 test('audit: entries newest first, filtered by --since, --action and --limit; verify passes, and exits 1 naming a changed row', async () => {
-  await instance.cli(['ban', 'add', '203.0.113.7', '203.0.113.8', '--reason', 'spam']);
+  await instance.cli(['ban', 'add', '203.0.113.7', '203.0.113.8', '--reason', 'spam', '--permanent']);
   await instance.cli(['mod', 'add', 'alice', '--role', 'moderator']);
   const all = await instance.cli(['audit', '--json']);
   assert.is(all.code, 0, all.stderr);

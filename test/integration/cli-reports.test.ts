@@ -153,10 +153,10 @@ test('ban add --from-report bans the reported person and resolves the open repor
   assert.match(added.stderr, /is resolved as "ban"/);
   assert.equal({ ...instance.rows('SELECT status, resolution FROM reports WHERE id = ?', open.reportId)[0] }, { status: 'resolved', resolution: 'ban' });
 
-  const address = await instance.cli(['ban', 'add', '--from-report', open.reportId, '--target', 'network', '--reason', 'hate speech', '--json']);
+  const address = await instance.cli(['ban', 'add', '--from-report', open.reportId, '--target', 'network', '--reason', 'hate speech', '--permanent', '--force', '--json']);
   assert.is(address.code, 0, address.stderr);
   assert.equal([address.json().results[0].ban.targetKind, address.json().results[0].ban.target], ['cidr', '127.0.0.0/24']);
-  const twice = await instance.cli(['ban', 'add', '--from-report', open.reportId, '--target', 'network', '--reason', 'hate speech']);
+  const twice = await instance.cli(['ban', 'add', '--from-report', open.reportId, '--target', 'network', '--reason', 'hate speech', '--permanent', '--force']);
   assert.match(twice.stdout, /added 0, skipped 1, failed 0/);
   const identity = await instance.cli(['ban', 'add', '--from-report', open.reportId, '--target', 'identity', '--reason', 'x']);
   assert.is(identity.code, 2, 'the reported person had no verified identity');
