@@ -45,6 +45,13 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'completion', load: async () => (await import('./commands/completion.ts')).registerCompletion, needsAll: true },
 ];
 
+/**
+ * The commands that act through the moderation services, as the operator or as the --as account.
+ * The others work on the instance's files (settings, database, processes) with no account: an
+ * explicit --as there exits 2 rather than being ignored (STRANGERCHAT_AS is simply not used).
+ */
+export const MODERATION_COMMANDS: ReadonlySet<string> = new Set(['ban', 'reports', 'mod', 'invite', 'sessions', 'announce', 'audit', 'purge']);
+
 /** Global options whose value is the next word (which is then not a command's name). */
 const VALUE_OPTIONS = new Set(['-C', '--dir', '--as']);
 
@@ -99,6 +106,13 @@ async function programWith(ctx: Context, entries: CommandEntry[]): Promise<Comma
       writeErr: (text) => ctx.stderr.write(text),
     });
   for (const register of registrars) register(program, ctx);
+  program.hook('preAction', (_program, action) => {
+    let top = action;
+    while (top.parent && top.parent !== program) top = top.parent;
+    if (program.opts().as !== undefined && !MODERATION_COMMANDS.has(top.name())) {
+      throw new CliError(`--as applies to the commands that act as a moderator (${[...MODERATION_COMMANDS].join(', ')}), not to ${top.name()}`, ExitCode.Usage);
+    }
+  });
   return program;
 }
 

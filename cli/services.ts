@@ -2,7 +2,7 @@
 // construction the server uses) acting as the operating-system user, the mapping of service
 // errors to exit codes, ids by unique prefix, flag parsers, terminal-safe text and batch tallies.
 import { readFileSync } from 'node:fs';
-import { cliActor, type Actor } from '../server/access/actor.ts';
+import type { Actor } from '../server/access/actor.ts';
 import type { ServerConfig } from '../server/config.ts';
 import type { Db } from '../server/db/database.ts';
 import { AppError } from '../server/errors.ts';
@@ -10,6 +10,7 @@ import { createLogger } from '../server/logger.ts';
 import { parseDuration } from '../server/moderation/duration.ts';
 import { createServices, type Services } from '../server/services.ts';
 import { CliError, ExitCode, type Context } from './context.ts';
+import { terminalActor } from './identity.ts';
 import { openInstance, type OpenInstance } from './instance.ts';
 import { Output, type GlobalOptions } from './output.ts';
 import { readRunning, type PidInfo } from './pidfile.ts';
@@ -18,7 +19,7 @@ import { readRunning, type PidInfo } from './pidfile.ts';
 export interface Operator {
   instance: OpenInstance;
   services: Services;
-  /** The operator at the terminal: an owner, audited as `cli:<os user>`. */
+  /** The operator at the terminal (an owner, audited as `cli:<os user>`), or the --as account (cli/identity.ts). */
   actor: Actor;
   output: Output;
   now: () => number;
@@ -36,7 +37,8 @@ export async function withServices<T>(ctx: Context, options: GlobalOptions, work
   const logger = createLogger({ level: 'warn', destination: ctx.stderr });
   const services = createServices({ db: instance.db, config: instance.config, now: Date.now, logger });
   try {
-    return await work({ instance, services, actor: cliActor(ctx.osUser), output, now: Date.now });
+    const actor = await terminalActor(ctx, options, services);
+    return await work({ instance, services, actor, output, now: Date.now });
   } catch (error) {
     throw asCliError(error);
   } finally {
@@ -45,9 +47,17 @@ export async function withServices<T>(ctx: Context, options: GlobalOptions, work
   }
 }
 
+/** What to do about a refusal at the terminal, by its code (the service's message says what was refused). */
+const TERMINAL_HINTS: Record<string, string> = {
+  safeguarding_required: 'pass --as <a safeguarding account> (docs/moderation.md)',
+};
+
 /** A service's AppError as a CLI error: 400 (invalid input) exits 2, every other refusal 1. */
 export function asCliError(error: unknown): unknown {
-  if (error instanceof AppError) return new CliError(error.message, error.status === 400 ? ExitCode.Usage : ExitCode.Error, error.code);
+  if (error instanceof AppError) {
+    const hint = TERMINAL_HINTS[error.code];
+    return new CliError(hint ? `${error.message.replace(/\.$/, '')}: ${hint}` : error.message, error.status === 400 ? ExitCode.Usage : ExitCode.Error, error.code);
+  }
   return error;
 }
 

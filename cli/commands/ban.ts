@@ -8,6 +8,7 @@ import type { Ban, BanSeverity } from '../../server/moderation/ban-index.ts';
 import { formatDuration, parseDuration } from '../../server/moderation/duration.ts';
 import type { LockoutRisk } from '../../server/moderation/lockout.ts';
 import { AppError } from '../../server/errors.ts';
+import { assertCan } from '../../server/access/permissions.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples, withNotes } from '../help.ts';
 import { formatTime, table, type GlobalOptions, type Output } from '../output.ts';
@@ -304,6 +305,8 @@ export async function banAdd(ctx: Context, options: AddOptions, targetArgs: stri
     }
   }
   await withServices(ctx, options, async ({ instance, services, actor, output, now }) => {
+    // A role that may not ban is refused once, not item by item.
+    assertCan(actor.role, 'bans.add');
     const items: BatchItem<Ban>[] = [];
     let resolvedReport: string | undefined;
     if (options.fromReport) {
@@ -373,6 +376,7 @@ export async function banRemove(ctx: Context, options: RemoveOptions, args: stri
     }
   });
   await withServices(ctx, options, async ({ instance, services, actor, output, now }) => {
+    assertCan(actor.role, 'bans.remove');
     const items: BatchItem<Ban>[] = [];
     const lift = async (text: string, ban: Ban) => {
       if (ban.liftedAt !== null) items.push({ input: text, status: 'skipped', result: ban });
@@ -522,6 +526,7 @@ export async function banImport(ctx: Context, options: BanOptions, file: string)
   const lines = readBanFile(await readInputFile(ctx, file));
   if (lines.length === 0) throw new CliError(`${file === '-' ? 'standard input' : file} holds no bans (only blank lines and # comments)`, ExitCode.Usage);
   await withServices(ctx, options, async ({ instance, services, actor, output, now }) => {
+    assertCan(actor.role, 'bans.add');
     const items: BatchItem<Ban>[] = [];
     for (const entry of lines) {
       const input = `line ${entry.line}`;

@@ -180,6 +180,45 @@ export class ModeratorService {
     return { token, csrfToken, expiresAt, moderator: toModerator(row) };
   }
 
+  /**
+   * The account a terminal acts as (`--as`), once its password is proved: the operator holds the
+   * instance's files, so this is accountability and role enforcement, not a wall against them.
+   * Refuses disabled accounts and accounts still on a one-time password. Failures are audited as
+   * at /mod (`moderator.login_failed`, with `via: "cli"`) and, since each command is a new
+   * process, counted from the audit log: after LOGIN_FAILURES_PER_ACCOUNT within LOGIN_WINDOW_MS
+   * the account waits, whichever door the failures came through.
+   */
+  async authenticateTerminal(username: string, password: string, osUser: string): Promise<Moderator> {
+    const account = username.trim().toLowerCase().slice(0, 64);
+    const since = this.#now() - LOGIN_WINDOW_MS;
+    const failures = await this.#db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('action', '=', 'moderator.login_failed')
+      .where('target', '=', moderatorTarget(account))
+      .where('at', '>=', since)
+      .executeTakeFirstOrThrow();
+    if (Number(failures.n) >= LOGIN_FAILURES_PER_ACCOUNT || this.#accountFailures.retryAfterMs(account) > 0) {
+      throw new AppError(429, 'rate_limited', `Too many failed logins on ${account}; try again in ${Math.ceil(LOGIN_WINDOW_MS / 60_000)} minutes.`);
+    }
+    const row = await this.#db.selectFrom('moderators').selectAll().where('username', '=', account).executeTakeFirst();
+    const ok = await verifyPassword(password, row?.password_hash ?? (await dummyHash()));
+    if (!row || !ok || row.disabled_at !== null) {
+      this.#accountFailures.hit(account);
+      await this.#audit.record(LOGIN_ACTOR, {
+        action: 'moderator.login_failed',
+        target: row ? moderatorTarget(row.username) : null,
+        details: { problem: !row ? 'unknown_account' : !ok ? 'wrong_password' : 'disabled', via: 'cli', osUser },
+      });
+      throw new AppError(401, 'invalid_credentials', row && ok ? `The account ${row.username} is disabled.` : 'Wrong username or password.');
+    }
+    if (row.must_change_password === 1) {
+      throw new AppError(403, 'password_change_required', `${row.username} still has a one-time password: sign in at /mod once and choose your own first.`);
+    }
+    this.#accountFailures.reset(account);
+    return toModerator(row);
+  }
+
   /** The moderator behind a session cookie, or undefined when it is unknown, ended, expired or disabled. */
   async authenticate(token: string | undefined): Promise<AuthenticatedModerator | undefined> {
     if (!token || token.length > 128) return undefined;

@@ -120,6 +120,14 @@ export class AuditLog {
     return (await query.execute()).map((row) => toEntry(row as AuditLogTable & { id: number }));
   }
 
+  /** Every entry about these targets (`report:<id>`, `device:<id>`, …), oldest first: the history of one case. */
+  async about(actor: Actor, targets: readonly string[]): Promise<AuditEntry[]> {
+    assertCan(actor.role, 'audit.read');
+    if (targets.length === 0) return [];
+    const rows = await this.#db.selectFrom('audit_log').selectAll().where('target', 'in', [...targets]).orderBy('id').execute();
+    return rows.map((row) => toEntry(row as AuditLogTable & { id: number }));
+  }
+
   /**
    * Walks the whole chain; reports the first row whose link or content does not verify. When
    * retention removed the oldest rows, the chain starts at the oldest remaining row, and a

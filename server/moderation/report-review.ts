@@ -7,7 +7,7 @@ import type { ReportsTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { Actor } from '../access/actor.ts';
 import { assertCan, can, evidenceAction, SENSITIVE_REASONS } from '../access/permissions.ts';
-import type { AuditLog } from './audit.ts';
+import type { AuditEntry, AuditLog } from './audit.ts';
 import type { BanService, BanTarget } from './bans.ts';
 import { BAN_REASON_MAX_LENGTH, parseBanTarget } from './bans.ts';
 import type { Ban, BanSeverity } from './ban-index.ts';
@@ -45,6 +45,8 @@ export interface ReportSummary {
   reportedBand: string | null;
   /** Only the safeguarding role may open this report's evidence. */
   sensitive: boolean;
+  /** The reporter's note is withheld from this actor (a sensitive report, at the terminal without a safeguarding account). */
+  noteHidden: boolean;
   frames: number;
   /** The reported person is under an active automatic quarantine. */
   quarantined: boolean;
@@ -104,6 +106,20 @@ export interface ResolveInput {
   };
 }
 
+/** Everything a report holds, for a referral: what `reports export` writes (safeguarding only). */
+export interface EvidenceExport {
+  report: ReportDetails;
+  /** Null once retention removed the evidence. */
+  transcript: TranscriptEntry[] | null;
+  frames: Array<{ idx: number; createdAt: number; jpeg: Uint8Array }>;
+  /** Bans made from this report, and the automatic quarantines on the reported person. */
+  bans: Ban[];
+  /** The audit entries about the report and those bans, oldest first, this export's own included. */
+  audit: AuditEntry[];
+  exportedAt: number;
+  exportedBy: string;
+}
+
 export interface ResolveResult {
   report: ReportDetails;
   ban?: Ban;
@@ -142,7 +158,7 @@ export class ReportReviewService {
     const frames = await this.#frameCounts(rows.map((r) => r.id));
     const quarantined = await this.#quarantinedDevices(rows.map((r) => r.reported_device_id));
     return {
-      reports: rows.map((row) => summary(row, frames.get(row.id) ?? 0, !!row.reported_device_id && quarantined.has(row.reported_device_id))),
+      reports: rows.map((row) => summary(row, frames.get(row.id) ?? 0, !!row.reported_device_id && quarantined.has(row.reported_device_id), !mayHandle(actor, row.reason))),
       total: Number(total?.n ?? 0),
     };
   }
@@ -151,7 +167,7 @@ export class ReportReviewService {
   async open(actor: Actor, id: string): Promise<OpenedReport> {
     assertCan(actor.role, 'reports.view');
     const row = await this.#load(id);
-    const report = await this.#details(row);
+    const report = await this.#details(row, actor);
     if (report.evidencePurged) return { report, evidence: null, evidenceHidden: false };
     if (!can(actor.role, evidenceAction(row.reason))) return { report, evidence: null, evidenceHidden: true };
     const frames = await this.#db
@@ -197,9 +213,47 @@ export class ReportReviewService {
     return reportedTarget(await this.#load(id), target);
   }
 
+  /**
+   * A report's whole case for a referral: its details, transcript and frames, the bans made from
+   * it and the audit entries about them. Safeguarding only; recorded as `evidence.export` before
+   * anything is read, so the package's own audit entries include its export.
+   */
+  async exportEvidence(actor: Actor, id: string): Promise<EvidenceExport> {
+    assertCan(actor.role, 'evidence.export');
+    const row = await this.#load(id);
+    const frameRows = await this.#db.selectFrom('report_frames').select(['idx', 'created_at', 'jpeg']).where('report_id', '=', id).orderBy('idx').execute();
+    const exported = await this.#audit.record(actor, {
+      action: 'evidence.export',
+      target: `report:${id}`,
+      details: { reason: row.reason, frames: frameRows.length, evidencePurged: row.evidence_purged_at !== null },
+    });
+    const report = await this.#details(row, actor);
+    const quarantines = new Set(report.quarantineBanIds);
+    const bans = (await this.#db.selectFrom('bans').select('id').where('report_id', '=', id).execute()).map((b) => b.id);
+    const related = (await Promise.all([...new Set([...bans, ...quarantines])].map((banId) => this.#bans.get(banId)))).filter((ban): ban is Ban => ban !== undefined);
+    related.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    const banIds = new Set(related.map((ban) => ban.id));
+    const targets = [`report:${id}`, ...new Set(related.map((ban) => `${ban.targetKind}:${ban.target}`))];
+    // Entries on a banned target that are about other bans (an older ban on the same device) are another case.
+    const audit = (await this.#audit.about(actor, targets)).filter((entry) => entry.target === `report:${id}` || banIds.has(String(entry.details?.banId ?? '')));
+    const purged = row.evidence_purged_at !== null;
+    return {
+      report,
+      transcript: purged ? null : (JSON.parse(row.transcript) as TranscriptEntry[]),
+      frames: frameRows.map((f) => ({ idx: Number(f.idx), createdAt: Number(f.created_at), jpeg: f.jpeg })),
+      bans: related,
+      audit,
+      exportedAt: exported.at,
+      exportedBy: actor.name,
+    };
+  }
+
   async resolve(actor: Actor, id: string, input: ResolveInput): Promise<ResolveResult> {
     assertCan(actor.role, 'reports.resolve');
     const row = await this.#load(id);
+    if (!mayHandle(actor, row.reason)) {
+      throw new AppError(403, 'safeguarding_required', `A ${row.reason} report is resolved from the terminal only as a safeguarding account.`);
+    }
     if (row.status !== 'open') throw new AppError(409, 'already_resolved', 'This report was already resolved.');
     const note = input.note?.trim() || null;
     if (note && note.length > RESOLUTION_NOTE_MAX_LENGTH) {
@@ -269,7 +323,7 @@ export class ReportReviewService {
       reason: note,
       details: { reason: row.reason, ...(ban ? { banId: ban.id } : {}), ...(liftedBanIds.length ? { liftedBanIds } : {}) },
     });
-    return { report: await this.#details(await this.#load(id)), ...(ban ? { ban } : {}), liftedBanIds };
+    return { report: await this.#details(await this.#load(id), actor), ...(ban ? { ban } : {}), liftedBanIds };
   }
 
   async #load(id: string): Promise<ReportsTable> {
@@ -278,7 +332,7 @@ export class ReportReviewService {
     return row;
   }
 
-  async #details(row: ReportsTable): Promise<ReportDetails> {
+  async #details(row: ReportsTable, actor: Actor): Promise<ReportDetails> {
     const frames = await this.#frameCounts([row.id]);
     const quarantines = await this.#activeQuarantines(row);
     const against = row.reported_device_id
@@ -289,7 +343,7 @@ export class ReportReviewService {
           .executeTakeFirst()
       : undefined;
     return {
-      ...summary(row, frames.get(row.id) ?? 0, quarantines.length > 0),
+      ...summary(row, frames.get(row.id) ?? 0, quarantines.length > 0, !mayHandle(actor, row.reason)),
       conversationId: row.conversation_id,
       resolutionNote: row.resolution_note,
       reporter: { sessionId: row.reporter_session_id, deviceId: row.reporter_device_id, identityHash: row.reporter_identity_hash, address: row.reporter_address },
@@ -347,12 +401,23 @@ export class ReportReviewService {
   }
 }
 
-function summary(row: ReportsTable, frames: number, quarantined: boolean): ReportSummary {
+/**
+ * At the terminal a `minor` or `illegal` report is handled only as a safeguarding account
+ * (`--as`): resolving it, and reading the reporter's note, as well as its evidence (which only
+ * safeguarding opens anywhere). The operator's own owner identity at the terminal names no
+ * person, and these are the reports a named, trained person must handle.
+ */
+function mayHandle(actor: Actor, reason: string): boolean {
+  return !actor.terminal || !SENSITIVE_REASONS.has(reason) || can(actor.role, 'evidence.view_sensitive');
+}
+
+function summary(row: ReportsTable, frames: number, quarantined: boolean, noteHidden: boolean): ReportSummary {
   return {
     id: row.id,
     createdAt: Number(row.created_at),
     reason: row.reason,
-    note: row.note,
+    note: noteHidden ? null : row.note,
+    noteHidden: noteHidden && row.note !== null,
     status: row.status as ReportStatus,
     mode: row.mode,
     reportedBand: row.reported_age_band,
