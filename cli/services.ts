@@ -103,7 +103,7 @@ export async function resolveId(db: Db, table: 'bans' | 'reports' | 'invites' | 
 export function checkIdForm(text: string, what: string): void {
   const value = text.trim().toLowerCase();
   if (!UUID.test(value) && !ID_PREFIX.test(value)) {
-    throw new CliError(`"${terminalSafe(text.slice(0, 60))}" is not a ${what} id (a UUID, or the first 4 or more characters of one, e.g. 3f2a9c1e)`, ExitCode.Usage);
+    throw new CliError(`"${terminalSafe(text.slice(0, 60))}" is not ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what} id (a UUID, or the first 4 or more characters of one, e.g. 3f2a9c1e)`, ExitCode.Usage);
   }
 }
 
@@ -170,7 +170,9 @@ export async function readInputFile(ctx: Context, path: string): Promise<string>
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    // A file that is not there (or is a folder) is a wrong argument; one that cannot be read is not.
+    throw new CliError(`cannot read ${path}: ${code ?? (error as Error).message}`, code === 'ENOENT' || code === 'EISDIR' ? ExitCode.Usage : ExitCode.Error);
   }
 }
 

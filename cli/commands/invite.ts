@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { MAX_INVITE_USES, type Invite } from '../../server/access/invites.ts';
 import type { Context } from '../context.ts';
 import { withExamples } from '../help.ts';
-import { formatTime, table, type GlobalOptions } from '../output.ts';
+import { table, type GlobalOptions } from '../output.ts';
 import { countFlag, durationFlag, durationMs, resolveId, shortId, terminalSafe, withServices, type DurationValue } from '../services.ts';
 
 interface CreateOptions extends GlobalOptions {
@@ -45,7 +45,7 @@ export async function inviteCreate(ctx: Context, options: CreateOptions): Promis
     const { invite, code } = await services.invites.create({ uses: options.uses, expiresInMs: durationMs(options.expires) ?? null, ...(options.note ? { note: options.note } : {}) }, actor);
     output.result({ invite, code }, () => code);
     output.say(
-      `Invite ${shortId(invite.id)}: ${invite.maxUses} use${invite.maxUses === 1 ? '' : 's'}, ${invite.expiresAt === null ? 'no expiry' : `until ${formatTime(invite.expiresAt)}`}. The code is shown only this once.`,
+      `Invite ${shortId(invite.id)}: ${invite.maxUses} use${invite.maxUses === 1 ? '' : 's'}, ${invite.expiresAt === null ? 'no expiry' : `until ${output.time(invite.expiresAt)}`}. The code is shown only this once.`,
     );
     if (instance.config.settings.accessMode !== 'invite') {
       output.warn(`this instance's access mode is ${instance.config.settings.accessMode}: codes are asked for only in the invite mode (strangerchat config set accessMode invite)`);
@@ -61,7 +61,7 @@ export async function inviteList(ctx: Context, options: GlobalOptions): Promise<
         ? 'no invites (strangerchat invite create --uses N)'
         : table(
             ['id', 'code', 'used', 'expires', 'status', 'note', 'by'],
-            invites.map((i: Invite) => [shortId(i.id), `${i.hint}-…`, `${i.usedCount}/${i.maxUses}`, i.expiresAt === null ? 'never' : formatTime(i.expiresAt), i.status, i.note ? terminalSafe(i.note) : null, i.createdBy]),
+            invites.map((i: Invite) => [shortId(i.id), `${i.hint}-…`, `${i.usedCount}/${i.maxUses}`, i.expiresAt === null ? 'never' : output.time(i.expiresAt), i.status, i.note ? terminalSafe(i.note) : null, i.createdBy]),
           ),
     );
   });

@@ -121,6 +121,41 @@ test('with --json a failure is {"error":{"code","message"}} on stdout, with the 
   assert.is((await runCli(['status', '--frob'], { cwd: here })).stdout, '');
 });
 
+test('usage errors exit 2 in every command, with --json as an error document', async () => {
+  assert.is((await runCli(['init', 'chat', '--yes'], { cwd: here })).code, 0);
+  const cases = [
+    ['completion', 'fish2'],
+    ['doctor', 'nonsense'],
+    ['deploy', 'nonsense'],
+    ['config', 'get', 'bad..key'],
+    ['mod', 'role', 'owner', 'superuser'],
+    ['mod', 'add', 'Bad!', '--role', 'moderator'],
+    ['sessions', 'kill', '!!!'],
+    ['invite', 'revoke', '!!'],
+    ['invite', 'create', '--uses', '0'],
+    ['announce', 'x'.repeat(600)],
+    ['reports', 'show', 'zz'],
+    ['reports', 'resolve', 'abcd1234', '--action', 'nope'],
+    ['reports', 'export', 'abcd1234'],
+    ['audit', '--limit', '0'],
+    ['backup', 'restore', '../etc'],
+    ['backup', 'prune', '--keep', '0'],
+    ['ban', 'import', join(here, 'no-such-file')],
+    ['ban', 'check', 'x'],
+    ['ban', 'remove'],
+    ['stop', '--timeout', '-1'],
+    ['start', '--port', 'x'],
+    ['turn', 'credentials', '--ttl', 'x'],
+    ['migrate', 'sideways'],
+    ['status', 'extra'],
+  ];
+  for (const args of cases) {
+    const result = await runCli([...args, '--json', '-C', 'chat'], { cwd: here });
+    assert.is(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.type(result.json().error?.message, 'string', `${args.join(' ')} --json`);
+  }
+});
+
 test('an unknown command or option exits 2 with a hint', async () => {
   const unknown = await runCli(['frobnicate'], { cwd: here });
   assert.is(unknown.code, 2);
