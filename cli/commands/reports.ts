@@ -233,7 +233,7 @@ export async function reportsExport(ctx: Context, options: ExportOptions, idText
   if (options.tar && existsSync(`${dir}.tar.gz`)) throw new CliError(`--tar: ${dir}.tar.gz exists already; move it away first`, ExitCode.Usage);
   await withServices(ctx, options, async ({ instance, services, actor, output }) => {
     const id = await resolveId(instance.db, 'reports', idText, 'report');
-    // Recorded as evidence.export (with the safeguarding role checked) before anything is read.
+    // Recorded as evidence.export (with the safeguarding role checked) before anything is written out.
     const data = await services.reviews.exportEvidence(actor, id);
     const written = await writeEvidencePackage(dir, data, { instanceName: instance.config.settings.name, version: instance.config.version, iso: (ms) => new Date(ms).toISOString() }, { archive: options.tar === true });
     output.result(

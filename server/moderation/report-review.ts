@@ -221,12 +221,13 @@ export class ReportReviewService {
   async exportEvidence(actor: Actor, id: string): Promise<EvidenceExport> {
     assertCan(actor.role, 'evidence.export');
     const row = await this.#load(id);
-    const frameRows = await this.#db.selectFrom('report_frames').select(['idx', 'created_at', 'jpeg']).where('report_id', '=', id).orderBy('idx').execute();
+    const frameCount = (await this.#frameCounts([id])).get(id) ?? 0;
     const exported = await this.#audit.record(actor, {
       action: 'evidence.export',
       target: `report:${id}`,
-      details: { reason: row.reason, frames: frameRows.length, evidencePurged: row.evidence_purged_at !== null },
+      details: { reason: row.reason, frames: frameCount, evidencePurged: row.evidence_purged_at !== null },
     });
+    const frameRows = await this.#db.selectFrom('report_frames').select(['idx', 'created_at', 'jpeg']).where('report_id', '=', id).orderBy('idx').execute();
     const report = await this.#details(row, actor);
     const quarantines = new Set(report.quarantineBanIds);
     const bans = (await this.#db.selectFrom('bans').select('id').where('report_id', '=', id).execute()).map((b) => b.id);
