@@ -214,7 +214,8 @@ test('audit: entries newest first, filtered by --since, --action and --limit; ve
   assert.is((await instance.cli(['audit', '--since', '2999-01-01', '--json'])).json().entries.length, 0);
   assert.is((await instance.cli(['audit', '--since', 'last tuesday'])).code, 2);
   assert.is((await instance.cli(['audit', '--limit', '0'])).code, 2);
-  assert.match((await instance.cli(['audit'])).stdout, /^\d+\s+\S+Z\s+cli:tester\s+moderator\.create\s+moderator:alice/m);
+  assert.match((await instance.cli(['audit'])).stdout, /^\d+\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{2}:\d{2}\s+cli:tester\s+moderator\.create\s+moderator:alice/m, 'in local time, with the offset');
+  assert.match((await instance.cli(['audit', '--utc'])).stdout, /^\d+\s+\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z\s+cli:tester\s+moderator\.create/m, 'or in UTC');
 
   const ok = await instance.cli(['audit', 'verify', '--json']);
   assert.is(ok.code, 0, ok.stderr);
