@@ -34,13 +34,29 @@ export const ExitCode = {
   MigrationsPending: 10,
 } as const;
 
-/** An error that ends a command with a message and an exit code. */
+/** The `code` of a `--json` error for each exit code, when the error names none of its own. */
+export const ERROR_CODES: Record<number, string> = {
+  [ExitCode.Error]: 'error',
+  [ExitCode.Usage]: 'usage',
+  [ExitCode.InvalidConfig]: 'invalid_config',
+  [ExitCode.DoctorFailed]: 'doctor_failed',
+  [ExitCode.NotRunning]: 'not_running',
+  [ExitCode.PartialBatch]: 'partial_batch',
+  [ExitCode.MigrationsPending]: 'migrations_pending',
+};
+
+/**
+ * An error that ends a command with a message and an exit code; `code` (snake_case) is what
+ * `--json` prints as `{"error":{"code","message"}}` (default: from the exit code).
+ */
 export class CliError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode: number = ExitCode.Error) {
+  readonly code: string;
+  constructor(message: string, exitCode: number = ExitCode.Error, code?: string) {
     super(message);
     this.name = 'CliError';
     this.exitCode = exitCode;
+    this.code = code ?? ERROR_CODES[exitCode] ?? 'error';
   }
 }
 

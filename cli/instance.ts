@@ -35,6 +35,17 @@ export function isInstanceFolder(dir: string): boolean {
   return existsSync(join(dir, CONFIG_FILE));
 }
 
+/** The default database file of an instance, relative to its folder. */
+export const DEFAULT_DATABASE = 'data/strangerchat.db';
+
+/**
+ * What of an instance a folder holds (settings, secrets, database), for init, which never writes
+ * over any of them: a folder with only a .env or a database left is an instance too.
+ */
+export function instanceFilesIn(dir: string): string[] {
+  return [CONFIG_FILE, ENV_FILE, DEFAULT_DATABASE].filter((path) => existsSync(join(dir, path)));
+}
+
 /**
  * The instance folder: -C/--dir, else STRANGERCHAT_DIR, else the nearest folder upward holding
  * strangerchat.json. Exits 2 when none is found.
@@ -84,7 +95,7 @@ export function instanceSettings(instance: NewInstance): Record<string, unknown>
     ...(instance.publicUrl ? { publicUrl: instance.publicUrl } : {}),
     rulesFile: 'rules.md',
     server: { host: instance.host ?? '127.0.0.1', port: instance.port },
-    database: { driver: 'sqlite', path: 'data/strangerchat.db' },
+    database: { driver: 'sqlite', path: DEFAULT_DATABASE },
     ...(instance.emailDomains?.length ? { email: { domains: instance.emailDomains } } : {}),
     ...(instance.turnUrls?.length ? { turn: { urls: instance.turnUrls } } : {}),
   };
@@ -116,7 +127,7 @@ function packageName(name: string): string {
  * The files of a new instance (DESIGN.md's layout), without writing them. `packageJson` adds the
  * instance's package.json (pinned strangerchat, "start": "strangerchat start") and a .gitignore.
  */
-export function renderInstance(instance: NewInstance, secrets: InstanceSecrets = {}, options: { packageJson?: boolean } = {}): InstanceFile[] {
+export function renderInstance(instance: NewInstance, secrets: InstanceSecrets = {}, options: { packageJson?: boolean; /** package.json's dependency on strangerchat (default: this version). */ strangerchatSpec?: string } = {}): InstanceFile[] {
   const sessionSecret = secrets.sessionSecret ?? generateSecret();
   const envLines = (show: (secret: string) => string) => [
     '# Secrets of this instance: never commit or share this file.',
@@ -140,7 +151,7 @@ export function renderInstance(instance: NewInstance, secrets: InstanceSecrets =
         doctor: 'strangerchat doctor',
         backup: 'strangerchat backup create',
       },
-      dependencies: { strangerchat: packageVersion() },
+      dependencies: { strangerchat: options.strangerchatSpec ?? packageVersion() },
       engines: { node: '>=22.16' },
     };
     files.push({ path: 'package.json', content: `${JSON.stringify(pkg, null, 2)}\n` });

@@ -1,5 +1,7 @@
 // Wires commander to the commands in commands/; nothing else.
+import { Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
+import { AppError } from '../server/errors.ts';
 import { CliError, ExitCode, processContext, type Context } from './context.ts';
 import { usePrivateUmask } from './file-modes.ts';
 import { packageVersion } from './version.ts';
@@ -44,8 +46,15 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'completion', load: async () => (await import('./commands/completion.ts')).registerCompletion, needsAll: true },
 ];
 
+/**
+ * The commands that act through the moderation services, as the operator or as the --as account.
+ * The others work on the instance's files (settings, database, processes) with no account: an
+ * explicit --as there exits 2 rather than being ignored (STRANGERCHAT_AS is simply not used).
+ */
+export const MODERATION_COMMANDS: ReadonlySet<string> = new Set(['ban', 'reports', 'mod', 'invite', 'sessions', 'announce', 'audit', 'purge']);
+
 /** Global options whose value is the next word (which is then not a command's name). */
-const VALUE_OPTIONS = new Set(['-C', '--dir']);
+const VALUE_OPTIONS = new Set(['-C', '--dir', '--as']);
 
 /**
  * The command an argument list runs, read as commander will read it; undefined when it names
@@ -88,6 +97,8 @@ async function programWith(ctx: Context, entries: CommandEntry[]): Promise<Comma
     .option('--no-color', 'no colours (also NO_COLOR or a non-terminal)')
     .option('-y, --yes', 'take the default answer to every question')
     .addOption(new Option('--no-input', 'never ask a question; a missing answer exits 2'))
+    .option('--utc', "show times in UTC (default: the terminal's local time, with its offset)")
+    .option('--as <account>', 'act as this moderator account, with its role (default: $STRANGERCHAT_AS; else the operator, as an owner); see docs/security.md')
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run the command with --help for its options and examples)')
     .exitOverride()
@@ -96,32 +107,90 @@ async function programWith(ctx: Context, entries: CommandEntry[]): Promise<Comma
       writeErr: (text) => ctx.stderr.write(text),
     });
   for (const register of registrars) register(program, ctx);
+  program.hook('preAction', (_program, action) => {
+    let top = action;
+    while (top.parent && top.parent !== program) top = top.parent;
+    if (program.opts().as !== undefined && !MODERATION_COMMANDS.has(top.name())) {
+      throw new CliError(`--as applies to the commands that act as a moderator (${[...MODERATION_COMMANDS].join(', ')}), not to ${top.name()}`, ExitCode.Usage);
+    }
+  });
   return program;
 }
 
-/** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
+/** True when the arguments ask for --json (read before parsing, so a usage error is JSON too). */
+export function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** The command's stdout, remembering whether anything was written to it. */
+function trackedStdout(ctx: Context): { stream: Context['stdout']; written: () => boolean } {
+  let written = false;
+  const target = ctx.stdout;
+  const stream = Object.assign(
+    new Writable({
+      decodeStrings: false,
+      // Handed on at once, never held here: main() exits right after run() returns.
+      write(chunk: Buffer | string, encoding: BufferEncoding, callback: (error?: Error | null) => void) {
+        written = true;
+        if (typeof chunk === 'string') target.write(chunk, encoding);
+        else target.write(chunk);
+        callback();
+      },
+    }),
+    { isTTY: target.isTTY },
+  );
+  return { stream, written: () => written };
+}
+
+/** How a failed run ends: its exit code, its `--json` code, and the message (empty: already said). */
+interface Failure {
+  exitCode: number;
+  code: string;
+  message: string;
+  /** What stderr shows instead of the message (a crash's stack). */
+  detail?: string;
+}
+
+function failureOf(error: unknown): Failure {
+  if (error instanceof CommanderError) {
+    // commander has written its message (and the help hint) to stderr already.
+    const code = error.code.replace(/^commander\./, '').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    return { exitCode: error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage, code, message: error.message.replace(/^error: /, '') };
+  }
+  if (error instanceof CliError) return { exitCode: error.exitCode, code: error.code, message: error.message };
+  if (error instanceof AppError) {
+    const exitCode = error.status === 400 ? ExitCode.Usage : ExitCode.Error;
+    return { exitCode, code: error.code, message: error.message };
+  }
+  // Ctrl-C at a question (@inquirer/prompts): the person changed their mind, not a crash.
+  if ((error as Error).name === 'ExitPromptError') return { exitCode: ExitCode.Error, code: 'cancelled', message: 'cancelled' };
+  return { exitCode: ExitCode.Error, code: 'internal', message: (error as Error).message ?? String(error), detail: (error as Error).stack ?? String(error) };
+}
+
+/**
+ * Runs the CLI; returns the exit code instead of exiting, so tests can call it. With --json, a
+ * failure that printed no result prints `{"error":{"code","message"}}` on stdout (the message is
+ * on stderr too), with the same exit code.
+ */
 export async function run(argv: string[], ctx: Context): Promise<number> {
   // Before any command writes: what it creates (data/, the database, backups) is its owner's only.
   usePrivateUmask();
+  const stdout = trackedStdout(ctx);
+  const tracked: Context = { ...ctx, stdout: stdout.stream };
   try {
-    await (await programFor(argv, ctx)).parseAsync(argv, { from: 'user' });
+    await (await programFor(argv, tracked)).parseAsync(argv, { from: 'user' });
     return ExitCode.Ok;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    const failure = failureOf(error);
+    if (failure.exitCode === ExitCode.Ok) return ExitCode.Ok;
+    // An empty message: the command already said everything (e.g. doctor's failed checks).
+    if (failure.message && !(error instanceof CommanderError)) ctx.stderr.write(`strangerchat: ${failure.detail ?? failure.message}\n`);
+    if (wantsJson(argv) && !stdout.written()) {
+      const message = failure.message || `exit ${failure.exitCode}`;
+      ctx.stdout.write(`${JSON.stringify({ error: { code: failure.code, message } }, null, 2)}\n`);
     }
-    if (error instanceof CliError) {
-      // An empty message: the command already said everything (e.g. doctor's failed checks).
-      if (error.message) ctx.stderr.write(`strangerchat: ${error.message}\n`);
-      return error.exitCode;
-    }
-    // Ctrl-C at a question (@inquirer/prompts): the person changed their mind, not a crash.
-    if ((error as Error).name === 'ExitPromptError') {
-      ctx.stderr.write('strangerchat: cancelled\n');
-      return ExitCode.Error;
-    }
-    ctx.stderr.write(`strangerchat: ${(error as Error).stack ?? String(error)}\n`);
-    return ExitCode.Error;
+    return failure.exitCode;
   }
 }
 

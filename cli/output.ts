@@ -9,6 +9,10 @@ export interface GlobalOptions {
   color?: boolean;
   yes?: boolean;
   input?: boolean;
+  /** Times in UTC instead of the terminal's local time. */
+  utc?: boolean;
+  /** Act as this moderator account (cli/identity.ts); else STRANGERCHAT_AS. */
+  as?: string;
 }
 
 export class Output {
@@ -17,10 +21,12 @@ export class Output {
   readonly out: ChalkInstance;
   readonly err: ChalkInstance;
   readonly #ctx: Context;
+  readonly #utc: boolean;
 
   constructor(ctx: Context, options: GlobalOptions) {
     this.#ctx = ctx;
     this.json = options.json === true;
+    this.#utc = options.utc === true;
     const colourAllowed = options.color !== false && ctx.env.NO_COLOR === undefined && ctx.env.TERM !== 'dumb';
     this.out = new Chalk({ level: colourAllowed && ctx.stdout.isTTY ? 1 : 0 });
     this.err = new Chalk({ level: colourAllowed && ctx.stderr.isTTY ? 1 : 0 });
@@ -48,6 +54,17 @@ export class Output {
   warn(text: string): void {
     this.say(`${this.err.yellow('warning')} ${text}`);
   }
+
+  /** A moment as people read it here: the terminal's local time with its offset, or UTC with --utc. */
+  time(ms: number | null | undefined): string {
+    return this.#utc ? formatTime(ms) : formatLocalTime(ms, this.#ctx.env.TZ || undefined);
+  }
+
+  /** What `time` shows times in, for headings ("times in UTC+01:00"). */
+  zone(): string {
+    if (this.#utc) return 'UTC';
+    return offsetOf(Date.now(), this.#ctx.env.TZ || undefined);
+  }
 }
 
 /** Formats rows as an aligned plain-text table. */
@@ -57,6 +74,28 @@ export function table(headers: string[], rows: Array<Array<string | number | nul
   return cells.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : (cell ?? '').padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
+/** A moment in UTC, ISO 8601 (`2026-11-28T12:00:00Z`); "-" for none. */
 export function formatTime(ms: number | null | undefined): string {
   return ms === null || ms === undefined ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+/** "UTC+01:00" (or "UTC") at a moment in a time zone (default: the system's). */
+function offsetOf(ms: number, timeZone: string | undefined): string {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(ms).find((part) => part.type === 'timeZoneName')?.value ?? 'GMT';
+  return name === 'GMT' ? 'UTC' : name.replace('GMT', 'UTC');
+}
+
+/**
+ * A moment in a time zone (default: the system's, which TZ sets) with its offset, so a line
+ * read later or elsewhere is never ambiguous: `2026-11-28 13:00:00 +01:00`; "-" for none.
+ */
+export function formatLocalTime(ms: number | null | undefined, timeZone?: string): string {
+  if (ms === null || ms === undefined) return '-';
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+      .formatToParts(ms)
+      .map((part) => [part.type, part.value]),
+  );
+  const offset = offsetOf(ms, timeZone).replace('UTC', '') || '+00:00';
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${offset}`;
 }

@@ -2,7 +2,7 @@
 // construction the server uses) acting as the operating-system user, the mapping of service
 // errors to exit codes, ids by unique prefix, flag parsers, terminal-safe text and batch tallies.
 import { readFileSync } from 'node:fs';
-import { cliActor, type Actor } from '../server/access/actor.ts';
+import type { Actor } from '../server/access/actor.ts';
 import type { ServerConfig } from '../server/config.ts';
 import type { Db } from '../server/db/database.ts';
 import { AppError } from '../server/errors.ts';
@@ -10,6 +10,7 @@ import { createLogger } from '../server/logger.ts';
 import { parseDuration } from '../server/moderation/duration.ts';
 import { createServices, type Services } from '../server/services.ts';
 import { CliError, ExitCode, type Context } from './context.ts';
+import { terminalActor } from './identity.ts';
 import { openInstance, type OpenInstance } from './instance.ts';
 import { Output, type GlobalOptions } from './output.ts';
 import { readRunning, type PidInfo } from './pidfile.ts';
@@ -18,7 +19,7 @@ import { readRunning, type PidInfo } from './pidfile.ts';
 export interface Operator {
   instance: OpenInstance;
   services: Services;
-  /** The operator at the terminal: an owner, audited as `cli:<os user>`. */
+  /** The operator at the terminal (an owner, audited as `cli:<os user>`), or the --as account (cli/identity.ts). */
   actor: Actor;
   output: Output;
   now: () => number;
@@ -36,7 +37,8 @@ export async function withServices<T>(ctx: Context, options: GlobalOptions, work
   const logger = createLogger({ level: 'warn', destination: ctx.stderr });
   const services = createServices({ db: instance.db, config: instance.config, now: Date.now, logger });
   try {
-    return await work({ instance, services, actor: cliActor(ctx.osUser), output, now: Date.now });
+    const actor = await terminalActor(ctx, options, services);
+    return await work({ instance, services, actor, output, now: Date.now });
   } catch (error) {
     throw asCliError(error);
   } finally {
@@ -45,9 +47,17 @@ export async function withServices<T>(ctx: Context, options: GlobalOptions, work
   }
 }
 
+/** What to do about a refusal at the terminal, by its code (the service's message says what was refused). */
+const TERMINAL_HINTS: Record<string, string> = {
+  safeguarding_required: 'pass --as <a safeguarding account> (docs/moderation.md)',
+};
+
 /** A service's AppError as a CLI error: 400 (invalid input) exits 2, every other refusal 1. */
 export function asCliError(error: unknown): unknown {
-  if (error instanceof AppError) return new CliError(error.message, error.status === 400 ? ExitCode.Usage : ExitCode.Error);
+  if (error instanceof AppError) {
+    const hint = TERMINAL_HINTS[error.code];
+    return new CliError(hint ? `${error.message.replace(/\.$/, '')}: ${hint}` : error.message, error.status === 400 ? ExitCode.Usage : ExitCode.Error, error.code);
+  }
   return error;
 }
 
@@ -82,22 +92,39 @@ export function shortId(id: string): string {
 export async function resolveId(db: Db, table: 'bans' | 'reports' | 'invites' | 'sessions', text: string, what: string): Promise<string> {
   const value = text.trim().toLowerCase();
   if (UUID.test(value)) return value;
-  if (!ID_PREFIX.test(value)) throw new CliError(`"${terminalSafe(text.slice(0, 60))}" is not a ${what} id (a UUID, or the first 4 or more characters of one)`, ExitCode.Usage);
+  checkIdForm(text, what);
   const rows = await db.selectFrom(table).select('id').where('id', 'like', `${value}%`).limit(2).execute();
   if (rows.length === 0) throw new CliError(`no ${what} has an id starting with ${value}`);
   if (rows.length > 1) throw new CliError(`${value} is the start of several ${what} ids: give more characters`, ExitCode.Usage);
   return rows[0]!.id;
 }
 
-/** A commander parser for a duration (`30m`, `12h`, `7d`, `2w`, `1d12h`, `permanent`): milliseconds, or null for none. */
-export function durationFlag(flag: string): (value: string) => number | null {
+/** Exit 2 unless `text` has the form of an id or of a prefix of one (whether it exists is resolveId's question). */
+export function checkIdForm(text: string, what: string): void {
+  const value = text.trim().toLowerCase();
+  if (!UUID.test(value) && !ID_PREFIX.test(value)) {
+    throw new CliError(`"${terminalSafe(text.slice(0, 60))}" is not ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what} id (a UUID, or the first 4 or more characters of one, e.g. 3f2a9c1e)`, ExitCode.Usage);
+  }
+}
+
+/** What a duration flag holds for "permanent" (commander turns a parser's null into ""). */
+export const PERMANENT = 'permanent';
+export type DurationValue = number | typeof PERMANENT;
+
+/** A commander parser for a duration (`30m`, `12h`, `7d`, `2w`, `1d12h`, `permanent`): milliseconds, or PERMANENT. */
+export function durationFlag(flag: string): (value: string) => DurationValue {
   return (value) => {
     try {
-      return parseDuration(value, flag);
+      return parseDuration(value, flag) ?? PERMANENT;
     } catch (error) {
       throw asCliError(error);
     }
   };
+}
+
+/** A duration flag's value as the services take it: milliseconds, null for permanent, undefined when not given. */
+export function durationMs(value: DurationValue | undefined): number | null | undefined {
+  return value === PERMANENT ? null : value;
 }
 
 /** `--since`: a duration back from now (`24h`, `7d`) or a date (`2026-11-28`, ISO 8601). Milliseconds since the epoch. */
@@ -105,7 +132,7 @@ export function sinceFlag(value: string): number {
   const text = value.trim();
   if (/^(?:\d{1,6}[mhdw])+$/i.test(text)) {
     const ms = durationFlag('--since')(text);
-    if (ms !== null) return Date.now() - ms;
+    if (ms !== PERMANENT) return Date.now() - ms;
   }
   if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
     const at = Date.parse(text);
@@ -143,7 +170,9 @@ export async function readInputFile(ctx: Context, path: string): Promise<string>
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    // A file that is not there (or is a folder) is a wrong argument; one that cannot be read is not.
+    throw new CliError(`cannot read ${path}: ${code ?? (error as Error).message}`, code === 'ENOENT' || code === 'EISDIR' ? ExitCode.Usage : ExitCode.Error);
   }
 }
 

@@ -1,6 +1,6 @@
 // Checks of single answers (flags and prompts) against the one settings schema, so a rule is
 // never written twice: an answer is valid exactly when strangerchat.json would accept it.
-import { InstanceSettings } from '../server/config.ts';
+import { describeIssue, InstanceSettings } from '../server/config.ts';
 import { USERNAME_PATTERN } from '../server/access/moderators.ts';
 import { passwordProblem } from '../server/access/passwords.ts';
 import { CliError, ExitCode } from './context.ts';
@@ -10,8 +10,7 @@ export function settingProblem(partial: Record<string, unknown>): string | undef
   const result = InstanceSettings.safeParse(partial);
   if (result.success) return undefined;
   const issue = result.error.issues[0]!;
-  const key = issue.path.join('.') || '(root)';
-  return `${key}: ${issue.code === 'unrecognized_keys' ? `unknown key ${issue.keys.join(', ')}` : issue.message}`;
+  return `${issue.path.join('.') || '(root)'}: ${describeIssue(issue)}`;
 }
 
 /** A prompt validator from a settings check: true, or the message to show. */
@@ -21,12 +20,12 @@ export function promptCheck(check: (value: string) => string | undefined): (valu
 
 export const check = {
   name: (value: string) => settingProblem({ name: value.trim() }),
-  port: (value: string) => (/^\d+$/.test(value.trim()) ? settingProblem({ server: { port: Number(value) } }) : 'a port is a whole number from 0 to 65535'),
+  port: (value: string) => (/^\d+$/.test(value.trim()) ? settingProblem({ server: { port: Number(value) } }) : 'a port is a whole number from 0 to 65535 (e.g. 8080)'),
   publicUrl: (value: string) => settingProblem({ publicUrl: value.trim() }),
   emailDomain: (value: string) => settingProblem({ email: { domains: [value.trim()] } }),
   turnUrl: (value: string) => settingProblem({ turn: { urls: [value.trim()] } }),
   username: (value: string) =>
-    USERNAME_PATTERN.test(value.trim().toLowerCase()) ? undefined : 'a username is 3 to 32 characters: lower-case letters, digits, and . _ - (not first)',
+    USERNAME_PATTERN.test(value.trim().toLowerCase()) ? undefined : 'a username is 3 to 32 characters: lower-case letters, digits, and . _ - (not first), e.g. head.teacher',
   password: (value: string) => {
     const problem = passwordProblem(value);
     return problem ? `the password ${problem}` : undefined;
@@ -39,7 +38,8 @@ export function flagParser<T>(flag: string, problem: (value: string) => string |
 export function flagParser(flag: string, problem: (value: string) => string | undefined, convert: (value: string) => unknown = (v) => v.trim()) {
   return (value: string): unknown => {
     const found = problem(value);
-    if (found) throw new CliError(`${flag}: ${found} (got "${value}")`, ExitCode.Usage);
+    // The flag names the setting already: "--port: must be at most 65535 (e.g. 8080), got …".
+    if (found) throw new CliError(`${flag}: ${found.replace(/^[\w.]+: /, '')}; got "${value}"`, ExitCode.Usage);
     return convert(value);
   };
 }

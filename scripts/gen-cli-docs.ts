@@ -40,15 +40,39 @@ When none is found the command exits 2 and says how to name one. (\`init\` creat
 | \`--no-color\` | no colours; they are also off with \`NO_COLOR\` set, \`TERM=dumb\`, or when the output is not a terminal |
 | \`-y, --yes\` | take the default answer to every question |
 | \`--no-input\` | never ask a question |
+| \`--utc\` | show times in UTC; by default they are in the terminal's local time (\`TZ\`), with the offset: \`2026-11-28 13:00:00 +01:00\` |
+| \`--as <account>\` | act as that moderator account, with its role (see [Acting as a moderator](#acting-as-a-moderator)); also \`STRANGERCHAT_AS\` |
 | \`-v, --version\` | print the version |
 | \`-h, --help\` | help for the program or a command, with examples |
 
 **Output.** Results go to stdout; progress, prose and warnings go to stderr (progress only on a
 terminal and never with \`--json\`), so \`strangerchat status --json | jq .live\` always works.
+With \`--json\`, a command that fails before printing its result prints
+\`{"error": {"code": "<snake_case>", "message": "…"}}\` on stdout instead (the message is on stderr
+too), with the same exit code; \`code\` is the refusal's own (\`invalid_target\`, \`forbidden\`,
+\`lockout_risk\`, \`unknown_option\`, …) or the exit code's (\`usage\`, \`not_running\`, …). Times in
+\`--json\` are always milliseconds since 1970.
 
 **Questions.** Commands ask questions only when someone can answer: with no terminal, with \`CI\`
 set, or with \`--no-input\`, a missing answer exits 2 naming the flag that supplies it. \`--yes\`
 takes the defaults.
+
+## Acting as a moderator
+
+The moderation commands (\`ban\`, \`reports\`, \`mod\`, \`invite\`, \`sessions\`, \`announce\`, \`audit\`,
+\`purge\`) act through the same services as the moderation pages. By default the terminal acts as
+the operator: an owner, recorded in the audit log as \`cli:<system user>\`, except that a \`minor\` or
+\`illegal\` report can be neither resolved nor its note read that way.
+
+\`--as <account>\` (or \`STRANGERCHAT_AS=<account>\`) acts as that moderator account instead: its
+role decides what the command may do, and the audit log records \`cli:<system user> as <account>\`.
+The account's password is asked on a terminal; where nobody can be asked, it is read from
+\`STRANGERCHAT_AS_PASSWORD\`. Wrong passwords are recorded as failed logins and, after 5 within
+15 minutes, the account waits, as at \`/mod\`. Disabled accounts and accounts still on a one-time
+password are refused. The safeguarding lead works this way: \`reports show <id> --frames <dir>\`,
+\`reports resolve\` and \`reports export\` with \`--as <their account>\`. This names who acted; it does not
+protect the instance from whoever holds its files (see [security](security.md#the-terminal)).
+Other commands work on the files and take no \`--as\` (exit 2).
 
 ## Exit codes
 

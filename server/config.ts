@@ -416,16 +416,64 @@ export class ConfigError extends Error {
   }
 }
 
+/** The expected form of settings people often type, for the messages of invalid ones. */
+const SETTING_EXAMPLES: Record<string, string> = {
+  name: '"Year 9 chat"',
+  publicUrl: 'https://chat.example.org',
+  'server.host': '127.0.0.1, or 0.0.0.0 for every network',
+  'server.port': '8080',
+  'database.path': 'data/strangerchat.db',
+  'database.url': 'postgres://strangerchat@localhost/strangerchat',
+  'email.domains': 'school.example.org',
+  'turn.urls': 'turn:turn.example.org:3478',
+  'turn.stunUrls': 'stun:turn.example.org:3478',
+  trustedProxies: '127.0.0.1, or 10.0.0.0/8',
+  language: 'en',
+  modes: '["text", "video"]',
+};
+
+/**
+ * One problem of a setting in words a person reads, with an example of the expected form where
+ * one helps: "must be an http:// or https:// address (e.g. https://chat.example.org)", never a
+ * schema library's own wording ("Invalid URL").
+ */
+export function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown key ${issue.keys.join(', ')}`;
+  const key = issue.path.filter((part) => typeof part === 'string').join('.');
+  const example = SETTING_EXAMPLES[key];
+  const what = (() => {
+    switch (issue.code) {
+      case 'invalid_type':
+        return /received undefined/.test(issue.message) ? 'is required' : `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`;
+      case 'too_small':
+        if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
+        if (issue.origin === 'array') return `must list at least ${issue.minimum}`;
+        return `must be at least ${issue.minimum}`;
+      case 'too_big':
+        if (issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
+        if (issue.origin === 'array') return `must list at most ${issue.maximum}`;
+        return `must be at most ${issue.maximum}`;
+      case 'invalid_value':
+        return `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
+      case 'invalid_format':
+        if (issue.format === 'url') return 'must be an http:// or https:// address';
+        // A pattern's own message ("must be a domain name") is written for people.
+        return issue.message.startsWith('must') ? issue.message : `is not in the expected form`;
+      case 'invalid_union':
+        return 'is not in the expected form';
+      default:
+        return issue.message;
+    }
+  })();
+  return example ? `${what} (e.g. ${example})` : what;
+}
+
 /** Validates raw settings; errors name each offending key. */
 export function parseSettings(raw: unknown, source = CONFIG_FILE): InstanceSettings {
   const result = InstanceSettings.safeParse(raw);
   if (result.success) return result.data;
   const keys = result.error.issues.map((issue) => issue.path.join('.') || '(root)');
-  const lines = result.error.issues.map((issue) => {
-    const key = issue.path.join('.') || '(root)';
-    const unknown = issue.code === 'unrecognized_keys' ? `: unknown key ${issue.keys.join(', ')}` : `: ${issue.message}`;
-    return `  ${key}${unknown}`;
-  });
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${describeIssue(issue)}`);
   return fail(`invalid settings in ${source}:\n${lines.join('\n')}`, keys);
 }
 

@@ -19,6 +19,7 @@ import { AUDIT_HEAD_DIR, AuditHeadStore } from './moderation/audit-head.ts';
 import { dataDirOf } from './db/data-dir.ts';
 import type { BanIndex } from './moderation/ban-index.ts';
 import { BanService } from './moderation/bans.ts';
+import { serverAddresses } from './moderation/lockout.ts';
 import { EvidenceService } from './moderation/evidence.ts';
 import { PairAvoidStore } from './moderation/pair-avoids.ts';
 import { QuarantineService } from './moderation/quarantine.ts';
@@ -38,6 +39,8 @@ export interface ServiceDeps {
    * (SessionService.create, AppealService.file) refuse to run.
    */
   banIndex?: BanIndex;
+  /** This machine's addresses, for the lockout check of bans (default: its network interfaces and server.host). */
+  ownAddresses?: () => readonly string[];
 }
 
 export interface Services {
@@ -85,7 +88,14 @@ export function createServices(deps: ServiceDeps): Services {
   const { settings } = config;
   const secret = config.secrets.sessionSecret;
   const audit = createAuditLog({ db, config, now, logger });
-  const bans = new BanService({ db, audit, now, ...(banIndex ? { index: banIndex } : {}) });
+  const ownAddresses = deps.ownAddresses ?? (() => serverAddresses(settings.server.host));
+  const bans = new BanService({
+    db,
+    audit,
+    now,
+    ...(banIndex ? { index: banIndex } : {}),
+    lockout: () => ({ trustedProxies: settings.trustedProxies, ownAddresses: ownAddresses() }),
+  });
   const tickets = new TicketService({ db, secret, now });
   const invites = new InviteService({ db, audit, secret, now });
   const bands = new AgeBandLocks({ db, audit, now, lockDays: settings.safety.ageBandLockDays });

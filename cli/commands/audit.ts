@@ -7,7 +7,7 @@ import { AUDIT_HASH, type AuditEntry, type AuditVerification } from '../../serve
 import { AuditHeadError, type AuditHead } from '../../server/moderation/audit-head.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples, withNotes } from '../help.ts';
-import { formatTime, table, type GlobalOptions } from '../output.ts';
+import { table, type GlobalOptions } from '../output.ts';
 import { countFlag, sinceFlag, terminalSafe, withServices } from '../services.ts';
 
 interface ListOptions extends GlobalOptions {
@@ -90,7 +90,7 @@ export async function auditList(ctx: Context, options: ListOptions): Promise<voi
         ? 'no entries'
         : table(
             ['id', 'at', 'actor', 'action', 'target', 'reason', 'details'],
-            entries.map((e) => [e.id, formatTime(e.at), terminalSafe(e.actor), e.action, e.target ? terminalSafe(e.target) : null, e.reason ? terminalSafe(e.reason).slice(0, 60) : null, detailsText(e)]),
+            entries.map((e) => [e.id, output.time(e.at), terminalSafe(e.actor), e.action, e.target ? terminalSafe(e.target) : null, e.reason ? terminalSafe(e.reason).slice(0, 60) : null, detailsText(e)]),
           ),
     );
   });

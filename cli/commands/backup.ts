@@ -2,14 +2,15 @@
 // checksum and the head of their audit chain (server/db/backup.ts); a restore sets the data
 // folder's audit head to the restored chain's end. PostgreSQL is pg_dump's job, and these
 // commands say so.
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import type { ServerConfig } from '../../server/config.ts';
-import { BackupError, createBackup, listBackups, pruneBackups, restoreBackup, type BackupInfo } from '../../server/db/backup.ts';
+import { BACKUP_NAME, BackupError, createBackup, listBackups, pruneBackups, restoreBackup, type BackupInfo } from '../../server/db/backup.ts';
 import type { AuditHead } from '../../server/moderation/audit-head.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { instanceConfig } from '../instance.ts';
-import { formatTime, Output, table, type GlobalOptions } from '../output.ts';
+import { Output, table, type GlobalOptions } from '../output.ts';
 import { backupsDirOf } from '../paths.ts';
 import { readRunning } from '../pidfile.ts';
 import { formatBytes } from './status.ts';
@@ -110,7 +111,7 @@ export async function backupList(ctx: Context, options: GlobalOptions): Promise<
     const state = (b: BackupInfo) => (b.checksum === 'ok' ? c.green('ok') : b.checksum === 'mismatch' ? c.red('MISMATCH') : c.yellow('no checksum'));
     return table(
       ['name', 'size', 'taken', 'checksum'],
-      backups.map((b) => [b.name, formatBytes(b.sizeBytes), formatTime(b.createdAt), state(b)]),
+      backups.map((b) => [b.name, formatBytes(b.sizeBytes), output.time(b.createdAt), state(b)]),
     );
   });
   if (backups.some((b) => b.checksum === 'mismatch')) output.warn('a backup no longer matches its checksum: it is damaged or was changed; do not restore it');
@@ -119,6 +120,10 @@ export async function backupList(ctx: Context, options: GlobalOptions): Promise<
 export async function backupRestore(ctx: Context, options: GlobalOptions, name: string): Promise<void> {
   const output = new Output(ctx, options);
   const { config, databasePath, dir } = sqliteInstance(ctx, options);
+  const file = name.endsWith('.db') ? name : `${name}.db`;
+  if (basename(file) !== file || !BACKUP_NAME.test(file)) {
+    throw new CliError(`<name>: "${name.slice(0, 80)}" is not a backup name (e.g. 2026-11-28T12-00-00-000Z.db, as backup list shows it)`, ExitCode.Usage);
+  }
   const running = readRunning(config);
   if (running) throw new CliError(`the server is running (pid ${running.pid}): stop it first (strangerchat stop), then restore, then start`);
   const result = await guarded(() => restoreBackup({ databasePath, dir, name, now: Date.now() }));

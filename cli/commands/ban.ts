@@ -3,18 +3,23 @@
 // the moderation feed, so a running server enforces a new ban within 2 s; works with it stopped.
 import { Option, type Command } from 'commander';
 import { REPORT_BAN_TARGETS, type ReportBanTarget } from '../../server/moderation/report-review.ts';
-import { banStatus, parseBanSubject, parseBanTarget, type BanTarget } from '../../server/moderation/bans.ts';
+import { banStatus, parseBanSubject, parseBanTarget, type BanService, type BanTarget } from '../../server/moderation/bans.ts';
 import type { Ban, BanSeverity } from '../../server/moderation/ban-index.ts';
-import { formatDuration } from '../../server/moderation/duration.ts';
+import { formatDuration, parseDuration } from '../../server/moderation/duration.ts';
+import type { LockoutRisk } from '../../server/moderation/lockout.ts';
 import { AppError } from '../../server/errors.ts';
+import { assertCan } from '../../server/access/permissions.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples, withNotes } from '../help.ts';
-import { formatTime, table, type GlobalOptions } from '../output.ts';
+import { formatTime, table, type GlobalOptions, type Output } from '../output.ts';
+import { answer, canPrompt } from '../questions.ts';
 import {
   asCliError,
   BATCH_EXIT_CODES,
+  checkIdForm,
   countFlag,
   durationFlag,
+  durationMs,
   finishBatch,
   itemError,
   liveNote,
@@ -25,6 +30,7 @@ import {
   terminalSafe,
   withServices,
   type BatchItem,
+  type DurationValue,
 } from '../services.ts';
 
 const SEVERITIES = ['no_access', 'no_matching'] as const;
@@ -45,18 +51,107 @@ ban export --format plain writes this format (targets only).`;
 
 export interface BanOptions extends GlobalOptions {
   reason?: string;
-  duration?: number | null;
+  duration?: DurationValue;
   severity?: BanSeverity;
   note?: string;
+  /** Ban even what could lock the instance out (loopback, a trusted proxy, …). */
+  force?: boolean;
 }
 
-interface AddOptions extends BanOptions {
+/** How long, for the commands that make one ban decision (`ban add`, `reports resolve --action ban`). */
+export interface DurationOptions extends GlobalOptions {
+  /** Milliseconds, or PERMANENT; undefined when not given. */
+  duration?: DurationValue;
+  permanent?: boolean;
+}
+
+interface AddOptions extends BanOptions, DurationOptions {
   fromReport?: string;
   target?: ReportBanTarget;
 }
 
 interface RemoveOptions extends GlobalOptions {
   reason?: string;
+}
+
+/** What `--force` on a ban is for, for --help and docs/cli.md. */
+export const FORCE_HELP =
+  'ban even what could lock the instance out: loopback, a trusted proxy, this server\'s own addresses, private and CGNAT ranges while no trusted proxy is configured, ranges wider than IPv4 /16 or IPv6 /32 (refused without it; a terminal asks)';
+
+/** The exit codes of a command that makes bans, for --help and docs/cli.md. */
+const BAN_EXIT_CODES = `${BATCH_EXIT_CODES}
+   also: a ban that could lock the instance out, without --force (the message names the risk), or no --duration nor --permanent without a terminal to ask`;
+
+const DURATION_CHOICES = [
+  { value: '1d', name: '1 day' },
+  { value: '7d', name: '7 days' },
+  { value: '30d', name: '30 days' },
+  { value: 'permanent', name: 'permanent', description: 'until a moderator lifts it (an appeal can)' },
+  { value: 'other', name: 'another duration…' },
+] as const;
+
+/**
+ * How long a ban lasts: --duration, --permanent, else a question on a terminal. Nobody to ask
+ * (no terminal, CI, --no-input, --yes) exits 2: a ban's length is never a silent default.
+ */
+export async function banDuration(ctx: Context, options: DurationOptions): Promise<number | null> {
+  if (options.permanent && options.duration !== undefined) throw new CliError('give --duration or --permanent, not both', ExitCode.Usage);
+  if (options.permanent) return null;
+  return answer<number | null>(ctx, options, durationMs(options.duration), {
+    flag: '--duration',
+    pass: '--duration (30m, 12h, 7d, 2w) or --permanent',
+    ask: async () => {
+      const choice = await ctx.prompt.select({ message: 'How long should the ban last?', default: '7d', choices: DURATION_CHOICES.map((c) => ({ ...c })) });
+      const text =
+        choice === 'other'
+          ? await ctx.prompt.input({
+              message: 'Duration (30m, 12h, 7d, 2w, 1d12h)',
+              validate: (value) => {
+                try {
+                  parseDuration(value);
+                  return true;
+                } catch (error) {
+                  return (error as Error).message;
+                }
+              },
+            })
+          : choice;
+      return parseDuration(text);
+    },
+  });
+}
+
+/**
+ * The one gate for bans that could lock the instance out (server/moderation/lockout.ts decides
+ * which): with --force they are made (and the risk is said); on a terminal each is confirmed,
+ * naming its risk (the default answer is no, so --yes does not confirm it); otherwise exit 2
+ * before anything is written.
+ */
+export async function guardLockout(ctx: Context, options: GlobalOptions & { force?: boolean }, output: Output, targets: Array<{ input: string; risks: LockoutRisk[] }>): Promise<void> {
+  const risky = targets.filter((target) => target.risks.length > 0);
+  if (risky.length === 0) return;
+  const describe = (target: { input: string; risks: LockoutRisk[] }) => target.risks.map((risk) => risk.message).join('; ');
+  if (options.force) {
+    for (const target of risky) output.warn(`--force: ${describe(target)}`);
+    return;
+  }
+  if (canPrompt(ctx, options)) {
+    for (const target of risky) {
+      const sure = await ctx.prompt.confirm({ message: `${describe(target)}. Ban ${terminalSafe(target.input)} anyway?`, default: false });
+      if (!sure) throw new CliError(`nothing was banned: ${terminalSafe(target.input)} was not confirmed`, ExitCode.Error, 'cancelled');
+    }
+    return;
+  }
+  throw new CliError(
+    `refused, nothing was banned: ${risky.map((target) => describe(target)).join('; ')}. Pass --force if that is really meant`,
+    ExitCode.Usage,
+    'lockout_risk',
+  );
+}
+
+/** The risks of each target, as guardLockout takes them. */
+function risksOf(bans: BanService, targets: Array<{ input: string; target: BanTarget }>): Array<{ input: string; risks: LockoutRisk[] }> {
+  return targets.map(({ input, target }) => ({ input, risks: bans.lockoutRisks(target) }));
 }
 
 interface ListOptions extends GlobalOptions {
@@ -79,6 +174,19 @@ function durationOption(description = 'how long: 30m, 12h, 7d, 2w, 1d12h, or per
   return new Option('--duration <duration>', description).argParser(durationFlag('--duration'));
 }
 
+/** --duration of a single ban decision (with --permanent; asked on a terminal when neither is given). */
+export function decisionDurationOption(prefix = ''): Option {
+  return durationOption(`${prefix}how long: 30m, 12h, 7d, 2w, 1d12h (asked on a terminal when neither this nor --permanent is given)`);
+}
+
+export function permanentOption(prefix = ''): Option {
+  return new Option('--permanent', `${prefix}no expiry (until a moderator lifts it)`);
+}
+
+export function forceOption(prefix = ''): Option {
+  return new Option('--force', `${prefix}${FORCE_HELP}`);
+}
+
 export function registerBan(program: Command, ctx: Context): void {
   const ban = program.command('ban').description('bans on an address, a range, a device or a verified identity: add, remove, list, check, import, export');
   withExamples(ban, ['strangerchat ban add 203.0.113.7 --reason "spam" --duration 7d', 'strangerchat ban list', 'strangerchat ban check 203.0.113.7']);
@@ -88,28 +196,35 @@ export function registerBan(program: Command, ctx: Context): void {
     .argument('[targets...]', 'IP addresses, CIDR ranges, device:<id> or identity:<hash> (detected from their form)')
     .description("ban one or more targets, or a report's reported person (--from-report); a target already banned as severely and as long is skipped")
     .requiredOption('--reason <text>', 'why (shown to the banned person; at most 500 characters)')
-    .addOption(durationOption('how long: 30m, 12h, 7d, 2w, 1d12h, or permanent (default)'))
+    .addOption(decisionDurationOption())
+    .addOption(permanentOption())
     .addOption(severityOption())
     .option('--note <text>', 'a note for moderators (not shown to the person)')
     .option('--from-report <id>', "ban the person a report is about (an open report is resolved as \"ban\", lifting its automatic quarantine)")
     .addOption(new Option('--target <which>', "with --from-report: which of the reported person's identifiers to ban").choices(REPORT_BAN_TARGETS))
+    .addOption(forceOption())
     .action(async (targets: string[], _o: AddOptions, command: Command) => banAdd(ctx, command.optsWithGlobals<AddOptions>(), targets));
-  withNotes(add, 'Exit codes', BATCH_EXIT_CODES);
+  withNotes(add, 'Exit codes', BAN_EXIT_CODES);
   withExamples(add, [
-    'strangerchat ban add 203.0.113.7 --reason "spam"',
+    'strangerchat ban add 203.0.113.7 --reason "spam" --duration 7d',
     'strangerchat ban add 198.51.100.0/24 2001:db8::1 --reason "raid from this network" --duration 2w',
-    'strangerchat ban add device:0b7e6c1a-4a8e-4c36-9d0e-5f1f2b3c4d5e --reason "harassment" --severity no_matching --duration 7d',
+    'strangerchat ban add device:0b7e6c1a-4a8e-4c36-9d0e-5f1f2b3c4d5e --reason "harassment" --severity no_matching --permanent',
     'strangerchat ban add --from-report 3f2a9c1e --target address --reason "nudity" --duration 30d',
+    'strangerchat ban add 10.0.0.0/8 --reason "the old office network" --permanent --force',
   ]);
 
   const remove = ban
     .command('remove')
-    .argument('<ids...>', 'ban ids, or unique prefixes of them (as ban list shows them)')
-    .description('lift bans (they stay on record as lifted); a ban already lifted is skipped')
+    .argument('<bans...>', 'ban ids (or unique prefixes, as ban list shows them), or what was banned: an address, a range, device:<id> or identity:<hash>')
+    .description('lift bans (they stay on record as lifted): by id, or every active ban on a target as ban add took it; a ban already lifted is skipped')
     .option('--reason <text>', 'why the ban is lifted (for the audit log)')
     .action(async (ids: string[], _o: RemoveOptions, command: Command) => banRemove(ctx, command.optsWithGlobals<RemoveOptions>(), ids));
   withNotes(remove, 'Exit codes', BATCH_EXIT_CODES);
-  withExamples(remove, ['strangerchat ban remove 1a2b3c4d', 'strangerchat ban remove 1a2b3c4d 5e6f7a8b --reason "appeal accepted"']);
+  withExamples(remove, [
+    'strangerchat ban remove 1a2b3c4d',
+    'strangerchat ban remove 203.0.113.7 198.51.100.0/24 --reason "appeal accepted"',
+    'strangerchat ban remove device:0b7e6c1a-4a8e-4c36-9d0e-5f1f2b3c4d5e',
+  ]);
 
   const list = ban
     .command('list')
@@ -137,6 +252,7 @@ export function registerBan(program: Command, ctx: Context): void {
     .addOption(durationOption('the duration for lines that give none: 30m, 12h, 7d, 2w, or permanent (default)'))
     .addOption(severityOption())
     .option('--note <text>', 'a note for moderators on every ban')
+    .addOption(new Option('--force', `${FORCE_HELP.replace(' (refused without it; a terminal asks)', '')}; without it such a line fails and the others are banned`))
     .action(async (file: string, _o: BanOptions, command: Command) => banImport(ctx, command.optsWithGlobals<BanOptions>(), file));
   withNotes(importCommand, 'File format', IMPORT_FORMAT);
   withNotes(importCommand, 'Exit codes', BATCH_EXIT_CODES);
@@ -160,8 +276,8 @@ export function targetText(ban: Pick<Ban, 'targetKind' | 'target'>): string {
   return ban.targetKind === 'device' || ban.targetKind === 'identity' ? `${ban.targetKind}:${ban.target}` : ban.target;
 }
 
-function expiry(ban: Ban): string {
-  return ban.expiresAt === null ? 'permanent' : formatTime(ban.expiresAt);
+function expiry(ban: Ban, output: Output): string {
+  return ban.expiresAt === null ? 'permanent' : output.time(ban.expiresAt);
 }
 
 function brief(text: string, max = 40): string {
@@ -169,8 +285,8 @@ function brief(text: string, max = 40): string {
   return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
 }
 
-function describeBan(ban: Ban): string {
-  const length = ban.expiresAt === null ? 'permanent' : `${formatDuration(ban.expiresAt - ban.createdAt)}, until ${formatTime(ban.expiresAt)}`;
+export function describeBan(ban: Ban, output: Output): string {
+  const length = ban.expiresAt === null ? 'permanent' : `${formatDuration(ban.expiresAt - ban.createdAt)}, until ${output.time(ban.expiresAt)}`;
   return `${shortId(ban.id)}  ${targetText(ban)}  ${ban.severity}, ${length}: ${brief(ban.reason, 60)}`;
 }
 
@@ -178,6 +294,7 @@ export async function banAdd(ctx: Context, options: AddOptions, targetArgs: stri
   if (options.fromReport && targetArgs.length) throw new CliError('give targets or --from-report, not both', ExitCode.Usage);
   if (!options.fromReport && targetArgs.length === 0) throw new CliError('nothing to ban: give one or more targets, or --from-report <id>', ExitCode.Usage);
   if (options.target && !options.fromReport) throw new CliError('--target only applies with --from-report (a target on the command line is detected from its form)', ExitCode.Usage);
+  if (options.permanent && options.duration !== undefined) throw new CliError('give --duration or --permanent, not both', ExitCode.Usage);
   // Every target is checked before anything is written: a typo bans nobody.
   const targets: Array<{ input: string; target: BanTarget }> = [];
   for (const input of targetArgs) {
@@ -188,12 +305,17 @@ export async function banAdd(ctx: Context, options: AddOptions, targetArgs: stri
     }
   }
   await withServices(ctx, options, async ({ instance, services, actor, output, now }) => {
-    const input = { reason: options.reason ?? '', severity: options.severity ?? 'no_access', durationMs: options.duration ?? null, note: options.note ?? null };
+    // A role that may not ban is refused once, not item by item.
+    assertCan(actor.role, 'bans.add');
     const items: BatchItem<Ban>[] = [];
     let resolvedReport: string | undefined;
     if (options.fromReport) {
       const reportId = await resolveId(instance.db, 'reports', options.fromReport, 'report');
       const which = options.target ?? 'device';
+      // What the report recorded is what gets banned: the lockout rule looks at that.
+      const target = await services.reviews.banTarget(actor, reportId, which);
+      await guardLockout(ctx, options, output, risksOf(services.bans, [{ input: `report ${shortId(reportId)} (${which} ${targetText({ targetKind: target.kind, target: target.target })})`, target }]));
+      const input = { reason: options.reason ?? '', severity: options.severity ?? 'no_access', durationMs: await banDuration(ctx, options), note: options.note ?? null };
       try {
         const resolved = await services.reviews.resolve(actor, reportId, {
           action: 'ban',
@@ -205,10 +327,12 @@ export async function banAdd(ctx: Context, options: AddOptions, targetArgs: stri
       } catch (error) {
         // A resolved report still names whom to ban; anything else (no such report, no address left) is the answer.
         if (!(error instanceof AppError && error.code === 'already_resolved')) throw error;
-        const target = await services.bans.addUnlessCovered({ ...input, target: await services.reviews.banTarget(actor, reportId, which), reportId }, actor);
-        items.push({ input: `report ${reportId} (${which})`, status: target.added ? 'done' : 'skipped', result: target.ban });
+        const added = await services.bans.addUnlessCovered({ ...input, target, reportId }, actor);
+        items.push({ input: `report ${reportId} (${which})`, status: added.added ? 'done' : 'skipped', result: added.ban });
       }
     } else {
+      await guardLockout(ctx, options, output, risksOf(services.bans, targets));
+      const input = { reason: options.reason ?? '', severity: options.severity ?? 'no_access', durationMs: await banDuration(ctx, options), note: options.note ?? null };
       for (const { input: text, target } of targets) {
         try {
           const added = await services.bans.addUnlessCovered({ ...input, target }, actor);
@@ -227,24 +351,57 @@ export async function banAdd(ctx: Context, options: AddOptions, targetArgs: stri
       items,
       (item) => ({ input: item.input, status: item.status === 'done' ? 'added' : item.status, ban: item.result ? banView(item.result, at) : null, error: item.error ?? null }),
       (item) =>
-        item.status === 'done' ? `added    ${describeBan(item.result!)}` : item.status === 'skipped' ? `skipped  ${describeBan(item.result!)} (already banned)` : '',
+        item.status === 'done' ? `added    ${describeBan(item.result!, output)}` : item.status === 'skipped' ? `skipped  ${describeBan(item.result!, output)} (already banned)` : '',
     );
   });
 }
 
-export async function banRemove(ctx: Context, options: RemoveOptions, idArgs: string[]): Promise<void> {
+/** True when an argument of `ban remove` names what was banned rather than a ban's id. */
+function isTargetArgument(text: string): boolean {
+  const value = text.trim();
+  return value.startsWith('device:') || value.startsWith('identity:') || /[.:/]/.test(value);
+}
+
+export async function banRemove(ctx: Context, options: RemoveOptions, args: string[]): Promise<void> {
+  // Targets are read before anything is lifted, as ban add reads them: a typo lifts nothing.
+  const parsed = args.map((text) => {
+    if (!isTargetArgument(text)) {
+      checkIdForm(text, 'ban');
+      return { text };
+    }
+    try {
+      return { text, target: parseBanTarget(text) };
+    } catch (error) {
+      throw asCliError(error);
+    }
+  });
   await withServices(ctx, options, async ({ instance, services, actor, output, now }) => {
+    assertCan(actor.role, 'bans.remove');
     const items: BatchItem<Ban>[] = [];
-    for (const text of idArgs) {
+    const lift = async (text: string, ban: Ban) => {
+      if (ban.liftedAt !== null) items.push({ input: text, status: 'skipped', result: ban });
+      else items.push({ input: text, status: 'done', result: await services.bans.lift(ban.id, actor, options.reason) });
+    };
+    for (const { text, target } of parsed) {
       try {
+        if (target) {
+          const on = await services.bans.onTarget(actor, target);
+          const active = on.filter((ban) => banStatus(ban, now()) === 'active');
+          if (active.length) {
+            for (const ban of active) await lift(text, ban);
+            continue;
+          }
+          if (on.length) {
+            // Lifted or expired already: nothing to do, as for a lifted ban named by id.
+            items.push({ input: text, status: 'skipped', result: on[0]! });
+            continue;
+          }
+          throw new CliError(await noBanOn(services.bans, actor, text, target));
+        }
         const id = await resolveId(instance.db, 'bans', text, 'ban');
         const before = await services.bans.get(id);
         if (!before) throw new CliError(`no ban ${id}`);
-        if (before.liftedAt !== null) {
-          items.push({ input: text, status: 'skipped', result: before });
-          continue;
-        }
-        items.push({ input: text, status: 'done', result: await services.bans.lift(id, actor, options.reason) });
+        await lift(text, before);
       } catch (error) {
         items.push({ input: text, status: 'failed', error: itemError(error) });
       }
@@ -257,9 +414,22 @@ export async function banRemove(ctx: Context, options: RemoveOptions, idArgs: st
       items,
       (item) => ({ input: item.input, status: item.status === 'done' ? 'removed' : item.status, ban: item.result ? banView(item.result, at) : null, error: item.error ?? null }),
       (item) =>
-        item.status === 'done' ? `removed  ${describeBan(item.result!)}` : item.status === 'skipped' ? `skipped  ${describeBan(item.result!)} (already lifted)` : '',
+        item.status === 'done'
+          ? `removed  ${describeBan(item.result!, output)}`
+          : item.status === 'skipped'
+            ? `skipped  ${describeBan(item.result!, output)} (${item.result!.liftedAt !== null ? 'already lifted' : 'expired'})`
+            : '',
     );
   });
+}
+
+/** Why nothing on a target can be lifted, naming the ban that covers it when one does (a range, by id). */
+async function noBanOn(bans: BanService, actor: Parameters<BanService['check']>[1], text: string, target: BanTarget): Promise<string> {
+  const covering = target.kind === 'ip' ? (await bans.check(parseBanSubject(text), actor)).map((match) => match.ban) : [];
+  if (covering.length) {
+    return `no ban on ${terminalSafe(text.trim())} itself; it is covered by ${covering.map((ban) => `${shortId(ban.id)} (${targetText(ban)})`).join(', ')}: remove that by its id`;
+  }
+  return `no ban on ${terminalSafe(text.trim())}`;
 }
 
 export async function banList(ctx: Context, options: ListOptions): Promise<void> {
@@ -273,7 +443,7 @@ export async function banList(ctx: Context, options: ListOptions): Promise<void>
       if (bans.length === 0) return `no ${status === 'all' ? '' : `${status} `}bans`;
       return table(
         ['id', 'target', 'severity', 'expires', 'status', 'reason', 'by'],
-        bans.map((ban) => [shortId(ban.id), targetText(ban), ban.quarantine ? `${ban.severity} (quarantine)` : ban.severity, expiry(ban), banStatus(ban, at), brief(ban.reason), ban.createdBy]),
+        bans.map((ban) => [shortId(ban.id), targetText(ban), ban.quarantine ? `${ban.severity} (quarantine)` : ban.severity, expiry(ban, output), banStatus(ban, at), brief(ban.reason), ban.createdBy]),
       );
     });
   });
@@ -292,7 +462,7 @@ export async function banCheck(ctx: Context, options: GlobalOptions, text: strin
     output.result({ subject: text.trim(), banned: matches.length > 0, matches: matches.map((match) => ({ ban: banView(match.ban, at), why: match.why })) }, () => {
       if (matches.length === 0) return `no active ban matches ${terminalSafe(text.trim())}`;
       const lines = [`${terminalSafe(text.trim())} is banned (${matches.length} matching ban${matches.length === 1 ? '' : 's'}; the first decides):`];
-      for (const match of matches) lines.push(`  ${describeBan(match.ban)}`, `    why: ${terminalSafe(match.why)}`);
+      for (const match of matches) lines.push(`  ${describeBan(match.ban, output)}`, `    why: ${terminalSafe(match.why)}`);
       return lines.join('\n');
     });
   });
@@ -356,6 +526,7 @@ export async function banImport(ctx: Context, options: BanOptions, file: string)
   const lines = readBanFile(await readInputFile(ctx, file));
   if (lines.length === 0) throw new CliError(`${file === '-' ? 'standard input' : file} holds no bans (only blank lines and # comments)`, ExitCode.Usage);
   await withServices(ctx, options, async ({ instance, services, actor, output, now }) => {
+    assertCan(actor.role, 'bans.add');
     const items: BatchItem<Ban>[] = [];
     for (const entry of lines) {
       const input = `line ${entry.line}`;
@@ -363,11 +534,12 @@ export async function banImport(ctx: Context, options: BanOptions, file: string)
         if ('error' in entry) throw new CliError(entry.error);
         const reason = entry.reason ?? options.reason;
         if (!reason) throw new CliError('no reason: give one on the line (target,reason) or with --reason');
-        const durationMs = entry.duration === undefined ? (options.duration ?? null) : durationFlag('duration')(entry.duration);
-        const added = await services.bans.addUnlessCovered(
-          { target: entry.target, reason, durationMs, severity: options.severity ?? 'no_access', note: options.note ?? null },
-          actor,
-        );
+        const lineDuration = entry.duration === undefined ? durationMs(options.duration) : durationMs(durationFlag('duration')(entry.duration));
+        const target = parseBanTarget(entry.target);
+        const risks = services.bans.lockoutRisks(target);
+        if (risks.length && !options.force) throw new CliError(`refused: ${risks.map((risk) => risk.message).join('; ')} (pass --force if that is really meant)`);
+        for (const risk of risks) output.warn(`--force, line ${entry.line}: ${risk.message}`);
+        const added = await services.bans.addUnlessCovered({ target, reason, durationMs: lineDuration ?? null, severity: options.severity ?? 'no_access', note: options.note ?? null }, actor);
         items.push({ input: `${input} (${entry.target})`, status: added.added ? 'done' : 'skipped', result: added.ban });
       } catch (error) {
         items.push({ input: 'target' in entry ? `${input} (${entry.target.slice(0, 80)})` : input, status: 'failed', error: itemError(error) });

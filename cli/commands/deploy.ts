@@ -1,8 +1,9 @@
 // `strangerchat deploy systemd|docker|caddy|nginx|coturn`: renders templates/deploy/ for this
 // instance (its folder, port, public URL, TURN host and secret) and prints them, or writes them
 // into the instance's deploy/ folder with --write (never over an existing file without --force).
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { userInfo } from 'node:os';
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import type { ServerConfig } from '../../server/config.ts';
@@ -47,7 +48,7 @@ export function registerDeploy(program: Command, ctx: Context): void {
     .option('--external-ip <ip>', "coturn: this host's public IPv4 address (as public/private behind 1:1 NAT)")
     .option('--cert <file>', 'nginx, coturn: TLS certificate (full chain) (default: certbot\'s path)')
     .option('--key <file>', 'nginx, coturn: TLS private key (default: certbot\'s path)')
-    .option('--user <name>', 'systemd: the user the service runs as (default: you, or "strangerchat" when you are root)')
+    .option('--user <name>', "systemd: the user the service runs as (default: you; as root, the instance folder's owner, and never root unless you say --user root)")
     .action(async (target: string, _o: DeployOptions, command: Command) => deploy(ctx, command.optsWithGlobals<DeployOptions>(), target));
   withExamples(command, [
     'strangerchat deploy systemd --write',
@@ -178,18 +179,60 @@ function coturnConf(c: RenderInput, docker: boolean): string {
   });
 }
 
+/**
+ * The strangerchat the instance itself runs: node_modules/strangerchat in its folder or the
+ * nearest one above it (as Node resolves it), never the copy that happens to run this command
+ * (an npx cache, a clone). Undefined when none is installed yet.
+ */
+export function instanceBin(dir: string): string | undefined {
+  for (let at = dir; ; at = dirname(at)) {
+    const bin = join(at, 'node_modules', 'strangerchat', 'bin', 'strangerchat.js');
+    if (existsSync(bin)) return bin;
+    if (dirname(at) === at) return undefined;
+  }
+}
+
+/** The name of a uid on this machine, when it has one. */
+function userNameOf(uid: number): string | undefined {
+  try {
+    if (uid === process.getuid?.()) return userInfo().username;
+    const passwd = readFileSync('/etc/passwd', 'utf8');
+    return passwd.split('\n').map((line) => line.split(':')).find((fields) => fields[2] === String(uid))?.[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Who the service runs as: --user, else whoever renders it (they own the files and run the
+ * commands that write the same database). As root, the owner of the instance folder instead; a
+ * folder root owns needs --user, so a service never runs as root by accident.
+ */
+function serviceUser(c: RenderInput): string {
+  if (c.options.user) return c.options.user;
+  if (c.ctx.osUser !== 'root') return c.ctx.osUser;
+  const owner = userNameOf(statSync(c.dir).uid);
+  if (owner && owner !== 'root') {
+    c.output.say(`The unit runs as ${owner}, who owns ${c.dir} (you are root; --user changes it).`);
+    return owner;
+  }
+  throw new CliError(
+    `the unit would run as root, who owns ${c.dir}: pass --user <name> (e.g. sudo useradd --system --home-dir ${c.dir} --shell /usr/sbin/nologin strangerchat && sudo chown -R strangerchat: ${dataDirOf(c.config)}, then --user strangerchat), or --user root if you mean it`,
+    ExitCode.Usage,
+  );
+}
+
 export function renderTarget(c: RenderInput, target: DeployTarget): RenderedFile[] {
   const { config, dir } = c;
   const name = config.settings.name;
   switch (target) {
     case 'systemd': {
-      const user = c.options.user ?? (c.ctx.osUser === 'root' ? 'strangerchat' : c.ctx.osUser);
-      if (!/^[a-z_][a-z0-9_-]*\$?$/i.test(user)) throw new CliError(`--user: "${user}" is not a user name`, ExitCode.Usage);
-      if (user === 'strangerchat' && !c.options.user) {
-        c.output.warn(`the unit runs as the user "strangerchat": create it and give it the data folder:\n  sudo useradd --system --home-dir ${dir} --shell /usr/sbin/nologin strangerchat\n  sudo chown -R strangerchat: ${dataDirOf(config)}`);
-      }
-      const bin = join(dir, 'node_modules', 'strangerchat', 'bin', 'strangerchat.js');
-      if (!existsSync(bin)) c.output.warn(`${bin} does not exist yet: run npm install in ${dir} (the unit runs the strangerchat pinned in its package.json)`);
+      const user = serviceUser(c);
+      if (!/^[a-z_][a-z0-9_-]*\$?$/i.test(user)) throw new CliError(`--user: "${user}" is not a user name (e.g. strangerchat)`, ExitCode.Usage);
+      if (user === 'root') c.output.warn('the unit runs as root: a dedicated user (--user strangerchat) limits what a compromise can reach');
+      const installed = instanceBin(dir);
+      const bin = installed ?? join(dir, 'node_modules', 'strangerchat', 'bin', 'strangerchat.js');
+      if (!installed) c.output.warn(`${bin} does not exist yet: run npm install in ${dir} (the unit runs the strangerchat pinned in its package.json)`);
       const unitName = `strangerchat-${slug(basename(dir))}`;
       const content = render(template('strangerchat.service'), {
         name,

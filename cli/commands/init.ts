@@ -1,12 +1,14 @@
 // `strangerchat init [dir]`: creates an instance — settings, secrets (.env, mode 0600), rules,
 // a package.json pinning strangerchat, the database and the first owner account. Interactive on a
 // terminal, or fully from flags with --yes; an ordered list of small steps (create-astro style),
-// every answer validated against the same schema strangerchat.json is checked with.
+// every answer validated against the same schema strangerchat.json is checked with. It never
+// writes over an instance: `init --reset` (cli/reset.ts) starts its settings and
+// rules over, after a backup, keeping every secret and the database.
 import { basename, relative, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { cliActor } from '../../server/access/actor.ts';
-import { ConfigError, ENV_FILE, makeConfig, readEnvFile } from '../../server/config.ts';
+import { ConfigError, makeConfig } from '../../server/config.ts';
 import { openDatabase } from '../../server/db/database.ts';
 import { migrateToLatest } from '../../server/db/migrate.ts';
 import { AppError } from '../../server/errors.ts';
@@ -14,11 +16,12 @@ import { silentLogger } from '../../server/logger.ts';
 import { createServices } from '../../server/services.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
+import { installSource, npmInstallStep, type InstallSource } from '../install-source.ts';
 import {
   generateSecret,
+  instanceFilesIn,
   instanceSettings,
   isEmptyFolder,
-  isInstanceFolder,
   loadInstanceConfig,
   renderInstance,
   writeFiles,
@@ -49,6 +52,7 @@ export interface InitOptions extends GlobalOptions {
   owner?: string;
   passwordStdin?: boolean;
   force?: boolean;
+  reset?: boolean;
   dryRun?: boolean;
 }
 
@@ -62,12 +66,13 @@ export function registerInit(program: Command, ctx: Context): void {
     .addOption(new Option('--access <mode>', 'who may join: open (rules and age), invite (an invite code) or email (a verified address in --email-domain)').choices(ACCESS_MODES))
     .option('--email-domain <domain...>', 'e-mail domains allowed in the email access mode (repeatable, or comma-separated)', repeatableParser('--email-domain', check.emailDomain))
     .option('--port <port>', `port to listen on (default ${DEFAULT_PORT})`, flagParser('--port', check.port, Number))
-    .option('--public-url <url>', 'the https:// address people will use (needed for video across networks and for the email mode)', flagParser('--public-url', check.publicUrl))
+    .option('--public-url <url>', 'the https:// address people will use (needed for video across networks and for the email mode; "" for none yet)', flagParser('--public-url', (v) => (v.trim() === '' ? undefined : check.publicUrl(v))))
     .addOption(new Option('--turn <server>', 'TURN for video across networks: none, or coturn (generates the shared secret into .env)').choices(TURN_CHOICES))
     .option('--turn-url <url...>', 'with --turn coturn: turn: or turns: URLs of the coturn server (repeatable)', repeatableParser('--turn-url', check.turnUrl))
     .option('--owner <username>', `username of the first owner account (default "${DEFAULT_OWNER}")`, flagParser('--owner', check.username, (v) => v.trim().toLowerCase()))
     .option('--password-stdin', "read the owner's password from standard input (else a one-time password is generated and printed once)")
-    .option('--force', 'write into a folder that is not empty (existing secrets in .env are kept)')
+    .option('--force', 'write into a folder that is not empty but holds no instance (its other files are left alone); never over an instance: see --reset')
+    .option('--reset', "start an existing instance's settings and rules over: backs up settings, secrets, rules and database first, says what it replaces, keeps every secret, the database and its owners (confirm on a terminal, or --yes)")
     .option('--dry-run', 'print what would be written, and write nothing')
     .action(async (dir: string | undefined, _o: InitOptions, command: Command) => {
       await init(ctx, command.optsWithGlobals<InitOptions>(), dir);
@@ -78,6 +83,8 @@ export function registerInit(program: Command, ctx: Context): void {
     'echo "$OWNER_PASSWORD" | strangerchat init my-chat --yes --owner alice --password-stdin',
     'strangerchat init my-chat --yes --public-url https://chat.example.org --turn coturn --turn-url turn:turn.example.org:3478',
     'strangerchat init my-chat --yes --dry-run',
+    'strangerchat init my-chat --reset --profile school --access invite',
+    'strangerchat init my-chat --reset --yes --dry-run',
   ]);
 }
 
@@ -92,16 +99,30 @@ async function chooseDir(ctx: Context, options: InitOptions, dirArg: string | un
   return resolve(ctx.cwd, dir.trim());
 }
 
-/** Step 2: an empty (or missing) folder, unless --force. */
-function checkFolder(dir: string, force: boolean | undefined): void {
+/**
+ * Step 2: an empty (or missing) folder; --force for one that holds other files; never one that
+ * holds an instance (that is --reset's). Returns the instance files found.
+ */
+function checkFolder(dir: string, options: InitOptions): string[] {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CliError(`${dir} is a file, not a folder`, ExitCode.Usage);
-  if (isEmptyFolder(dir) || force) return;
-  const what = isInstanceFolder(dir) ? 'already holds an instance' : 'is not empty';
-  throw new CliError(`${dir} ${what}; choose another folder, or pass --force to write into it`, ExitCode.Usage);
+  const found = existsSync(dir) ? instanceFilesIn(dir) : [];
+  if (options.reset) {
+    if (found.length === 0) throw new CliError(`--reset: ${dir} holds no instance to reset; run strangerchat init without --reset to create one`, ExitCode.Usage);
+    return found;
+  }
+  if (found.length) {
+    throw new CliError(
+      `${dir} already holds an instance (${found.join(', ')}): init never writes over one${options.force ? ', not even with --force' : ''}. ` +
+        'Change a setting with strangerchat config set, or start its settings over with strangerchat init --reset (which backs up the settings, secrets, rules and database first)',
+      ExitCode.Usage,
+    );
+  }
+  if (isEmptyFolder(dir) || options.force) return found;
+  throw new CliError(`${dir} is not empty; choose another folder, or pass --force to write into it (its files are left alone)`, ExitCode.Usage);
 }
 
 /** Step 3: the settings, from flags, defaults (--yes) or questions. */
-async function askInstance(ctx: Context, options: InitOptions, dir: string): Promise<NewInstance> {
+export async function askInstance(ctx: Context, options: InitOptions, dir: string): Promise<NewInstance> {
   const name = await answer(ctx, options, options.name, {
     flag: '--name',
     default: basename(dir),
@@ -150,7 +171,7 @@ async function askInstance(ctx: Context, options: InitOptions, dir: string): Pro
         ),
     });
     // Magic links need the address people reach the instance at.
-    publicUrl = await answer(ctx, options, options.publicUrl, {
+    publicUrl = await answer(ctx, options, options.publicUrl || undefined, {
       flag: '--public-url',
       ask: () => ctx.prompt.input({ message: 'Public URL (https://…; e-mail links point there)', validate: promptCheck(check.publicUrl) }),
     });
@@ -175,6 +196,8 @@ async function askInstance(ctx: Context, options: InitOptions, dir: string): Pro
     });
     publicUrl = url.trim() || undefined;
   }
+  // The school profile relays all video: without TURN it has none at all, not "direct only".
+  const relayOnly = profile === 'school';
   const turn = await answer(ctx, options, options.turn, {
     flag: '--turn',
     default: options.turnUrl?.length ? 'coturn' : 'none',
@@ -183,7 +206,13 @@ async function askInstance(ctx: Context, options: InitOptions, dir: string): Pro
         message: 'TURN server for video across networks',
         default: options.turnUrl?.length ? 'coturn' : 'none',
         choices: [
-          { value: 'none', name: 'none', description: 'text, and video only where people can reach each other directly' },
+          {
+            value: 'none',
+            name: 'none',
+            description: relayOnly
+              ? 'text only for now: the school profile relays all video through TURN, so video cannot connect until you add one'
+              : 'text, and video only where people can reach each other directly',
+          },
           { value: 'coturn', name: 'coturn', description: 'your coturn server relays video (a shared secret is generated into .env)' },
         ],
       }),
@@ -222,7 +251,7 @@ const FLAG_OF: Record<string, string> = {
 };
 
 /** Step 4: the settings as a whole, with the checks start makes (e.g. email needs a public URL). */
-function validateInstance(dir: string, instance: NewInstance, turnSecret: string | undefined): void {
+export function validateInstance(dir: string, instance: NewInstance, turnSecret: string | undefined): void {
   try {
     makeConfig({ settings: instanceSettings(instance), dir, secrets: turnSecret ? { turnSecret } : {} });
   } catch (error) {
@@ -232,7 +261,7 @@ function validateInstance(dir: string, instance: NewInstance, turnSecret: string
   }
 }
 
-interface OwnerAnswer {
+export interface OwnerAnswer {
   username: string;
   /** Chosen by the operator; undefined: generate a one-time password. */
   password?: string;
@@ -245,7 +274,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 /** Step 5: the first owner and their password (stdin, a question, or generated). */
-async function askOwner(ctx: Context, options: InitOptions): Promise<OwnerAnswer> {
+export async function askOwner(ctx: Context, options: InitOptions): Promise<OwnerAnswer> {
   const username = await answer(ctx, options, options.owner, {
     flag: '--owner',
     default: DEFAULT_OWNER,
@@ -272,7 +301,7 @@ async function askOwner(ctx: Context, options: InitOptions): Promise<OwnerAnswer
 }
 
 /** Step 7: the database (migrations) and the owner account. Returns the generated password, if any. */
-async function createDatabase(ctx: Context, dir: string, owner: OwnerAnswer): Promise<string | undefined> {
+export async function createDatabase(ctx: Context, dir: string, owner: OwnerAnswer): Promise<string | undefined> {
   const config = loadInstanceConfig(ctx, dir);
   const db = await openDatabase(config.database);
   // The same services the server and the other commands use (server/services.ts).
@@ -297,20 +326,20 @@ async function createDatabase(ctx: Context, dir: string, owner: OwnerAnswer): Pr
 export async function init(ctx: Context, options: InitOptions, dirArg?: string): Promise<void> {
   const output = new Output(ctx, options);
   const dir = await chooseDir(ctx, options, dirArg);
-  checkFolder(dir, options.force);
+  const found = checkFolder(dir, options);
+  if (options.reset) {
+    // Imported only for a reset: it needs the backups and the database before writing anything.
+    const { resetInstance } = await import('../reset.ts');
+    return resetInstance(ctx, options, output, dir, found);
+  }
   const instance = await askInstance(ctx, options, dir);
-  // --force over an existing instance keeps its secrets: a new session secret would orphan device bans and logins.
-  const existing = existsSync(resolve(dir, ENV_FILE)) ? readEnvFile(dir) : {};
-  const turnSecret = instance.turnUrls?.length ? (existing.STRANGERCHAT_TURN_SECRET ?? generateSecret()) : undefined;
+  const turnSecret = instance.turnUrls?.length ? generateSecret() : undefined;
   validateInstance(dir, instance, turnSecret);
   const owner = await askOwner(ctx, options);
   // A package.json or .gitignore already in a --force folder is the operator's own: left alone.
   const kept = ['package.json', '.gitignore'].filter((path) => existsSync(resolve(dir, path)));
-  const files = renderInstance(
-    instance,
-    { ...(existing.STRANGERCHAT_SESSION_SECRET ? { sessionSecret: existing.STRANGERCHAT_SESSION_SECRET } : {}), ...(turnSecret ? { turnSecret } : {}) },
-    { packageJson: true },
-  ).filter((file) => !kept.includes(file.path));
+  const source = installSource();
+  const files = renderInstance(instance, turnSecret ? { turnSecret } : {}, { packageJson: true, strangerchatSpec: source.spec }).filter((file) => !kept.includes(file.path));
   const url = `http://127.0.0.1:${instance.port}`;
   const settings = {
     name: instance.name,
@@ -332,7 +361,6 @@ export async function init(ctx: Context, options: InitOptions, dirArg?: string):
     return;
   }
 
-  if (existing.STRANGERCHAT_SESSION_SECRET) output.say(`Kept the secrets of the existing ${ENV_FILE}.`);
   if (kept.length) output.say(`Left the existing ${kept.join(' and ')} as they are.`);
   writeFiles(dir, files);
   output.progress('Creating the database and the owner account…');
@@ -346,29 +374,44 @@ export async function init(ctx: Context, options: InitOptions, dirArg?: string):
         ...(generated ? [`one-time password ${generated}`] : []),
       ].join('\n'),
   );
-  output.say(nextSteps(ctx.cwd, dir, instance, owner.username, generated !== undefined));
+  output.say(nextSteps(ctx.cwd, dir, instance, owner.username, generated !== undefined, source));
 }
 
 /** Step 8: what to do next, for a person (stderr). */
-export function nextSteps(cwd: string, dir: string, instance: NewInstance, owner: string, generated: boolean): string {
+export function nextSteps(cwd: string, dir: string, instance: NewInstance, owner: string, generated: boolean, source: InstallSource = installSource()): string {
   const where = relative(cwd, dir);
   const lines = [''];
   if (generated) lines.push(`The one-time password of ${owner} is shown only this once: you choose your own at the first sign-in.`, '');
   lines.push('Next steps:');
   if (where) lines.push(`  cd ${where.includes(' ') ? JSON.stringify(where) : where}`);
   lines.push(
-    '  npm install                 # installs the strangerchat version pinned in package.json',
+    npmInstallStep(source),
     `  npx strangerchat start      # then open http://127.0.0.1:${instance.port} (moderators: /mod)`,
     '  npx strangerchat doctor     # checks everything below',
     '',
     'For video between people on different networks:',
-    "  HTTPS  browsers allow the camera and microphone only on HTTPS (or localhost): put Caddy or nginx",
-    '         in front (strangerchat deploy caddy) and set publicUrl (strangerchat config set publicUrl https://…)',
   );
+  if (instance.publicUrl?.startsWith('https://')) {
+    lines.push(`  HTTPS  publicUrl is ${instance.publicUrl}: put Caddy or nginx in front for it (strangerchat deploy caddy, or deploy nginx)`);
+  } else if (instance.publicUrl) {
+    lines.push(
+      `  HTTPS  publicUrl is ${instance.publicUrl}, and browsers allow the camera and microphone only on HTTPS (or localhost):`,
+      '         put Caddy or nginx in front (strangerchat deploy caddy) and change it (strangerchat config set publicUrl https://…)',
+    );
+  } else {
+    lines.push(
+      '  HTTPS  browsers allow the camera and microphone only on HTTPS (or localhost): put Caddy or nginx',
+      '         in front (strangerchat deploy caddy) and set publicUrl (strangerchat config set publicUrl https://…)',
+    );
+  }
+  // The school profile (and any TURN) is relay-only: no TURN means no video at all, not "direct only".
+  const relayOnly = instance.profile === 'school' || (instance.turnUrls?.length ?? 0) > 0;
   lines.push(
     instance.turnUrls?.length
       ? '  TURN   run coturn with the secret in .env: strangerchat deploy coturn renders its turnserver.conf'
-      : '  TURN   school and office networks block direct connections: run coturn (strangerchat deploy coturn) and set turn.urls',
+      : relayOnly
+        ? '  TURN   none yet, and the school profile relays all video: video cannot connect until you run coturn (strangerchat deploy coturn) and set turn.urls'
+        : '  TURN   school and office networks block direct connections: run coturn (strangerchat deploy coturn) and set turn.urls',
   );
   if (instance.accessMode === 'invite') lines.push('', 'Invite people with strangerchat invite create --uses 30 --expires 7d.');
   lines.push('', 'Every command: strangerchat --help, and docs/cli.md in the strangerchat repository.');

@@ -4,12 +4,12 @@ import type { Command } from 'commander';
 import { MAX_INVITE_USES, type Invite } from '../../server/access/invites.ts';
 import type { Context } from '../context.ts';
 import { withExamples } from '../help.ts';
-import { formatTime, table, type GlobalOptions } from '../output.ts';
-import { countFlag, durationFlag, resolveId, shortId, terminalSafe, withServices } from '../services.ts';
+import { table, type GlobalOptions } from '../output.ts';
+import { countFlag, durationFlag, durationMs, resolveId, shortId, terminalSafe, withServices, type DurationValue } from '../services.ts';
 
 interface CreateOptions extends GlobalOptions {
   uses: number;
-  expires?: number | null;
+  expires?: DurationValue;
   note?: string;
 }
 
@@ -42,10 +42,10 @@ export function registerInvite(program: Command, ctx: Context): void {
 
 export async function inviteCreate(ctx: Context, options: CreateOptions): Promise<void> {
   await withServices(ctx, options, async ({ instance, services, actor, output }) => {
-    const { invite, code } = await services.invites.create({ uses: options.uses, expiresInMs: options.expires ?? null, ...(options.note ? { note: options.note } : {}) }, actor);
+    const { invite, code } = await services.invites.create({ uses: options.uses, expiresInMs: durationMs(options.expires) ?? null, ...(options.note ? { note: options.note } : {}) }, actor);
     output.result({ invite, code }, () => code);
     output.say(
-      `Invite ${shortId(invite.id)}: ${invite.maxUses} use${invite.maxUses === 1 ? '' : 's'}, ${invite.expiresAt === null ? 'no expiry' : `until ${formatTime(invite.expiresAt)}`}. The code is shown only this once.`,
+      `Invite ${shortId(invite.id)}: ${invite.maxUses} use${invite.maxUses === 1 ? '' : 's'}, ${invite.expiresAt === null ? 'no expiry' : `until ${output.time(invite.expiresAt)}`}. The code is shown only this once.`,
     );
     if (instance.config.settings.accessMode !== 'invite') {
       output.warn(`this instance's access mode is ${instance.config.settings.accessMode}: codes are asked for only in the invite mode (strangerchat config set accessMode invite)`);
@@ -61,7 +61,7 @@ export async function inviteList(ctx: Context, options: GlobalOptions): Promise<
         ? 'no invites (strangerchat invite create --uses N)'
         : table(
             ['id', 'code', 'used', 'expires', 'status', 'note', 'by'],
-            invites.map((i: Invite) => [shortId(i.id), `${i.hint}-…`, `${i.usedCount}/${i.maxUses}`, i.expiresAt === null ? 'never' : formatTime(i.expiresAt), i.status, i.note ? terminalSafe(i.note) : null, i.createdBy]),
+            invites.map((i: Invite) => [shortId(i.id), `${i.hint}-…`, `${i.usedCount}/${i.maxUses}`, i.expiresAt === null ? 'never' : output.time(i.expiresAt), i.status, i.note ? terminalSafe(i.note) : null, i.createdBy]),
           ),
     );
   });

@@ -6,7 +6,7 @@ import { createMigrator, migrateToLatest } from '../../server/db/migrate.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { openInstance } from '../instance.ts';
-import { formatTime, Output, table, type GlobalOptions } from '../output.ts';
+import { Output, table, type GlobalOptions } from '../output.ts';
 import { readRunning } from '../pidfile.ts';
 import { backupBeforeMigrations } from '../start-hooks.ts';
 
@@ -41,7 +41,7 @@ export async function migrateStatus(ctx: Context, options: GlobalOptions): Promi
     output.result({ migrations: list, pending }, () =>
       table(
         ['migration', 'applied'],
-        list.map((m) => [m.name, m.appliedAt === null ? output.out.yellow('pending') : formatTime(m.appliedAt)]),
+        list.map((m) => [m.name, m.appliedAt === null ? output.out.yellow('pending') : output.time(m.appliedAt)]),
       ),
     );
     if (pending.length) throw new CliError(`${pending.length} migration(s) pending: run strangerchat migrate up (or start)`, ExitCode.MigrationsPending);

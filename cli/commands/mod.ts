@@ -8,7 +8,7 @@ import type { Moderator } from '../../server/access/moderators.ts';
 import { ROLES, type Role } from '../../server/access/permissions.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
-import { formatTime, table, type GlobalOptions } from '../output.ts';
+import { table, type GlobalOptions } from '../output.ts';
 import { check } from '../validate.ts';
 import { readInputFile, withServices } from '../services.ts';
 
@@ -121,10 +121,10 @@ export async function modList(ctx: Context, options: GlobalOptions): Promise<voi
             moderators.map((m) => [
               m.username,
               m.role,
-              m.disabledAt === null ? 'active' : output.out.yellow(`disabled ${formatTime(m.disabledAt)}`),
+              m.disabledAt === null ? 'active' : output.out.yellow(`disabled ${output.time(m.disabledAt)}`),
               m.mustChangePassword ? 'one-time' : 'own',
               m.email,
-              formatTime(m.createdAt),
+              output.time(m.createdAt),
               m.createdBy,
             ]),
           ),

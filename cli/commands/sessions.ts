@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { ServerConfig } from '../../server/config.ts';
 import type { Context } from '../context.ts';
 import { withExamples } from '../help.ts';
-import { formatTime, table, type GlobalOptions } from '../output.ts';
+import { table, type GlobalOptions } from '../output.ts';
 import { readRunning, readStatusFile } from '../pidfile.ts';
 import { countFlag, liveNote, resolveId, runningServer, shortId, sinceFlag, withServices } from '../services.ts';
 import { STATUS_INTERVAL_MS } from './start.ts';
@@ -79,7 +79,7 @@ export async function sessionsList(ctx: Context, options: ListOptions): Promise<
           : 'no sessions'
         : table(
             ['id', 'device', 'band', 'created', 'ended', 'live'],
-            shaped.map((s) => [shortId(s.id), shortId(s.deviceId), s.band, formatTime(s.createdAt), formatTime(s.endedAt), s.live === null ? '?' : s.live ? output.out.green('live') : '-']),
+            shaped.map((s) => [shortId(s.id), shortId(s.deviceId), s.band, output.time(s.createdAt), output.time(s.endedAt), s.live === null ? '?' : s.live ? output.out.green('live') : '-']),
           ),
     );
   });

@@ -17,6 +17,7 @@ import { dataDirOf } from '../paths.ts';
 import { readRunning, removePidFile, writePidFile, writeStatusFile } from '../pidfile.ts';
 import { dataDirProblem, fetchHealth, portProblem } from '../preflight.ts';
 import { backupBeforeMigrations } from '../start-hooks.ts';
+import { stopCommand } from '../stop-hint.ts';
 import { BENCH_STATS_ENV, BENCH_STATS_LINE, startBenchStats, type BenchStatsListener } from '../bench-stats.ts';
 
 /** How often the running server rewrites its status file (what `status` shows as live figures). */
@@ -115,7 +116,7 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
       statusTimer = setInterval(writeStatus, STATUS_INTERVAL_MS);
       statusTimer.unref();
       output.result({ url: server.url, pid: process.pid, version: config.version, publicUrl: config.settings.publicUrl ?? null }, () => server.url);
-      output.say(`strangerchat ${config.version} is running at ${server.url}${config.settings.publicUrl ? ` (public: ${config.settings.publicUrl})` : ''}; stop it with Ctrl-C or strangerchat stop.`);
+      output.say(`strangerchat ${config.version} is running at ${server.url}${config.settings.publicUrl ? ` (public: ${config.settings.publicUrl})` : ''}; stop it with Ctrl-C or ${stopCommand(ctx, dir)}.`);
       // The load harness's instrument (cli/bench-stats.ts); off unless the bench asks for it.
       if (ctx.env[BENCH_STATS_ENV] === '1') {
         benchStats = await startBenchStats(server);

@@ -11,7 +11,7 @@ import { pendingMigrations } from '../../server/db/migrate.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { instanceConfig } from '../instance.ts';
-import { formatTime, Output, type GlobalOptions } from '../output.ts';
+import { Output, type GlobalOptions } from '../output.ts';
 import { backupsDirOf } from '../paths.ts';
 import { readRunning, readStatusFile } from '../pidfile.ts';
 import { fetchHealth } from '../preflight.ts';
@@ -152,7 +152,7 @@ function formatStatus(report: StatusReport, output: Output): string {
   }
   lines.push(['open reports', report.openReports === null ? '-' : String(report.openReports)]);
   lines.push(['database', `${report.database.driver}${report.database.path ? ` ${report.database.path}` : ''}, ${formatBytes(report.database.sizeBytes)}`]);
-  lines.push(['last backup', report.lastBackup ? `${report.lastBackup.name} (${formatTime(report.lastBackup.createdAt)})` : report.database.driver === 'sqlite' ? 'none' : 'pg_dump (not tracked)']);
+  lines.push(['last backup', report.lastBackup ? `${report.lastBackup.name} (${output.time(report.lastBackup.createdAt)})` : report.database.driver === 'sqlite' ? 'none' : 'pg_dump (not tracked)']);
   const pending = report.pendingMigrations;
   lines.push(['migrations', pending === null ? 'unknown' : pending.length ? c.yellow(`${pending.length} pending (strangerchat migrate up)`) : 'up to date']);
   for (const warning of report.warnings) lines.push(['warning', c.yellow(warning)]);

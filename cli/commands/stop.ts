@@ -24,7 +24,7 @@ export function registerStop(program: Command, ctx: Context): void {
 
 export function parseSeconds(value: string): number {
   const seconds = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0) throw new CliError(`expected a number of seconds above 0, got "${value}"`, ExitCode.Usage);
+  if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0) throw new CliError(`--timeout: expected a number of seconds above 0 (e.g. 30), got "${value}"`, ExitCode.Usage);
   return seconds;
 }
 

@@ -6,7 +6,7 @@ import { mintTurnCredentials } from '../../server/access/turn.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { instanceConfig } from '../instance.ts';
-import { formatTime, Output, type GlobalOptions } from '../output.ts';
+import { Output, type GlobalOptions } from '../output.ts';
 
 interface CredentialOptions extends GlobalOptions {
   ttl?: number;
@@ -42,6 +42,6 @@ export async function turnCredentials(ctx: Context, options: CredentialOptions):
   const ttl = options.ttl ?? config.settings.turn.credentialTtlSeconds;
   const minted = mintTurnCredentials(secret, `cli-${randomBytes(4).toString('hex')}`, Date.now(), ttl);
   output.result({ urls, username: minted.username, credential: minted.credential, ttl, expiresAt: minted.expiresAt * 1000 }, () =>
-    [`urls        ${urls.join(' ') || '-'}`, `username    ${minted.username}`, `credential  ${minted.credential}`, `expires     ${formatTime(minted.expiresAt * 1000)}`].join('\n'),
+    [`urls        ${urls.join(' ') || '-'}`, `username    ${minted.username}`, `credential  ${minted.credential}`, `expires     ${output.time(minted.expiresAt * 1000)}`].join('\n'),
   );
 }

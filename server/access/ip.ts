@@ -154,3 +154,19 @@ export function networkKey(address: string, prefix: number): string | undefined 
 export function rangeKey(range: IpRange): string {
   return `${range.family}:${range.prefix}:${range.network.toString(16)}`;
 }
+
+/** True when two ranges share an address: the wider one holds the other. */
+export function rangesOverlap(a: IpRange, b: IpRange): boolean {
+  if (a.family !== b.family) return false;
+  const prefix = Math.min(a.prefix, b.prefix);
+  const m = mask(a.family, prefix);
+  return (a.network & m) === (b.network & m);
+}
+
+/** An address or CIDR taken exactly as written (a bare IPv6 address is itself, /128, not its /64). */
+export function parseExactRange(text: string): IpRange | undefined {
+  const value = text.trim();
+  if (value.includes('/')) return parseRange(value);
+  const address = parseAddress(value);
+  return address && { family: address.family, network: address.value, prefix: address.family === 4 ? 32 : 128 };
+}

@@ -13,7 +13,7 @@ import type { ModeratorsTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { AuditLog, RecordInTransaction } from '../moderation/audit.ts';
 import type { Actor } from './actor.ts';
-import { LoginLimited, LoginLimits, passwordEpoch, type LoginPlace } from './login-limits.ts';
+import { LOGIN_LIMITS, LoginLimited, LoginLimits, passwordEpoch, type LoginPlace } from './login-limits.ts';
 import { dummyHash, generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import { assertCan, assertCanManageRole, isRole, type Role } from './permissions.ts';
 import type { SafeguardingAlerts, SafeguardingChange } from './safeguarding-alerts.ts';
@@ -82,6 +82,9 @@ function conflict(): AppError {
 
 /** Who a failed login is recorded as: nobody has proved who they are. */
 const LOGIN_ACTOR = 'system:login';
+/** `--as` at the terminal: each command is a new process, so its failures are counted from the audit log. */
+const LOGIN_FAILURES_PER_ACCOUNT = LOGIN_LIMITS.perAccountPlace.attempts;
+const LOGIN_WINDOW_MS = LOGIN_LIMITS.perAccountPlace.windowSeconds * 1000;
 
 /** The audit log's name for a moderator acting (the same as the HTTP API's actor name). */
 export function moderatorActorName(username: string): string {
@@ -235,6 +238,43 @@ export class ModeratorService {
     const expected = Buffer.from(keyedHash(this.#secret, 'known-browser', token.slice(0, token.lastIndexOf('.'))));
     const given = Buffer.from(match[4]!);
     return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  /**
+   * The account a terminal acts as (`--as`), once its password is proved: the operator holds the
+   * instance's files, so this is accountability and role enforcement, not a wall against them.
+   * Refuses disabled accounts and accounts still on a one-time password. Failures are audited as
+   * at /mod (`moderator.login_failed`, with `via: "cli"`) and, since each command is a new
+   * process, counted from the audit log: after LOGIN_FAILURES_PER_ACCOUNT within LOGIN_WINDOW_MS
+   * the account waits, whichever door the failures came through.
+   */
+  async authenticateTerminal(username: string, password: string, osUser: string): Promise<Moderator> {
+    const account = username.trim().toLowerCase().slice(0, 64);
+    const since = this.#now() - LOGIN_WINDOW_MS;
+    const failures = await this.#db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('action', '=', 'moderator.login_failed')
+      .where('target', '=', moderatorTarget(account))
+      .where('at', '>=', since)
+      .executeTakeFirstOrThrow();
+    if (Number(failures.n) >= LOGIN_FAILURES_PER_ACCOUNT) {
+      throw new AppError(429, 'rate_limited', `Too many failed logins on ${account}; try again in ${Math.ceil(LOGIN_WINDOW_MS / 60_000)} minutes.`);
+    }
+    const row = await this.#db.selectFrom('moderators').selectAll().where('username', '=', account).executeTakeFirst();
+    const ok = await verifyPassword(password, row?.password_hash ?? (await dummyHash()));
+    if (!row || !ok || row.disabled_at !== null) {
+      await this.#audit.record(LOGIN_ACTOR, {
+        action: 'moderator.login_failed',
+        target: row ? moderatorTarget(row.username) : null,
+        details: { problem: !row ? 'unknown_account' : !ok ? 'wrong_password' : 'disabled', via: 'cli', osUser },
+      });
+      throw new AppError(401, 'invalid_credentials', row && ok ? `The account ${row.username} is disabled.` : 'Wrong username or password.');
+    }
+    if (row.must_change_password === 1) {
+      throw new AppError(403, 'password_change_required', `${row.username} still has a one-time password: sign in at /mod once and choose your own first.`);
+    }
+    return toModerator(row);
   }
 
   /** The moderator behind a session cookie, or undefined when it is unknown, ended, expired or disabled. */

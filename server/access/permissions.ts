@@ -22,6 +22,8 @@ export const PERMISSIONS = {
   'evidence.view': STAFF,
   /** Evidence of `minor` and `illegal` reports: safeguarding only, by design. */
   'evidence.view_sensitive': ['safeguarding'],
+  /** A report's evidence package for a referral (police, a child-protection officer): safeguarding only. */
+  'evidence.export': ['safeguarding'],
   'reports.resolve': STAFF,
   'bans.list': ALL,
   'bans.add': STAFF,

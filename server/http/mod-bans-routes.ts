@@ -82,7 +82,8 @@ export function createModBansRouter(deps: { moderators: ModeratorService; bans: 
       actor(ctx),
     );
     ctx.status = 201;
-    ctx.body = { ban: banView(ban, now()) };
+    // The terminal refuses these without --force; here the ban is made and the risks are named.
+    ctx.body = { ban: banView(ban, now()), warnings: bans.lockoutRisks({ kind: ban.targetKind, target: ban.target }) };
   });
 
   // Before `/:id`, which would otherwise take "check" for an id.

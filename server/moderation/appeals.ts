@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.ts';
 import type { AppealsTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import type { Actor } from '../access/actor.ts';
+import { accountOf, type Actor } from '../access/actor.ts';
 import { assertCan } from '../access/permissions.ts';
 import type { AuditLog } from './audit.ts';
 import type { BanService } from './bans.ts';
@@ -171,7 +171,9 @@ export class AppealService {
     if (!row) throw new AppError(404, 'not_found', 'No such appeal.');
     if (row.status !== 'open') throw new AppError(409, 'already_decided', 'This appeal was already decided.');
     const ban = await this.#bans.get(row.ban_id);
-    if (ban && ban.createdBy === actor.name) {
+    // The same person, whether they made the ban in /mod or at the terminal with --as.
+    const author = ban && accountOf(ban.createdBy);
+    if (ban && (ban.createdBy === actor.name || (author !== undefined && author === accountOf(actor.name)))) {
       throw new AppError(403, 'same_moderator', 'You made this ban: another moderator must decide its appeal.');
     }
     if (decision === 'lift') assertCan(actor.role, 'bans.remove');

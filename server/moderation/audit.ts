@@ -234,6 +234,14 @@ export class AuditLog {
     return { last: last ? { id: Number(last.id), hash: last.hash } : null, recordedHead: this.#head.read() ?? null };
   }
 
+  /** Every entry about these targets (`report:<id>`, `device:<id>`, …), oldest first: the history of one case. */
+  async about(actor: Actor, targets: readonly string[]): Promise<AuditEntry[]> {
+    assertCan(actor.role, 'audit.read');
+    if (targets.length === 0) return [];
+    const rows = await this.#db.selectFrom('audit_log').selectAll().where('target', 'in', [...targets]).orderBy('id').execute();
+    return rows.map((row) => toEntry(row as AuditLogTable & { id: number }));
+  }
+
   /**
    * Walks the whole chain; reports the first row whose link, content or MAC does not verify, then
    * whether the chain still reaches the head recorded in the data folder and the witnessed hash.

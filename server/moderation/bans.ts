@@ -11,6 +11,7 @@ import { formatAddress, formatRange, parseAddress, parseRange } from '../access/
 import type { AuditLog } from './audit.ts';
 import { publishEvent } from './events.ts';
 import { BanIndex, type Ban, type BanMatch, type BanSeverity, type BanSubject, type BanTargetKind } from './ban-index.ts';
+import { lockoutRisks, type LockoutContext, type LockoutRisk } from './lockout.ts';
 
 export const BAN_REASON_MAX_LENGTH = 500;
 export const BAN_NOTE_MAX_LENGTH = 1000;
@@ -124,12 +125,27 @@ export class BanService {
   readonly #now: () => number;
   /** This process's index, when it enforces bans (the server); the CLI has none. */
   readonly #index: BanIndex | undefined;
+  readonly #lockout: (() => LockoutContext) | undefined;
+  #lockoutContext: LockoutContext | undefined;
 
-  constructor(deps: { db: Db; audit: AuditLog; now: () => number; index?: BanIndex }) {
+  constructor(deps: { db: Db; audit: AuditLog; now: () => number; index?: BanIndex; lockout?: () => LockoutContext }) {
     this.#db = deps.db;
     this.#audit = deps.audit;
     this.#now = deps.now;
     this.#index = deps.index;
+    this.#lockout = deps.lockout;
+  }
+
+  /**
+   * Why a ban on `target` could lock out more than the person it is meant for (loopback, a
+   * trusted proxy, the server's own address, …; see lockout.ts). The terminal refuses such a ban
+   * without --force; the dashboard's API warns. Throws 400 invalid_target for a bad target.
+   */
+  lockoutRisks(target: string | BanTarget): LockoutRisk[] {
+    const parsed = typeof target === 'string' ? parseBanTarget(target) : target;
+    if (!this.#lockout) return [];
+    this.#lockoutContext ??= this.#lockout();
+    return lockoutRisks(parsed, this.#lockoutContext);
   }
 
   async add(input: AddBanInput, actor: Actor): Promise<Ban> {
@@ -213,6 +229,21 @@ export class BanService {
     await this.#audit.record(actor, { action: 'ban.lift', target: `${ban.targetKind}:${ban.target}`, reason: reason ?? null, details: { banId: id } });
     await publishEvent(this.#db, { kind: 'ban_lifted', payload: { banId: id } }, now);
     return ban;
+  }
+
+  /** Every ban on exactly this target (as parseBanTarget writes it), newest first: what `ban remove <target>` lifts. */
+  async onTarget(actor: Actor, target: string | BanTarget): Promise<Ban[]> {
+    assertCan(actor.role, 'bans.list');
+    const parsed = typeof target === 'string' ? parseBanTarget(target) : target;
+    const rows = await this.#db
+      .selectFrom('bans')
+      .selectAll()
+      .where('target_kind', '=', parsed.kind)
+      .where('target', '=', parsed.target)
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .execute();
+    return rows.map(toBan);
   }
 
   async get(id: string): Promise<Ban | undefined> {

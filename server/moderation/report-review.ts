@@ -11,7 +11,7 @@ import type { ReportsTable as StoredReport } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { Actor } from '../access/actor.ts';
 import { assertCan, can, evidenceAction, SENSITIVE_REASONS } from '../access/permissions.ts';
-import type { AuditLog } from './audit.ts';
+import type { AuditEntry, AuditLog } from './audit.ts';
 import type { BanService, BanTarget } from './bans.ts';
 import { BAN_REASON_MAX_LENGTH, parseBanTarget } from './bans.ts';
 import type { Ban, BanSeverity } from './ban-index.ts';
@@ -119,6 +119,20 @@ export interface ResolveInput {
   };
 }
 
+/** Everything a report holds, for a referral: what `reports export` writes (safeguarding only). */
+export interface EvidenceExport {
+  report: ReportDetails;
+  /** Null once retention removed the evidence. */
+  transcript: TranscriptEntry[] | null;
+  frames: Array<{ idx: number; createdAt: number; jpeg: Uint8Array }>;
+  /** Bans made from this report, and the automatic quarantines on the reported person. */
+  bans: Ban[];
+  /** The audit entries about the report and those bans, oldest first, this export's own included. */
+  audit: AuditEntry[];
+  exportedAt: number;
+  exportedBy: string;
+}
+
 export interface ResolveResult {
   report: ReportDetails;
   ban?: Ban;
@@ -217,9 +231,49 @@ export class ReportReviewService {
     return reportedTarget(await this.#load(id), target);
   }
 
+  /**
+   * A report's whole case for a referral: its details, transcript and frames, the bans made from
+   * it and the audit entries about them. Safeguarding only; recorded as `evidence.export` before
+   * anything is read, so the package's own audit entries include its export.
+   */
+  async exportEvidence(actor: Actor, id: string): Promise<EvidenceExport> {
+    assertCan(actor.role, 'evidence.export');
+    const row = await this.#load(id);
+    const frameCount = (await this.#frameCounts([id])).get(id) ?? 0;
+    const exported = await this.#audit.record(actor, {
+      action: 'evidence.export',
+      target: `report:${id}`,
+      details: { reason: row.reason, frames: frameCount, evidencePurged: row.evidence_purged_at !== null },
+    });
+    const frameRows = await this.#db.selectFrom('report_frames').select(['idx', 'created_at', 'jpeg']).where('report_id', '=', id).orderBy('idx').execute();
+    // The export is an audited opening of the evidence (recorded above): it carries the note.
+    const report = await this.#details(row, can(actor.role, evidenceAction(row.reason)) && row.evidence_purged_at === null);
+    const quarantines = new Set(report.quarantineBanIds);
+    const bans = (await this.#db.selectFrom('bans').select('id').where('report_id', '=', id).execute()).map((b) => b.id);
+    const related = (await Promise.all([...new Set([...bans, ...quarantines])].map((banId) => this.#bans.get(banId)))).filter((ban): ban is Ban => ban !== undefined);
+    related.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    const banIds = new Set(related.map((ban) => ban.id));
+    const targets = [`report:${id}`, ...new Set(related.map((ban) => `${ban.targetKind}:${ban.target}`))];
+    // Entries on a banned target that are about other bans (an older ban on the same device) are another case.
+    const audit = (await this.#audit.about(actor, targets)).filter((entry) => entry.target === `report:${id}` || banIds.has(String(entry.details?.banId ?? '')));
+    const purged = row.evidence_purged_at !== null;
+    return {
+      report,
+      transcript: purged ? null : (JSON.parse(row.transcript) as TranscriptEntry[]),
+      frames: frameRows.map((f) => ({ idx: Number(f.idx), createdAt: Number(f.created_at), jpeg: f.jpeg })),
+      bans: related,
+      audit,
+      exportedAt: exported.at,
+      exportedBy: actor.name,
+    };
+  }
+
   async resolve(actor: Actor, id: string, input: ResolveInput): Promise<ResolveResult> {
     assertCan(actor.role, 'reports.resolve');
     const row = await this.#load(id);
+    if (!mayHandle(actor, row.reason)) {
+      throw new AppError(403, 'safeguarding_required', `A ${row.reason} report is resolved from the terminal only as a safeguarding account.`);
+    }
     if (row.status !== 'open') throw new AppError(409, 'already_resolved', 'This report was already resolved.');
     const note = input.note?.trim() || null;
     if (note && note.length > RESOLUTION_NOTE_MAX_LENGTH) {
@@ -367,6 +421,16 @@ export class ReportReviewService {
       .execute();
     return new Map(rows.map((r) => [r.report_id, Number(r.n)]));
   }
+}
+
+/**
+ * At the terminal a `minor` or `illegal` report is handled only as a safeguarding account
+ * (`--as`): resolving it, and reading the reporter's note, as well as its evidence (which only
+ * safeguarding opens anywhere). The operator's own owner identity at the terminal names no
+ * person, and these are the reports a named, trained person must handle.
+ */
+function mayHandle(actor: Actor, reason: string): boolean {
+  return !actor.terminal || !SENSITIVE_REASONS.has(reason) || can(actor.role, 'evidence.view_sensitive');
 }
 
 function summary(row: ReportsTable, frames: number, quarantined: boolean, withSensitiveNote: boolean): ReportSummary {

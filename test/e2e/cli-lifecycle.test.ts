@@ -77,9 +77,9 @@ test('backup create then restore round-trips: what was written after the backup 
   const dir = join(here, 'demo');
   const backup = await runBin(['backup', 'create', '--json'], { cwd: dir });
   assert.is(backup.code, 0, backup.stderr);
-  // A second owner account, written after the backup (through init --force, a real writer).
+  // A second owner account, written after the backup (through mod add, a real writer).
   const password = 'correct horse battery staple';
-  assert.is((await runBin(['init', '.', '--yes', '--force', '--owner', 'later', '--password-stdin', '--port', '0'], { cwd: dir, stdin: password })).code, 0);
+  assert.is((await runBin(['mod', 'add', 'later', '--role', 'owner', '--password-stdin'], { cwd: dir, stdin: password })).code, 0);
   const login = (url: string) =>
     fetch(`${url}/api/mod/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'later', password }) });
   const before = await spawnStart([], { cwd: dir });

@@ -58,6 +58,22 @@ async function auditRows(banId: string) {
   return rows.filter((row) => row.details && (JSON.parse(row.details) as { banId?: string }).banId === banId);
 }
 
+test('a ban that could lock the instance out is made, with warnings that name the risk (the terminal refuses it without --force)', async () => {
+  const res = await json<{ ban: BanJson; warnings: Array<{ code: string; message: string }> }>(
+    await mona.request('/api/mod/bans', { method: 'POST', body: { target: '127.0.0.1', reason: 'Testing.', duration: '1h' } }),
+  );
+  assert.is(res.status, 201);
+  assert.equal(res.body.warnings.map((w) => w.code), ['loopback']);
+  assert.match(res.body.warnings[0]!.message, /covers loopback/);
+  const ordinary = await json<{ warnings: unknown[] }>(await mona.request('/api/mod/bans', { method: 'POST', body: { target: `device:${DEVICE}`, reason: 'Testing.', duration: '1h' } }));
+  assert.equal(ordinary.body.warnings, []);
+  const wide = await json<{ warnings: Array<{ code: string }> }>(await mona.request('/api/mod/bans', { method: 'POST', body: { target: '198.0.0.0/12', reason: 'Testing.', duration: '1h' } }));
+  assert.equal(wide.body.warnings.map((w) => w.code), ['wide_range']);
+  for (const ban of (await server.db.selectFrom('bans').select('id').where('lifted_at', 'is', null).execute())) {
+    await mona.request(`/api/mod/bans/${ban.id}`, { method: 'DELETE', body: {} });
+  }
+});
+
 test('a moderator adds a ban (201) with a duration, severity and note; it is audited with the moderator as actor', async () => {
   const before = Date.now();
   const ban = await addBan(mona, { target: '203.0.113.7', reason: 'Spam', severity: 'no_matching', duration: '7d', note: 'report #12' });

@@ -4,7 +4,8 @@
 // or written to deploy/ without ever overwriting by surprise.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { packageVersion } from '../../cli/version.ts';
@@ -69,9 +70,34 @@ test('systemd: a hardened unit that runs start and can write only the data folde
   assert.not.ok(values('MemoryDenyWriteExecute').length, "Node's JIT needs writable code pages");
   assert.match(result.stderr, /run npm install/);
 
+  const user = (text: string) => directives(text).filter(([k]) => k === 'User').map(([, v]) => v);
+  // As root: the instance folder's owner, never root by accident.
+  if (process.getuid?.() === 0) chownSync(dir, 65534, 65534);
+  const owner = process.getuid?.() === 0 ? readFileSync('/etc/passwd', 'utf8').split('\n').find((line) => line.split(':')[2] === '65534')!.split(':')[0]! : userInfo().username;
   const asRoot = await cli(['deploy', 'systemd'], 'root');
-  assert.equal(directives(asRoot.stdout).filter(([k]) => k === 'User').map(([, v]) => v), ['strangerchat'], 'never root');
-  assert.match(asRoot.stderr, /useradd --system/);
+  assert.is(asRoot.code, 0, asRoot.stderr);
+  assert.equal(user(asRoot.stdout), [owner]);
+  assert.match(asRoot.stderr, new RegExp(`The unit runs as ${owner}, who owns`));
+  if (process.getuid?.() === 0) {
+    chownSync(dir, 0, 0);
+    const rootOwned = await cli(['deploy', 'systemd'], 'root');
+    assert.is(rootOwned.code, 2, 'a folder root owns needs --user');
+    assert.match(rootOwned.stderr, /the unit would run as root.*pass --user <name>.*useradd --system/);
+  }
+  const named = await cli(['deploy', 'systemd', '--user', 'strangerchat'], 'root');
+  assert.equal(user(named.stdout), ['strangerchat']);
+  assert.is((await cli(['deploy', 'systemd', '--user', 'bad name!'])).code, 2);
+});
+
+test("systemd: ExecStart runs the instance's own installed strangerchat, found as Node finds it", async () => {
+  // Installed beside the instance, as `npm install <tarball>` in the folder above does.
+  const bin = join(here, 'node_modules', 'strangerchat', 'bin', 'strangerchat.js');
+  mkdirSync(join(here, 'node_modules', 'strangerchat', 'bin'), { recursive: true });
+  writeFileSync(bin, '');
+  const result = await cli(['deploy', 'systemd']);
+  assert.is(result.code, 0, result.stderr);
+  assert.equal(directives(result.stdout).filter(([k]) => k === 'ExecStart').map(([, v]) => v), [`${process.execPath} ${bin} start`]);
+  assert.not.match(result.stderr, /run npm install/);
 });
 
 test('caddy and nginx: HTTPS for the public host, the WebSocket upgrade, X-Forwarded-For and -Proto', async () => {

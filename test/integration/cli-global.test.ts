@@ -93,6 +93,69 @@ test('colours only on a terminal, never with --no-color, NO_COLOR or TERM=dumb',
   assert.is(new Output(ctx, {}).out.red('x'), 'x', 'not a terminal');
 });
 
+test('with --json a failure is {"error":{"code","message"}} on stdout, with the same exit code as without', async () => {
+  const outside = await runCli(['status', '--json'], { cwd: here });
+  assert.is(outside.code, 2);
+  assert.equal(Object.keys(outside.json()), ['error']);
+  assert.is(outside.json().error.code, 'usage');
+  assert.match(outside.json().error.message, /no instance folder here or above/);
+  assert.match(outside.stderr, /no instance folder/, 'the message is on stderr too');
+  const option = await runCli(['status', '--frob', '--json'], { cwd: here });
+  assert.is(option.code, 2);
+  assert.equal(option.json().error, { code: 'unknown_option', message: "unknown option '--frob'" });
+  const command = await runCli(['frobnicate', '--json'], { cwd: here });
+  assert.is(command.code, 2);
+  assert.is(command.json().error.code, 'unknown_command');
+  assert.is((await runCli(['init', 'chat', '--yes'], { cwd: here })).code, 0);
+  const badFlag = await runCli(['init', 'other', '--yes', '--port', '70000', '--json'], { cwd: here });
+  assert.is(badFlag.code, 2);
+  assert.is(badFlag.json().error.code, 'usage');
+  assert.match(badFlag.json().error.message, /^--port: must be at most 65535 \(e\.g\. 8080\); got "70000"$/, 'an example of the expected form, not the schema\'s words');
+  const service = await runCli(['ban', 'add', 'nonsense', '--reason', 'x', '--permanent', '--json', '-C', 'chat'], { cwd: here });
+  assert.is(service.code, 2);
+  assert.is(service.json().error.code, 'invalid_target', "a service's refusal keeps its own code");
+  const notRunning = await runCli(['stop', '--json', '-C', 'chat'], { cwd: here });
+  assert.is(notRunning.code, 5);
+  assert.not.throws(() => notRunning.json(), 'one JSON document, whatever the command printed');
+  // Without --json the same failures print nothing on stdout.
+  assert.is((await runCli(['status', '--frob'], { cwd: here })).stdout, '');
+});
+
+test('usage errors exit 2 in every command, with --json as an error document', async () => {
+  assert.is((await runCli(['init', 'chat', '--yes'], { cwd: here })).code, 0);
+  const cases = [
+    ['completion', 'fish2'],
+    ['doctor', 'nonsense'],
+    ['deploy', 'nonsense'],
+    ['config', 'get', 'bad..key'],
+    ['mod', 'role', 'owner', 'superuser'],
+    ['mod', 'add', 'Bad!', '--role', 'moderator'],
+    ['sessions', 'kill', '!!!'],
+    ['invite', 'revoke', '!!'],
+    ['invite', 'create', '--uses', '0'],
+    ['announce', 'x'.repeat(600)],
+    ['reports', 'show', 'zz'],
+    ['reports', 'resolve', 'abcd1234', '--action', 'nope'],
+    ['reports', 'export', 'abcd1234'],
+    ['audit', '--limit', '0'],
+    ['backup', 'restore', '../etc'],
+    ['backup', 'prune', '--keep', '0'],
+    ['ban', 'import', join(here, 'no-such-file')],
+    ['ban', 'check', 'x'],
+    ['ban', 'remove'],
+    ['stop', '--timeout', '-1'],
+    ['start', '--port', 'x'],
+    ['turn', 'credentials', '--ttl', 'x'],
+    ['migrate', 'sideways'],
+    ['status', 'extra'],
+  ];
+  for (const args of cases) {
+    const result = await runCli([...args, '--json', '-C', 'chat'], { cwd: here });
+    assert.is(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.type(result.json().error?.message, 'string', `${args.join(' ')} --json`);
+  }
+});
+
 test('an unknown command or option exits 2 with a hint', async () => {
   const unknown = await runCli(['frobnicate'], { cwd: here });
   assert.is(unknown.code, 2);

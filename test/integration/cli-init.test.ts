@@ -201,7 +201,7 @@ test('bad values exit 2 naming the flag', async () => {
   assert.not.ok(existsSync(join(here, 'x')));
 });
 
-test('a non-empty folder is refused without --force; --force keeps the existing secrets', async () => {
+test('a non-empty folder is refused without --force; --force writes beside its files; an instance is never written over, even with --force', async () => {
   const here = cwd();
   const dir = join(here, 'busy');
   mkdirSync(dir);
@@ -217,17 +217,128 @@ test('a non-empty folder is refused without --force; --force keeps the existing 
   assert.is(readFileSync(join(dir, 'notes.txt'), 'utf8'), 'mine');
   assert.is(readFileSync(join(dir, 'package.json'), 'utf8'), '{"name":"my-own-project"}', "the operator's own package.json is left alone");
   assert.match(forcedIn.stderr, /Left the existing package\.json/);
-  const secret = parseEnv(readFileSync(join(dir, '.env'), 'utf8')).STRANGERCHAT_SESSION_SECRET;
+  const before = readFileSync(join(dir, 'strangerchat.json'), 'utf8');
   const again = await runCli(['init', 'busy', '--yes'], { cwd: here });
   assert.is(again.code, 2);
-  assert.match(again.stderr, /already holds an instance/);
+  assert.match(again.stderr, /already holds an instance \(strangerchat\.json, \.env, data\/strangerchat\.db\): init never writes over one\. .*init --reset/);
   const forced = await runCli(['init', 'busy', '--yes', '--force', '--owner', 'second', '--name', 'renamed'], { cwd: here });
-  assert.is(forced.code, 0, forced.stderr);
-  assert.is(parseEnv(readFileSync(join(dir, '.env'), 'utf8')).STRANGERCHAT_SESSION_SECRET, secret, 'the session secret survives');
-  assert.equal(moderators(dir).map((m) => m.username).sort(), ['owner', 'second']);
-  const clash = await runCli(['init', 'busy', '--yes', '--force', '--owner', 'second'], { cwd: here });
-  assert.is(clash.code, 2);
-  assert.match(clash.stderr, /second already exists/);
+  assert.is(forced.code, 2);
+  assert.match(forced.stderr, /not even with --force/);
+  assert.is(readFileSync(join(dir, 'strangerchat.json'), 'utf8'), before, 'the settings are untouched');
+  assert.equal(moderators(dir).map((m) => m.username), ['owner'], 'no second owner');
+
+  // What is left of an instance is still one: a .env alone holds its secrets.
+  const leftover = join(here, 'leftover');
+  mkdirSync(leftover);
+  writeFileSync(join(leftover, '.env'), 'STRANGERCHAT_SESSION_SECRET=keep-me-keep-me-keep-me-keep-me-keep-me\n');
+  const onSecrets = await runCli(['init', 'leftover', '--yes', '--force'], { cwd: here });
+  assert.is(onSecrets.code, 2);
+  assert.match(onSecrets.stderr, /already holds an instance \(\.env\)/);
+});
+
+/** An instance an operator has lived with: edited settings and rules, a TURN secret, an SMTP password, a ban. */
+async function livedIn(here: string): Promise<string> {
+  const dir = join(here, 'live');
+  assert.is((await runCli(['init', 'live', '--yes', '--turn', 'coturn', '--turn-url', 'turn:turn.example.org:3478'], { cwd: here })).code, 0);
+  assert.is((await runCli(['config', 'set', 'trustedProxies', '["127.0.0.1"]', '-C', dir], { cwd: here })).code, 0);
+  writeFileSync(join(dir, 'rules.md'), '# Our own rules\n\nWritten by the head of year.\n');
+  writeFileSync(join(dir, '.env'), `${readFileSync(join(dir, '.env'), 'utf8')}STRANGERCHAT_SMTP_PASSWORD=smtp-secret\n`, { mode: 0o600 });
+  assert.is((await runCli(['ban', 'add', '203.0.113.7', '--reason', 'spam', '--permanent', '-C', dir], { cwd: here })).code, 0);
+  return dir;
+}
+
+test('init --reset backs up settings, secrets, rules and database, says what it replaces, keeps every secret, the database and its owner', async () => {
+  const here = cwd();
+  const dir = await livedIn(here);
+  const oldEnv = readFileSync(join(dir, '.env'), 'utf8');
+  const oldSettings = readFileSync(join(dir, 'strangerchat.json'), 'utf8');
+  const result = await runCli(['init', 'live', '--reset', '--yes', '--profile', 'school', '--owner', 'second', '--json'], { cwd: here });
+  assert.is(result.code, 0, result.stderr);
+  const out = result.json();
+  assert.equal([out.reset, out.dryRun], [true, false]);
+  const changed = Object.fromEntries(out.changes.map((c: { key: string; from?: unknown; to?: unknown }) => [c.key, [c.from, c.to]]));
+  assert.equal(changed.profile, ['community', 'school']);
+  assert.equal(changed.trustedProxies, [['127.0.0.1'], undefined]);
+  assert.equal(changed['turn.urls'], [['turn:turn.example.org:3478'], undefined]);
+  assert.match(result.stderr, /replaces strangerchat\.json: \d+ settings change/);
+  assert.match(result.stderr, /^\s+profile: community → school$/m);
+  assert.match(result.stderr, /^\s+trustedProxies: \["127\.0\.0\.1"\] → \(unset\)$/m);
+  assert.match(result.stderr, /replaces rules\.md: the school template replaces the current rules\.md, with its edits/);
+  assert.match(result.stderr, /keeps\s+\.env: every secret it holds/);
+  assert.match(result.stderr, /keeps\s+its owner account owner \(no second is added: strangerchat mod add second --role owner does that\)/);
+
+  // Every secret stays, the TURN secret included though TURN is now off; nothing is dropped.
+  const newEnv = readFileSync(join(dir, '.env'), 'utf8');
+  assert.ok(newEnv.startsWith(oldEnv), '.env keeps every line as it was');
+  assert.equal(parseEnv(newEnv), parseEnv(oldEnv));
+  assert.is(statSync(join(dir, '.env')).mode & 0o777, 0o600);
+  assert.match(readFileSync(join(dir, 'rules.md'), 'utf8'), /The rules of live/);
+  assert.is(JSON.parse(readFileSync(join(dir, 'strangerchat.json'), 'utf8')).profile, 'school');
+
+  // The backup: the three files as they were, and the database where backup restore finds it.
+  const backup = out.backup;
+  assert.match(backup.dir, /data\/backups\/\d{4}-\d{2}-\d{2}T[\d-]+Z-pre-reset$/);
+  assert.is(readFileSync(join(backup.dir, 'strangerchat.json'), 'utf8'), oldSettings);
+  assert.is(readFileSync(join(backup.dir, '.env'), 'utf8'), oldEnv);
+  assert.is(statSync(join(backup.dir, '.env')).mode & 0o777, 0o600);
+  assert.match(readFileSync(join(backup.dir, 'rules.md'), 'utf8'), /Written by the head of year/);
+  assert.match(backup.database, /-pre-reset\.db$/);
+  const listed = await runCli(['backup', 'list', '--json', '-C', dir], { cwd: here });
+  assert.ok(listed.json().backups.some((b: { name: string; checksum: string }) => b.name === backup.database && b.checksum === 'ok'), listed.stdout);
+
+  // The database is the same one: its accounts, bans and audit log.
+  assert.equal(moderators(dir).map((m) => m.username), ['owner']);
+  assert.is(out.owner, null);
+  const bans = await runCli(['ban', 'list', '--json', '-C', dir], { cwd: here });
+  assert.equal(bans.json().bans.map((b: { target: string }) => b.target), ['203.0.113.7']);
+  assert.is((await runCli(['config', 'validate', '-C', dir], { cwd: here })).code, 0);
+  assert.is((await runCli(['audit', 'verify', '-C', dir], { cwd: here })).code, 0);
+});
+
+test('init --reset asks on a terminal, needs --yes elsewhere, shows its plan with --dry-run, and has nothing to reset in an empty folder', async () => {
+  const here = cwd();
+  const dir = await livedIn(here);
+  const settings = () => readFileSync(join(dir, 'strangerchat.json'), 'utf8');
+  const before = settings();
+  const unconfirmed = await runCli(['init', 'live', '--reset', '--name', 'x', '--profile', 'adult', '--access', 'open', '--port', '8080', '--public-url', '', '--turn', 'none'], { cwd: here });
+  assert.is(unconfirmed.code, 2, unconfirmed.stderr);
+  assert.match(unconfirmed.stderr, /--reset changes the settings and rules: confirm with --yes \(no terminal to ask\)/);
+  const byYes = await runCli(['init', 'live', '--reset', '--yes'], { cwd: here, tty: true, answers: {} });
+  assert.is(byYes.code, 0, '--yes on a terminal confirms');
+  assert.equal(byYes.asked, []);
+  const again = await runCli(['init', 'live', '--reset', '--profile', 'adult'], {
+    cwd: here,
+    tty: true,
+    answers: { 'Name of the space': DEFAULT, 'Who may join': DEFAULT, 'Port to listen on': DEFAULT, 'Public URL': DEFAULT, 'TURN server': DEFAULT, 'Reset the settings': false },
+  });
+  assert.is(again.code, 1);
+  assert.match(again.stderr, /nothing was changed/);
+  assert.is(JSON.parse(settings()).profile, 'community', 'declined: unchanged since the confirmed reset');
+  assert.not.equal(settings(), before);
+
+  const dry = await runCli(['init', 'live', '--reset', '--yes', '--profile', 'adult', '--dry-run', '--json'], { cwd: here });
+  assert.is(dry.code, 0, dry.stderr);
+  assert.is(dry.json().dryRun, true);
+  assert.ok(dry.json().changes.some((c: { key: string; to: string }) => c.key === 'profile' && c.to === 'adult'));
+  assert.is(JSON.parse(settings()).profile, 'community', 'a dry run writes nothing');
+
+  const empty = await runCli(['init', 'nothing-here', '--reset', '--yes'], { cwd: here });
+  assert.is(empty.code, 2);
+  assert.match(empty.stderr, /holds no instance to reset/);
+});
+
+test('the next steps tell the truth: relay-only without TURN has no video, a given publicUrl is named, and the npm install line fits the install', async () => {
+  const here = cwd();
+  const school = await runCli(['init', 'school', '--yes', '--profile', 'school', '--public-url', 'https://chat.school.example'], { cwd: here });
+  assert.is(school.code, 0, school.stderr);
+  assert.match(school.stderr, /TURN {3}none yet, and the school profile relays all video: video cannot connect until you run coturn/);
+  assert.match(school.stderr, /HTTPS {2}publicUrl is https:\/\/chat\.school\.example: put Caddy or nginx in front for it/);
+  assert.not.match(school.stderr, /set publicUrl/);
+  const club = await runCli(['init', 'club', '--yes'], { cwd: here });
+  assert.match(club.stderr, /TURN {3}school and office networks block direct connections/);
+  assert.match(club.stderr, /and set publicUrl/);
+  // These tests run from a clone: the line says to pack and install the tarball.
+  assert.match(club.stderr, /npm install <tarball> {7}# this strangerchat runs from a clone/);
 });
 
 test('--dry-run prints the files with secrets hidden and writes nothing', async () => {

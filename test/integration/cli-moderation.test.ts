@@ -201,7 +201,7 @@ test('announce: everyone online gets the notice within 2 s; audited; empty or to
 });
 
 test('audit: entries newest first, filtered by --since, --action and --limit; verify passes, and exits 7 naming a changed row', async () => {
-  await instance.cli(['ban', 'add', '203.0.113.7', '203.0.113.8', '--reason', 'spam']);
+  await instance.cli(['ban', 'add', '203.0.113.7', '203.0.113.8', '--reason', 'spam', '--permanent']);
   await instance.cli(['mod', 'add', 'alice', '--role', 'moderator']);
   const all = await instance.cli(['audit', '--json']);
   assert.is(all.code, 0, all.stderr);
@@ -214,7 +214,8 @@ test('audit: entries newest first, filtered by --since, --action and --limit; ve
   assert.is((await instance.cli(['audit', '--since', '2999-01-01', '--json'])).json().entries.length, 0);
   assert.is((await instance.cli(['audit', '--since', 'last tuesday'])).code, 2);
   assert.is((await instance.cli(['audit', '--limit', '0'])).code, 2);
-  assert.match((await instance.cli(['audit'])).stdout, /^\d+\s+\S+Z\s+cli:tester\s+moderator\.create\s+moderator:alice/m);
+  assert.match((await instance.cli(['audit'])).stdout, /^\d+\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{2}:\d{2}\s+cli:tester\s+moderator\.create\s+moderator:alice/m, 'in local time, with the offset');
+  assert.match((await instance.cli(['audit', '--utc'])).stdout, /^\d+\s+\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z\s+cli:tester\s+moderator\.create/m, 'or in UTC');
 
   const ok = await instance.cli(['audit', 'verify', '--json']);
   assert.is(ok.code, 0, ok.stderr);

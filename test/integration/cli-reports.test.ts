@@ -62,8 +62,9 @@ test('list and show: the queue, and the transcript with times and sides; opening
   assert.is(shown.code, 0, shown.stderr);
   assert.match(shown.stdout, /^reason\s+harassment$/m);
   assert.match(shown.stdout, new RegExp(`^reported\\s+band adult; device ${reportedDevice}, address 127\\.0\\.0\\.1`, 'm'));
-  assert.match(shown.stdout, /^\s+\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z\s+reported\s+you are \\u001b\[2Jgone$/m, 'the escape sequence is shown, not run');
-  assert.match(shown.stdout, /^\s+\S+Z\s+reporter\s+hi there$/m);
+  assert.match(shown.stdout, /^\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{2}:\d{2}\s+reported\s+you are \\u001b\[2Jgone$/m, 'the escape sequence is shown, not run');
+  assert.match(shown.stdout, /^\s+\S+ \S+ [+-]\d{2}:\d{2}\s+reporter\s+hi there$/m, 'in local time, with the offset');
+  assert.match(shown.stdout, /^transcript \(2 lines, times in UTC[+-]?[\d:]*\):$/m);
   assert.ok(shown.stdout.indexOf('you are') < shown.stdout.indexOf('hi there'), 'in the order said');
   assert.not.match(shown.stdout, /\u001b/);
   assert.match(shown.stdout, /frames: 1 \(save them with --frames <dir>\)/);
@@ -153,10 +154,10 @@ test('ban add --from-report bans the reported person and resolves the open repor
   assert.match(added.stderr, /is resolved as "ban"/);
   assert.equal({ ...instance.rows('SELECT status, resolution FROM reports WHERE id = ?', open.reportId)[0] }, { status: 'resolved', resolution: 'ban' });
 
-  const address = await instance.cli(['ban', 'add', '--from-report', open.reportId, '--target', 'network', '--reason', 'hate speech', '--json']);
+  const address = await instance.cli(['ban', 'add', '--from-report', open.reportId, '--target', 'network', '--reason', 'hate speech', '--permanent', '--force', '--json']);
   assert.is(address.code, 0, address.stderr);
   assert.equal([address.json().results[0].ban.targetKind, address.json().results[0].ban.target], ['cidr', '127.0.0.0/24']);
-  const twice = await instance.cli(['ban', 'add', '--from-report', open.reportId, '--target', 'network', '--reason', 'hate speech']);
+  const twice = await instance.cli(['ban', 'add', '--from-report', open.reportId, '--target', 'network', '--reason', 'hate speech', '--permanent', '--force']);
   assert.match(twice.stdout, /added 0, skipped 1, failed 0/);
   const identity = await instance.cli(['ban', 'add', '--from-report', open.reportId, '--target', 'identity', '--reason', 'x']);
   assert.is(identity.code, 2, 'the reported person had no verified identity');

@@ -10,7 +10,7 @@ const READ_ONLY: ReadonlySet<Action> = new Set([
 
 /** The policy in words: what each role may do, written independently of the matrix. */
 function expected(role: Role, action: Action): boolean {
-  if (action === 'evidence.view_sensitive') return role === 'safeguarding';
+  if (action === 'evidence.view_sensitive' || action === 'evidence.export') return role === 'safeguarding';
   if (action === 'config.manage') return role === 'owner';
   if (action === 'moderators.list' || action === 'moderators.manage') return role === 'owner' || role === 'admin' || role === 'safeguarding';
   if (READ_ONLY.has(action)) return true;

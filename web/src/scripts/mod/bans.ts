@@ -93,7 +93,7 @@ addForm.addEventListener('submit', async (event) => {
     return reason.focus();
   }
   const noteText = $<HTMLTextAreaElement>('ban-note').value.trim();
-  const result = await post<{ ban: BanView }>('/api/mod/bans', {
+  const result = await post<{ ban: BanView; warnings?: Array<{ code: string; message: string }> }>('/api/mod/bans', {
     target: target.value.trim(),
     reason: reason.value.trim(),
     severity: $<HTMLSelectElement>('ban-severity').value,
@@ -108,5 +108,7 @@ addForm.addEventListener('submit', async (event) => {
   addForm.reset();
   status.value = 'active';
   offset = 0;
-  await load(t('mod.bans.added', { target: result.data.ban.target }));
+  // A ban that could lock the instance out is made, and said so (the terminal asks for --force).
+  const risks = (result.data.warnings ?? []).map((warning) => tOr(`mod.bans.risk.${warning.code}`, warning.message));
+  await load(risks.length ? t('mod.bans.addedRisky', { target: result.data.ban.target, risks: risks.join('; ') }) : t('mod.bans.added', { target: result.data.ban.target }));
 });
