@@ -145,7 +145,7 @@ function formatReport(opened: OpenedReport, saved: string[], output: Output): st
     ['report', `${r.id}  ${r.status === 'open' ? 'open' : `resolved: ${r.resolution} by ${r.resolvedBy} at ${output.time(r.resolvedAt)}`}`],
     ['filed', output.time(r.createdAt)],
     ['reason', r.sensitive ? `${r.reason} (sensitive: evidence for the safeguarding role only)` : r.reason],
-    ['note', r.note ? terminalSafe(r.note) : r.noteWithheld ? `withheld (the note of a ${r.reason} report is evidence, for a safeguarding account only: --as)` : '-'],
+    ['note', r.note ? terminalSafe(r.note) : r.noteWithheld ? `withheld (the note of a ${r.reason} report is evidence, for the safeguarding role only)` : '-'],
     ['mode', r.mode ?? '-'],
     ['reported', `band ${r.reportedBand ?? '-'}; ${party(r.reported)}`],
     ['reporter', party(r.reporter)],

@@ -43,7 +43,8 @@ async function filed(reason: string, note = 'he asked how old I am') {
   const reporter = await connect(server.url);
   const reported = await connect(server.url);
   clients.push(reporter, reported);
-  await pairUp(reporter, reported);
+  // Video: only a video conversation's report takes evidence frames.
+  await pairUp(reporter, reported, 'video');
   reported.send({ type: 'message', text: 'how old are you? send a picture' });
   await reporter.next('message');
   const { reportId, evidenceToken } = await report(reporter, reason, note);
@@ -56,7 +57,7 @@ test('without --as the terminal is an owner who may not resolve a minor report n
   const listed = (await instance.cli(['reports', 'list', '--json'])).json().reports[0];
   assert.equal([listed.note, listed.noteWithheld], [null, true]);
   const shown = await instance.cli(['reports', 'show', minor.reportId]);
-  assert.match(shown.stdout, /^note\s+hidden: only a safeguarding account \(--as\) reads the note of a sensitive report$/m);
+  assert.match(shown.stdout, /^note\s+withheld \(the note of a minor report is evidence, for the safeguarding role only\)$/m);
   assert.not.match(shown.stdout, /how old/);
   const dismissed = await instance.cli(['reports', 'resolve', minor.reportId, '--action', 'dismiss', '--json']);
   assert.is(dismissed.code, 1);
