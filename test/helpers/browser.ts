@@ -76,12 +76,17 @@ export async function newPerson(browser: Browser, baseUrl: string, options: Pers
   return { context, page, errors };
 }
 
-/** Chooses a mode, accepts the rules with an age, and lands on /chat (or stays with an error). */
+/**
+ * Starts a text or video chat from the landing page: one click, then (the first time in the tab)
+ * the entry step — the rules accepted, an age — and lands on /chat (or stays with an error).
+ */
 export async function enter(page: Page, options: { mode?: 'text' | 'video'; age?: number; interests?: string; inviteCode?: string } = {}): Promise<void> {
   await page.goto('/');
-  await page.locator(`input[name="mode"][value="${options.mode ?? 'text'}"]`).check();
   if (options.interests) await page.locator('#interests').fill(options.interests);
-  await page.getByRole('button', { name: /continue|continuer/i }).click();
+  await page.locator(`#start-${options.mode ?? 'text'}`).click();
+  // The rules accepted in this tab already: straight to the chat.
+  await page.waitForURL((url) => url.pathname === '/chat' || url.hash === '#start');
+  if (new URL(page.url()).pathname === '/chat') return;
   await page.locator('#accept').check();
   await page.locator('#age').fill(String(options.age ?? 20));
   if (options.inviteCode !== undefined) await page.locator('#invite').fill(options.inviteCode);
