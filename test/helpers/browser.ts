@@ -1,7 +1,7 @@
 // Debian's Chromium driven by playwright-core, against the real server and the built site
 // (dist/web, built by `npm test`'s build step — nothing is built here). One browser process per
 // test file; each person is a context (its own cookies and storage) in it.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { siteLanguages } from '../../server/http/static.ts';
@@ -161,4 +161,22 @@ export function contrastProblems(page: Page, selectors: string[]): Promise<strin
 /** Whether the page is wider than its viewport (something sticks out sideways). */
 export function overflowsSideways(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+}
+
+const AXE_SOURCE = join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
+
+/**
+ * The serious and critical accessibility violations axe-core finds in the page as it is now (WCAG
+ * 2.x A and AA rules, best practices included), one line each: rule, impact, and where. axe is
+ * evaluated through the DevTools protocol, which the page's CSP does not govern, so the page runs
+ * under its real CSP.
+ */
+export async function axeViolations(page: Page, options: { exclude?: string[] } = {}): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(readFileSync(AXE_SOURCE, 'utf8'));
+  const found = await page.evaluate(async (exclude) => {
+    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    const result = await axe.run({ exclude: exclude.map((selector) => [selector]) }, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
+  }, options.exclude ?? []);
+  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.slice(0, 3).join(', ')}`);
 }
