@@ -54,6 +54,8 @@ export interface PersonOptions {
   width?: number;
   height?: number;
   reducedMotion?: 'reduce' | 'no-preference';
+  /** A phone: a touch screen (coarse pointer, no hover) and a mobile viewport. */
+  touch?: boolean;
 }
 
 /** A new visitor: a context with the camera allowed, and its console errors collected. */
@@ -65,6 +67,7 @@ export async function newPerson(browser: Browser, baseUrl: string, options: Pers
     reducedMotion: options.reducedMotion ?? 'no-preference',
     viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
     permissions: ['camera', 'microphone'],
+    ...(options.touch ? { hasTouch: true, isMobile: true } : {}),
   });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
