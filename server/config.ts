@@ -27,7 +27,7 @@ const LanguageTag = z
 
 /** An e-mail address (one @, no spaces) or an https URL. */
 function isContact(value: string): boolean {
-  if (/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(value)) return true;
+  if (/^[^\s@<>"/:]+@[^\s@<>"/:]+\.[^\s@<>"/:]+$/.test(value)) return true;
   if (!/^https:\/\/[^\s<>"]+$/.test(value)) return false;
   return URL.canParse(value);
 }

@@ -61,7 +61,9 @@ export function createRouter({ config, sessions, rateLimits, isHealthy, isReady,
       config.settings.language,
     );
     ctx.set('Cache-Control', 'no-cache');
-    ctx.set('Vary', 'Accept-Language, Cookie');
+    // Added to (not replacing) the Accept-Encoding the compression names.
+    ctx.vary('Accept-Language');
+    ctx.vary('Cookie');
     ctx.set('Content-Language', lang);
     ctx.body = instances.get(lang) ?? instances.get(config.settings.language);
   });

@@ -187,7 +187,9 @@ export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSit
     const found = page(lang, name) ?? page(chooseLanguage(languages, {}, config.settings.language), name);
     if (!found) return false;
     ctx.set('Cache-Control', 'no-cache');
-    ctx.set('Vary', 'Accept-Language, Cookie');
+    // Added to (not replacing) the Accept-Encoding the compression names.
+    ctx.vary('Accept-Language');
+    ctx.vary('Cookie');
     ctx.set('Content-Language', lang);
     ctx.type = 'text/html; charset=utf-8';
     ctx.status = status;
