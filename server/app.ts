@@ -417,6 +417,10 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         await feed.stop();
         await retention.stop();
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Every socket starts closing before any leaves the Hub: a partner on this process then hears
+        // 1001 (the server is going away) rather than an "ended: disconnected" that would blame the
+        // other person; partners on other nodes still hear that their stranger left.
+        for (const connection of connections) connection.ws.close(CloseCode.GoingAway, 'server shutting down');
         for (const connection of connections) connection.close(CloseCode.GoingAway, 'server shutting down');
         writes.flush();
         const graceMs = settings.server.shutdownGraceSeconds * 1000;

@@ -93,6 +93,8 @@ function main(entry: Entry): void {
   let framesToUpload: Blob[] = [];
   let searchingSince = 0;
   let searchingTimer: ReturnType<typeof setInterval> | undefined;
+  /** The conversation was lost with the connection: said again once the page is back, so it is not missed. */
+  let lostConversation = false;
   let escArmedUntil = 0;
   let escTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -153,6 +155,7 @@ function main(entry: Entry): void {
     say(sendError, '');
     searchingSince = Date.now();
     $('searching-text').textContent = t(entry.interests.length ? 'chat.status.searchingInterests' : 'chat.status.searching');
+    say($('searching-note'), lostConversation ? t('chat.ended.lost') : '');
     setPhase('searching', t(entry.interests.length ? 'chat.status.searchingInterests' : 'chat.status.searching'));
     showSearching(true);
   }
@@ -308,7 +311,10 @@ function main(entry: Entry): void {
     if (code === CLOSE.ProtocolViolation || code === CLOSE.RateLimited || code === CLOSE.TooLarge) return stop(t('chat.close.abuse'));
     // A network drop or a server restart: the conversation is over (the server forgot it); a new
     // session follows, and the search starts again if one was wanted.
-    if (phase === 'paired') addLine('system', t('chat.ended.lost'));
+    if (phase === 'paired') {
+      addLine('system', t('chat.ended.lost'));
+      lostConversation = true;
+    }
     reportableFor(0);
     retryLater();
   }
@@ -360,6 +366,8 @@ function main(entry: Entry): void {
         log.replaceChildren();
         say(sendError, '');
         setPhase('paired', t('chat.status.paired'));
+        if (lostConversation) addLine('system', t('chat.ended.lostBefore'));
+        lostConversation = false;
         if (msg.commonInterests.length) addLine('system', t('chat.status.common', { interests: msg.commonInterests.join(', ') }));
         if (msg.mode === 'video') startCall(msg.initiator, msg.iceServers ?? iceServers);
         // Ready to type, except on a touch screen in video, where a keyboard would cover the stranger.
@@ -425,6 +433,7 @@ function main(entry: Entry): void {
           ? t(reason === 'disconnected' ? 'chat.ended.disconnected' : 'chat.ended.stranger')
           : t('chat.ended.moderator');
     searching = false;
+    lostConversation = false;
     releaseCamera();
     addLine('system', text, true);
     setPhase('ended', text);
