@@ -83,14 +83,13 @@ function parseInterests(text: string): string[] | undefined {
 }
 
 function showStep(): void {
-  const entry = location.hash === '#start' && chosen !== undefined;
-  if (location.hash === '#start' && !entry) history.replaceState(null, '', location.pathname);
+  const entry = location.hash === '#start';
   $('choose-step').hidden = entry;
   $('entry-step').hidden = !entry;
-  if (entry) {
-    $('entry-mode').textContent = t(chosen === 'video' ? 'entry.mode.video' : 'entry.mode.text');
-    $('entry-heading').focus();
-  }
+  if (!entry) return;
+  // Without a choice yet (a reload, a link from the e-mail opened elsewhere) the start asks for one.
+  say($('entry-mode'), chosen ? t(chosen === 'video' ? 'entry.mode.video' : 'entry.mode.text') : '');
+  $('entry-heading').focus();
 }
 window.addEventListener('hashchange', showStep);
 
@@ -160,8 +159,11 @@ entryForm.addEventListener('submit', async (event) => {
   const mode = chosen;
   const list = parseInterests(interests.value);
   if (!mode || !list) {
+    // Back to the landing page, saying why.
     history.replaceState(null, '', location.pathname);
     showStep();
+    say(chooseError, t(mode ? 'home.interestsInvalid' : 'home.chooseMode'));
+    startButtons.find((button) => !button.hidden)?.focus();
     return;
   }
   if (!accept.checked) {

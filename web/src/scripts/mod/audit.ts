@@ -74,11 +74,12 @@ function detail(action: string, key: string, value: unknown): [string, string] {
 /** Details as `label: value` pairs, one per line; objects as compact JSON. */
 function details(entry: AuditEntry): HTMLElement {
   const list = h('ul', { class: 'details' });
-  if (entry.reason) list.append(h('li', {}, h('strong', {}, `${textLabel(entry.action)}: `), entry.reason));
+  // "Label:" in English, "Libellé :" in French: the catalog says how.
+  const item = (label: string, text: string) => h('li', {}, h('strong', {}, `${t('mod.audit.label', { label })} `), text);
+  if (entry.reason) list.append(item(textLabel(entry.action), entry.reason));
   for (const [key, value] of Object.entries(entry.details ?? {})) {
     if (value === null || value === undefined) continue;
-    const [label, text] = detail(entry.action, key, value);
-    list.append(h('li', {}, h('strong', {}, `${label}: `), text));
+    list.append(item(...detail(entry.action, key, value)));
   }
   return list;
 }
