@@ -70,7 +70,9 @@ export async function newPerson(browser: Browser, baseUrl: string, options: Pers
     ...(options.touch ? { hasTouch: true, isMobile: true } : {}),
   });
   const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
+  // Generous: on a shared 2-core machine two video calls in one browser can hold a page load for
+  // over 10 s. Only waits for what must happen use it; nothing measures speed.
+  page.setDefaultTimeout(20_000);
   const errors: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());
