@@ -81,6 +81,7 @@ interface JsonSchema {
   required?: string[];
   oneOf?: JsonSchema[];
   anyOf?: JsonSchema[];
+  additionalProperties?: JsonSchema | boolean;
 }
 
 /** One documented key: a leaf setting, or a section (an object) holding others. */
@@ -132,7 +133,9 @@ function collect(root: JsonSchema, defaults: unknown): Entry[] {
       const path = [...prefix, name];
       const key = path.join('.');
       if (!schema.description) missing.push(key);
-      const variants = schema.oneOf ?? schema.anyOf;
+      // A union of objects (database) is documented form by form; a union of plain values
+      // (a string, or one per language) is one setting of either type.
+      const variants = (schema.oneOf ?? schema.anyOf)?.some(isSection) ? (schema.oneOf ?? schema.anyOf) : undefined;
       const entry: Entry = { key, depth, schema, section: isSection(schema) || variants !== undefined, ...(condition ? { condition } : {}) };
       if (!entry.section) {
         const parsed = lookup(defaults, path);
@@ -183,6 +186,8 @@ function range(min: number | undefined, max: number | undefined, unit = ''): str
 
 /** "integer, 0 to 65535", "list of `text`, `video`, at least 1 item", …; `brief` leaves out patterns. */
 export function describeType(schema: JsonSchema, brief = false): string {
+  const either = schema.anyOf ?? schema.oneOf;
+  if (either) return either.map((variant) => describeType(variant, brief)).join('; or ');
   if (schema.enum) return `one of ${schema.enum.map(json).join(', ')}`;
   if (schema.const !== undefined) return json(schema.const);
   switch (schema.type) {
@@ -207,7 +212,7 @@ export function describeType(schema: JsonSchema, brief = false): string {
       return `list of ${schema.items?.enum ? schema.items.enum.map(json).join(', ') : `(${items})`}${count ? `, ${count}` : ''}`;
     }
     case 'object':
-      return 'object';
+      return typeof schema.additionalProperties === 'object' ? `object whose every value is a ${describeType(schema.additionalProperties, brief)}` : 'object';
     default:
       return 'any JSON value';
   }

@@ -3,7 +3,9 @@
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { constants as zlibConstants } from 'node:zlib';
 import Koa from 'koa';
+import compress from 'koa-compress';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/database.ts';
@@ -15,6 +17,7 @@ import type { HubStats, Hub, AgeBand } from './chat/hub.ts';
 import { HUB_DEFAULTS } from './chat/hub.ts';
 import { InMemoryHub } from './chat/memory-hub.ts';
 import { attachConnection, type ConnectionDeps, type LiveConnection } from './chat/connection.ts';
+import { Presence } from './chat/presence.ts';
 import { WriteBatch } from './chat/write-batch.ts';
 import { mediaPolicy, minorMediaWarnings } from './chat/media-policy.ts';
 import { bandOf } from './access/sessions.ts';
@@ -51,6 +54,9 @@ const HTTP_JSON_LIMIT = '16kb';
 const HEARTBEAT_SLICE = 25;
 /** How often the heartbeat pings its share of the connections (see the sweep). */
 const HEARTBEAT_TICK_MS = 50;
+/** Brotli quality and gzip level for text answers: most of the saving of the slowest settings, at a fraction of their time (docs/benchmarks.md). */
+const BROTLI_QUALITY = 5;
+const GZIP_LEVEL = 6;
 /** Upgrades awaiting ticket redemption are dropped after this long. */
 const UPGRADE_TIMEOUT_MS = 10_000;
 /** Bans or avoided pairs read per query at start: a page holds the event loop for some 20 ms. */
@@ -68,6 +74,8 @@ export interface ServerDeps {
   feedIntervalMs?: number;
   /** How often the retention purge runs (default hourly). */
   retentionIntervalMs?: number;
+  /** How often the online count is read and pushed when it changed (default 5 s). */
+  presenceIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -121,11 +129,16 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   for (const warning of minorMediaWarnings(config)) logger.warn(warning);
   const connections = new Set<LiveConnection>();
   const clientAddress = createClientAddressResolver(settings.trustedProxies);
+  const presence = new Presence({ count: () => hub.stats().online, recipients: () => connections, intervalMs: deps.presenceIntervalMs });
 
   // --- HTTP ---
   const app = new Koa({ keys: [config.secrets.sessionSecret] });
   app.silent = true;
   app.on('error', (error: unknown) => logger.debug({ err: error }, 'koa error'));
+  // Text answers (pages, scripts, styles, JSON) leave compressed, brotli or gzip as the client
+  // accepts (a kilobyte or more; images and evidence JPEGs are not compressible). WebSocket
+  // upgrades never pass through Koa, and their frames stay uncompressed (perMessageDeflate: false).
+  app.use(compress({ threshold: 1024, br: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY } }, gzip: { level: GZIP_LEVEL }, deflate: false, zstd: false }));
   app.use(errorMiddleware(logger));
   app.use(securityMiddleware({ clientAddress, publicUrl: settings.publicUrl }));
   // Nothing is served before the bans are known (see `loading` below); health and readiness
@@ -153,7 +166,15 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       },
     }),
   );
-  const router = createRouter({ config, sessions, rateLimits, isHealthy: () => pingDatabase(db), isReady: () => loaded, verifiedIdentity: verifiedIdentityReader(config, now) });
+  const router = createRouter({
+    config,
+    sessions,
+    rateLimits,
+    isHealthy: () => pingDatabase(db),
+    isReady: () => loaded,
+    verifiedIdentity: verifiedIdentityReader(config, now),
+    online: () => presence.online(),
+  });
   app.use(router.routes()).use(router.allowedMethods());
   const modRouter = createModRouter({ moderators, invites });
   app.use(modRouter.routes()).use(modRouter.allowedMethods());
@@ -352,6 +373,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   await feed.start();
   const pairingGate = new PairingGate({ feed, index: banIndex });
   retention.start(deps.retentionIntervalMs);
+  presence.start();
 
   // Read by the request handlers above, so declared before the server listens.
   let closing = false;
@@ -413,9 +435,14 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         closing = true;
         await loading.catch(() => {});
         clearInterval(heartbeat);
+        presence.stop();
         await feed.stop();
         await retention.stop();
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Every socket starts closing before any leaves the Hub: a partner on this process then hears
+        // 1001 (the server is going away) rather than an "ended: disconnected" that would blame the
+        // other person; partners on other nodes still hear that their stranger left.
+        for (const connection of connections) connection.ws.close(CloseCode.GoingAway, 'server shutting down');
         for (const connection of connections) connection.close(CloseCode.GoingAway, 'server shutting down');
         writes.flush();
         const graceMs = settings.server.shutdownGraceSeconds * 1000;

@@ -1,8 +1,8 @@
 // The instance configuration: one human-editable JSON file per instance, validated at start
 // with errors that name the key; environment variables override it; secrets come from `.env`.
 // This module is the only reader of process.env (callers pass it in).
-import { readFileSync, existsSync } from 'node:fs';
-import { join, resolve, isAbsolute } from 'node:path';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, join, resolve, isAbsolute } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
@@ -18,6 +18,19 @@ const Profile = z.enum(['school', 'community', 'adult']);
 export type Profile = z.infer<typeof Profile>;
 const AccessMode = z.enum(['open', 'invite', 'email']);
 export type AccessMode = z.infer<typeof AccessMode>;
+
+/** A language tag such as "en" or "fr-ca", lower-cased. */
+const LanguageTag = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[a-z0-9]{2,8})?$/i, 'must be a language tag such as "en" or "fr"')
+  .transform((tag) => tag.toLowerCase());
+
+/** An e-mail address (one @, no spaces) or an https URL. */
+function isContact(value: string): boolean {
+  if (/^[^\s@<>"/:]+@[^\s@<>"/:]+\.[^\s@<>"/:]+$/.test(value)) return true;
+  if (!/^https:\/\/[^\s<>"]+$/.test(value)) return false;
+  return URL.canParse(value);
+}
 
 // Each key's description (`.describe`) is its documentation: scripts/gen-config-docs.ts turns the
 // schema into docs/configuration.md, and a test fails when a key has none or the page is stale.
@@ -35,7 +48,27 @@ const DatabaseSettings = z.discriminatedUnion('driver', [
 /** The schema of `strangerchat.json`. Every default is one a small school or club can run with. */
 export const InstanceSettings = z.strictObject({
   name: z.string().min(1).max(80).default('strangerchat').describe('Shown on every page and in `/api/config`.'),
-  description: z.string().max(500).default('Meet someone new, safely.').describe('One sentence under the name on the home page; also in `/api/config`.'),
+  description: z
+    .union([
+      z.string().max(500),
+      z
+        .record(LanguageTag, z.string().max(500))
+        .refine((byLanguage) => Object.keys(byLanguage).length > 0, 'must give the description in at least one language'),
+    ])
+    .default('Meet someone new, safely.')
+    .describe(
+      'One sentence under the name on the home page; also in `/api/config`. A string, or one per language ' +
+        '(`{"en": "…", "fr": "…"}`): each visitor reads theirs, else the one in `language`, else English, else the first.',
+    ),
+  contact: z
+    .string()
+    .max(320)
+    .refine(isContact, 'must be an e-mail address or an https:// URL')
+    .optional()
+    .describe(
+      'How people reach whoever runs this space (an e-mail address, or an https:// page such as a contact form): ' +
+        'shown on the privacy page and in `/api/config`.',
+    ),
   profile: Profile.default('community').describe(
     'Who the space is for. `school`: minimum age 11, relay-only video, contact details and links blocked in messages. ' +
       '`community`: 13+, with under-18s and adults never paired together. `adult`: 18+.',
@@ -46,12 +79,16 @@ export const InstanceSettings = z.strictObject({
     .url({ protocol: /^https?$/ })
     .optional()
     .describe('The address people reach the instance at (https://…); enables the WebSocket Origin check.'),
-  rulesFile: z.string().min(1).default('rules.md').describe('The rules shown before the first match, markdown, relative to the instance folder.'),
-  language: z
+  rulesFile: z
     .string()
-    .regex(/^[a-z]{2,3}(-[a-z0-9]{2,8})?$/i, 'must be a language tag such as "en" or "fr"')
-    .transform((tag) => tag.toLowerCase())
-    .default('en')
+    .min(1)
+    .default('rules.md')
+    .describe(
+      'The rules shown before the first match, markdown, relative to the instance folder, in the language of `language`. ' +
+        'The same rules in another language sit beside it with the language before the extension (`rules.fr.md`); ' +
+        'each visitor reads the rules in theirs when there is such a file.',
+    ),
+  language: LanguageTag.default('en')
     .describe(
       'The site\'s language for visitors whose browser asks for none the site has ("en", "fr", …). ' +
         'A language with no catalog in the site falls back to English.',
@@ -399,7 +436,10 @@ export interface ServerConfig {
   readonly minAge: number;
   /** Resolved relay-only mode (see InstanceSettings.relayOnly). */
   readonly relayOnly: boolean;
+  /** The rules file's markdown (in the language of `settings.language`). */
   readonly rules: string;
+  /** The rules in other languages, by language tag (`rules.fr.md` → `fr`). */
+  readonly rulesByLanguage: Readonly<Record<string, string>>;
   readonly version: string;
   readonly secrets: Secrets;
   /** Absolute SQLite path, or the PostgreSQL URL. */
@@ -572,10 +612,45 @@ export function loadConfig({ dir, env, version, overrides }: LoadOptions): Serve
     minAge: settings.minAge ?? PROFILE_MIN_AGE[settings.profile],
     relayOnly: resolveRelayOnly(settings),
     rules: readFileSync(rulesPath, 'utf8'),
+    rulesByLanguage: readTranslatedRules(rulesPath),
     version,
     secrets,
     database,
   });
+}
+
+/** `rules.fr.md`, `rules.pt-br.md`, … beside the rules file, by language. */
+function readTranslatedRules(rulesPath: string): Record<string, string> {
+  const name = basename(rulesPath);
+  const dot = name.lastIndexOf('.');
+  const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  const translated: Record<string, string> = {};
+  for (const file of readdirSync(dirname(rulesPath)).sort()) {
+    if (!file.startsWith(`${stem}.`) || !file.endsWith(extension)) continue;
+    const tag = file.slice(stem.length + 1, file.length - extension.length).toLowerCase();
+    if (tag && LanguageTag.safeParse(tag).success) translated[tag] = readFileSync(join(dirname(rulesPath), file), 'utf8');
+  }
+  return translated;
+}
+
+/** The languages a visitor can be offered an instance's own texts in (its rules and description). */
+export function contentLanguages(config: ServerConfig): string[] {
+  const { description, language } = config.settings;
+  const tags = [language, ...Object.keys(config.rulesByLanguage), ...(typeof description === 'string' ? [] : Object.keys(description))];
+  return [...new Set(tags)];
+}
+
+/** The description for a language: that language's, else the instance language's, else English, else the first. */
+export function localDescription(settings: InstanceSettings, lang: string): string {
+  const { description } = settings;
+  if (typeof description === 'string') return description;
+  return description[lang] ?? description[lang.split('-')[0]!] ?? description[settings.language] ?? description.en ?? Object.values(description)[0] ?? '';
+}
+
+/** The rules for a language: its translation when there is one, else the rules file. */
+export function localRules(config: ServerConfig, lang: string): string {
+  if (lang === config.settings.language) return config.rules;
+  return config.rulesByLanguage[lang] ?? config.rulesByLanguage[lang.split('-')[0]!] ?? config.rules;
 }
 
 /** Relay-only unless turned off: on for schools and wherever a TURN server is configured. */
@@ -604,6 +679,7 @@ export function makeConfig(input: {
   settings?: unknown;
   dir?: string;
   rules?: string;
+  rulesByLanguage?: Record<string, string>;
   secrets?: Partial<Secrets>;
   databasePath?: string;
   version?: string;
@@ -618,6 +694,7 @@ export function makeConfig(input: {
     minAge: settings.minAge ?? PROFILE_MIN_AGE[settings.profile],
     relayOnly: resolveRelayOnly(settings),
     rules: input.rules ?? '# Rules\n\nBe kind.',
+    rulesByLanguage: { ...input.rulesByLanguage },
     version: input.version ?? '0.0.0-test',
     secrets,
     database: { driver: 'sqlite', path: input.databasePath ?? join(dir, 'strangerchat.db') },

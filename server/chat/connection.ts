@@ -62,8 +62,8 @@ export interface LiveConnection {
   readonly ws: WebSocket;
   alive: boolean;
   lastFrameAt: number;
-  /** Sends a message (dropped when the socket is no longer open). */
-  send(message: ServerMessage): void;
+  /** Sends a message (dropped when the socket is no longer open); `encoded`: the message already serialised. */
+  send(message: ServerMessage, encoded?: Uint8Array): void;
   /** Closes with a protocol close code. */
   close(code: number, reason: string): void;
 }

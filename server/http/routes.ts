@@ -2,12 +2,14 @@
 import Router from '@koa/router';
 import { randomUUID } from 'node:crypto';
 import type { ParameterizedContext } from 'koa';
-import type { ServerConfig } from '../config.ts';
+import { contentLanguages, type ServerConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
-import { SessionRequest, type PublicConfig } from '../protocol/http.ts';
+import { SessionRequest, type PresenceResponse } from '../protocol/http.ts';
 import type { SessionService } from '../access/sessions.ts';
 import type { RateLimits } from '../moderation/rate-limits.ts';
 import { signedCookie, type RequestState } from './security.ts';
+import { publicConfig } from './public-config.ts';
+import { chooseLanguage, LANGUAGE_COOKIE } from './static.ts';
 
 /** The HttpOnly cookie naming this browser; bans and "never pair again" can target it. */
 export const DEVICE_COOKIE = 'sc_device';
@@ -25,11 +27,18 @@ export interface RouteDeps {
   rateLimits: Pick<RateLimits, 'takeSession'>;
   /** The e-mail identity verified on this device (signed `sc_identity` cookie), if any. */
   verifiedIdentity?: (ctx: ParameterizedContext) => { identityHash: string } | undefined;
+  /** How many people are online, as last read by the presence timer (never computed per request). */
+  online: () => number;
 }
 
-export function createRouter({ config, sessions, rateLimits, isHealthy, isReady, verifiedIdentity }: RouteDeps): Router {
+/** `GET /api/presence` may be cached this long: the count it gives is refreshed about as often. */
+const PRESENCE_MAX_AGE_SECONDS = 5;
+
+export function createRouter({ config, sessions, rateLimits, isHealthy, isReady, verifiedIdentity, online }: RouteDeps): Router {
   const router = new Router();
-  const instance = publicConfig(config);
+  // One answer per language the instance has its own texts in, built once.
+  const languages = contentLanguages(config);
+  const instances = new Map(languages.map((lang) => [lang, publicConfig(config, lang)]));
 
   router.get('/healthz', async (ctx) => {
     const ok = await isHealthy();
@@ -46,8 +55,23 @@ export function createRouter({ config, sessions, rateLimits, isHealthy, isReady,
   });
 
   router.get('/api/config', (ctx) => {
+    const lang = chooseLanguage(
+      languages,
+      { query: typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined, cookie: ctx.cookies.get(LANGUAGE_COOKIE), acceptLanguage: ctx.get('accept-language') },
+      config.settings.language,
+    );
     ctx.set('Cache-Control', 'no-cache');
-    ctx.body = instance;
+    // Added to (not replacing) the Accept-Encoding the compression names.
+    ctx.vary('Accept-Language');
+    ctx.vary('Cookie');
+    ctx.set('Content-Language', lang);
+    ctx.body = instances.get(lang) ?? instances.get(config.settings.language);
+  });
+
+  // Public and the same for everyone: a cache (the browser's, a proxy's) may keep it a few seconds.
+  router.get('/api/presence', (ctx) => {
+    ctx.set('Cache-Control', `public, max-age=${PRESENCE_MAX_AGE_SECONDS}`);
+    ctx.body = { online: online() } satisfies PresenceResponse;
   });
 
   router.post('/api/session', async (ctx) => {
@@ -74,24 +98,6 @@ export function createRouter({ config, sessions, rateLimits, isHealthy, isReady,
   });
 
   return router;
-}
-
-/** The instance's public settings: `GET /api/config`, and the data the site's pages are filled with. */
-export function publicConfig(config: ServerConfig): PublicConfig {
-  const { settings } = config;
-  return {
-    name: settings.name,
-    description: settings.description,
-    profile: settings.profile,
-    accessMode: settings.accessMode,
-    minAge: config.minAge,
-    modes: [...settings.modes],
-    rules: config.rules,
-    relayOnly: config.relayOnly,
-    version: config.version,
-    language: settings.language,
-    branding: { accentColor: settings.branding.accentColor ?? null, logoUrl: settings.branding.logoUrl ?? null },
-  };
 }
 
 function formatWait(seconds: number): string {

@@ -7,10 +7,10 @@ import { createReadStream, existsSync, readdirSync, readFileSync, statSync } fro
 import { dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Middleware, ParameterizedContext } from 'koa';
-import type { ServerConfig } from '../config.ts';
+import { localDescription, localRules, type ServerConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { escapeHtml, renderMarkdown, summariseRules } from './markdown.ts';
-import { publicConfig } from './routes.ts';
+import { publicConfig } from './public-config.ts';
 import type { RequestState } from './security.ts';
 
 /** The visitor's explicit language choice (`?lang=fr`), remembered for a year. */
@@ -133,18 +133,23 @@ export function textColourOn(hex: string): '#000000' | '#ffffff' {
   return (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) ? '#000000' : '#ffffff';
 }
 
-/** The values that replace `%%SC:key%%` in the site's pages (already HTML-safe). */
-export function pageValues(config: ServerConfig): Record<string, string> {
+/** The values that replace `%%SC:key%%` in the site's pages of a language (already HTML-safe). */
+export function pageValues(config: ServerConfig, lang = config.settings.language): Record<string, string> {
   const { settings } = config;
   const { logoUrl } = settings.branding;
+  const rules = localRules(config, lang);
+  const contact = settings.contact;
   return {
     name: escapeHtml(settings.name),
-    description: escapeHtml(settings.description),
-    rules: renderMarkdown(config.rules, { headingOffset: 1 }),
-    rulesSummary: summariseRules(config.rules),
+    description: escapeHtml(localDescription(settings, lang)),
+    rules: renderMarkdown(rules, { headingOffset: 1 }),
+    rulesSummary: summariseRules(rules),
     logo: logoUrl ? `<img class="logo" src="${escapeHtml(logoUrl)}" alt="" width="40" height="40">` : '',
+    // The operator's address (validated by the config: an e-mail address or an https URL), as a link.
+    contact: contact ? `<a href="${escapeHtml(contact.startsWith('https://') ? contact : `mailto:${contact}`)}">${escapeHtml(contact)}</a>` : '',
+    contactState: contact ? 'has-contact' : 'no-contact',
     // Inside <script type="application/json">: no "<" may appear, so "</script>" cannot either.
-    config: JSON.stringify(publicConfig(config)).replace(/</g, '\\u003c'),
+    config: JSON.stringify(publicConfig(config, lang)).replace(/</g, '\\u003c'),
     minAge: String(config.minAge),
     version: escapeHtml(config.version),
     evidenceDays: String(settings.retention.evidenceDays),
@@ -170,7 +175,11 @@ const FALLBACK_PAGE = `<!doctype html>
 export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSiteOptions): Middleware {
   const languages = siteLanguages(dir);
   if (languages.length === 0) logger.warn({ dir }, 'the web site is not built: pages show a note to run the build');
-  const values = pageValues(config);
+  const values = new Map<string, Record<string, string>>();
+  const valuesFor = (lang: string) => {
+    if (!values.has(lang)) values.set(lang, pageValues(config, lang));
+    return values.get(lang)!;
+  };
   const css = brandingCss(config);
   const pages = new Map<string, { html: string; etag: string } | null>();
   const files = siteFiles(dir);
@@ -199,7 +208,8 @@ export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSit
       const file = join(dir, lang, `${name}.html`);
       if (!existsSync(file)) pages.set(key, null);
       else {
-        const html = readFileSync(file, 'utf8').replace(/%%SC:(\w+)%%/g, (token, k: string) => values[k] ?? token);
+        const filled = valuesFor(lang);
+        const html = readFileSync(file, 'utf8').replace(/%%SC:(\w+)%%/g, (token, k: string) => filled[k] ?? token);
         pages.set(key, { html, etag: `"${createHash('sha256').update(html).digest('base64url').slice(0, 27)}"` });
       }
     }
@@ -229,7 +239,9 @@ export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSit
     const found = page(lang, name) ?? page(chooseLanguage(languages, {}, config.settings.language), name);
     if (!found) return false;
     ctx.set('Cache-Control', 'no-cache');
-    ctx.set('Vary', 'Accept-Language, Cookie');
+    // Added to (not replacing) the Accept-Encoding the compression names.
+    ctx.vary('Accept-Language');
+    ctx.vary('Cookie');
     ctx.set('Content-Language', lang);
     ctx.type = 'text/html; charset=utf-8';
     ctx.status = status;

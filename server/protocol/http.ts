@@ -42,7 +42,10 @@ export interface EmailStatusResponse {
   expiresAt?: number;
 }
 
-/** `GET /api/config`: the instance's public settings (the site also receives them inside each page). */
+/**
+ * `GET /api/config`: the instance's public settings (the site also receives them inside each page).
+ * `description` and `rules` are in the visitor's language when the instance gives them in it.
+ */
 export interface PublicConfig {
   name: string;
   description: string;
@@ -57,4 +60,26 @@ export interface PublicConfig {
   /** The instance's default language tag; a visitor's browser language wins when the site has it. */
   language: string;
   branding: { accentColor: string | null; logoUrl: string | null };
+  /** Milliseconds after a conversation ends during which its participants may still report it. */
+  reportGraceMs: number;
+  /** How to reach the people who run the instance: an e-mail address or an https URL; null when not given. */
+  contact: string | null;
+  /** What the instance's settings promise about moderation (the landing page says it). */
+  moderation: ModerationPromises;
+}
+
+/** Moderation as the instance's settings make it, for people deciding whether to trust it. */
+export interface ModerationPromises {
+  /** Whom messages with contact details and links are refused for. */
+  contactDetailsBlocked: 'everyone' | 'minors' | 'nobody';
+  /** Reports from this many different people within the window pause the reported person until a moderator decides. */
+  quarantineReporters: number;
+  quarantineWindowMinutes: number;
+  /** Days a resolved report's evidence is kept. */
+  evidenceDays: number;
+}
+
+/** `GET /api/presence`: how many people are online now (refreshed every few seconds; cacheable that long). */
+export interface PresenceResponse {
+  online: number;
 }

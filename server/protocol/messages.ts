@@ -1,19 +1,11 @@
 // Protocol v1 message schemas. The server validates every client frame with these;
 // the web client imports the inferred types.
 import { z } from 'zod';
+import { Limits } from './limits.ts';
 
 export const PROTOCOL_VERSION = 1;
 
-/** Field limits of protocol v1. */
-export const Limits = {
-  maxInterests: 10,
-  interestMinLength: 1,
-  interestMaxLength: 32,
-  messageMaxLength: 1000,
-  reportNoteMaxLength: 500,
-  sdpMaxLength: 32 * 1024,
-  candidateMaxLength: 1024,
-} as const;
+export { Limits } from './limits.ts';
 
 export const ChatMode = z.enum(['text', 'video']);
 export type ChatMode = z.infer<typeof ChatMode>;
@@ -148,6 +140,8 @@ export type ServerMessage =
   | { type: 'error'; code: WsErrorCode; message: string; reason?: string }
   | { type: 'banned'; reason: string; until: number | null }
   | { type: 'notice'; text: string }
+  /** How many people are online (across the cluster once there are several nodes); pushed every few seconds when it changed. */
+  | { type: 'presence'; online: number }
   | { type: 'pong' };
 
 export type ServerMessageType = ServerMessage['type'];

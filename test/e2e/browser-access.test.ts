@@ -56,8 +56,7 @@ test('an invite-only space asks for a code and explains a wrong one', async () =
   const invited = await server({ name: 'Chess Club', accessMode: 'invite' });
   const visitor = await newPerson(browser, invited.url);
   await visitor.page.goto('/');
-  await visitor.page.locator('input[name="mode"][value="text"]').check();
-  await visitor.page.getByRole('button', { name: 'Continue' }).click();
+  await visitor.page.locator('#start-text').click();
   assert.ok(await visitor.page.locator('#invite').isVisible(), 'the invite code field is shown');
   await visitor.page.locator('#accept').check();
   await visitor.page.locator('#age').fill('30');

@@ -47,8 +47,7 @@ test('a visitor confirms their school address through the mailed link, then star
   const pupil = await newPerson(browser, publicUrl);
   const { page } = pupil;
   await page.goto('/');
-  await page.locator('input[value="text"]').check();
-  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('button', { name: /Start a text chat/ }).click();
   await page.getByRole('heading', { name: 'Confirm your e-mail address' }).waitFor();
 
   // Without a confirmed address the session is refused, with the reason.
@@ -77,7 +76,7 @@ test('a visitor confirms their school address through the mailed link, then star
   await page.locator('#email-status', { hasText: 'confirmed on this device' }).waitFor();
   assert.is(new URL(page.url()).hash, '#start', 'back on the entry step');
   assert.not.match(page.url(), /verified=/, 'the address bar is clean');
-  assert.ok(await page.locator('input[value="text"]').isChecked(), 'the choice made before the mail is kept');
+  assert.match(await page.locator('#entry-mode').innerText(), /text chat/, 'the choice made before the mail is kept');
   await screenshot(page, 'entry-email-verified-desktop-light');
   await page.locator('#accept').check();
   await page.locator('#age').fill('14');

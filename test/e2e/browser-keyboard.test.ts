@@ -1,5 +1,6 @@
 // Keyboard only: a visitor goes from the landing page to a conversation and sends a message
-// without the mouse, seeing where the focus is at every step; Esc moves on to someone new.
+// without the mouse, seeing where the focus is at every step; Esc pressed twice (outside the
+// message box) moves on to someone new.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser, Page } from 'playwright-core';
@@ -51,12 +52,12 @@ test('a visitor reaches a conversation and sends a message with the keyboard alo
   const page = kay.page;
   await page.goto('/');
 
-  await tabTo(page, 'input[text]');
-  await page.keyboard.press('Space');
-  assert.ok(await page.locator('input[value="text"]').isChecked(), 'Space chose text');
   await tabTo(page, 'interests');
   await page.keyboard.type('chess, music');
-  await page.keyboard.press('Enter'); // submits the form from its field
+  await page.keyboard.press('Enter'); // chooses nothing by itself: the focus goes to the first start button
+  assert.is((await focused(page)).id, 'start-text', 'Enter in the field leads to the buttons');
+  assert.ok((await focused(page)).visible);
+  await page.keyboard.press('Enter');
   await page.locator('#entry-step').waitFor();
   assert.is((await focused(page)).id, 'entry-heading', 'the focus moves to the new step');
 
@@ -88,7 +89,13 @@ test('a visitor reaches a conversation and sends a message with the keyboard alo
   await page.keyboard.press('Enter');
   await other.page.locator('#log .line-stranger', { hasText: 'lines' }).waitFor();
 
-  // Esc: on to someone new; the other person is told.
+  // Esc: not from the message box; from elsewhere, twice: on to someone new; the other person is told.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Escape');
+  assert.is(await page.locator('#app').getAttribute('data-state'), 'paired', 'Esc in the message box ends nothing');
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Escape');
+  await page.locator('#esc-hint', { hasText: 'Press Esc again' }).waitFor();
   await page.keyboard.press('Escape');
   await waitForState(page, 'searching');
   await waitForState(other.page, 'ended');

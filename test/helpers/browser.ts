@@ -1,7 +1,7 @@
 // Debian's Chromium driven by playwright-core, against the real server and the built site
 // (dist/web, built by `npm test`'s build step — nothing is built here). One browser process per
 // test file; each person is a context (its own cookies and storage) in it.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { siteLanguages } from '../../server/http/static.ts';
@@ -54,6 +54,8 @@ export interface PersonOptions {
   width?: number;
   height?: number;
   reducedMotion?: 'reduce' | 'no-preference';
+  /** A phone: a touch screen (coarse pointer, no hover) and a mobile viewport. */
+  touch?: boolean;
 }
 
 /** A new visitor: a context with the camera allowed, and its console errors collected. */
@@ -65,9 +67,12 @@ export async function newPerson(browser: Browser, baseUrl: string, options: Pers
     reducedMotion: options.reducedMotion ?? 'no-preference',
     viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
     permissions: ['camera', 'microphone'],
+    ...(options.touch ? { hasTouch: true, isMobile: true } : {}),
   });
   const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
+  // Generous: on a shared 2-core machine two video calls in one browser can hold a page load for
+  // over 10 s. Only waits for what must happen use it; nothing measures speed.
+  page.setDefaultTimeout(20_000);
   const errors: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());
@@ -76,12 +81,17 @@ export async function newPerson(browser: Browser, baseUrl: string, options: Pers
   return { context, page, errors };
 }
 
-/** Chooses a mode, accepts the rules with an age, and lands on /chat (or stays with an error). */
+/**
+ * Starts a text or video chat from the landing page: one click, then (the first time in the tab)
+ * the entry step — the rules accepted, an age — and lands on /chat (or stays with an error).
+ */
 export async function enter(page: Page, options: { mode?: 'text' | 'video'; age?: number; interests?: string; inviteCode?: string } = {}): Promise<void> {
   await page.goto('/');
-  await page.locator(`input[name="mode"][value="${options.mode ?? 'text'}"]`).check();
   if (options.interests) await page.locator('#interests').fill(options.interests);
-  await page.getByRole('button', { name: /continue|continuer/i }).click();
+  await page.locator(`#start-${options.mode ?? 'text'}`).click();
+  // The rules accepted in this tab already: straight to the chat.
+  await page.waitForURL((url) => url.pathname === '/chat' || url.hash === '#start');
+  if (new URL(page.url()).pathname === '/chat') return;
   await page.locator('#accept').check();
   await page.locator('#age').fill(String(options.age ?? 20));
   if (options.inviteCode !== undefined) await page.locator('#invite').fill(options.inviteCode);
@@ -156,4 +166,22 @@ export function contrastProblems(page: Page, selectors: string[]): Promise<strin
 /** Whether the page is wider than its viewport (something sticks out sideways). */
 export function overflowsSideways(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+}
+
+const AXE_SOURCE = join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
+
+/**
+ * The serious and critical accessibility violations axe-core finds in the page as it is now (WCAG
+ * 2.x A and AA rules, best practices included), one line each: rule, impact, and where. axe is
+ * evaluated through the DevTools protocol, which the page's CSP does not govern, so the page runs
+ * under its real CSP.
+ */
+export async function axeViolations(page: Page, options: { exclude?: string[] } = {}): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(readFileSync(AXE_SOURCE, 'utf8'));
+  const found = await page.evaluate(async (exclude) => {
+    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    const result = await axe.run({ exclude: exclude.map((selector) => [selector]) }, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
+  }, options.exclude ?? []);
+  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.slice(0, 3).join(', ')}`);
 }

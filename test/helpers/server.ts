@@ -32,6 +32,10 @@ export interface NewServerOptions {
   database?: ServerConfig['database'];
   /** How often the moderation feed is read (default 100 ms); a test of what happens between reads sets it long. */
   feedIntervalMs?: number;
+  /** The rules in other languages (`rules.fr.md` and the like), by language. */
+  rulesByLanguage?: Record<string, string>;
+  /** How often the online count is pushed (default: the server's). */
+  presenceIntervalMs?: number;
 }
 
 export async function newServer(settings: Record<string, unknown> = {}, options: NewServerOptions = {}): Promise<TestServer> {
@@ -40,6 +44,7 @@ export async function newServer(settings: Record<string, unknown> = {}, options:
   const made = makeConfig({
     dir,
     rules: options.rules,
+    rulesByLanguage: options.rulesByLanguage,
     secrets: options.secrets,
     settings: {
       ...settings,
@@ -49,7 +54,7 @@ export async function newServer(settings: Record<string, unknown> = {}, options:
   const config: ServerConfig = options.database ? Object.freeze({ ...made, database: Object.freeze({ ...options.database }) }) : made;
   const db = await openDatabase(config.database);
   await migrateToLatest(db);
-  const server = await createServer(config, { db, logger: options.logger ?? silentLogger(), now: options.now, feedIntervalMs: options.feedIntervalMs ?? 100 });
+  const server = await createServer(config, { db, logger: options.logger ?? silentLogger(), now: options.now, feedIntervalMs: options.feedIntervalMs ?? 100, presenceIntervalMs: options.presenceIntervalMs });
   const others: Db[] = [];
   return Object.assign(Object.create(null) as object, {
     url: server.url,

@@ -1,7 +1,13 @@
 // The chat page: one WebSocket (protocol v1, docs/protocol.md), the conversation states
 // (connecting, searching, paired, ended), text, video, reports with evidence frames, notices,
-// the ban screen, and reconnection with a new session after a network drop.
+// the live count, the ban screen, and reconnection with a new session after a network drop.
+//
+// Honesty rules this page keeps: the camera is on only while searching or talking (every other
+// end stops its tracks); a message is "sent" only once the server has read it (a ping after it
+// came back), and is marked "not delivered" when the connection dies first; a dead connection is
+// noticed within seconds by pinging, not when TCP gives up.
 import { CloseCode } from '../../../server/protocol/close-codes.ts';
+import { Limits } from '../../../server/protocol/limits.ts';
 import type { ClientMessage, EndedBy, EndedReason, IceServer, ServerMessage, WsErrorCode } from '../../../server/protocol/messages.ts';
 import type { BanStatusResponse } from '../../../server/http/ban-routes.ts';
 import { api } from './lib/api.ts';
@@ -12,11 +18,18 @@ import { Call, LocalMedia, captureFrame, hasTurn, type CameraResult } from './li
 
 /** The protocol's close codes: one small object imported from the server's protocol module, so they never drift. */
 const CLOSE = CloseCode;
-/** How long after a conversation ends it may still be reported (the server's default grace). */
-const REPORT_GRACE_MS = 110_000;
-const PING_EVERY_MS = 25_000;
-/** No frame for this long while searching or talking: the connection is dead. */
-const DEAD_AFTER_MS = 60_000;
+/** The report button closes this much before the server's grace ends: a report sent at the last moment travels. */
+const REPORT_MARGIN_MS = 2000;
+/** Nothing heard for this long while searching or talking: a ping asks whether the server is still there. */
+const PING_AFTER_SILENCE_MS = 5000;
+/** A ping unanswered for this long: the connection is dead. */
+const PONG_WAIT_MS = 5000;
+/** A message not confirmed after this long says "Sending…". */
+const SENDING_MARK_MS = 1500;
+/** A second Esc within this long moves on. */
+const ESC_AGAIN_MS = 1000;
+/** The counter shows when this few characters are left. */
+const COUNTER_FROM = 100;
 const MAX_RETRY_MS = 15_000;
 const MAX_FRAMES = 3;
 
@@ -35,8 +48,13 @@ function main(entry: Entry): void {
   const message = $<HTMLTextAreaElement>('message');
   const send = $<HTMLButtonElement>('send');
   const sendError = $('send-error');
+  const counter = $('message-count');
   const remote = $<HTMLVideoElement>('remote');
+  const local = $<HTMLVideoElement>('local');
   const dialog = $<HTMLDialogElement>('report-dialog');
+  const searchingBox = $('searching');
+  const searchingTime = $('searching-time');
+  const escHint = $('esc-hint');
   const buttons = {
     next: $<HTMLButtonElement>('next'),
     again: $<HTMLButtonElement>('again'),
@@ -57,15 +75,28 @@ function main(entry: Entry): void {
   let retryMs = 1000;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let lastFrameAt = Date.now();
+  /** Send times of the pings not answered yet, oldest first (pongs come back in order). */
+  let unanswered: number[] = [];
+  let pingsSent = 0;
+  let pongsSeen = 0;
+  /** Messages the server has not confirmed yet: each is confirmed by the pong of the ping sent after it. */
+  let pending: Array<{ item: HTMLElement; ping: number; timer: ReturnType<typeof setTimeout> }> = [];
   let banned = false;
   let typingOn = false;
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
   let lastSent: { item: HTMLElement; at: number } | undefined;
-  /** A conversation that can still be reported: the current one, or one that just ended. */
+  /** Until when the conversation that just ended can still be reported (the current one always can). */
   let reportableUntil = 0;
+  let reportTimer: ReturnType<typeof setTimeout> | undefined;
   let frames: Blob[] = [];
   let frameTimer: ReturnType<typeof setInterval> | undefined;
   let framesToUpload: Blob[] = [];
+  let searchingSince = 0;
+  let searchingTimer: ReturnType<typeof setInterval> | undefined;
+  /** The conversation was lost with the connection: said again once the page is back, so it is not missed. */
+  let lostConversation = false;
+  let escArmedUntil = 0;
+  let escTimer: ReturnType<typeof setTimeout> | undefined;
 
   // --- What the page shows ---
 
@@ -73,28 +104,65 @@ function main(entry: Entry): void {
     phase = next;
     app.dataset.state = next;
     status.textContent = text;
-    const talking = next === 'paired' || next === 'searching';
+    const talking = next === 'paired';
     const between = next === 'ended' || next === 'idle';
-    buttons.next.hidden = !(talking || next === 'connecting' || next === 'reconnecting');
-    buttons.next.disabled = next !== 'paired';
+    buttons.next.hidden = !(talking || next === 'searching' || next === 'connecting' || next === 'reconnecting');
+    buttons.next.disabled = !talking;
     buttons.again.hidden = !between;
+    // While searching, the searching box has the cancel.
     buttons.leave.hidden = !talking;
     buttons.reconnect.hidden = next !== 'stopped';
     buttons.home.hidden = !(between || next === 'stopped');
     // The empty video area repeats the status until someone's video shows.
-    $('remote-hint').textContent = next === 'paired' ? '' : text;
-    message.disabled = send.disabled = next !== 'paired';
+    $('remote-hint').textContent = talking ? '' : text;
+    message.disabled = send.disabled = !talking;
+    if (next !== 'searching') showSearching(false);
+    if (!talking) showTyping(false);
+    disarmEsc();
     updateReport();
-    if (next !== 'paired') showTyping(false);
   }
 
+  /** Report: the current conversation, or the last one for the server's grace period. */
   function updateReport(): void {
-    buttons.report.disabled = !(phase === 'paired' || Date.now() < reportableUntil);
+    const current = phase === 'paired';
+    const last = !current && Date.now() < reportableUntil;
+    buttons.report.disabled = !(current || last);
+    buttons.report.textContent = t(last ? 'chat.reportLast' : 'chat.report');
+  }
+
+  function reportableFor(ms: number): void {
+    reportableUntil = ms > 0 ? Date.now() + ms : 0;
+    clearTimeout(reportTimer);
+    if (ms > 0) reportTimer = setTimeout(updateReport, ms + 50);
+    updateReport();
+  }
+
+  /** The searching state: the old conversation cleared, the time waited, a cancel. */
+  function showSearching(on: boolean): void {
+    clearInterval(searchingTimer);
+    searchingBox.hidden = !on;
+    if (!on) return;
+    const tick = () => {
+      const seconds = Math.floor((Date.now() - searchingSince) / 1000);
+      searchingTime.textContent = t('chat.searching.waited', { time: `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}` });
+    };
+    tick();
+    searchingTimer = setInterval(tick, 1000);
+  }
+
+  function startSearching(): void {
+    log.replaceChildren();
+    say(sendError, '');
+    searchingSince = Date.now();
+    $('searching-text').textContent = t(entry.interests.length ? 'chat.status.searchingInterests' : 'chat.status.searching');
+    say($('searching-note'), lostConversation ? t('chat.ended.lost') : '');
+    setPhase('searching', t(entry.interests.length ? 'chat.status.searchingInterests' : 'chat.status.searching'));
+    showSearching(true);
   }
 
   /** A line in the conversation; `quiet` lines repeat the status, which screen readers already heard. */
   function addLine(kind: 'you' | 'stranger' | 'system', text: string, quiet = false): HTMLElement {
-    const item = document.createElement('li');
+    const item = document.createElement('div');
     item.className = `line line-${kind}`;
     if (quiet) item.setAttribute('aria-hidden', 'true');
     if (kind !== 'system') {
@@ -109,12 +177,25 @@ function main(entry: Entry): void {
     }
     const body = document.createElement('span');
     body.className = 'text';
+    // Each message takes its own direction (Arabic, Hebrew, … read right to left).
+    body.dir = 'auto';
     body.textContent = text;
     item.append(body);
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
     log.append(item);
     if (atBottom) log.scrollTop = log.scrollHeight;
     return item;
+  }
+
+  /** A short mark under one of your messages ("Not sent", "Sending…", "Not delivered"). */
+  function mark(item: HTMLElement, text: string, failed: boolean): void {
+    item.querySelector('.mark')?.remove();
+    item.classList.toggle('not-sent', failed);
+    if (!text) return;
+    const note = document.createElement('span');
+    note.className = `mark${failed ? ' not-sent-mark' : ''}`;
+    note.textContent = text;
+    item.append(note);
   }
 
   function showTyping(on: boolean): void {
@@ -153,6 +234,8 @@ function main(entry: Entry): void {
     const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws?ticket=${encodeURIComponent(ticket)}`);
     socket = ws;
     lastFrameAt = Date.now();
+    unanswered = [];
+    pingsSent = pongsSeen = 0;
     ws.onmessage = (event) => {
       if (socket !== ws) return;
       lastFrameAt = Date.now();
@@ -171,6 +254,26 @@ function main(entry: Entry): void {
     return true;
   }
 
+  /** Asks the server for a pong; returns the ping's number. */
+  function ping(): number {
+    if (sendFrame({ type: 'ping' })) {
+      pingsSent++;
+      unanswered.push(Date.now());
+    }
+    return pingsSent;
+  }
+
+  function ponged(): void {
+    pongsSeen++;
+    unanswered.shift();
+    pending = pending.filter((sent) => {
+      if (sent.ping > pongsSeen) return true;
+      clearTimeout(sent.timer);
+      if (!sent.item.classList.contains('not-sent')) mark(sent.item, '', false);
+      return false;
+    });
+  }
+
   function retryLater(): void {
     setPhase('reconnecting', t(navigator.onLine ? 'chat.status.reconnecting' : 'chat.status.offline'));
     retryTimer = setTimeout(() => void connect(), retryMs);
@@ -179,6 +282,7 @@ function main(entry: Entry): void {
 
   function stop(text: string): void {
     endCall();
+    releaseCamera();
     addLine('system', text, true);
     setPhase('stopped', text);
     focusIfFree(buttons.reconnect);
@@ -187,6 +291,13 @@ function main(entry: Entry): void {
   function closed(code: number): void {
     socket = undefined;
     endCall();
+    releaseCamera();
+    // Whatever the server had not confirmed may never have reached anyone.
+    for (const sent of pending) {
+      clearTimeout(sent.timer);
+      mark(sent.item, t('chat.notDelivered'), true);
+    }
+    pending = [];
     if (banned) return;
     if (code === CLOSE.Banned) {
       void api<BanStatusResponse>('/api/ban').then((result) => {
@@ -198,33 +309,43 @@ function main(entry: Entry): void {
     if (code === CLOSE.Unauthorised) return stop(t('chat.close.4401'));
     if (code === CLOSE.Idle) return stop(t('chat.close.4408'));
     if (code === CLOSE.ProtocolViolation || code === CLOSE.RateLimited || code === CLOSE.TooLarge) return stop(t('chat.close.abuse'));
-    // A network drop or a server restart: the conversation is over; a new session follows.
-    if (phase === 'paired') addLine('system', t('chat.ended.lost'));
-    reportableUntil = 0;
+    // A network drop or a server restart: the conversation is over (the server forgot it); a new
+    // session follows, and the search starts again if one was wanted.
+    if (phase === 'paired') {
+      addLine('system', t('chat.ended.lost'));
+      lostConversation = true;
+    }
+    reportableFor(0);
     retryLater();
   }
 
   function ban(details: Parameters<typeof showBan>[0]): void {
     banned = true;
     endCall();
+    releaseCamera();
+    clearInterval(searchingTimer);
     if (dialog.open) dialog.close();
     showBan(details);
   }
 
-  // Dead connections: browsers answer the server's pings themselves, so this side checks too.
+  // Dead connections: the browser answers the server's pings by itself and TCP can take minutes
+  // to give up, so this side asks after every silence, and after every message it sends.
   setInterval(() => {
-    if (!socket || socket.readyState !== WebSocket.OPEN || (phase !== 'searching' && phase !== 'paired')) return;
-    if (Date.now() - lastFrameAt > DEAD_AFTER_MS) {
-      const dead = socket;
+    const ws = socket;
+    if (!ws || ws.readyState !== WebSocket.OPEN || (phase !== 'searching' && phase !== 'paired')) return;
+    const now = Date.now();
+    if (unanswered.length && now - unanswered[0]! > PONG_WAIT_MS) {
       socket = undefined;
-      dead.close();
+      ws.close();
       closed(1006);
       return;
     }
-    sendFrame({ type: 'ping' });
-  }, PING_EVERY_MS);
+    if (!unanswered.length && now - lastFrameAt >= PING_AFTER_SILENCE_MS) ping();
+  }, 1000);
   window.addEventListener('online', () => phase === 'reconnecting' && void connect());
   window.addEventListener('offline', () => phase === 'reconnecting' && setPhase('reconnecting', t('chat.status.offline')));
+  // Leaving the page: the camera goes off now, not when the browser gets round to it.
+  window.addEventListener('pagehide', () => releaseCamera());
 
   // --- Server messages ---
 
@@ -234,22 +355,25 @@ function main(entry: Entry): void {
         iceServers = msg.iceServers;
         relayOnly = msg.relayOnly;
         retryMs = 1000;
-        $('online').textContent = t('chat.online', { count: msg.online });
+        showOnline(msg.online);
         // Video is not offered to this person (an under-18 where there is no relay): say why, offer text.
         if (entry.mode === 'video' && !msg.modes.includes('video')) return videoUnavailable();
-        if (searching) find();
+        if (searching) void find();
         else setPhase('idle', t('chat.status.idle'));
         return;
       case 'queued':
-        setPhase('searching', t(entry.interests.length ? 'chat.status.searchingInterests' : 'chat.status.searching'));
+        if (phase !== 'searching') startSearching();
         return;
       case 'matched': {
         log.replaceChildren();
         say(sendError, '');
         setPhase('paired', t('chat.status.paired'));
+        if (lostConversation) addLine('system', t('chat.ended.lostBefore'));
+        lostConversation = false;
         if (msg.commonInterests.length) addLine('system', t('chat.status.common', { interests: msg.commonInterests.join(', ') }));
         if (msg.mode === 'video') startCall(msg.initiator, msg.iceServers ?? iceServers, msg.relayOnly);
-        focusIfFree(message);
+        // Ready to type, except on a touch screen in video, where a keyboard would cover the stranger.
+        if (!(msg.mode === 'video' && touch.matches) && !dialog.open) message.focus({ preventScroll: msg.mode === 'video' });
         return;
       }
       case 'signal':
@@ -269,7 +393,7 @@ function main(entry: Entry): void {
         void uploadFrames(msg.reportId, msg.evidenceToken);
         return;
       case 'error':
-        failed(msg.code, msg.message, (msg as { reason?: unknown }).reason);
+        failed(msg.code, msg.message, msg.reason);
         return;
       case 'banned':
         ban({ reason: msg.reason, until: msg.until });
@@ -280,17 +404,28 @@ function main(entry: Entry): void {
         $('notice-text').textContent = msg.text;
         $('notice').hidden = false;
         return;
+      case 'presence':
+        showOnline(msg.online);
+        return;
       case 'pong':
+        ponged();
         return;
     }
+  }
+
+  function showOnline(count: number): void {
+    $('online').textContent = t('chat.online', { count });
   }
 
   function ended(by: EndedBy, reason: EndedReason): void {
     endCall();
     showTyping(false);
+    // The conversation just ended stays reportable for the server's grace (not one already reported).
+    if (reason !== 'report') reportableFor(Math.max(0, instance.reportGraceMs - REPORT_MARGIN_MS));
+    else reportableFor(0);
     if (by === 'self' && reason === 'next') {
       // The server looks for someone new at once (`queued` follows).
-      setPhase('searching', t('chat.status.searching'));
+      startSearching();
       return;
     }
     const text =
@@ -300,8 +435,8 @@ function main(entry: Entry): void {
           ? t(reason === 'disconnected' ? 'chat.ended.disconnected' : 'chat.ended.stranger')
           : t('chat.ended.moderator');
     searching = false;
-    if (reason !== 'report') reportableUntil = Date.now() + REPORT_GRACE_MS;
-    setTimeout(updateReport, REPORT_GRACE_MS + 100);
+    lostConversation = false;
+    releaseCamera();
     addLine('system', text, true);
     setPhase('ended', text);
     focusIfFree(buttons.again);
@@ -315,7 +450,7 @@ function main(entry: Entry): void {
       const specific = `chat.error.filtered.${String(reason)}`;
       text = t(specific) !== specific ? t(specific) : serverMessage || t('chat.error.filtered');
     } else if (code === 'rate_limited' || code === 'too_large' || code === 'not_matched' || code === 'nothing_to_report') {
-      text = t(`chat.error.${code}`);
+      text = t(`chat.error.${code}`, { max: Limits.messageMaxLength });
     } else if (code === 'mode_unavailable') {
       return entry.mode === 'video' ? videoUnavailable() : stop(serverMessage || t('chat.error.mode_unavailable'));
     } else {
@@ -323,11 +458,7 @@ function main(entry: Entry): void {
     }
     // The refused frame is, as far as this side can tell, the message just sent.
     if (lastSent && Date.now() - lastSent.at < 3000 && code !== 'nothing_to_report') {
-      lastSent.item.classList.add('not-sent');
-      const mark = document.createElement('span');
-      mark.className = 'not-sent-mark';
-      mark.textContent = t('chat.notSent');
-      lastSent.item.append(mark);
+      mark(lastSent.item, t('chat.notSent'), true);
       lastSent = undefined;
     }
     if (code === 'nothing_to_report') addLine('system', text);
@@ -336,12 +467,12 @@ function main(entry: Entry): void {
 
   // --- Actions ---
 
-  function find(): void {
+  async function find(): Promise<void> {
     searching = true;
     say(sendError, '');
-    if (sendFrame({ type: 'find', mode: entry.mode, ...(entry.interests.length ? { interests: entry.interests } : {}) })) {
-      setPhase('searching', t(entry.interests.length ? 'chat.status.searchingInterests' : 'chat.status.searching'));
-    }
+    // The camera comes back on for a new search (it went off when the last conversation ended).
+    if (entry.mode === 'video' && !media.stream && !(await startCamera())) return;
+    if (sendFrame({ type: 'find', mode: entry.mode, ...(entry.interests.length ? { interests: entry.interests } : {}) })) startSearching();
   }
 
   function next(): void {
@@ -349,9 +480,9 @@ function main(entry: Entry): void {
       endCall();
       searching = true;
       sendFrame({ type: 'next' });
-      setPhase('searching', t('chat.status.searching'));
+      startSearching();
     } else if (phase === 'ended' || phase === 'idle') {
-      find();
+      void find();
     }
   }
 
@@ -363,6 +494,7 @@ function main(entry: Entry): void {
     if (phase === 'searching') {
       sendFrame({ type: 'leave' });
       searching = false;
+      releaseCamera();
       addLine('system', t('chat.stopped'), true);
       setPhase('idle', t('chat.stopped'));
       focusIfFree(buttons.again);
@@ -370,24 +502,59 @@ function main(entry: Entry): void {
   }
 
   buttons.next.addEventListener('click', next);
-  buttons.again.addEventListener('click', find);
+  buttons.again.addEventListener('click', () => void find());
   buttons.leave.addEventListener('click', leave);
+  $('cancel').addEventListener('click', leave);
   buttons.reconnect.addEventListener('click', () => {
     searching = true;
     retryMs = 1000;
     setPhase('connecting', t('chat.status.connecting'));
-    void connect();
+    if (entry.mode === 'video' && !media.stream) void startCamera().then((ok) => ok && void connect());
+    else void connect();
   });
+
+  // Esc moves on, but never by accident: not while writing, and only when pressed twice.
+  function disarmEsc(): void {
+    escArmedUntil = 0;
+    clearTimeout(escTimer);
+    escHint.textContent = '';
+  }
   document.addEventListener('keydown', (event) => {
-    if (event.key !== 'Escape' || dialog.open || event.defaultPrevented) return;
-    if (phase === 'paired' || phase === 'ended' || phase === 'idle') {
-      event.preventDefault();
+    if (event.key !== 'Escape' || dialog.open || event.defaultPrevented || event.target === message) return;
+    if (phase !== 'paired' && phase !== 'ended' && phase !== 'idle') return;
+    event.preventDefault();
+    if (Date.now() < escArmedUntil) {
+      disarmEsc();
       next();
+      return;
     }
+    escArmedUntil = Date.now() + ESC_AGAIN_MS;
+    escHint.textContent = t(phase === 'paired' ? 'chat.escAgain' : 'chat.escAgainNew');
+    clearTimeout(escTimer);
+    escTimer = setTimeout(disarmEsc, ESC_AGAIN_MS);
   });
   $('notice-close').addEventListener('click', () => ($('notice').hidden = true));
 
   // --- Writing ---
+
+  // A short placeholder where there is no room (phones) for the keyboard hints.
+  const narrow = matchMedia('(max-width: 40rem), (pointer: coarse)');
+  const touch = matchMedia('(hover: none) and (pointer: coarse)');
+  const placeholder = () => (message.placeholder = t(narrow.matches ? 'chat.messagePlaceholderShort' : 'chat.messagePlaceholder'));
+  placeholder();
+  narrow.addEventListener('change', placeholder);
+
+  /** Characters as the server counts them (code points: an emoji is one). */
+  const length = (text: string) => [...text].length;
+
+  function updateCounter(): number {
+    const used = length(message.value.trim());
+    const left = Limits.messageMaxLength - used;
+    counter.hidden = left > COUNTER_FROM;
+    counter.classList.toggle('over', left < 0);
+    counter.textContent = left < 0 ? t('chat.counter.over', { count: -left }) : t('chat.counter.left', { count: left });
+    return left;
+  }
 
   function typingState(on: boolean): void {
     clearTimeout(typingTimer);
@@ -397,7 +564,10 @@ function main(entry: Entry): void {
     sendFrame({ type: 'typing', on });
   }
 
-  message.addEventListener('input', () => phase === 'paired' && typingState(message.value.length > 0));
+  message.addEventListener('input', () => {
+    updateCounter();
+    if (phase === 'paired') typingState(message.value.length > 0);
+  });
   message.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -408,11 +578,21 @@ function main(entry: Entry): void {
     event.preventDefault();
     const text = message.value.trim();
     if (!text || phase !== 'paired') return;
+    if (updateCounter() < 0) {
+      // Too long: nothing is cut; the person shortens it.
+      say(sendError, t('chat.error.too_large', { max: Limits.messageMaxLength }));
+      return;
+    }
     say(sendError, '');
     if (!sendFrame({ type: 'message', text })) return;
     typingState(false);
-    lastSent = { item: addLine('you', text), at: Date.now() };
+    const item = addLine('you', text);
+    lastSent = { item, at: Date.now() };
+    // The pong of a ping sent after the message says the server has read it.
+    const sent = { item, ping: ping(), timer: setTimeout(() => item.isConnected && !item.classList.contains('not-sent') && mark(item, t('chat.sending'), false), SENDING_MARK_MS) };
+    pending.push(sent);
     message.value = '';
+    updateCounter();
   });
 
   // --- Video ---
@@ -420,10 +600,7 @@ function main(entry: Entry): void {
   /** Video is refused to this person: the camera stops, the page says why and offers text. */
   function videoUnavailable(): void {
     endCall();
-    for (const track of media.stream?.getTracks() ?? []) track.stop();
-    media.stream = undefined;
-    $('local').hidden = true;
-    $('media-controls').hidden = true;
+    releaseCamera();
     searching = false;
     showVideoMessage(t('video.minorsNeedRelay'), { text: true });
     setPhase('stopped', t('video.minorsNeedRelay'));
@@ -464,6 +641,14 @@ function main(entry: Entry): void {
     if (entry.mode === 'video' && media.stream) showVideoMessage('');
   }
 
+  /** Stops the camera and the microphone: the browser's camera light goes off. */
+  function releaseCamera(): void {
+    media.stop();
+    local.srcObject = null;
+    local.hidden = true;
+    $('media-controls').hidden = true;
+  }
+
   // Sound may not start by itself (autoplay rules): then the video plays muted with a button.
   remote.addEventListener('loadedmetadata', () => {
     remote.play().catch(() => {
@@ -484,34 +669,42 @@ function main(entry: Entry): void {
   $('camera').addEventListener('click', (event) => toggle('video', event.currentTarget as HTMLElement));
   $('microphone').addEventListener('click', (event) => toggle('audio', event.currentTarget as HTMLElement));
 
-  async function startCamera(): Promise<void> {
+  /** Turns the camera on; false (with the reason shown) when it cannot be. */
+  async function startCamera(): Promise<boolean> {
     setPhase('connecting', t('video.starting'));
     showVideoMessage('');
     const result: CameraResult = await media.start();
     if (result === 'ok') {
-      const local = $<HTMLVideoElement>('local');
       local.srcObject = media.stream!;
       local.hidden = false;
       $('media-controls').hidden = false;
-      void connect();
-      return;
+      for (const id of ['camera', 'microphone']) $(id).setAttribute('aria-pressed', 'true');
+      return true;
     }
+    if (result === 'stopped') return false;
     const text = { denied: 'video.denied', no_device: 'video.noDevice', error: 'video.error' }[result];
     showVideoMessage(t(text), { retry: result !== 'no_device', text: instance.modes.includes('text') });
     setPhase('stopped', t(text));
     buttons.reconnect.hidden = true;
     focusIfFree($(result === 'no_device' ? 'use-text' : 'camera-retry'));
+    return false;
   }
 
-  $('camera-retry').addEventListener('click', () => void startCamera());
+  $('camera-retry').addEventListener('click', async () => {
+    if (!(await startCamera())) return;
+    if (socket) void find();
+    else void connect();
+  });
   $('use-text').addEventListener('click', () => {
     entry.mode = 'text';
     saveEntry(entry);
+    releaseCamera();
     app.dataset.mode = 'text';
     $('video').hidden = true;
+    searching = true;
     setPhase('connecting', t('chat.status.connecting'));
     // Already connected when video was refused to this person: look for someone by text at once.
-    if (socket?.readyState === WebSocket.OPEN) find();
+    if (socket?.readyState === WebSocket.OPEN) void find();
     else void connect();
   });
 
@@ -532,8 +725,11 @@ function main(entry: Entry): void {
     if (buttons.report.disabled) return;
     $<HTMLFormElement>('report-form').reset();
     say($('report-error'), '');
+    const last = phase !== 'paired';
+    $('report-heading').textContent = t(last ? 'report.headingLast' : 'report.heading');
+    $('report-intro').textContent = t(last ? 'report.introLast' : 'report.intro');
     frames = [];
-    const withVideo = entry.mode === 'video' && remote.videoWidth > 0;
+    const withVideo = entry.mode === 'video' && !last && remote.videoWidth > 0;
     $('report-frames').hidden = !withVideo;
     if (withVideo) {
       // What the reporter saw when pressing Report, then a little more while they write.
@@ -548,7 +744,7 @@ function main(entry: Entry): void {
     stopCapture();
     if (dialog.returnValue !== 'sent') frames = [];
     dialog.returnValue = '';
-    focusIfFree(phase === 'paired' ? message : buttons.again.hidden ? buttons.next : buttons.again);
+    focusIfFree(phase === 'paired' ? message : !buttons.again.hidden ? buttons.again : phase === 'searching' ? $('cancel') : buttons.report.disabled ? buttons.next : buttons.report);
   });
   $<HTMLFormElement>('report-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -564,15 +760,15 @@ function main(entry: Entry): void {
     framesToUpload = frames;
     frames = [];
     sendFrame({ type: 'report', reason: reason as Extract<ClientMessage, { type: 'report' }>['reason'], ...(note ? { note } : {}) });
-    reportableUntil = 0;
+    reportableFor(0);
     dialog.close('sent');
   });
 
   async function uploadFrames(reportId: string, token: string): Promise<void> {
-    const pending = framesToUpload;
+    const uploads = framesToUpload;
     framesToUpload = [];
     let stored = 0;
-    for (const frame of pending) {
+    for (const frame of uploads) {
       try {
         const res = await fetch(`/api/reports/${encodeURIComponent(reportId)}/evidence`, {
           method: 'POST',
@@ -584,7 +780,7 @@ function main(entry: Entry): void {
         // Counted below: the report stands without this frame.
       }
     }
-    addLine('system', pending.length === 0 ? t('report.sent') : stored > 0 ? t('report.sentFrames', { count: stored }) : t('report.framesFailed'));
+    addLine('system', uploads.length === 0 ? t('report.sent') : stored > 0 ? t('report.sentFrames', { count: stored }) : t('report.framesFailed'));
   }
 
   // --- Start ---
@@ -592,6 +788,6 @@ function main(entry: Entry): void {
   app.dataset.mode = entry.mode;
   $('video').hidden = entry.mode !== 'video';
   setPhase('connecting', t('chat.status.connecting'));
-  if (entry.mode === 'video') void startCamera();
+  if (entry.mode === 'video') void startCamera().then((ok) => ok && void connect());
   else void connect();
 }

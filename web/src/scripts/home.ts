@@ -1,8 +1,11 @@
-// The landing page and the entry step. Step 1 chooses text or video and interests; step 2 (#start)
-// shows the rules, takes the acceptance, the age, an invite code or an e-mail check, and opens a
-// session. The ticket and the answers go to sessionStorage for the chat page.
-import type { EmailStartResponse, EmailStatusResponse } from '../../../server/protocol/http.ts';
-import type { ChatMode, Limits } from '../../../server/protocol/messages.ts';
+// The landing page and the entry step. The landing page starts a text or a video chat in one click
+// (with optional interests), shows the live count and what the instance promises; the first time
+// in a tab, the entry step (#start) comes first: the rules, their acceptance, the age, an invite
+// code or an e-mail check. The ticket and the answers go to sessionStorage for the chat page, so a
+// later start in the same tab (and a reconnection) skips the entry step.
+import type { EmailStartResponse, EmailStatusResponse, PresenceResponse } from '../../../server/protocol/http.ts';
+import { Limits } from '../../../server/protocol/limits.ts';
+import type { ChatMode } from '../../../server/protocol/messages.ts';
 import { api } from './lib/api.ts';
 import { banFrom, showBan } from './lib/ban.ts';
 import { loadEntry, saveEntry, saveTicket, startSession, type Entry } from './lib/entry.ts';
@@ -18,39 +21,64 @@ const invite = $<HTMLInputElement>('invite');
 const interests = $<HTMLInputElement>('interests');
 const accept = $<HTMLInputElement>('accept');
 const start = $<HTMLButtonElement>('start');
-/** The protocol's limits (checked against it by the type), without bundling the server's schemas. */
-const LIMITS: Pick<typeof Limits, 'maxInterests' | 'interestMaxLength'> = { maxInterests: 10, interestMaxLength: 32 };
-const modeInputs = [...chooseForm.querySelectorAll<HTMLInputElement>('input[name="mode"]')];
+/** How often the live count is asked for while the page is in view (the answer is cached about as long). */
+const PRESENCE_EVERY_MS = 15_000;
+const startButtons = [...chooseForm.querySelectorAll<HTMLButtonElement>('button[name="mode"]')];
 
-// Only the modes this instance offers; a single mode is chosen already.
-for (const input of modeInputs) {
-  const offered = instance.modes.includes(input.value as ChatMode);
-  input.closest('label')!.hidden = !offered;
-  input.disabled = !offered;
-}
-const offered = modeInputs.filter((input) => !input.disabled);
-if (offered.length === 1) offered[0]!.checked = true;
+// Only the modes this instance offers.
+for (const button of startButtons) button.hidden = !instance.modes.includes(button.value as ChatMode);
 age.min = String(instance.minAge);
 $('invite-field').hidden = instance.accessMode !== 'invite';
 
-// Coming back in the same tab: the previous answers.
+/** The answers given earlier in this tab; with the rules accepted, a start is one click. */
 const previous = loadEntry();
 if (previous) {
-  const input = modeInputs.find((m) => m.value === previous.mode && !m.disabled);
-  if (input) input.checked = true;
   interests.value = previous.interests.join(', ');
   if (previous.age > 0) age.value = String(previous.age);
   invite.value = previous.inviteCode ?? '';
 }
+$('first-time').hidden = Boolean(previous?.rulesAccepted);
+/** The mode chosen on the landing page, for the entry step (back from an e-mail link: the one chosen before). */
+let chosen: ChatMode | undefined = previous && instance.modes.includes(previous.mode) ? previous.mode : undefined;
 
-function chosenMode(): ChatMode | undefined {
-  return modeInputs.find((input) => input.checked)?.value as ChatMode | undefined;
+// --- What the instance promises, from its settings ---
+{
+  const { moderation, minAge, relayOnly, accessMode, modes } = instance;
+  const shown: Record<string, boolean> = {
+    reports: true,
+    quarantine: true,
+    bands: minAge < 18,
+    adults: minAge >= 18,
+    contactEveryone: moderation.contactDetailsBlocked === 'everyone',
+    contactMinors: moderation.contactDetailsBlocked === 'minors' && minAge < 18,
+    relay: relayOnly && modes.includes('video'),
+    invite: accessMode === 'invite',
+    email: accessMode === 'email',
+    notRecorded: true,
+  };
+  const vars = { count: moderation.quarantineReporters, minutes: moderation.quarantineWindowMinutes, days: moderation.evidenceDays, minAge };
+  for (const item of document.querySelectorAll<HTMLElement>('[data-promise]')) {
+    const id = item.dataset.promise!;
+    item.hidden = !shown[id];
+    item.textContent = t(`home.promise.${id}`, vars);
+  }
 }
+
+// --- The live count ---
+const onlineNow = $('online-now');
+async function showOnline(): Promise<void> {
+  if (document.visibilityState !== 'visible') return;
+  const result = await api<PresenceResponse>('/api/presence');
+  if (result.ok) say(onlineNow, t('home.online', { count: result.data.online }));
+}
+void showOnline();
+setInterval(() => void showOnline(), PRESENCE_EVERY_MS);
+document.addEventListener('visibilitychange', () => void showOnline());
 
 /** "Chess, music ,  films" → ["chess", "music", "films"], or undefined when over the limits. */
 function parseInterests(text: string): string[] | undefined {
   const list = [...new Set(text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean))];
-  if (list.length > LIMITS.maxInterests || list.some((s) => s.length > LIMITS.interestMaxLength)) return undefined;
+  if (list.length > Limits.maxInterests || list.some((s) => [...s].length > Limits.interestMaxLength)) return undefined;
   return list;
 }
 
@@ -58,32 +86,64 @@ function showStep(): void {
   const entry = location.hash === '#start';
   $('choose-step').hidden = entry;
   $('entry-step').hidden = !entry;
-  if (entry) $('entry-heading').focus();
+  if (!entry) return;
+  // Without a choice yet (a reload, a link from the e-mail opened elsewhere) the start asks for one.
+  say($('entry-mode'), chosen ? t(chosen === 'video' ? 'entry.mode.video' : 'entry.mode.text') : '');
+  $('entry-heading').focus();
 }
 window.addEventListener('hashchange', showStep);
 
-chooseForm.addEventListener('submit', (event) => {
-  event.preventDefault();
-  const mode = chosenMode();
-  if (!mode) {
-    say(chooseError, t('home.mode.required'));
-    (offered[0] ?? modeInputs[0])?.focus();
-    return;
+/** Opens a session with these answers and goes to the chat; else shows why and returns the error code. */
+async function open(entry: Entry, error: HTMLElement): Promise<string | undefined> {
+  const result = await startSession(entry);
+  if (result.ok) {
+    saveEntry({ ...entry, rulesAccepted: true });
+    saveTicket(result.data);
+    location.assign('/chat');
+    return undefined;
   }
-  if (!parseInterests(interests.value)) {
+  const { code, message } = result.error;
+  if (code === 'banned') showBan(banFrom(result.error));
+  else say(error, explain(code, message));
+  return code;
+}
+
+// Enter in the interests field chooses nothing by itself: it goes to the buttons.
+interests.addEventListener('keydown', (event) => {
+  if (event.key !== 'Enter' || event.isComposing) return;
+  event.preventDefault();
+  startButtons.find((button) => !button.hidden)?.focus();
+});
+
+chooseForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const button = (event as SubmitEvent).submitter as HTMLButtonElement | null;
+  const mode = button?.value as ChatMode | undefined;
+  if (!mode || !instance.modes.includes(mode)) return;
+  const list = parseInterests(interests.value);
+  if (!list) {
     say(chooseError, t('home.interestsInvalid'));
     interests.focus();
     return;
   }
   say(chooseError, '');
+  chosen = mode;
+  if (previous?.rulesAccepted && previous.age > 0) {
+    // The rules were accepted in this tab already: straight to the chat.
+    for (const b of startButtons) b.disabled = true;
+    const refused = await open({ ...previous, mode, interests: list }, chooseError);
+    for (const b of startButtons) b.disabled = false;
+    if (refused && refused !== 'banned') button?.focus();
+    return;
+  }
   location.hash = '#start';
 });
 
-// Back to step 1 without leaving the site (the entry step may be the first page of the tab).
+// Back to the landing page without leaving the site (the entry step may be the first page of the tab).
 $('back').addEventListener('click', () => {
   history.replaceState(null, '', location.pathname);
   showStep();
-  $('interests').focus();
+  startButtons.find((button) => button.value === chosen && !button.hidden)?.focus();
 });
 
 /** The message for an error code, with the server's own message as the last resort. */
@@ -96,13 +156,14 @@ function explain(code: string, message: string): string {
 entryForm.addEventListener('submit', async (event) => {
   event.preventDefault();
   say(entryError, '');
-  const mode = chosenMode();
+  const mode = chosen;
   const list = parseInterests(interests.value);
   if (!mode || !list) {
-    // Reloaded on the entry step with nothing chosen yet: back to the choice, saying why.
+    // Back to the landing page, saying why.
     history.replaceState(null, '', location.pathname);
     showStep();
-    say(chooseError, t('home.mode.required'));
+    say(chooseError, t(mode ? 'home.interestsInvalid' : 'home.chooseMode'));
+    startButtons.find((button) => !button.hidden)?.focus();
     return;
   }
   if (!accept.checked) {
@@ -120,19 +181,11 @@ entryForm.addEventListener('submit', async (event) => {
   if (instance.accessMode === 'invite' && invite.value.trim()) entry.inviteCode = invite.value.trim();
   start.disabled = true;
   start.textContent = t('entry.starting');
-  const result = await startSession(entry);
+  const refused = await open(entry, entryError);
   start.disabled = false;
   start.textContent = t('entry.start');
-  if (result.ok) {
-    saveEntry(entry);
-    saveTicket(result.data);
-    location.assign('/chat');
-    return;
-  }
-  const { code, message } = result.error;
-  if (code === 'banned') return showBan(banFrom(result.error));
-  say(entryError, explain(code, message));
-  const field = { too_young: age, age_band_locked: age, invite_required: invite, invite_invalid: invite, email_required: $('email') }[code];
+  if (!refused || refused === 'banned') return;
+  const field = ({ too_young: age, age_band_locked: age, invite_required: invite, invite_invalid: invite, email_required: $('email') } as Record<string, HTMLElement>)[refused];
   (field ?? entryError).focus();
 });
 
@@ -163,9 +216,8 @@ if (instance.accessMode === 'email') {
       return;
     }
     // The choices made so far survive the trip through the mailbox (same tab or not).
-    const mode = chosenMode();
     const list = parseInterests(interests.value);
-    if (mode && list) saveEntry({ mode, interests: list, age: Number(age.value) || 0 });
+    if (chosen && list) saveEntry({ mode: chosen, interests: list, age: Number(age.value) || 0 });
     const result = await api<EmailStartResponse>('/api/email/start', { body: { email: address } });
     say(status, result.ok ? t('entry.emailSent', { email: address, minutes: result.data.expiresInMinutes }) : explain(result.error.code === 'invalid_body' ? 'invalid_email' : result.error.code, result.error.message));
   });

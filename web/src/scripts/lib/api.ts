@@ -3,7 +3,10 @@ import type { HttpErrorBody } from '../../../../server/protocol/http.ts';
 
 export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; error: HttpErrorBody['error'] };
 
-/** A network failure is `status: 0`, code `network`. */
+/** A request unanswered this long has failed (a dead connection may otherwise hold it for minutes). */
+const TIMEOUT_MS = 15_000;
+
+/** A network failure (or no answer in time) is `status: 0`, code `network`. */
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<ApiResult<T>> {
   let res: Response;
   try {
@@ -13,6 +16,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
       credentials: 'same-origin',
       cache: 'no-store',
+      signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch {
     return { ok: false, status: 0, error: { code: 'network', message: '' } };

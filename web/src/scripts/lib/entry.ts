@@ -8,6 +8,8 @@ export interface Entry {
   interests: string[];
   age: number;
   inviteCode?: string;
+  /** Set once a session was opened with these answers: the rules were accepted in this tab. */
+  rulesAccepted?: boolean;
 }
 
 const ENTRY_KEY = 'sc_entry';

@@ -3,17 +3,32 @@
 // browser gathers relay candidates only, so no address but the TURN server's is ever offered.
 import type { IceServer, SignalData } from '../../../../server/protocol/messages.ts';
 
-export type CameraResult = 'ok' | 'denied' | 'no_device' | 'error';
+/** `stopped`: stop() was called while the browser was still asking. */
+export type CameraResult = 'ok' | 'denied' | 'no_device' | 'error' | 'stopped';
 
-/** The local camera and microphone, kept across conversations. */
+/** The local camera and microphone: on while searching or talking, stopped at every other end. */
 export class LocalMedia {
   stream: MediaStream | undefined;
+  /** The request in flight: a second start() waits for it instead of opening the camera twice. */
+  #starting: Promise<CameraResult> | undefined;
+  /** Bumped by stop(): a request that resolves after a stop is stopped at once. */
+  #generation = 0;
 
-  async start(): Promise<CameraResult> {
-    if (this.stream) return 'ok';
+  start(): Promise<CameraResult> {
+    if (this.stream) return Promise.resolve('ok');
+    return (this.#starting ??= this.#open().finally(() => (this.#starting = undefined)));
+  }
+
+  async #open(): Promise<CameraResult> {
     if (!navigator.mediaDevices?.getUserMedia) return 'no_device';
+    const generation = this.#generation;
     try {
-      this.stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: true });
+      const stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: true });
+      if (generation !== this.#generation) {
+        for (const track of stream.getTracks()) track.stop();
+        return 'stopped';
+      }
+      this.stream = stream;
       return 'ok';
     } catch (error) {
       const name = (error as DOMException).name;
@@ -21,6 +36,13 @@ export class LocalMedia {
       if (name === 'NotFoundError' || name === 'OverconstrainedError') return 'no_device';
       return 'error';
     }
+  }
+
+  /** Stops every track (the camera light goes off); the next start() asks for them again. */
+  stop(): void {
+    this.#generation++;
+    for (const track of this.stream?.getTracks() ?? []) track.stop();
+    this.stream = undefined;
   }
 
   /** Turns the camera or the microphone on or off; returns whether it is now on. */

@@ -41,15 +41,45 @@ $('audit-filter').addEventListener('submit', (event) => {
   void load();
 });
 
-/** Details as `key: value` pairs, one per line; objects as compact JSON. */
+/** A catalog string, or undefined when the catalog has none (an action newer than this page). */
+function known(key: string, vars?: Record<string, string | number>): string | undefined {
+  const text = t(key, vars);
+  return text === key ? undefined : text;
+}
+
+/**
+ * What the entry's free text is, by action: the person reads a ban's reason, but a report's or an
+ * appeal's text is the moderator's own note — never labelled "reason" beside the report's reason.
+ */
+function textLabel(action: string): string {
+  if (action.startsWith('report.')) return t('mod.audit.field.privateNote');
+  if (action.startsWith('appeal.')) return t('mod.audit.field.decision');
+  if (action === 'ban.add' || action === 'ban.quarantine') return t('mod.audit.field.banReason');
+  return t('mod.audit.field.why');
+}
+
+/** A detail's label and value, in the page's language where the catalog knows them. */
+function detail(action: string, key: string, value: unknown): [string, string] {
+  if (key === 'note') return [t('mod.audit.field.privateNote'), String(value)];
+  if (key === 'reason' && typeof value === 'string') return [t('mod.audit.field.reportReason'), known(`report.reason.${value}`) ?? value];
+  if (key === 'severity' && typeof value === 'string') return [t('mod.audit.field.severity'), known(`mod.severity.${value}`) ?? value];
+  if ((key === 'role' || key === 'from' || key === 'to') && action === 'moderator.set_role' && typeof value === 'string') {
+    return [known(`mod.audit.field.${key}`) ?? key, known(`mod.role.${value}`) ?? value];
+  }
+  // Moments (`expiresAt`, …) are written in ms: shown as dates.
+  const text = typeof value === 'number' && /At$/.test(key) ? when(value) : typeof value === 'string' ? value : JSON.stringify(value);
+  return [known(`mod.audit.field.${key}`) ?? key, text];
+}
+
+/** Details as `label: value` pairs, one per line; objects as compact JSON. */
 function details(entry: AuditEntry): HTMLElement {
   const list = h('ul', { class: 'details' });
-  if (entry.reason) list.append(h('li', {}, h('strong', {}, `${t('mod.audit.reason')}: `), entry.reason));
+  // "Label:" in English, "Libellé :" in French: the catalog says how.
+  const item = (label: string, text: string) => h('li', {}, h('strong', {}, `${t('mod.audit.label', { label })} `), text);
+  if (entry.reason) list.append(item(textLabel(entry.action), entry.reason));
   for (const [key, value] of Object.entries(entry.details ?? {})) {
     if (value === null || value === undefined) continue;
-    // Moments (`expiresAt`, …) are written in ms: shown as dates.
-    const text = typeof value === 'number' && /At$/.test(key) ? when(value) : typeof value === 'string' ? value : JSON.stringify(value);
-    list.append(h('li', {}, h('strong', {}, `${key}: `), text));
+    list.append(item(...detail(entry.action, key, value)));
   }
   return list;
 }
@@ -59,13 +89,19 @@ function target(entry: AuditEntry): Node | string {
   return report ? h('a', { href: `#report/${report[1]}` }, entry.target!) : (entry.target ?? '');
 }
 
+/** The action in words (both catalogs name every action), with its code for filtering and the CLI. */
+function actionCell(action: string): Array<Node | string> {
+  const label = known(`mod.audit.actions.${action}`);
+  return label ? [label, h('br'), h('code', { class: 'hint' }, action)] : [h('code', {}, action)];
+}
+
 function row(entry: AuditEntry): HTMLTableRowElement {
   return h(
     'tr',
     { 'data-entry': entry.id },
     cell(t('mod.col.when'), time(entry.at), h('br'), h('span', { class: 'hint' }, `#${entry.id}`)),
     cell(t('mod.col.who'), entry.actor),
-    cell(t('mod.col.action'), h('code', {}, entry.action)),
+    cell(t('mod.col.action'), ...actionCell(entry.action)),
     cell(t('mod.col.target'), target(entry)),
     cell(t('mod.col.details'), details(entry)),
   );
