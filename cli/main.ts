@@ -24,6 +24,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'start', load: async () => (await import('./commands/start.ts')).registerStart },
   { name: 'stop', load: async () => (await import('./commands/stop.ts')).registerStop },
   { name: 'status', load: async () => (await import('./commands/status.ts')).registerStatus },
+  { name: 'logs', load: async () => (await import('./commands/logs.ts')).registerLogs },
   { name: 'doctor', load: async () => (await import('./commands/doctor.ts')).registerDoctor },
   { name: 'config', load: async () => (await import('./commands/config.ts')).registerConfig },
   { name: 'migrate', load: async () => (await import('./commands/migrate.ts')).registerMigrate },

@@ -292,9 +292,15 @@ export const InstanceSettings = z.strictObject({
         .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default('info')
         .describe('How much the server logs (JSON lines on standard error); never chat text, SDP or ICE candidates.'),
+      file: z
+        .boolean()
+        .default(true)
+        .describe('Also write the log to data/logs/strangerchat.N.log (JSON lines, rotated by size), which `strangerchat logs` reads.'),
+      fileMaxMegabytes: z.number().min(1).max(1024).default(10).describe('Size in megabytes at which the log file is rotated: a new numbered file is begun.'),
+      filesKept: z.number().int().min(1).max(100).default(5).describe('Rotated log files kept besides the one being written; older ones are deleted.'),
     })
     .prefault({})
-    .describe('Server logs.'),
+    .describe('Server logs: on the terminal (readable lines on a terminal, JSON lines otherwise) and in a rotated file in the data folder.'),
 });
 export type InstanceSettings = z.infer<typeof InstanceSettings>;
 
