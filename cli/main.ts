@@ -23,6 +23,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'init', load: async () => (await import('./commands/init.ts')).registerInit },
   { name: 'start', load: async () => (await import('./commands/start.ts')).registerStart },
   { name: 'stop', load: async () => (await import('./commands/stop.ts')).registerStop },
+  { name: 'restart', load: async () => (await import('./commands/restart.ts')).registerRestart },
   { name: 'status', load: async () => (await import('./commands/status.ts')).registerStatus },
   { name: 'logs', load: async () => (await import('./commands/logs.ts')).registerLogs },
   { name: 'doctor', load: async () => (await import('./commands/doctor.ts')).registerDoctor },

@@ -88,7 +88,8 @@ export function createInstanceLogger(options: InstanceLogOptions): InstanceLogge
   }
   const transport = targets.length ? pino.transport({ targets }) : undefined;
   if (transport) streams.push({ level, stream: transport });
-  const logger = pino({ ...OPTIONS, level }, streams.length === 1 ? streams[0]!.stream : pino.multistream(streams));
+  // The process id tells the lines of successive processes (restarts) apart in the one file.
+  const logger = pino({ ...OPTIONS, base: { ...OPTIONS.base, pid: process.pid }, level }, streams.length === 1 ? streams[0]!.stream : pino.multistream(streams));
   let closed: Promise<void> | undefined;
   return {
     logger,

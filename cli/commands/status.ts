@@ -11,6 +11,7 @@ import { pendingMigrations } from '../../server/db/migrate.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { instanceConfig } from '../instance.ts';
+import { changedFiles } from '../loaded-files.ts';
 import { formatTime, Output, type GlobalOptions } from '../output.ts';
 import { backupsDirOf } from '../paths.ts';
 import { readRunning, readStatusFile } from '../pidfile.ts';
@@ -40,6 +41,8 @@ export interface StatusReport {
   database: { driver: 'sqlite' | 'postgres'; path: string | null; sizeBytes: number | null };
   lastBackup: { name: string; createdAt: number; sizeBytes: number } | null;
   pendingMigrations: string[] | null;
+  /** The files changed since the running server loaded them (a restart applies them); null when not running. */
+  changedSinceStart: string[] | null;
 }
 
 export function registerStatus(program: Command, ctx: Context): void {
@@ -83,6 +86,7 @@ export async function collectStatus(dir: string, config: ServerConfig): Promise<
       : null,
     ...data,
     lastBackup: last ? { name: last.name, createdAt: last.createdAt, sizeBytes: last.sizeBytes } : null,
+    changedSinceStart: running?.loaded ? changedFiles(dir, running.loaded) : null,
   };
 }
 
@@ -138,6 +142,7 @@ function formatStatus(report: StatusReport, output: Output): string {
   } else {
     lines.push(['status', c.yellow('not running')]);
   }
+  if (report.changedSinceStart?.length) lines.push(['settings', c.yellow(`changed since start: restart to apply (${report.changedSinceStart.join(', ')}; strangerchat restart)`)]);
   if (report.publicUrl) lines.push(['public url', report.publicUrl]);
   lines.push(['version', report.runningVersion && report.runningVersion !== report.version ? `${report.version} (running: ${report.runningVersion})` : report.version]);
   if (report.running) {
