@@ -30,6 +30,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'config', load: async () => (await import('./commands/config.ts')).registerConfig },
   { name: 'migrate', load: async () => (await import('./commands/migrate.ts')).registerMigrate },
   { name: 'backup', load: async () => (await import('./commands/backup.ts')).registerBackup },
+  { name: 'update', load: async () => (await import('./commands/update.ts')).registerUpdate },
   // Moderation from the terminal: through the same services as the dashboard, audited as cli:<user>.
   { name: 'ban', load: async () => (await import('./commands/ban.ts')).registerBan },
   { name: 'reports', load: async () => (await import('./commands/reports.ts')).registerReports },

@@ -301,6 +301,18 @@ export const InstanceSettings = z.strictObject({
     })
     .prefault({})
     .describe('Server logs: on the terminal (readable lines on a terminal, JSON lines otherwise) and in a rotated file in the data folder.'),
+  updates: z
+    .strictObject({
+      check: z
+        .boolean()
+        .default(true)
+        .describe(
+          'Let the running server ask the npm registry once a day (through npm, with your npm settings) whether a newer ' +
+            'strangerchat exists, for `strangerchat status`; nothing is installed without `strangerchat update`.',
+        ),
+    })
+    .prefault({})
+    .describe('Update checks (`strangerchat update` installs an update).'),
 });
 export type InstanceSettings = z.infer<typeof InstanceSettings>;
 

@@ -19,7 +19,7 @@ import { parseSeconds, terminate } from './stop.ts';
 
 /** How long the new process may take to answer /healthz (migrations run before it listens). */
 const DEFAULT_START_TIMEOUT_S = 60;
-const DEFAULT_STOP_TIMEOUT_S = 30;
+export const DEFAULT_STOP_TIMEOUT_S = 30;
 const POLL_MS = 100;
 /** What the background start prints (its URL, and why it stopped if it could not start). */
 export const CONSOLE_FILE = 'console.out';
@@ -97,12 +97,24 @@ export async function restartRunning(
   if (problem) throw new CliError(problem);
   output.progress(`Stopping pid ${running.pid} (${running.url})…`);
   await terminate(running, (timeoutS ?? DEFAULT_STOP_TIMEOUT_S) * 1000);
-  const args = ['--quiet', ...(running.startOptions?.port !== undefined ? ['--port', String(running.startOptions.port)] : []), ...(running.startOptions?.host ? ['--host', running.startOptions.host] : [])];
-  const consoleFile = join(logsDirOf(config), CONSOLE_FILE);
   output.progress('Starting it again…');
-  const child = deps.spawnStart(dir, args, consoleFile, ctx.env);
-  const started = await untilHealthy(config, child, consoleFile, (timeoutS ?? DEFAULT_START_TIMEOUT_S) * 1000);
+  const started = await startInBackground(ctx, dir, config, running.startOptions, deps, timeoutS);
   return { restarted: true, previousPid: running.pid, pid: started.pid, url: started.url, version: started.version };
+}
+
+/** Starts the instance in the background (with the --port/--host given); resolves once it is healthy. */
+export async function startInBackground(
+  ctx: Context,
+  dir: string,
+  config: ServerConfig,
+  startOptions: PidInfo['startOptions'],
+  deps: RestartDeps,
+  timeoutS?: number,
+): Promise<PidInfo> {
+  const args = ['--quiet', ...(startOptions?.port !== undefined ? ['--port', String(startOptions.port)] : []), ...(startOptions?.host ? ['--host', startOptions.host] : [])];
+  const consoleFile = join(logsDirOf(config), CONSOLE_FILE);
+  const child = deps.spawnStart(dir, args, consoleFile, ctx.env);
+  return untilHealthy(config, child, consoleFile, (timeoutS ?? DEFAULT_START_TIMEOUT_S) * 1000);
 }
 
 /** Waits for the new process's pid file and a 200 from its /healthz. */

@@ -18,6 +18,7 @@ import { readRunning, removePidFile, writePidFile, writeStatusFile } from '../pi
 import { dataDirProblem, fetchHealth, portProblem } from '../preflight.ts';
 import { backupBeforeMigrations } from '../start-hooks.ts';
 import { detectSupervisor } from '../supervisor.ts';
+import { scheduleUpdateChecks, type UpdateSchedule } from '../updates.ts';
 import { BENCH_STATS_ENV, BENCH_STATS_LINE, startBenchStats, type BenchStatsListener } from '../bench-stats.ts';
 
 /** How often the running server rewrites its status file (what `status` shows as live figures). */
@@ -104,6 +105,7 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
     const server = await listen(config, () => createServer(config, { db, logger }));
     let statusTimer: NodeJS.Timeout | undefined;
     let benchStats: BenchStatsListener | undefined;
+    let updates: UpdateSchedule | undefined;
     try {
       // The server is in-process, so /healthz answers at once; asking it proves the HTTP stack and the database.
       const health = await fetchHealth(server.url);
@@ -128,6 +130,7 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
       writeStatus();
       statusTimer = setInterval(writeStatus, STATUS_INTERVAL_MS);
       statusTimer.unref();
+      updates = scheduleUpdateChecks({ config, env: ctx.env, logger });
       output.result({ url: server.url, pid: process.pid, version: config.version, publicUrl: config.settings.publicUrl ?? null }, () => server.url);
       output.say(`strangerchat ${config.version} is running at ${server.url}${config.settings.publicUrl ? ` (public: ${config.settings.publicUrl})` : ''}; stop it with Ctrl-C or strangerchat stop.`);
       // The load harness's instrument (cli/bench-stats.ts); off unless the bench asks for it.
@@ -146,6 +149,7 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
       logger.info({ signal }, 'shutting down');
     } finally {
       clearInterval(statusTimer);
+      updates?.stop();
       await benchStats?.close();
       await server.close();
       removePidFile(config);
