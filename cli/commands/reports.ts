@@ -13,6 +13,7 @@ import { withExamples } from '../help.ts';
 import { formatTime, table, type GlobalOptions } from '../output.ts';
 import { countFlag, durationFlag, liveNote, resolveId, runningServer, shortId, terminalSafe, withServices } from '../services.ts';
 import { banView, targetText } from './ban.ts';
+import { registerReportsWatch } from './watch.ts';
 
 const STATUSES = ['open', 'resolved', 'all'] as const;
 const BANDS = ['minor', 'adult'] as const;
@@ -38,7 +39,7 @@ interface ResolveOptions extends GlobalOptions {
 }
 
 export function registerReports(program: Command, ctx: Context): void {
-  const reports = program.command('reports').description('the report queue: list, show (with the transcript and evidence frames), resolve');
+  const reports = program.command('reports').description('the report queue: list, show (with the transcript and evidence frames), resolve, watch');
   withExamples(reports, ['strangerchat reports list', 'strangerchat reports show 3f2a9c1e', 'strangerchat reports resolve 3f2a9c1e --action dismiss']);
 
   const list = reports
@@ -75,6 +76,8 @@ export function registerReports(program: Command, ctx: Context): void {
     'strangerchat reports resolve 3f2a9c1e --action ban --reason "nudity" --duration 30d --target device',
     'strangerchat reports resolve 3f2a9c1e --action lift_quarantine --note "reports were a pile-on"',
   ]);
+
+  registerReportsWatch(reports, ctx);
 }
 
 export async function reportsList(ctx: Context, options: ListOptions): Promise<void> {
