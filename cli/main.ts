@@ -39,6 +39,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'sessions', load: async () => (await import('./commands/sessions.ts')).registerSessions },
   { name: 'announce', load: async () => (await import('./commands/announce.ts')).registerAnnounce },
   { name: 'audit', load: async () => (await import('./commands/audit.ts')).registerAudit },
+  { name: 'stats', load: async () => (await import('./commands/stats.ts')).registerStats },
   { name: 'purge', load: async () => (await import('./commands/purge.ts')).registerPurge },
   { name: 'deploy', load: async () => (await import('./commands/deploy.ts')).registerDeploy },
   { name: 'turn', load: async () => (await import('./commands/turn.ts')).registerTurn },

@@ -16,6 +16,7 @@ import { HUB_DEFAULTS } from './chat/hub.ts';
 import { InMemoryHub } from './chat/memory-hub.ts';
 import { attachConnection, type ConnectionDeps, type LiveConnection } from './chat/connection.ts';
 import { WriteBatch } from './chat/write-batch.ts';
+import { UsageCounters, UsageRecorder } from './chat/usage.ts';
 import { createIceServers } from './access/turn.ts';
 import { createClientAddressResolver } from './access/client-address.ts';
 import { createEvidenceRouter } from './http/evidence-routes.ts';
@@ -108,6 +109,9 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     logger.warn('relayOnly is on but turn.urls is empty: video conversations cannot connect until a TURN server is configured');
   }
   const connections = new Set<LiveConnection>();
+  // Numbers per day for `strangerchat stats` and the transparency page (no personal data).
+  const usage = new UsageCounters(now);
+  const usageRecorder = new UsageRecorder({ db, counters: usage, now, logger });
   const clientAddress = createClientAddressResolver(settings.trustedProxies);
 
   // --- HTTP ---
@@ -187,6 +191,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     relayOnly: config.relayOnly,
     writes,
     onClosed: (connection) => connections.delete(connection),
+    usage,
   };
   const logSocketError = (error: Error) => logger.debug({ err: error }, 'socket error');
 
@@ -333,6 +338,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   });
   await feed.start();
   retention.start(deps.retentionIntervalMs);
+  usageRecorder.start();
 
   // Read by the request handlers above, so declared before the server listens.
   let closing = false;
@@ -404,6 +410,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         wss.close();
         await httpClosed;
         hub.close();
+        await usageRecorder.stop();
         services.close();
         logger.info('stopped');
       })();

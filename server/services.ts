@@ -19,6 +19,7 @@ import { QuarantineService } from './moderation/quarantine.ts';
 import { ReportReviewService } from './moderation/report-review.ts';
 import { ReportService } from './moderation/reports.ts';
 import { RetentionService } from './moderation/retention.ts';
+import { StatsService } from './moderation/stats.ts';
 
 export interface ServiceDeps {
   db: Db;
@@ -50,6 +51,8 @@ export interface Services {
   evidence: EvidenceService;
   reviews: ReportReviewService;
   appeals: AppealService;
+  /** The figures of a period: `strangerchat stats` and the transparency page. */
+  stats: StatsService;
   /** Releases what the services hold (the mail transport). The database stays open: its owner closes it. */
   close(): void;
 }
@@ -85,6 +88,7 @@ export function createServices(deps: ServiceDeps): Services {
   const evidence = new EvidenceService({ db, secret, now });
   const reviews = new ReportReviewService({ db, audit, bans, now });
   const appeals = new AppealService({ db, audit, bans, ...(banIndex ? { index: banIndex } : {}), now });
+  const stats = new StatsService({ db, now });
   return {
     audit,
     bans,
@@ -100,6 +104,7 @@ export function createServices(deps: ServiceDeps): Services {
     evidence,
     reviews,
     appeals,
+    stats,
     close: () => mailer?.close(),
   };
 }

@@ -154,6 +154,14 @@ export interface EmailVerificationsTable {
   used_at: number | null;
 }
 
+/** Counts per UTC day (`2026-12-01`) or month (`2026-12`); numbers only, never about a person. */
+export interface DailyCountsTable {
+  day: string;
+  /** e.g. `sessions`, `conversations.text`, `filtered.words`, `month.active_devices`. */
+  metric: string;
+  value: number;
+}
+
 export interface Database {
   report_frames: ReportFramesTable;
   bans: BansTable;
@@ -167,4 +175,5 @@ export interface Database {
   tickets: TicketsTable;
   reports: ReportsTable;
   moderation_events: ModerationEventsTable;
+  daily_counts: DailyCountsTable;
 }

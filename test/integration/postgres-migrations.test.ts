@@ -16,7 +16,7 @@ import { newServer, type TestServer } from '../helpers/server.ts';
 import { CLI_ACTOR, cliBans, trySession } from '../helpers/bans.ts';
 import { deviceOf, join, pairUp, report, TINY_JPEG, uploadFrame, type Person } from '../helpers/people.ts';
 
-const MIGRATIONS = ['2026-11-28T1200_create_sessions', '2026-11-28T1300_create_access', '2026-11-28T1400_create_moderation', '2026-11-28T1500_index_report_pairs', '2026-11-28T1600_index_active_bans_by_id'];
+const MIGRATIONS = ['2026-11-28T1200_create_sessions', '2026-11-28T1300_create_access', '2026-11-28T1400_create_moderation', '2026-11-28T1500_index_report_pairs', '2026-11-28T1600_index_active_bans_by_id', '2026-12-01T1500_create_daily_counts'];
 /** DESIGN.md: a ban written by any process disconnects the person within 2 seconds. */
 const LIVE_DEADLINE_MS = 2000;
 
@@ -69,7 +69,7 @@ test('every migration goes up, down to zero, and up again on PostgreSQL', async 
   const up = await migrateToLatest(db);
   assert.equal(up.results?.map((r) => [r.migrationName, r.direction, r.status]), MIGRATIONS.map((name) => [name, 'Up', 'Success']));
   assert.equal(await tables(db), [
-    'appeals', 'audit_log', 'bans', 'email_verifications', 'invites', 'moderation_events', 'moderator_sessions',
+    'appeals', 'audit_log', 'bans', 'daily_counts', 'email_verifications', 'invites', 'moderation_events', 'moderator_sessions',
     'moderators', 'report_frames', 'reports', 'sessions', 'tickets',
   ]);
   assert.equal(await column(db, 'moderation_events', 'id'), { data_type: 'integer', is_identity: 'YES' });
@@ -93,7 +93,7 @@ test('every migration goes up, down to zero, and up again on PostgreSQL', async 
 
   const again = await migrateToLatest(db);
   assert.equal(again.results?.map((r) => r.status), MIGRATIONS.map(() => 'Success'));
-  assert.is((await tables(db)).length, 12);
+  assert.is((await tables(db)).length, 13);
 });
 
 test('the server runs on PostgreSQL: session, pairing, relay, report, evidence, ban, audit', async () => {
