@@ -37,6 +37,7 @@ import { createModRouter } from './http/mod-routes.ts';
 import { createModAdminRouter } from './http/mod-admin-routes.ts';
 import { securityMiddleware } from './http/security.ts';
 import { staticSite } from './http/static.ts';
+import { transparencyPage } from './http/transparency.ts';
 import { createServices } from './services.ts';
 
 /** Largest WebSocket frame accepted (DESIGN.md); larger frames close the socket with 1009. */
@@ -164,7 +165,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const emailRouter = createEmailRouter({ config, email, now });
   app.use(emailRouter.routes()).use(emailRouter.allowedMethods());
   // The web site last: it answers only its own pages and assets, after every API route.
-  app.use(staticSite({ config, logger }));
+  const transparency = settings.transparency.publish ? transparencyPage({ stats: services.stats, now }) : undefined;
+  app.use(staticSite({ config, logger, livePages: { transparency: async () => transparency?.() } }));
 
   const server = createHttpServer(app.callback());
   // Slowloris guard for plain HTTP; WebSocket upgrades are bounded separately.

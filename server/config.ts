@@ -229,6 +229,18 @@ export const InstanceSettings = z.strictObject({
     })
     .prefault({})
     .describe('Moderator logins, automatic quarantine and appeals.'),
+  transparency: z
+    .strictObject({
+      publish: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Publish the transparency report of the last 12 months at /transparency (what `strangerchat stats --transparency` ' +
+            'prints: reports, moderation, appeals, automated means, monthly active devices; numbers only, refreshed hourly).',
+        ),
+    })
+    .prefault({})
+    .describe('The public transparency page (EU Digital Services Act, Art. 15 and 24).'),
   retention: z
     .strictObject({
       evidenceDays: z.number().int().min(1).max(3650).default(90).describe('Evidence (transcripts, frames) after its report is resolved.'),
