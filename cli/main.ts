@@ -36,6 +36,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'reports', load: async () => (await import('./commands/reports.ts')).registerReports },
   { name: 'mod', load: async () => (await import('./commands/mod.ts')).registerMod },
   { name: 'invite', load: async () => (await import('./commands/invite.ts')).registerInvite },
+  { name: 'email', load: async () => (await import('./commands/email.ts')).registerEmail },
   { name: 'sessions', load: async () => (await import('./commands/sessions.ts')).registerSessions },
   { name: 'announce', load: async () => (await import('./commands/announce.ts')).registerAnnounce },
   { name: 'audit', load: async () => (await import('./commands/audit.ts')).registerAudit },
