@@ -18,6 +18,8 @@ const POLL_INTERVAL_MS = 1000;
  * another may commit a moment later. The ids already shown are remembered for that long.
  */
 const REPORT_LAG_MS = 5000;
+/** Reports read per query. */
+const REPORT_PAGE = 200;
 /** The most AuditLog.after returns at once. */
 const AUDIT_BATCH = 1000;
 /** Audit entries shown first by `audit --follow` without --since or --limit. */
@@ -109,11 +111,18 @@ export async function reportsWatch(ctx: Context, options: WatchOptions, deps: Wa
     output.progress('Watching for new reports and moderation (Ctrl-C to stop)…');
     await untilStopped(ctx, output, deps.pollIntervalMs, async () => {
       const events: Array<{ at: number; event: Parameters<typeof emit>[2] }> = [];
-      for (const report of await services.reviews.filedSince(actor, Math.max(start, reportsFrom - REPORT_LAG_MS))) {
-        if (shown.has(report.id)) continue;
-        shown.set(report.id, report.createdAt);
-        reportsFrom = Math.max(reportsFrom, report.createdAt);
-        events.push({ at: report.createdAt, event: { type: 'report', report } });
+      // A flood of reports fills a page: read on from the last one until a page is not full.
+      for (let from = Math.max(start, reportsFrom - REPORT_LAG_MS); ; ) {
+        const page = await services.reviews.filedSince(actor, from, REPORT_PAGE);
+        for (const report of page) {
+          if (shown.has(report.id)) continue;
+          shown.set(report.id, report.createdAt);
+          reportsFrom = Math.max(reportsFrom, report.createdAt);
+          events.push({ at: report.createdAt, event: { type: 'report', report } });
+        }
+        // Only more than a page filed within one millisecond (far beyond the report rate limits) stops here.
+        if (page.length < REPORT_PAGE || page.at(-1)!.createdAt <= from) break;
+        from = page.at(-1)!.createdAt;
       }
       for (const [id, at] of shown) if (at < reportsFrom - REPORT_LAG_MS) shown.delete(id);
       for (let batch = await services.audit.after(actor, auditCursor); batch.length; batch = batch.length === AUDIT_BATCH ? await services.audit.after(actor, auditCursor) : []) {

@@ -4,6 +4,9 @@
 // are not moderation stay out of `reports watch`, and Ctrl-C ends both cleanly.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { run } from '../../cli/main.ts';
 import { reportsWatch } from '../../cli/commands/watch.ts';
 import { fakeContext } from '../helpers/cli.ts';
@@ -80,6 +83,31 @@ test('reports watch --since shows what happened since then first; the human line
     await watching;
   }
   assert.match(fake.stdout(), new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  report filed      ${id.slice(0, 8)}  minor \\(sensitive\\)  band adult  text`, 'm'));
+});
+
+test('reports watch keeps up with a flood: 450 reports within a second are each shown once', async () => {
+  const fake = fakeContext({ cwd: instance.here });
+  const watching = reportsWatch(fake.ctx, { dir: instance.dir, json: true }, FAST);
+  try {
+    await new Promise((r) => setTimeout(r, 150));
+    const db = new DatabaseSync(join(instance.dir, 'data', 'strangerchat.db'));
+    const insert = db.prepare(
+      "INSERT INTO reports (id, conversation_id, reason, status, reporter_session_id, reported_session_id, transcript, evidence_token_hash, created_at) VALUES (?, ?, 'spam', 'open', 'a', 'b', '[]', ?, ?)",
+    );
+    const at = Date.now();
+    db.exec('BEGIN');
+    for (let i = 0; i < 450; i++) insert.run(randomUUID(), randomUUID(), randomUUID(), at + (i % 900));
+    db.exec('COMMIT');
+    db.close();
+    await until('every report', () => (events(fake.stdout()).length >= 450 ? true : undefined), 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    fake.signal('SIGINT');
+    await watching;
+  }
+  const ids = events(fake.stdout()).map((e) => e.report.id);
+  assert.is(ids.length, 450);
+  assert.is(new Set(ids).size, 450, 'none twice');
 });
 
 test('audit --follow: the last entries oldest first, then each new one; --action filters; Ctrl-C exits 0', async () => {
