@@ -21,6 +21,9 @@ export interface NewInstance {
   host?: string;
   publicUrl?: string;
   emailDomains?: string[];
+  /** The email access mode's mail server (cli/smtp-questions.ts) and sender. */
+  smtp?: { host: string; port: number; secure: boolean; user?: string };
+  emailFrom?: string;
   turnUrls?: string[];
 }
 
@@ -79,6 +82,20 @@ export interface InstanceSecrets {
   sessionSecret?: string;
   /** STRANGERCHAT_TURN_SECRET, coturn's static-auth-secret. */
   turnSecret?: string;
+  /** STRANGERCHAT_SMTP_PASSWORD, for the magic links' mail server. */
+  smtpPassword?: string;
+}
+
+/**
+ * A value as .env holds it (read back by node:util parseEnv): bare when it is plain, else in the
+ * first quote it does not contain (single quotes keep everything as it is). A password may hold
+ * anything, but not all three quotes and a line break.
+ */
+export function envValue(value: string): string {
+  if (/^[\w@%+.,:/-]*$/.test(value)) return value;
+  const quote = ["'", '"', '`'].find((q) => !value.includes(q));
+  if (!quote || /[\r\n]/.test(value)) throw new CliError('the value holds a line break, or all of \' " and `: write it into .env by hand', ExitCode.Usage);
+  return `${quote}${value}${quote}`;
 }
 
 /** A random secret for .env: 32 bytes, base64url. */
@@ -96,7 +113,9 @@ export function instanceSettings(instance: NewInstance): Record<string, unknown>
     rulesFile: 'rules.md',
     server: { host: instance.host ?? '127.0.0.1', port: instance.port },
     database: { driver: 'sqlite', path: DEFAULT_DATABASE },
-    ...(instance.emailDomains?.length ? { email: { domains: instance.emailDomains } } : {}),
+    ...(instance.emailDomains?.length || instance.smtp
+      ? { email: { ...(instance.emailDomains?.length ? { domains: instance.emailDomains } : {}), ...(instance.emailFrom ? { from: instance.emailFrom } : {}), ...(instance.smtp ? { smtp: instance.smtp } : {}) } }
+      : {}),
     ...(instance.turnUrls?.length ? { turn: { urls: instance.turnUrls } } : {}),
   };
 }
@@ -133,6 +152,7 @@ export function renderInstance(instance: NewInstance, secrets: InstanceSecrets =
     '# Secrets of this instance: never commit or share this file.',
     `STRANGERCHAT_SESSION_SECRET=${show(sessionSecret)}`,
     ...(secrets.turnSecret ? [`STRANGERCHAT_TURN_SECRET=${show(secrets.turnSecret)}`] : []),
+    ...(secrets.smtpPassword ? [`STRANGERCHAT_SMTP_PASSWORD=${show(envValue(secrets.smtpPassword))}`] : []),
     '',
   ];
   const rules = readFileSync(new URL(`instance/rules/${instance.profile}.md`, templatesDir()), 'utf8');

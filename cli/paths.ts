@@ -19,3 +19,13 @@ export function pidFilePath(config: Pick<ServerConfig, 'database' | 'dir'>): str
 export function statusFilePath(config: Pick<ServerConfig, 'database' | 'dir'>): string {
   return join(dataDirOf(config), 'strangerchat.status.json');
 }
+
+/** data/logs: the instance's rotated log files (strangerchat.1.log, strangerchat.2.log, …). */
+export function logsDirOf(config: Pick<ServerConfig, 'database' | 'dir'>): string {
+  return join(dataDirOf(config), 'logs');
+}
+
+/** The log file's name before pino-roll numbers it: data/logs/strangerchat.log → strangerchat.N.log. */
+export function logFileBase(config: Pick<ServerConfig, 'database' | 'dir'>): string {
+  return join(logsDirOf(config), 'strangerchat.log');
+}

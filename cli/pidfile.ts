@@ -2,7 +2,9 @@
 // the live figures (online, queued, in conversation): what `status` and `stop` read.
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerConfig } from '../server/config.ts';
+import type { Fingerprints } from './loaded-files.ts';
 import { pidFilePath, statusFilePath } from './paths.ts';
+import type { Supervisor } from './supervisor.ts';
 
 export { pidFilePath, statusFilePath } from './paths.ts';
 
@@ -11,6 +13,12 @@ export interface PidInfo {
   url: string;
   startedAt: number;
   version: string;
+  /** What start loaded (cli/loaded-files.ts), so status can say a restart would apply a change. */
+  loaded?: Fingerprints;
+  /** The --port and --host start was given, so `restart` starts it the same way. */
+  startOptions?: { port?: number; host?: string };
+  /** The service manager running it, which `restart` must go through. */
+  supervisor?: Supervisor;
 }
 
 /** What the running server last reported about itself. */

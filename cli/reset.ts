@@ -10,7 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { CONFIG_FILE, ENV_FILE, readEnvFile } from '../server/config.ts';
 import { backupsDirFor, createBackup } from '../server/db/backup.ts';
 import { openDatabase } from '../server/db/database.ts';
-import { askInstance, askOwner, createDatabase, validateInstance, nextSteps, type InitOptions } from './commands/init.ts';
+import { askInstance, askOwner, createDatabase, validateInstance, nextSteps, type InitAllOptions } from './commands/init.ts';
 import { CliError, ExitCode, type Context } from './context.ts';
 import { installSource } from './install-source.ts';
 import { DEFAULT_DATABASE, generateSecret, instanceSettings, loadInstanceConfig, renderInstance, writeFiles } from './instance.ts';
@@ -91,7 +91,7 @@ function stamp(ms: number): string {
   return new Date(ms).toISOString().replaceAll(':', '-').replace('.', '-');
 }
 
-export async function resetInstance(ctx: Context, options: InitOptions, output: Output, dir: string, found: string[]): Promise<void> {
+export async function resetInstance(ctx: Context, options: InitAllOptions, output: Output, dir: string, found: string[]): Promise<void> {
   const configPath = join(dir, CONFIG_FILE);
   const oldSettings = existsSync(configPath) ? readJson(configPath) : undefined;
   if (existsSync(configPath) && oldSettings === undefined) output.warn(`${CONFIG_FILE} is not valid JSON: it is replaced as a whole (the backup keeps it)`);
@@ -102,9 +102,11 @@ export async function resetInstance(ctx: Context, options: InitOptions, output: 
     database && typeof database === 'object' && !Array.isArray(database) && database.driver === 'sqlite' ? resolve(dir, String(database.path ?? DEFAULT_DATABASE)) : undefined;
   const oldRulesFile = typeof oldObject.rulesFile === 'string' ? oldObject.rulesFile : 'rules.md';
 
-  const instance = await askInstance(ctx, options, dir);
+  const { instance, smtpPassword } = await askInstance(ctx, options, dir);
   const env = readEnvFile(dir);
   const addedSecrets: Record<string, string> = {};
+  // A password given now is added only where .env has none: a reset never replaces a secret.
+  if (instance.smtp?.user && smtpPassword && !env.STRANGERCHAT_SMTP_PASSWORD) addedSecrets.STRANGERCHAT_SMTP_PASSWORD = smtpPassword;
   if (!env.STRANGERCHAT_SESSION_SECRET) addedSecrets.STRANGERCHAT_SESSION_SECRET = generateSecret();
   if (instance.turnUrls?.length && !env.STRANGERCHAT_TURN_SECRET) addedSecrets.STRANGERCHAT_TURN_SECRET = generateSecret();
   validateInstance(dir, instance, env.STRANGERCHAT_TURN_SECRET ?? addedSecrets.STRANGERCHAT_TURN_SECRET);

@@ -22,6 +22,7 @@ import { WriteBatch } from './chat/write-batch.ts';
 import { mediaPolicy, minorMediaWarnings } from './chat/media-policy.ts';
 import { bandOf } from './access/sessions.ts';
 import { PairingGate } from './moderation/pairing-gate.ts';
+import { UsageCounters, UsageRecorder } from './chat/usage.ts';
 import { createIceServers } from './access/turn.ts';
 import { createClientAddressResolver } from './access/client-address.ts';
 import { createEvidenceRouter } from './http/evidence-routes.ts';
@@ -43,6 +44,7 @@ import { createModAdminRouter } from './http/mod-admin-routes.ts';
 import { securityMiddleware } from './http/security.ts';
 import { staticSite } from './http/static.ts';
 import { HTTP_SERVER_OPTIONS, limitConnections } from './http/connection-limits.ts';
+import { transparencyPage } from './http/transparency.ts';
 import { createServices } from './services.ts';
 import { DAY_MS } from './moderation/retention.ts';
 
@@ -128,6 +130,9 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   }
   for (const warning of minorMediaWarnings(config)) logger.warn(warning);
   const connections = new Set<LiveConnection>();
+  // Numbers per day for `strangerchat stats` and the transparency page (no personal data).
+  const usage = new UsageCounters(now);
+  const usageRecorder = new UsageRecorder({ db, counters: usage, now, logger });
   const clientAddress = createClientAddressResolver(settings.trustedProxies);
   const presence = new Presence({ count: () => hub.stats().online, recipients: () => connections, intervalMs: deps.presenceIntervalMs });
 
@@ -193,7 +198,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const emailRouter = createEmailRouter({ config, email, now });
   app.use(emailRouter.routes()).use(emailRouter.allowedMethods());
   // The web site last: it answers only its own pages and assets, after every API route.
-  app.use(staticSite({ config, logger }));
+  const transparency = settings.transparency.publish ? transparencyPage({ stats: services.stats, now }) : undefined;
+  app.use(staticSite({ config, logger, livePages: { transparency: async () => transparency?.() } }));
 
   const server = createHttpServer(HTTP_SERVER_OPTIONS, app.callback());
   // Timeouts for silent and slow sockets, and the per-address cap on open connections; WebSocket
@@ -221,6 +227,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     pairingBan: (p) => pairingGate.check({ address: p.address, deviceId: p.deviceId, identityHash: p.identityHash }),
     writes,
     onClosed: (connection) => connections.delete(connection),
+    usage,
   };
   const logSocketError = (error: Error) => logger.debug({ err: error }, 'socket error');
 
@@ -374,6 +381,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const pairingGate = new PairingGate({ feed, index: banIndex });
   retention.start(deps.retentionIntervalMs);
   presence.start();
+  usageRecorder.start();
 
   // Read by the request handlers above, so declared before the server listens.
   let closing = false;
@@ -453,6 +461,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         wss.close();
         await httpClosed;
         hub.close();
+        await usageRecorder.stop();
         services.close();
         logger.info('stopped');
       })();

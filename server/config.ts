@@ -288,6 +288,18 @@ export const InstanceSettings = z.strictObject({
     })
     .prefault({})
     .describe('Moderator logins, automatic quarantine and appeals.'),
+  transparency: z
+    .strictObject({
+      publish: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Publish the transparency report of the last 12 months at /transparency (what `strangerchat stats --transparency` ' +
+            'prints: reports, moderation, appeals, automated means, monthly active devices; numbers only, refreshed hourly).',
+        ),
+    })
+    .prefault({})
+    .describe('The public transparency page (EU Digital Services Act, Art. 15 and 24).'),
   retention: z
     .strictObject({
       evidenceDays: z.number().int().min(1).max(3650).default(90).describe('Evidence (transcripts, frames) after its report is resolved.'),
@@ -413,9 +425,27 @@ export const InstanceSettings = z.strictObject({
         .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default('info')
         .describe('How much the server logs (JSON lines on standard error); never chat text, SDP or ICE candidates.'),
+      file: z
+        .boolean()
+        .default(true)
+        .describe('Also write the log to data/logs/strangerchat.N.log (JSON lines, rotated by size), which `strangerchat logs` reads.'),
+      fileMaxMegabytes: z.number().min(1).max(1024).default(10).describe('Size in megabytes at which the log file is rotated: a new numbered file is begun.'),
+      filesKept: z.number().int().min(1).max(100).default(5).describe('Rotated log files kept besides the one being written; older ones are deleted.'),
     })
     .prefault({})
-    .describe('Server logs.'),
+    .describe('Server logs: on the terminal (readable lines on a terminal, JSON lines otherwise) and in a rotated file in the data folder.'),
+  updates: z
+    .strictObject({
+      check: z
+        .boolean()
+        .default(true)
+        .describe(
+          'Let the running server ask the npm registry once a day (through npm, with your npm settings) whether a newer ' +
+            'strangerchat exists, for `strangerchat status`; nothing is installed without `strangerchat update`.',
+        ),
+    })
+    .prefault({})
+    .describe('Update checks (`strangerchat update` installs an update).'),
 });
 export type InstanceSettings = z.infer<typeof InstanceSettings>;
 

@@ -26,6 +26,7 @@ import { QuarantineService } from './moderation/quarantine.ts';
 import { ReportReviewService } from './moderation/report-review.ts';
 import { ReportService } from './moderation/reports.ts';
 import { RetentionService } from './moderation/retention.ts';
+import { StatsService } from './moderation/stats.ts';
 
 export interface ServiceDeps {
   db: Db;
@@ -63,6 +64,8 @@ export interface Services {
   evidence: EvidenceService;
   reviews: ReportReviewService;
   appeals: AppealService;
+  /** The figures of a period: `strangerchat stats` and the transparency page. */
+  stats: StatsService;
   /** Releases what the services hold (the mail transport). The database stays open: its owner closes it. */
   close(): void;
 }
@@ -124,6 +127,7 @@ export function createServices(deps: ServiceDeps): Services {
   const evidence = new EvidenceService({ db, secret, now });
   const reviews = new ReportReviewService({ db, audit, bans, bands, now });
   const appeals = new AppealService({ db, audit, bans, ...(banIndex ? { index: banIndex } : {}), now, cooldownDays: settings.moderation.appealCooldownDays });
+  const stats = new StatsService({ db, now });
   return {
     audit,
     bans,
@@ -141,6 +145,7 @@ export function createServices(deps: ServiceDeps): Services {
     evidence,
     reviews,
     appeals,
+    stats,
     close: () => mailer?.close(),
   };
 }

@@ -9,6 +9,7 @@ import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples, withNotes } from '../help.ts';
 import { table, type GlobalOptions } from '../output.ts';
 import { countFlag, sinceFlag, terminalSafe, withServices } from '../services.ts';
+import { auditFollow } from './watch.ts';
 
 interface ListOptions extends GlobalOptions {
   since?: number;
@@ -23,8 +24,12 @@ export function registerAudit(program: Command, ctx: Context): void {
     .option('--since <when>', 'entries since: a duration back from now (24h, 7d) or a date (2026-11-28, 2026-11-28T12:00:00Z)', sinceFlag)
     .option('--action <action>', 'only this action, e.g. ban.add, evidence.view, moderator.login_failed')
     .option('--limit <count>', 'at most this many (default 100)', countFlag('--limit', 1, 1000))
-    .action(async (_o: ListOptions, command: Command) => auditList(ctx, command.optsWithGlobals<ListOptions>()));
-  withExamples(audit, ['strangerchat audit --since 24h', 'strangerchat audit --action evidence.view --since 7d', 'strangerchat audit --json --limit 1000 > audit.json']);
+    .option('-f, --follow', 'oldest first, the last 10 (or --limit, or those --since), then each new entry as it is written, until Ctrl-C (--json: one object per line)')
+    .action(async (_o: ListOptions, command: Command) => {
+      const options = command.optsWithGlobals<ListOptions & { follow?: boolean }>();
+      return options.follow ? auditFollow(ctx, options) : auditList(ctx, options);
+    });
+  withExamples(audit, ['strangerchat audit --since 24h', 'strangerchat audit --action evidence.view --since 7d', 'strangerchat audit --json --limit 1000 > audit.json', 'strangerchat audit --follow']);
 
   registerAuditVerify(audit, ctx);
   registerAuditHead(audit, ctx);

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import WebSocket from 'ws';
+import { verifySmtp } from '../../server/access/email.ts';
 import { mintTurnCredentials } from '../../server/access/turn.ts';
 import { ConfigError, ENV_FILE, loadConfig, type ServerConfig } from '../../server/config.ts';
 import { integrityCheck } from '../../server/db/backup.ts';
@@ -219,7 +220,41 @@ export const CHECKS: Record<string, Check> = {
       return checkWebSocket(base, config, deps.timeoutMs);
     },
   },
+  email: {
+    description: 'in the email access mode: the SMTP server answers, with TLS, and accepts the login (nothing is sent)',
+    run: async ({ config, deps }) => checkSmtp(config, deps.timeoutMs),
+  },
 };
+
+/** Connects to the SMTP server as the magic links will, and says how it went (server/access/email.ts). */
+async function checkSmtp(config: ServerConfig, timeoutMs: number): Promise<Outcome> {
+  if (config.settings.accessMode !== 'email') return skip(`the access mode is ${config.settings.accessMode}: no e-mail is sent`);
+  const { smtp } = config.settings.email;
+  const where = `${smtp.host}:${smtp.port}`;
+  if (smtp.user !== undefined && !config.secrets.smtpPassword) {
+    return fail(`email.smtp.user is ${smtp.user} but STRANGERCHAT_SMTP_PASSWORD is not set`, 'add STRANGERCHAT_SMTP_PASSWORD=… to .env (mode 0600), then strangerchat doctor email');
+  }
+  const result = await verifySmtp(smtp, config.secrets.smtpPassword, timeoutMs);
+  const tls = { implicit: 'TLS', starttls: 'STARTTLS', none: 'no TLS' }[result.tls ?? 'none'];
+  const test = 'then send yourself a message: strangerchat email test you@example.org';
+  if (result.failure?.stage === 'connect') {
+    return fail(`cannot reach the SMTP server ${where}: ${result.failure.message}`, `check email.smtp.host and email.smtp.port (strangerchat config set email.smtp.host smtp.example.org), and that this machine may connect to it; ${test}`);
+  }
+  if (result.failure?.stage === 'tls') {
+    return fail(
+      `TLS with ${where} failed: ${result.failure.message}`,
+      `the server's certificate must be valid for ${smtp.host}; port 465 needs email.smtp.secure true, port 587 STARTTLS with secure false (strangerchat config set email.smtp.secure false)`,
+    );
+  }
+  if (result.failure) {
+    return fail(`${where} (${tls}) refused the login of ${smtp.user}: ${result.failure.message}`, 'check email.smtp.user and STRANGERCHAT_SMTP_PASSWORD in .env (the password of that mailbox, or an app password)');
+  }
+  const login = result.authenticated ? `logged in as ${smtp.user}` : 'no login (email.smtp.user is not set)';
+  if (result.tls === 'none' && !['localhost', '127.0.0.1', '::1'].includes(smtp.host)) {
+    return warn(`${where} answers without TLS, ${login}: the links travel unencrypted`, `use a server that offers STARTTLS (port 587) or TLS (port 465, email.smtp.secure true); ${test}`);
+  }
+  return ok(`${where}: ${tls}, ${login}${result.tls === 'none' ? ' (on this machine)' : ''}`);
+}
 
 export const CHECK_NAMES = Object.keys(CHECKS);
 
@@ -311,7 +346,7 @@ export function registerDoctor(program: Command, ctx: Context): void {
   const command = program
     .command('doctor')
     .argument('[check...]', `checks to run (default: all): ${CHECK_NAMES.join(', ')}`)
-    .description('check the instance: config, data folder, file modes, database integrity, migrations, port, HTTPS, TURN relay, WebSocket through the public URL (exit 4 when a check fails)')
+    .description('check the instance: config, data folder, file modes, database integrity, migrations, port, HTTPS, TURN relay, WebSocket through the public URL, the SMTP server in the email mode (exit 4 when a check fails)')
     .option('--fix', 'repair what can be repaired safely: file modes of the data folder and .env')
     .action(async (checks: string[], _o: DoctorOptions, command: Command) => {
       await doctor(ctx, command.optsWithGlobals<DoctorOptions>(), checks);

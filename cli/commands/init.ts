@@ -32,6 +32,7 @@ import {
 } from '../instance.ts';
 import { Output, type GlobalOptions } from '../output.ts';
 import { answer, canPrompt } from '../questions.ts';
+import { askSmtp, SMTP_PASSWORD_ENV, smtpCheck, type SmtpFlags } from '../smtp-questions.ts';
 import { check, flagParser, promptCheck, repeatableParser, splitList } from '../validate.ts';
 
 const PROFILES = ['school', 'community', 'adult'] as const;
@@ -56,6 +57,8 @@ export interface InitOptions extends GlobalOptions {
   dryRun?: boolean;
 }
 
+export type InitAllOptions = InitOptions & SmtpFlags;
+
 export function registerInit(program: Command, ctx: Context): void {
   const command = program
     .command('init')
@@ -65,6 +68,12 @@ export function registerInit(program: Command, ctx: Context): void {
     .addOption(new Option('--profile <profile>', 'school (restricted access, relay-only video), community (13+, two age bands) or adult (18+)').choices(PROFILES))
     .addOption(new Option('--access <mode>', 'who may join: open (rules and age), invite (an invite code) or email (a verified address in --email-domain)').choices(ACCESS_MODES))
     .option('--email-domain <domain...>', 'e-mail domains allowed in the email access mode (repeatable, or comma-separated)', repeatableParser('--email-domain', check.emailDomain))
+    .option('--smtp-host <host>', 'with --access email: the SMTP server that sends the magic links (default localhost)', flagParser('--smtp-host', smtpCheck.host))
+    .option('--smtp-port <port>', 'with --access email: its port (default 587: STARTTLS)', flagParser('--smtp-port', smtpCheck.port, Number))
+    .option('--smtp-secure', 'with --access email: TLS from the first byte (port 465)')
+    .option('--no-smtp-secure', 'with --access email: STARTTLS (the default, except on port 465)')
+    .option('--smtp-user <user>', `with --access email: the SMTP username; its password comes from ${SMTP_PASSWORD_ENV} in the environment, or is asked (never shown) and kept in .env`, flagParser('--smtp-user', smtpCheck.user))
+    .option('--email-from <sender>', 'with --access email: the sender of the magic links, e.g. "Maple Chat <no-reply@chat.example.org>"', flagParser('--email-from', smtpCheck.from))
     .option('--port <port>', `port to listen on (default ${DEFAULT_PORT})`, flagParser('--port', check.port, Number))
     .option('--public-url <url>', 'the https:// address people will use (needed for video across networks and for the email mode; "" for none yet)', flagParser('--public-url', (v) => (v.trim() === '' ? undefined : check.publicUrl(v))))
     .addOption(new Option('--turn <server>', 'TURN for video across networks: none, or coturn (generates the shared secret into .env)').choices(TURN_CHOICES))
@@ -82,6 +91,7 @@ export function registerInit(program: Command, ctx: Context): void {
     'strangerchat init my-chat --yes --profile school --access invite --owner alice',
     'echo "$OWNER_PASSWORD" | strangerchat init my-chat --yes --owner alice --password-stdin',
     'strangerchat init my-chat --yes --public-url https://chat.example.org --turn coturn --turn-url turn:turn.example.org:3478',
+    'STRANGERCHAT_SMTP_PASSWORD=… strangerchat init my-chat --yes --access email --email-domain school.example.org --public-url https://chat.example.org --smtp-host smtp.example.org --smtp-user chat',
     'strangerchat init my-chat --yes --dry-run',
     'strangerchat init my-chat --reset --profile school --access invite',
     'strangerchat init my-chat --reset --yes --dry-run',
@@ -122,7 +132,7 @@ function checkFolder(dir: string, options: InitOptions): string[] {
 }
 
 /** Step 3: the settings, from flags, defaults (--yes) or questions. */
-export async function askInstance(ctx: Context, options: InitOptions, dir: string): Promise<NewInstance> {
+export async function askInstance(ctx: Context, options: InitAllOptions, dir: string): Promise<{ instance: NewInstance; smtpPassword?: string }> {
   const name = await answer(ctx, options, options.name, {
     flag: '--name',
     default: basename(dir),
@@ -178,6 +188,11 @@ export async function askInstance(ctx: Context, options: InitOptions, dir: strin
   } else if (options.emailDomain?.length) {
     throw new CliError(`--email-domain only applies with --access email (got --access ${accessMode})`, ExitCode.Usage);
   }
+  const smtpFlags = (['smtpHost', 'smtpPort', 'smtpSecure', 'smtpUser', 'emailFrom'] as const).filter((flag) => options[flag] !== undefined);
+  if (accessMode !== 'email' && smtpFlags.length) {
+    throw new CliError(`${smtpFlags.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} only apply with --access email`, ExitCode.Usage);
+  }
+  const mail = accessMode === 'email' ? await askSmtp(ctx, options, { name: name.trim(), ...(publicUrl ? { publicUrl } : {}) }) : undefined;
   const port = await answer(ctx, options, options.port, {
     flag: '--port',
     default: DEFAULT_PORT,
@@ -236,7 +251,17 @@ export async function askInstance(ctx: Context, options: InitOptions, dir: strin
   } else if (options.turnUrl?.length) {
     throw new CliError('--turn-url only applies with --turn coturn', ExitCode.Usage);
   }
-  return { name: name.trim(), profile, accessMode, port, ...(publicUrl ? { publicUrl } : {}), ...(emailDomains ? { emailDomains } : {}), ...(turnUrls ? { turnUrls } : {}) };
+  const instance: NewInstance = {
+    name: name.trim(),
+    profile,
+    accessMode,
+    port,
+    ...(publicUrl ? { publicUrl } : {}),
+    ...(emailDomains ? { emailDomains } : {}),
+    ...(mail ? { smtp: mail.smtp, emailFrom: mail.from } : {}),
+    ...(turnUrls ? { turnUrls } : {}),
+  };
+  return { instance, ...(mail?.password !== undefined ? { smtpPassword: mail.password } : {}) };
 }
 
 /** Which flag supplies a settings key, for errors. */
@@ -323,7 +348,7 @@ export async function createDatabase(ctx: Context, dir: string, owner: OwnerAnsw
   }
 }
 
-export async function init(ctx: Context, options: InitOptions, dirArg?: string): Promise<void> {
+export async function init(ctx: Context, options: InitAllOptions, dirArg?: string): Promise<void> {
   const output = new Output(ctx, options);
   const dir = await chooseDir(ctx, options, dirArg);
   const found = checkFolder(dir, options);
@@ -332,14 +357,17 @@ export async function init(ctx: Context, options: InitOptions, dirArg?: string):
     const { resetInstance } = await import('../reset.ts');
     return resetInstance(ctx, options, output, dir, found);
   }
-  const instance = await askInstance(ctx, options, dir);
+  const { instance, smtpPassword: givenSmtpPassword } = await askInstance(ctx, options, dir);
   const turnSecret = instance.turnUrls?.length ? generateSecret() : undefined;
+  const smtpPassword = instance.smtp?.user ? givenSmtpPassword : undefined;
   validateInstance(dir, instance, turnSecret);
   const owner = await askOwner(ctx, options);
   // A package.json or .gitignore already in a --force folder is the operator's own: left alone.
   const kept = ['package.json', '.gitignore'].filter((path) => existsSync(resolve(dir, path)));
   const source = installSource();
-  const files = renderInstance(instance, turnSecret ? { turnSecret } : {}, { packageJson: true, strangerchatSpec: source.spec }).filter((file) => !kept.includes(file.path));
+  const files = renderInstance(instance, { ...(turnSecret ? { turnSecret } : {}), ...(smtpPassword ? { smtpPassword } : {}) }, { packageJson: true, strangerchatSpec: source.spec }).filter(
+    (file) => !kept.includes(file.path),
+  );
   const url = `http://127.0.0.1:${instance.port}`;
   const settings = {
     name: instance.name,
@@ -348,6 +376,8 @@ export async function init(ctx: Context, options: InitOptions, dirArg?: string):
     port: instance.port,
     publicUrl: instance.publicUrl ?? null,
     emailDomains: instance.emailDomains ?? [],
+    // The email access mode's mail server (the password itself is only ever in .env).
+    ...(instance.smtp ? { smtp: { ...instance.smtp, user: instance.smtp.user ?? null, from: instance.emailFrom ?? null, passwordInEnv: smtpPassword !== undefined } } : {}),
     turnUrls: instance.turnUrls ?? [],
   };
 
@@ -414,6 +444,7 @@ export function nextSteps(cwd: string, dir: string, instance: NewInstance, owner
         : '  TURN   school and office networks block direct connections: run coturn (strangerchat deploy coturn) and set turn.urls',
   );
   if (instance.accessMode === 'invite') lines.push('', 'Invite people with strangerchat invite create --uses 30 --expires 7d.');
+  if (instance.accessMode === 'email') lines.push('', 'Check the mail server with strangerchat doctor email, then send yourself a message: strangerchat email test you@' + (instance.emailDomains?.[0] ?? 'example.org'));
   lines.push('', 'Every command: strangerchat --help, and docs/cli.md in the strangerchat repository.');
   return lines.join('\n');
 }

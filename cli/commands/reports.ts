@@ -15,6 +15,7 @@ import { table, type GlobalOptions, type Output } from '../output.ts';
 import { isFreshFolder, MANIFEST, writeEvidencePackage } from '../evidence-package.ts';
 import { countFlag, liveNote, type DurationValue, resolveId, runningServer, shortId, terminalSafe, withServices } from '../services.ts';
 import { banDuration, banView, decisionDurationOption, forceOption, guardLockout, permanentOption, targetText } from './ban.ts';
+import { registerReportsWatch } from './watch.ts';
 
 const STATUSES = ['open', 'resolved', 'all'] as const;
 const BANDS = ['minor', 'adult'] as const;
@@ -47,11 +48,12 @@ interface ResolveOptions extends GlobalOptions {
 }
 
 export function registerReports(program: Command, ctx: Context): void {
-  const reports = program.command('reports').description('the report queue: list, show (with the transcript and evidence frames), resolve, export (an evidence package for a referral)');
+  const reports = program.command('reports').description('the report queue: list, show (with the transcript and evidence frames), resolve, watch, export (an evidence package for a referral)');
   withExamples(reports, [
     'strangerchat reports list',
     'strangerchat reports show 3f2a9c1e',
     'strangerchat reports resolve 3f2a9c1e --action dismiss',
+    'strangerchat reports watch',
     'strangerchat reports export 3f2a9c1e --out ./referral-3f2a9c1e --tar --as sam',
   ]);
 
@@ -107,6 +109,8 @@ export function registerReports(program: Command, ctx: Context): void {
     'strangerchat reports export 3f2a9c1e --out ./referral-3f2a9c1e --as sam',
     'STRANGERCHAT_AS=sam strangerchat reports export 3f2a9c1e --out /secure/referrals/3f2a9c1e --tar --json',
   ]);
+
+  registerReportsWatch(reports, ctx);
 }
 
 export async function reportsList(ctx: Context, options: ListOptions): Promise<void> {

@@ -7,17 +7,20 @@ import { createServer, type RunningServer } from '../../server/app.ts';
 import { ENV_FILE, type ServerConfig } from '../../server/config.ts';
 import { openDatabase } from '../../server/db/database.ts';
 import { migrateToLatest, pendingMigrations } from '../../server/db/migrate.ts';
-import { createLogger } from '../../server/logger.ts';
+import { createInstanceLogger, type InstanceLogger } from '../../server/logger.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { looseFiles, usePrivateUmask } from '../file-modes.ts';
 import { withExamples } from '../help.ts';
 import { DEFAULT_INSTANCE, isEmptyFolder, isInstanceFolder, loadInstanceConfig, resolveInstanceDir, writeInstance } from '../instance.ts';
 import { Output, type GlobalOptions } from '../output.ts';
-import { dataDirOf } from '../paths.ts';
+import { fingerprints } from '../loaded-files.ts';
+import { dataDirOf, logFileBase } from '../paths.ts';
 import { readRunning, removePidFile, writePidFile, writeStatusFile } from '../pidfile.ts';
 import { dataDirProblem, fetchHealth, portProblem } from '../preflight.ts';
 import { backupBeforeMigrations } from '../start-hooks.ts';
 import { stopCommand } from '../stop-hint.ts';
+import { detectSupervisor } from '../supervisor.ts';
+import { scheduleUpdateChecks, type UpdateSchedule } from '../updates.ts';
 import { BENCH_STATS_ENV, BENCH_STATS_LINE, startBenchStats, type BenchStatsListener } from '../bench-stats.ts';
 
 /** How often the running server rewrites its status file (what `status` shows as live figures). */
@@ -26,6 +29,8 @@ export const STATUS_INTERVAL_MS = 2000;
 export interface StartOptions extends GlobalOptions {
   port?: number;
   host?: string;
+  /** The log goes to its file only, not to the terminal (how `restart` starts an instance in the background). */
+  quiet?: boolean;
 }
 
 export function registerStart(program: Command, ctx: Context): void {
@@ -34,10 +39,11 @@ export function registerStart(program: Command, ctx: Context): void {
     .description('run the instance in the foreground: preflight checks, a backup before pending migrations, then serve (an empty folder gets a default instance)')
     .option('-p, --port <port>', 'port to listen on (0 picks a free one)', parsePort)
     .option('--host <host>', 'address to listen on (e.g. 0.0.0.0 behind a proxy on another machine)')
+    .option('--quiet', 'write the log only to its file in data/logs (strangerchat logs reads it), not to the terminal')
     .action(async (_options: StartOptions, command: Command) => {
       await start(ctx, command.optsWithGlobals<StartOptions>());
     });
-  withExamples(command, ['strangerchat start -C my-chat', 'strangerchat start -C my-chat --port 8080 --host 0.0.0.0']);
+  withExamples(command, ['strangerchat start -C my-chat', 'strangerchat start -C my-chat --port 8080 --host 0.0.0.0', 'strangerchat start --quiet & strangerchat logs -f']);
 }
 
 export function parsePort(value: string): number {
@@ -87,11 +93,16 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
   if (created) output.say(`Created a new instance in ${dir} (profile community, access open).`);
 
   const config = loadInstanceConfig(ctx, dir, { port: options.port, host: options.host });
+  const loaded = fingerprints(dir, config.settings.rulesFile);
   await preflight(config);
   const loose = looseFiles({ dataDir: dataDirOf(config), envFile: join(dir, ENV_FILE) });
   if (loose.length) output.warn(`${loose.length} file(s) of this instance can be read by other users of this machine (${loose[0]!.path}, …): run strangerchat doctor --fix`);
-  const logger = createLogger({ level: config.settings.log.level, destination: ctx.stderr });
-  const db = await openDatabase(config.database);
+  const log = instanceLogger(ctx, config, options, output);
+  const { logger } = log;
+  const db = await openDatabase(config.database).catch(async (error: unknown) => {
+    await log.close();
+    throw error;
+  });
   try {
     const pending = await pendingMigrations(db);
     if (pending.length && !created) await backupBeforeMigrations(ctx, config, db, pending, logger);
@@ -100,11 +111,21 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
     const server = await listen(config, () => createServer(config, { db, logger }));
     let statusTimer: NodeJS.Timeout | undefined;
     let benchStats: BenchStatsListener | undefined;
+    let updates: UpdateSchedule | undefined;
     try {
       // The server is in-process, so /healthz answers at once; asking it proves the HTTP stack and the database.
       const health = await fetchHealth(server.url);
       if (!health.ok) throw new CliError(`the server started but ${server.url}/healthz answered ${health.status ?? health.error}: the database does not answer`);
-      writePidFile(config, { pid: process.pid, url: server.url, startedAt: Date.now(), version: config.version });
+      const supervisor = detectSupervisor(ctx.env);
+      writePidFile(config, {
+        pid: process.pid,
+        url: server.url,
+        startedAt: Date.now(),
+        version: config.version,
+        loaded,
+        startOptions: { ...(options.port !== undefined ? { port: options.port } : {}), ...(options.host !== undefined ? { host: options.host } : {}) },
+        ...(supervisor ? { supervisor } : {}),
+      });
       const writeStatus = () => {
         try {
           writeStatusFile(config, { pid: process.pid, updatedAt: Date.now(), ...server.stats(), sessions: server.liveSessionIds() });
@@ -115,6 +136,7 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
       writeStatus();
       statusTimer = setInterval(writeStatus, STATUS_INTERVAL_MS);
       statusTimer.unref();
+      updates = scheduleUpdateChecks({ config, env: ctx.env, logger });
       output.result({ url: server.url, pid: process.pid, version: config.version, publicUrl: config.settings.publicUrl ?? null }, () => server.url);
       output.say(`strangerchat ${config.version} is running at ${server.url}${config.settings.publicUrl ? ` (public: ${config.settings.publicUrl})` : ''}; stop it with Ctrl-C or ${stopCommand(ctx, dir)}.`);
       // The load harness's instrument (cli/bench-stats.ts); off unless the bench asks for it.
@@ -133,13 +155,28 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
       logger.info({ signal }, 'shutting down');
     } finally {
       clearInterval(statusTimer);
+      updates?.stop();
       await benchStats?.close();
       await server.close();
       removePidFile(config);
     }
   } finally {
     await db.destroy();
+    await log.close();
   }
+}
+
+/**
+ * The log: to the terminal (readable lines on a TTY, JSON lines otherwise; none with --quiet)
+ * and to the size-rotated file in data/logs (log.file), both written off the event loop.
+ */
+function instanceLogger(ctx: Context, config: ServerConfig, options: StartOptions, output: Output): InstanceLogger {
+  const { log } = config.settings;
+  return createInstanceLogger({
+    level: log.level,
+    ...(options.quiet ? {} : { console: { stream: ctx.stderr, pretty: ctx.stderr.isTTY === true && !options.json, colour: output.err.level > 0 } }),
+    ...(log.file ? { file: { path: logFileBase(config), maxMegabytes: log.fileMaxMegabytes, keep: log.filesKept } } : {}),
+  });
 }
 
 /** Starts the server; a port taken between preflight and listen still gets a clear message. */

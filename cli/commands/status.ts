@@ -11,6 +11,8 @@ import { pendingMigrations } from '../../server/db/migrate.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { instanceConfig } from '../instance.ts';
+import { changedFiles } from '../loaded-files.ts';
+import { availableUpdate, currentVersion, readUpdateCheck } from '../updates.ts';
 import { Output, type GlobalOptions } from '../output.ts';
 import { backupsDirOf } from '../paths.ts';
 import { readRunning, readStatusFile } from '../pidfile.ts';
@@ -43,6 +45,10 @@ export interface StatusReport {
   pendingMigrations: string[] | null;
   /** Problems with the settings worth the operator's attention (e.g. minors without video). */
   warnings: string[];
+  /** The files changed since the running server loaded them (a restart applies them); null when not running. */
+  changedSinceStart: string[] | null;
+  /** A newer strangerchat in the registry, from the last check (cached: status never asks the network). */
+  updateAvailable: { current: string; latest: string; checkedAt: number } | null;
 }
 
 export function registerStatus(program: Command, ctx: Context): void {
@@ -87,7 +93,16 @@ export async function collectStatus(dir: string, config: ServerConfig): Promise<
     ...data,
     lastBackup: last ? { name: last.name, createdAt: last.createdAt, sizeBytes: last.sizeBytes } : null,
     warnings: minorMediaWarnings(config),
+    changedSinceStart: running?.loaded ? changedFiles(dir, running.loaded) : null,
+    updateAvailable: cachedUpdate(dir, config),
   };
+}
+
+function cachedUpdate(dir: string, config: ServerConfig): StatusReport['updateAvailable'] {
+  const check = readUpdateCheck(config);
+  const current = currentVersion(dir, packageVersion());
+  const latest = availableUpdate(check, current);
+  return latest && check ? { current, latest, checkedAt: check.checkedAt } : null;
 }
 
 /** What the database says: open reports, its size, pending migrations (nulls when it cannot be read). */
@@ -142,8 +157,10 @@ function formatStatus(report: StatusReport, output: Output): string {
   } else {
     lines.push(['status', c.yellow('not running')]);
   }
+  if (report.changedSinceStart?.length) lines.push(['settings', c.yellow(`changed since start: restart to apply (${report.changedSinceStart.join(', ')}; strangerchat restart)`)]);
   if (report.publicUrl) lines.push(['public url', report.publicUrl]);
   lines.push(['version', report.runningVersion && report.runningVersion !== report.version ? `${report.version} (running: ${report.runningVersion})` : report.version]);
+  if (report.updateAvailable) lines.push(['update', c.yellow(`${report.updateAvailable.latest} is available (strangerchat update; checked ${output.time(report.updateAvailable.checkedAt)})`)]);
   if (report.running) {
     lines.push([
       'people',

@@ -5,7 +5,7 @@ import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { instanceConfig } from '../instance.ts';
 import { Output, type GlobalOptions } from '../output.ts';
-import { isAlive, looksLikeStrangerchat, readPidFile, removePidFile } from '../pidfile.ts';
+import { isAlive, looksLikeStrangerchat, readPidFile, removePidFile, type PidInfo } from '../pidfile.ts';
 
 export interface StopOptions extends GlobalOptions {
   timeout?: number;
@@ -39,12 +39,17 @@ export async function stop(ctx: Context, options: StopOptions): Promise<void> {
   }
   if (info.pid === process.pid) throw new CliError('refusing to stop this very process');
   output.progress(`Stopping pid ${info.pid} (${info.url})…`);
+  await terminate(info, (options.timeout ?? 30) * 1000);
+  output.result({ stopped: true, running: false, pid: info.pid }, () => `stopped (pid ${info.pid})`);
+}
+
+/** SIGTERM (the server says "going away" to every client and closes), then waits for the process to exit. */
+export async function terminate(info: PidInfo, timeoutMs: number): Promise<void> {
   try {
     process.kill(info.pid, 'SIGTERM');
   } catch (error) {
     throw new CliError(`cannot signal pid ${info.pid}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message} (is it another user's process?)`);
   }
-  const timeoutMs = (options.timeout ?? 30) * 1000;
   const deadline = Date.now() + timeoutMs;
   while (isAlive(info.pid)) {
     if (Date.now() > deadline) {
@@ -54,5 +59,4 @@ export async function stop(ctx: Context, options: StopOptions): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  output.result({ stopped: true, running: false, pid: info.pid }, () => `stopped (pid ${info.pid})`);
 }

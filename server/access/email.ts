@@ -54,28 +54,88 @@ export interface MailTransport {
  * nodemailer (about 40 modules) is imported at the first send, not at start.
  */
 export function createMailTransport(smtp: InstanceSettings['email']['smtp'], password: string | undefined): MailTransport {
-  const loopback = smtp.host === 'localhost' || (isIP(smtp.host) !== 0 && /^(127\.|::1$)/.test(smtp.host));
   let transporter: Promise<Transporter> | undefined;
   const open = () =>
     (transporter ??= import('nodemailer').then(({ createTransport }) =>
       createTransport({
-        host: smtp.host,
-        port: smtp.port,
-        secure: smtp.secure,
-        // STARTTLS is used whenever the server offers it; credentials are never sent in clear across
-        // a network, so a server that does not offer it is refused when a user is set (loopback aside).
-        requireTLS: !smtp.secure && smtp.user !== undefined && !loopback,
+        ...smtpOptions(smtp),
         ...(smtp.user !== undefined ? { auth: { user: smtp.user, pass: password ?? '' } } : {}),
         ...SMTP_TIMEOUTS,
-        // nodemailer's own logging would print recipients and message data.
-        logger: false,
-        debug: false,
       }),
     ));
   return {
     sendMail: async (mail) => (await open()).sendMail(mail),
     close: () => void transporter?.then((t) => t.close()),
   };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || (isIP(host) !== 0 && /^(127\.|::1$)/.test(host));
+}
+
+/** How the magic links connect to the SMTP server (the same for sending and for checking). */
+function smtpOptions(smtp: InstanceSettings['email']['smtp']) {
+  return {
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    // STARTTLS is used whenever the server offers it; credentials are never sent in clear across
+    // a network, so a server that does not offer it is refused when a user is set (loopback aside).
+    requireTLS: !smtp.secure && smtp.user !== undefined && !isLoopback(smtp.host),
+    // nodemailer's own logging would print recipients and message data.
+    logger: false,
+    debug: false,
+  };
+}
+
+/** What a check of the SMTP server found (`strangerchat doctor email`). */
+export interface SmtpCheck {
+  ok: boolean;
+  /** TLS from the first byte (`implicit`, port 465), after STARTTLS, or none; null when not reached. */
+  tls: 'implicit' | 'starttls' | 'none' | null;
+  /** true: the login was accepted; false: refused; null: no user configured, or not reached. */
+  authenticated: boolean | null;
+  /** Why it failed, in the server's or the system's words (never the password). */
+  failure?: { stage: 'connect' | 'tls' | 'auth'; code: string | null; message: string };
+}
+
+/** TLS errors come from the socket; their messages say so. */
+const TLS_ERROR = /certificate|self[- ]signed|ssl|tls|handshake|wrong version number|alert/i;
+
+/**
+ * Connects to the SMTP server with the settings of the magic links, says whether TLS was used
+ * (implicit or STARTTLS), logs in when a user is set, and quits: no message is sent.
+ */
+export async function verifySmtp(smtp: InstanceSettings['email']['smtp'], password: string | undefined, timeoutMs: number): Promise<SmtpCheck> {
+  const { default: SMTPConnection } = await import('nodemailer/lib/smtp-connection');
+  const options = smtpOptions(smtp);
+  const connection = new SMTPConnection({ ...options, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs });
+  return new Promise<SmtpCheck>((resolve) => {
+    let settled = false;
+    const finish = (result: SmtpCheck) => {
+      if (settled) return;
+      settled = true;
+      connection.removeAllListeners('error');
+      connection.on('error', () => {});
+      if (result.ok) connection.quit();
+      else connection.close();
+      resolve(result);
+    };
+    const failure = (error: unknown, stage?: 'connect' | 'tls' | 'auth'): NonNullable<SmtpCheck['failure']> => {
+      const { code, message } = error as { code?: string; message?: string };
+      const text = String(message ?? error);
+      return { stage: stage ?? (code === 'EAUTH' ? 'auth' : code === 'ETLS' || TLS_ERROR.test(text) ? 'tls' : 'connect'), code: code ?? null, message: text };
+    };
+    connection.on('error', (error: unknown) => finish({ ok: false, tls: null, authenticated: null, failure: failure(error) }));
+    connection.connect(() => {
+      const tls = connection.secureConnection ? 'implicit' : connection.secure ? 'starttls' : 'none';
+      if (smtp.user === undefined) return finish({ ok: true, tls, authenticated: null });
+      connection.login({ user: smtp.user, pass: password ?? '' }, (error) => {
+        if (error) return finish({ ok: false, tls, authenticated: false, failure: failure(error, 'auth') });
+        finish({ ok: true, tls, authenticated: true });
+      });
+    });
+  });
 }
 
 /**

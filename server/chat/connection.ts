@@ -22,6 +22,7 @@ import type { MediaPolicy } from './media-policy.ts';
 import { StrikeCounter, TokenBucket } from './rate-limit.ts';
 import { filterSignalForRelayOnly } from './ice-filter.ts';
 import type { BatchedWriter, WriteBatch } from './write-batch.ts';
+import type { UsageCounters } from './usage.ts';
 
 /** Window over which protocol and rate-limit strikes are counted. */
 const STRIKE_WINDOW_MS = 60_000;
@@ -54,6 +55,8 @@ export interface ConnectionDeps {
   writes: WriteBatch;
   /** Called once when the socket has closed (after the Hub has been told). */
   onClosed?: (connection: LiveConnection) => void;
+  /** Counts conversations and filtered messages per day (server/chat/usage.ts). */
+  usage?: UsageCounters;
 }
 
 /** What the server keeps per live socket (heartbeat, idle check, moderation sweeps). */
@@ -154,6 +157,8 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
    */
   send(message: ServerMessage, encoded?: Uint8Array): void {
     const { ws } = this;
+    // Exactly one side of a pair is the initiator: each conversation is counted once, on any node.
+    if (message.type === 'matched' && message.initiator) this.deps.usage?.conversationStarted(message.mode);
     if (ws.readyState !== ws.OPEN) return;
     this.deps.writes.hold(this);
     if (encoded) return ws.send(encoded, AS_TEXT);
@@ -248,7 +253,10 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
           return this.#fail('rate_limited', 'Too many messages from your network right now: wait a moment.');
         }
         const verdict = this.deps.filter.check(message.text, { band: this.participant.band, profile: this.deps.profile });
-        if (verdict.action === 'block') return this.send({ type: 'error', code: 'filtered', message: verdict.message, reason: verdict.reason });
+        if (verdict.action === 'block') {
+          this.deps.usage?.messageFiltered(verdict.reason);
+          return this.send({ type: 'error', code: 'filtered', message: verdict.message, reason: verdict.reason });
+        }
         return hub.sendToPartner(id, { type: 'message', text: verdict.text });
       }
       case 'report': {

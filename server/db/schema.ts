@@ -186,6 +186,14 @@ export interface EmailVerificationsTable {
   used_at: number | null;
 }
 
+/** Counts per UTC day (`2026-12-01`) or month (`2026-12`); numbers only, never about a person. */
+export interface DailyCountsTable {
+  day: string;
+  /** e.g. `sessions`, `conversations.text`, `filtered.words`, `month.active_devices`. */
+  metric: string;
+  value: number;
+}
+
 export interface Database {
   report_frames: ReportFramesTable;
   bans: BansTable;
@@ -201,4 +209,5 @@ export interface Database {
   moderation_events: ModerationEventsTable;
   pair_avoids: PairAvoidsTable;
   age_band_locks: AgeBandLocksTable;
+  daily_counts: DailyCountsTable;
 }

@@ -44,6 +44,11 @@ export interface StaticSiteOptions {
   logger: Logger;
   /** The built site; default: dist/web next to the running code. */
   dir?: string;
+  /**
+   * Pages whose figures change while the server runs (the transparency report): by page name, the
+   * `%%SC:key%%` values to fill in at each request, or undefined when the page is off (a 404).
+   */
+  livePages?: Record<string, () => Promise<Record<string, string> | undefined>>;
 }
 
 /**
@@ -172,7 +177,7 @@ const FALLBACK_PAGE = `<!doctype html>
 (<code>scripts/build.sh</code>) and start it again.</p></body></html>
 `;
 
-export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSiteOptions): Middleware {
+export function staticSite({ config, logger, dir = defaultSiteDir(), livePages = {} }: StaticSiteOptions): Middleware {
   const languages = siteLanguages(dir);
   if (languages.length === 0) logger.warn({ dir }, 'the web site is not built: pages show a note to run the build');
   const values = new Map<string, Record<string, string>>();
@@ -233,10 +238,21 @@ export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSit
     );
   }
 
+  /** Fills a live page's figures in, at each request. */
+  async function live(name: string, found: { html: string; etag: string }): Promise<{ html: string; etag: string } | null> {
+    const provider = Object.hasOwn(livePages, name) ? livePages[name] : undefined;
+    if (!provider) return found;
+    const values = await provider();
+    if (!values) return null;
+    const html = found.html.replace(/%%SC:(\w+)%%/g, (token, k: string) => values[k] ?? token);
+    return { html, etag: `"${createHash('sha256').update(html).digest('base64url').slice(0, 27)}"` };
+  }
+
   /** Serves a page of the site for this visitor's language; false when the site has no such page. */
-  function servePage(ctx: ParameterizedContext, name: string, status = 200): boolean {
+  async function servePage(ctx: ParameterizedContext, name: string, status = 200): Promise<boolean> {
     const lang = language(ctx);
-    const found = page(lang, name) ?? page(chooseLanguage(languages, {}, config.settings.language), name);
+    const template = page(lang, name) ?? page(chooseLanguage(languages, {}, config.settings.language), name);
+    const found = template && (await live(name, template));
     if (!found) return false;
     ctx.set('Cache-Control', 'no-cache');
     // Added to (not replacing) the Accept-Encoding the compression names.
@@ -261,7 +277,7 @@ export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSit
     await next();
     if (ctx.status !== 404 || ctx.body !== undefined || ctx.path.startsWith(API_PREFIX)) return;
     if (ctx.accepts('json', 'html') !== 'html') return;
-    servePage(ctx, NOT_FOUND_PAGE, 404);
+    await servePage(ctx, NOT_FOUND_PAGE, 404);
   }
 
   return async (ctx, next) => {
@@ -292,6 +308,6 @@ export function staticSite({ config, logger, dir = defaultSiteDir() }: StaticSit
       ctx.body = FALLBACK_PAGE;
       return;
     }
-    if (!servePage(ctx, name)) return notFoundPage(ctx, next);
+    if (!(await servePage(ctx, name))) return notFoundPage(ctx, next);
   };
 }

@@ -242,6 +242,13 @@ export class AuditLog {
     return rows.map((row) => toEntry(row as AuditLogTable & { id: number }));
   }
 
+  /** Entries after the row `afterId`, oldest first (what `audit --follow` and `reports watch` poll for). */
+  async after(actor: Actor, afterId: number, limit = 1000): Promise<AuditEntry[]> {
+    assertCan(actor.role, 'audit.read');
+    const rows = await this.#db.selectFrom('audit_log').selectAll().where('id', '>', afterId).orderBy('id').limit(Math.min(limit, 1000)).execute();
+    return rows.map((row) => toEntry(row as AuditLogTable & { id: number }));
+  }
+
   /**
    * Walks the whole chain; reports the first row whose link, content or MAC does not verify, then
    * whether the chain still reaches the head recorded in the data folder and the witnessed hash.

@@ -346,6 +346,23 @@ export class ReportReviewService {
     return { report: await this.#details(await this.#load(id), false), ...(ban ? { ban } : {}), liftedBanIds };
   }
 
+  /** Reports filed at or after `since`, oldest first (what `reports watch` polls for). */
+  async filedSince(actor: Actor, since: number, limit = MAX_PAGE): Promise<ReportSummary[]> {
+    assertCan(actor.role, 'reports.list');
+    const rows = await this.#db
+      .selectFrom('reports')
+      .selectAll()
+      .where('created_at', '>=', since)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(Math.min(limit, MAX_PAGE))
+      .execute();
+    const frames = await this.#frameCounts(rows.map((r) => r.id));
+    const quarantined = await this.#quarantinedDevices(rows.map((r) => r.reported_device_id));
+    // A feed of new reports opens no evidence: sensitive notes stay withheld.
+    return rows.map((row) => summary(row, frames.get(row.id) ?? 0, !!row.reported_device_id && quarantined.has(row.reported_device_id), false));
+  }
+
   async #load(id: string): Promise<ReportsTable> {
     const row = await this.#db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new AppError(404, 'not_found', 'No such report.');

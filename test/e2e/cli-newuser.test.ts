@@ -3,8 +3,9 @@
 // (pinning that tarball), `init --reset` (backed up, secrets kept), `strangerchat start` as a child
 // process, a report exported by the safeguarding account with a manifest `sha256sum -c` accepts,
 // a loopback ban refused without --force, two real `ws` clients paired and a forced ban from a
-// second terminal disconnecting them within 2 s (banned, then 4403), `audit verify`, a backup taken
-// while running and restored after `stop`, and `ban remove <address>`. Slow (pack and install): one
+// second terminal disconnecting them within 2 s (banned, then 4403), `audit verify`, `logs -n`,
+// `restart` (the instance comes back in the background), `stats --json`, a backup taken while
+// running and restored after `stop`, and `ban remove <address>`. Slow (pack and install): one
 // test, in one file.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -84,10 +85,11 @@ function ok(result: Ran, what: string): Ran {
   return result;
 }
 
-test('a new user: pack, install, init, init --reset, start, export a report, a refused loopback ban, pair, ban, audit verify, backup round trip, ban remove', async () => {
+test('a new user: pack, install, init, init --reset, start, export a report, a refused loopback ban, pair, ban, audit verify, logs, restart, stats, backup round trip, ban remove', async () => {
   assert.ok(existsSync(join(ROOT, 'dist/cli/main.js')), 'dist/ is missing: run scripts/build.sh first (the package ships the compiled CLI)');
   const work = tempDir('strangerchat-newuser-');
   const clients: TestClient[] = [];
+  let restartedPid: number | undefined;
   try {
     // The package as npm delivers it.
     const packed = ok(await run('npm pack', 'npm', ['pack', '--pack-destination', work, '--ignore-scripts', '--json', '--offline'], { cwd: ROOT, timeoutMs: 120_000 }), 'npm pack');
@@ -202,10 +204,26 @@ test('a new user: pack, install, init, init --reset, start, export a report, a r
     const entries = ok(await sc('audit', ['audit', '--action', 'ban.add', '--json']), 'audit').json().entries;
     assert.equal(entries.map((e: { actor: string; target: string }) => [e.actor, e.target]), [[`cli:${userInfo().username}`, 'ip:127.0.0.1']]);
 
+    // The log from another terminal, a restart, and the figures for the governors.
+    const logged = ok(await sc('logs -n', ['logs', '-n', '20', '--json']), 'logs -n').stdout.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; level: number });
+    assert.ok(logged.length > 0 && logged.length <= 20, `logs -n 20 printed ${logged.length} lines`);
+    assert.ok(logged.some((entry) => entry.msg === 'banned connection closed'), 'the ban is in the log');
+    const human = ok(await sc('logs', ['logs', '-n', '5']), 'logs').stdout;
+    assert.match(human, /INFO|WARN/, 'readable lines');
+    const restarted = ok(await sc('restart', ['restart', '--json']), 'restart').json();
+    restartedPid = restarted.pid;
+    assert.is(restarted.previousPid, started.pid);
+    assert.is(started.exitCode, 0, `the first process stopped cleanly; stderr:\n${serverErr}`);
+    const afterRestart = ok(await sc('status after restart', ['status', '--json']), 'status').json();
+    assert.equal([afterRestart.running, afterRestart.healthy, afterRestart.pid], [true, true, restarted.pid]);
+    const stats = ok(await sc('stats --json', ['stats', '--json']), 'stats').json();
+    assert.equal([stats.usage.conversations, stats.bans.total, stats.reports.total], [1, 1, 0], 'the conversation was counted when the first process stopped');
+
     // A backup while running, a change after it, then stop and restore.
     const backup = ok(await sc('backup create', ['backup', 'create', '--json']), 'backup create').json();
     ok(await sc('stop', ['stop']), 'stop');
     assert.is(started.exitCode, 0, `start exited ${started.exitCode}; stderr:\n${serverErr}`);
+    restartedPid = undefined;
     ok(await sc('ban add after the backup', ['ban', 'add', '203.0.113.99', '--reason', 'after the backup', '--permanent']), 'ban add (stopped)');
     const targets = async () => ok(await sc('ban list', ['ban', 'list', '--json']), 'ban list').json().bans.map((b: { target: string }) => b.target).sort();
     assert.equal(await targets(), ['127.0.0.1', '203.0.113.99']);
@@ -222,6 +240,14 @@ test('a new user: pack, install, init, init --reset, start, export a report, a r
   } finally {
     for (const client of clients) client.close();
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // The process restart started in the background (by its id).
+    if (restartedPid !== undefined) {
+      try {
+        process.kill(restartedPid, 'SIGKILL');
+      } catch {
+        // already stopped
+      }
+    }
     rmSync(work, { recursive: true, force: true });
   }
 });

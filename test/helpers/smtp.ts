@@ -1,5 +1,7 @@
 // A real SMTP server (smtp-server) on 127.0.0.1 port 0 that parses what it receives (mailparser).
-// Plain SMTP only: STARTTLS is disabled, so no certificate is needed.
+// Plain SMTP by default (STARTTLS disabled, so no certificate is needed); `tls: 'starttls'` or
+// `'implicit'` serves TLS with smtp-server's own self-signed certificate, which a client that
+// checks certificates refuses: what a misconfigured mail server looks like.
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 
@@ -19,7 +21,8 @@ export interface TestSmtpServer {
   close(): Promise<void>;
 }
 
-export async function startSmtpServer(auth: { user: string; password: string }): Promise<TestSmtpServer> {
+export async function startSmtpServer(auth: { user: string; password: string }, options: { tls?: 'none' | 'starttls' | 'implicit' } = {}): Promise<TestSmtpServer> {
+  const tls = options.tls ?? 'none';
   const inbox: ReceivedMail[] = [];
   const result: TestSmtpServer = {
     port: 0,
@@ -31,7 +34,8 @@ export async function startSmtpServer(auth: { user: string; password: string }):
     authOptional: true,
     // Authentication over plain SMTP is fine on the loopback interface of a test.
     allowInsecureAuth: true,
-    disabledCommands: ['STARTTLS'],
+    ...(tls === 'none' ? { disabledCommands: ['STARTTLS'] } : {}),
+    ...(tls === 'implicit' ? { secure: true } : {}),
     logger: false,
     onAuth(credentials, _session, callback) {
       if (credentials.username === auth.user && credentials.password === auth.password) return callback(null, { user: auth.user });
@@ -57,6 +61,9 @@ export async function startSmtpServer(auth: { user: string; password: string }):
         .catch((error: Error) => callback(error));
     },
   });
+  // A client that refuses the certificate drops the connection mid-handshake: the server says so
+  // with an 'error' event, which must not end the test process.
+  server.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

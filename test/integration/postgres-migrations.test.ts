@@ -33,6 +33,7 @@ const MIGRATIONS = [
   '2026-12-01T1020_flag_same_network_reports',
   '2026-12-01T1100_audit_mac',
   '2026-12-01T1110_moderator_email',
+  '2026-12-01T1500_create_daily_counts',
 ];
 /** DESIGN.md: a ban written by any process disconnects the person within 2 seconds. */
 const LIVE_DEADLINE_MS = 2000;
@@ -86,7 +87,7 @@ test('every migration goes up, down to zero, and up again on PostgreSQL', async 
   const up = await migrateToLatest(db);
   assert.equal(up.results?.map((r) => [r.migrationName, r.direction, r.status]), MIGRATIONS.map((name) => [name, 'Up', 'Success']));
   assert.equal(await tables(db), [
-    'age_band_locks', 'appeals', 'audit_log', 'bans', 'email_verifications', 'invites', 'moderation_events', 'moderator_sessions',
+    'age_band_locks', 'appeals', 'audit_log', 'bans', 'daily_counts', 'email_verifications', 'invites', 'moderation_events', 'moderator_sessions',
     'moderators', 'pair_avoids', 'report_frames', 'reports', 'sessions', 'tickets',
   ]);
   assert.equal(await column(db, 'moderation_events', 'id'), { data_type: 'integer', is_identity: 'YES' });
@@ -111,7 +112,7 @@ test('every migration goes up, down to zero, and up again on PostgreSQL', async 
 
   const again = await migrateToLatest(db);
   assert.equal(again.results?.map((r) => r.status), MIGRATIONS.map(() => 'Success'));
-  assert.is((await tables(db)).length, 14);
+  assert.is((await tables(db)).length, 15);
 });
 
 test('the safety tables on PostgreSQL: earlier reports copied into the avoids, merged upserts, conditional band claims', async () => {
