@@ -217,7 +217,7 @@ test('a new user: pack, install, init, init --reset, start, export a report, a r
     const afterRestart = ok(await sc('status after restart', ['status', '--json']), 'status').json();
     assert.equal([afterRestart.running, afterRestart.healthy, afterRestart.pid], [true, true, restarted.pid]);
     const stats = ok(await sc('stats --json', ['stats', '--json']), 'stats').json();
-    assert.equal([stats.usage.conversations, stats.bans.total, stats.reports.total], [1, 1, 0], 'the conversation was counted when the first process stopped');
+    assert.equal([stats.usage.conversations, stats.bans.total, stats.reports.total], [2, 1, 1], 'both conversations (the reported one and the banned pair) were counted when the first process stopped');
 
     // A backup while running, a change after it, then stop and restore.
     const backup = ok(await sc('backup create', ['backup', 'create', '--json']), 'backup create').json();

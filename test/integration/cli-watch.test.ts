@@ -55,7 +55,7 @@ test('reports watch --json: a new report, its resolution and a ban appear as the
 
     assert.is((await instance.cli(['invite', 'create', '--uses', '5'])).code, 0, 'not moderation of reports: not shown');
     assert.is((await instance.cli(['reports', 'resolve', id.slice(0, 8), '--action', 'dismiss', '--note', 'no rule broken'])).code, 0);
-    assert.is((await instance.cli(['ban', 'add', '203.0.113.9', '--reason', 'spam'])).code, 0);
+    assert.is((await instance.cli(['ban', 'add', '203.0.113.9', '--reason', 'spam', '--permanent'])).code, 0);
     await until('the ban on the watch', () => events(fake.stdout()).find((e) => e.entry?.action === 'ban.add'));
   } finally {
     fake.signal('SIGINT');
@@ -75,7 +75,7 @@ test('reports watch --json: a new report, its resolution and a ban appear as the
 test('reports watch --since shows what happened since then first; the human lines', async () => {
   const id = await fileReport('minor');
   const fake = fakeContext({ cwd: instance.here });
-  const watching = reportsWatch(fake.ctx, { dir: instance.dir, since: Date.now() - 60_000 }, FAST);
+  const watching = reportsWatch(fake.ctx, { dir: instance.dir, since: Date.now() - 60_000, utc: true }, FAST);
   try {
     await until('the earlier report', () => (fake.stdout().includes(id.slice(0, 8)) ? true : undefined));
   } finally {
@@ -111,13 +111,13 @@ test('reports watch keeps up with a flood: 450 reports within a second are each 
 });
 
 test('audit --follow: the last entries oldest first, then each new one; --action filters; Ctrl-C exits 0', async () => {
-  for (const address of ['203.0.113.1', '203.0.113.2']) assert.is((await instance.cli(['ban', 'add', address, '--reason', 'x'])).code, 0);
+  for (const address of ['203.0.113.1', '203.0.113.2']) assert.is((await instance.cli(['ban', 'add', address, '--reason', 'x', '--permanent'])).code, 0);
   const fake = fakeContext({ cwd: instance.here });
   const following = run(['audit', '--follow', '--json', '--limit', '2', '-C', instance.dir], fake.ctx);
   try {
     await until('the backlog', () => (events(fake.stdout()).length === 2 ? true : undefined));
     assert.equal(events(fake.stdout()).map((e) => e.entry.target), ['ip:203.0.113.1', 'ip:203.0.113.2']);
-    assert.is((await instance.cli(['ban', 'add', '203.0.113.3', '--reason', 'x'])).code, 0);
+    assert.is((await instance.cli(['ban', 'add', '203.0.113.3', '--reason', 'x', '--permanent'])).code, 0);
     await until('the new entry', () => events(fake.stdout()).find((e) => e.entry.target === 'ip:203.0.113.3'));
   } finally {
     fake.signal('SIGINT');
@@ -128,7 +128,7 @@ test('audit --follow: the last entries oldest first, then each new one; --action
   const onlyLifts = run(['audit', '--follow', '--json', '--action', 'ban.lift', '-C', instance.dir], filtered.ctx);
   try {
     await new Promise((r) => setTimeout(r, 300));
-    assert.is((await instance.cli(['ban', 'add', '203.0.113.4', '--reason', 'x'])).code, 0);
+    assert.is((await instance.cli(['ban', 'add', '203.0.113.4', '--reason', 'x', '--permanent'])).code, 0);
     assert.is((await instance.cli(['ban', 'remove', ...(await banIds('203.0.113.4'))])).code, 0);
     await until('the lift', () => events(filtered.stdout()).find((e) => e.entry.action === 'ban.lift'));
   } finally {
