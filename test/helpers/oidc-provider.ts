@@ -29,6 +29,12 @@ export interface TestOidcProvider {
   accounts: Map<string, TestAccount>;
   /** The authorization requests received, as their query parameters (a test reads state and nonce there). */
   authorizations: URLSearchParams[];
+  /**
+   * When set, alters the provider's redirects back to a client (the callback URL) before they
+   * leave: someone on the way changing the state or the code. Browsers' request interception does
+   * not see redirects, so a page test alters them here.
+   */
+  alterCallback: ((callback: URL) => void) | undefined;
   close(): Promise<void>;
 }
 
@@ -110,20 +116,39 @@ export async function startOidcProvider(options: { clients: TestClient[]; accoun
       });
       return;
     }
+    // Browsers ask every site for its icon; a 404 would show as a console error in the page tests.
+    if (url.pathname === '/favicon.ico') {
+      res.statusCode = 204;
+      res.end();
+      return;
+    }
     if (url.pathname === '/auth' && req.method === 'GET') authorizations.push(url.searchParams);
+    const setHeader = res.setHeader.bind(res);
+    res.setHeader = (name, value) => {
+      const alter = self.alterCallback;
+      if (alter && name.toLowerCase() === 'location' && typeof value === 'string' && redirectUris.some((uri) => value.startsWith(`${uri}?`))) {
+        const altered = new URL(value);
+        alter(altered);
+        return setHeader(name, altered.href);
+      }
+      return setHeader(name, value);
+    };
     callback(req, res);
   };
 
-  return {
+  const redirectUris = options.clients.flatMap((client) => client.redirectUris);
+  const self: TestOidcProvider = {
     issuer,
     accounts,
     authorizations,
+    alterCallback: undefined,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+  return self;
 }
 
 /** The provider's storage, in memory (what its warning-free quick start needs: one process, one test). */
