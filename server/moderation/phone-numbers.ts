@@ -1,0 +1,345 @@
+// Phone numbers in a chat message, however they are written: digit groups with any short run of
+// punctuation, symbols or emoji between them ("06_12*34|56--78", "555 😀 123 😀 4567"), or a
+// single letter ("06a12b34"); look-alike letters among the digits ("O6 l2 34 S6 78"); digits of
+// any script; numbers spelled out in English or French (number-words.ts). What reads as something
+// else stays: ages, times, scores, prices, dates, years, counting, sums, round numbers.
+import { spelledNumbersAsDigits } from './number-words.ts';
+import type { FoldedText } from './text-fold.ts';
+
+/** Fewest digits a phone number has (a local number without its area code). */
+export const MIN_PHONE_DIGITS = 7;
+/** Longest run of punctuation, symbols and spaces that still joins two digit groups. */
+const MAX_GAP = 8;
+/**
+ * Letters that stand for digits inside a number, by case: O/o→0, l/I/i→1, Z→2, E→3, A→4, S→5,
+ * G/b→6, T→7, B→8, g/q→9. Lower-case z, e, a, s, t are words' letters far more often.
+ */
+const LOOK_ALIKE_DIGITS: Readonly<Record<string, string>> = {
+  O: '0', o: '0', l: '1', I: '1', i: '1', Z: '2', E: '3', A: '4', S: '5', G: '6', b: '6', T: '7', B: '8', g: '9', q: '9',
+};
+/** An all-look-alike word between two digit groups is part of the number when this short ("O6 lZ 34"). */
+const MAX_LOOK_ALIKE_WORD = 2;
+const LETTER = /\p{L}/u;
+const ALNUM = /[\p{L}\p{N}]/u;
+const DIGIT = /[0-9]/;
+const WHITESPACE = /\s/;
+const NUMBER_WORD_HINT = /(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|twel|teen|ty\b|un|deux|trois|quatre|cinq|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante|cinquante|soixante|septante|octante|huitante|nonante|f[1!|]ve|s[3]ven|[0]ne|tw[0]|thr[3][3]|f[0]ur|n[1!|]ne|e[1!|]ght)/i;
+
+/** A number as written: its digit groups and what separates them. */
+export interface NumberRun {
+  groups: string[];
+  /** separators[i] is what stands between groups[i] and groups[i + 1], as written. */
+  separators: string[];
+  /** Written with a leading "+" (an international number). */
+  international: boolean;
+}
+
+/**
+ * The text as the number rule reads it: the folded text, with the original case of its letters
+ * where the case decides whether a letter stands for a digit (B is 8, b is 6).
+ */
+function caseView(original: string, folded: FoldedText): string {
+  // ASCII folds to its lower case position for position: the original is the view.
+  if (!folded.start) return original.length === folded.text.length ? original : folded.text;
+  let view = '';
+  const { text, start } = folded;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    const source = original.codePointAt(start[i]!);
+    const from = source === undefined ? '' : String.fromCodePoint(source);
+    view += char >= 'a' && char <= 'z' && from !== from.toLowerCase() ? char.toUpperCase() : char;
+  }
+  return view;
+}
+
+/** True when the text carries a phone number. `folded` is foldText(original). */
+export function hasPhoneNumber(original: string, folded: FoldedText): boolean {
+  const text = folded.text;
+  let digits = 0;
+  for (let i = 0; i < text.length && digits < 2; i++) if (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) digits++;
+  // Fewer than two digits and no spelled number: nothing to read.
+  if (digits < 2 && !NUMBER_WORD_HINT.test(text)) return false;
+  const view = spelledNumbersAsDigits(caseView(original, folded));
+  return numberRuns(view).some(isPhoneNumber);
+}
+
+type CharClass = 'digit' | 'lookAlike' | 'letter' | 'gap';
+
+function classify(char: string): CharClass {
+  if (DIGIT.test(char)) return 'digit';
+  if (LOOK_ALIKE_DIGITS[char] !== undefined) return 'lookAlike';
+  return LETTER.test(char) || ALNUM.test(char) ? 'letter' : 'gap';
+}
+
+/** One piece of a word: a digit group (look-alikes read as digits) or letters. */
+interface Piece {
+  kind: 'group' | 'letters' | 'soft';
+  text: string;
+}
+
+/**
+ * A word (letters and digits) as pieces. A run of digits and look-alike letters is a group when
+ * it has no more than one look-alike beyond its digits ("O6", "lZ3", not "lol5"); letters stay letters.
+ * A short word made only of look-alikes is a "soft" group: a number only between two groups.
+ */
+function piecesOf(word: string): Piece[] {
+  const chars = [...word];
+  const classes = chars.map(classify);
+  if (classes.every((c) => c === 'lookAlike') && chars.length <= MAX_LOOK_ALIKE_WORD) {
+    return [{ kind: 'soft', text: chars.map((c) => LOOK_ALIKE_DIGITS[c]).join('') }];
+  }
+  const pieces: Piece[] = [];
+  for (let i = 0; i < chars.length; ) {
+    let j = i;
+    if (classes[i] === 'letter') {
+      while (j < chars.length && classes[j] === 'letter') j++;
+      pieces.push({ kind: 'letters', text: chars.slice(i, j).join('') });
+    } else {
+      while (j < chars.length && classes[j] !== 'letter') j++;
+      const run = chars.slice(i, j);
+      const real = run.filter((c) => DIGIT.test(c)).length;
+      if (real > 0 && run.length - real <= real + 1) {
+        pieces.push({ kind: 'group', text: run.map((c) => LOOK_ALIKE_DIGITS[c] ?? c).join('') });
+      } else {
+        // Look-alikes outnumber the digits: they are letters; the digits alone still count.
+        for (const c of run) pieces.push(DIGIT.test(c) ? { kind: 'group', text: c } : { kind: 'letters', text: c });
+      }
+    }
+    i = j;
+  }
+  return mergeAdjacent(pieces);
+}
+
+function mergeAdjacent(pieces: Piece[]): Piece[] {
+  const merged: Piece[] = [];
+  for (const piece of pieces) {
+    const last = merged.at(-1);
+    if (last && last.kind === piece.kind && piece.kind !== 'soft') last.text += piece.text;
+    else merged.push({ ...piece });
+  }
+  return merged;
+}
+
+/**
+ * The numbers in a text: digit groups joined by at most MAX_GAP characters of punctuation,
+ * symbols, emoji and spaces (a run of spaces counts once), and at most one letter. Two letters
+ * in a row end a number, so words between digits keep them apart ("I'm 14 and 15", "10h30 à 12h").
+ */
+export function numberRuns(text: string): NumberRun[] {
+  const runs: NumberRun[] = [];
+  let run: NumberRun | undefined;
+  /** What has been written since the run's last group. */
+  let separator = '';
+  let gapLength = 0;
+  let gapLetters = 0;
+  /** The punctuation just before the text read now (a "+" before a number's first group). */
+  let lead = '';
+  /** Soft groups waiting for a group after them: "O6 lZ 34" joins "lZ", "O6 lZ" drops it. */
+  let pending: Array<{ digits: string; separator: string }> = [];
+  const end = () => {
+    if (run) runs.push(run);
+    run = undefined;
+    pending = [];
+  };
+  const resetGap = () => {
+    separator = '';
+    gapLength = 0;
+    gapLetters = 0;
+  };
+  for (let i = 0; i < text.length; ) {
+    let j = i;
+    if (!ALNUM.test(text[i]!)) {
+      while (j < text.length && !ALNUM.test(text[j]!)) j++;
+      const chunk = text.slice(i, j);
+      lead = chunk;
+      if (run) {
+        separator += chunk;
+        gapLength += gapWidth(chunk);
+        if (gapLength > MAX_GAP) end();
+      }
+      i = j;
+      continue;
+    }
+    while (j < text.length && ALNUM.test(text[j]!)) j++;
+    for (const piece of piecesOf(text.slice(i, j))) {
+      if (piece.kind === 'letters') {
+        lead = '';
+        if (!run) continue;
+        if ([...piece.text].length > 1 || ++gapLetters > 1) end();
+        else separator += piece.text;
+      } else if (piece.kind === 'soft') {
+        lead = '';
+        if (run) {
+          pending.push({ digits: piece.text, separator });
+          resetGap();
+        }
+      } else if (run) {
+        for (const soft of pending) {
+          run.separators.push(soft.separator);
+          run.groups.push(soft.digits);
+        }
+        pending = [];
+        run.separators.push(separator);
+        run.groups.push(piece.text);
+        resetGap();
+      } else {
+        run = { groups: [piece.text], separators: [], international: /\+[\s(]*$/.test(lead) };
+        resetGap();
+      }
+    }
+    i = j;
+  }
+  end();
+  return runs;
+}
+
+/** Characters a gap counts: code points, a run of white space as one. */
+function gapWidth(chunk: string): number {
+  let width = 0;
+  let space = false;
+  for (const char of chunk) {
+    const isSpace = WHITESPACE.test(char);
+    if (!isSpace || !space) width++;
+    space = isSpace;
+  }
+  return width;
+}
+
+const DATE_SEPARATORS = /^(?:[-/.]|\s+)$/;
+const TIME_SEPARATORS = /^(?::|h|\.|\s*h\s*)$/i;
+const SCORE_SEPARATORS = /^\s*(?:-|–|:|x|à|a|to)\s*$/i;
+const YEAR = /^(?:19|20)\d\d$/;
+
+/** True when a number reads as a phone number rather than as a number. */
+export function isPhoneNumber(run: NumberRun): boolean {
+  const { groups, separators } = run;
+  const digits = groups.join('');
+  if (digits.length < MIN_PHONE_DIGITS) return false;
+  if (run.international) return true;
+  const seps = separators.map((s) => s.trim() || ' ');
+  const uniform = seps.every((s) => s === seps[0]);
+  const values = groups.map(Number);
+  if (groups.length === 1) return !isPlainNumber(digits);
+  // A decimal ("3.14159265", "0,5"): a short whole part without a leading zero.
+  if (groups.length === 2 && (seps[0] === '.' || seps[0] === ',') && /^(?:0|[1-9]\d{0,2})$/.test(groups[0]!)) return false;
+  if (isThousands(groups, seps, uniform)) return false;
+  if (isEquation(groups, seps)) return false;
+  // Years ("1990 2000", "2019-2024"), maybe after a school year or an age ("year 9 (2023-2024)").
+  if (groups.every((g, i) => YEAR.test(g) || (i === 0 && g.length <= 2))) return false;
+  // Counting or a list with a step ("1 2 3 4 5 6 7", "10 20 30 40").
+  if (groups.length >= 3 && isArithmetic(values)) return false;
+  // Round numbers listed ("1000 or 2000", "1500-2300").
+  if (groups.every((g) => /^[1-9]\d*0$/.test(g))) return false;
+  // A list ("10, 25, 33, 47"): short, and without the leading zeros of a dialled number.
+  // Digits dictated one by one ("5, 5, 5, 1, 2, 3, 4") are no list.
+  const list = seps.some((s) => s.includes(',')) && groups.some((g) => g.length > 1);
+  if (list && digits.length <= 8 && groups.every((g) => !/^0\d/.test(g))) return false;
+  if (readsAsItems(groups, separators)) return false;
+  return true;
+}
+
+/** One group that is no phone number: round ("1000000"), one digit repeated, or counted ("1234567"). */
+function isPlainNumber(digits: string): boolean {
+  if (/^[1-9]\d?0{5,}$/.test(digits)) return true;
+  if (/^(\d)\1+$/.test(digits)) return true;
+  return '0123456789'.includes(digits) || '9876543210'.includes(digits);
+}
+
+/** Thousands ("1.000.000", "2 500 000", "1,234,567"): large and round, or no longer than a local number. */
+function isThousands(groups: readonly string[], seps: readonly string[], uniform: boolean): boolean {
+  if (!uniform || !['.', ',', ' ', "'"].includes(seps[0]!)) return false;
+  if (!/^[1-9]\d{0,2}$/.test(groups[0]!) || !groups.slice(1).every((g) => g.length === 3)) return false;
+  return groups.at(-1) === '000' || groups.join('').length <= MIN_PHONE_DIGITS;
+}
+
+const OPERATORS = /^[+\-*x×/÷^]$/;
+
+/** A true sum or product written out ("12*12=144", "100+200=300", "1 000 + 2 000 = 3 000"). */
+function isEquation(written: readonly string[], spaced: readonly string[]): boolean {
+  // Thousands written with spaces are one number.
+  const groups = [written[0]!];
+  const seps: string[] = [];
+  for (let i = 0; i < spaced.length; i++) {
+    if (spaced[i] === ' ' && /^\d{3}$/.test(written[i + 1]!)) groups[groups.length - 1] += written[i + 1]!;
+    else {
+      seps.push(spaced[i]!);
+      groups.push(written[i + 1]!);
+    }
+  }
+  const equals = seps.indexOf('=');
+  if (equals < 0 || seps.lastIndexOf('=') !== equals || equals !== seps.length - 1) return false;
+  if (!seps.slice(0, equals).every((s) => OPERATORS.test(s))) return false;
+  const terms = [Number(groups[0])];
+  const ops: string[] = [];
+  for (let i = 0; i < equals; i++) {
+    ops.push(seps[i]!);
+    terms.push(Number(groups[i + 1]));
+  }
+  // Multiplication and division first, then addition and subtraction.
+  const sums: number[] = [terms[0]!];
+  const signs: string[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    const term = terms[i + 1]!;
+    if (op === '*' || op === 'x' || op === '×') sums[sums.length - 1]! *= term;
+    else if (op === '/' || op === '÷') sums[sums.length - 1]! /= term;
+    else if (op === '^') sums[sums.length - 1] = sums.at(-1)! ** term;
+    else {
+      signs.push(op);
+      sums.push(term);
+    }
+  }
+  const left = sums.reduce((total, term, i) => (i === 0 ? term : signs[i - 1] === '-' ? total - term : total + term), 0);
+  return Math.abs(left - Number(groups[equals + 1])) < 1e-9;
+}
+
+/**
+ * Up to three dates, times, years and scores one after another ("12/05/2009 à 10h30",
+ * "10:30-11:45", "21-15 21-18"): what a chat about school, matches or meeting up is full of.
+ */
+function readsAsItems(groups: readonly string[], separators: readonly string[]): boolean {
+  const MAX_ITEMS = 3;
+  const parse = (at: number, items: number): boolean => {
+    if (at === groups.length) return items > 0;
+    if (items === MAX_ITEMS) return false;
+    for (const width of [3, 2, 1]) {
+      if (at + width > groups.length) continue;
+      const inner = separators.slice(at, at + width - 1);
+      if (isItem(groups.slice(at, at + width), inner) && parse(at + width, items + 1)) return true;
+    }
+    return false;
+  };
+  return parse(0, 0);
+}
+
+function isItem(groups: readonly string[], separators: readonly string[]): boolean {
+  const [a, b, c] = groups;
+  const values = groups.map(Number);
+  if (groups.length === 1) return YEAR.test(a!);
+  const sep = separators[0]!;
+  if (groups.length === 3) return separators[0] === separators[1] && DATE_SEPARATORS.test(sep) && isDate(a!, b!, c!);
+  // Two groups: a time, a day and month, or a score.
+  if (TIME_SEPARATORS.test(sep) && a!.length <= 2 && b!.length === 2 && values[0]! <= 24 && values[1]! <= 59) return true;
+  if ((sep === '/' || sep === '.') && a!.length <= 2 && b!.length <= 2 && isDayMonth(values[0]!, values[1]!)) return true;
+  return SCORE_SEPARATORS.test(sep) && groups.every((g) => g.length <= 3 && !/^0\d/.test(g));
+}
+
+function isDayMonth(a: number, b: number): boolean {
+  const day = (n: number) => n >= 1 && n <= 31;
+  const month = (n: number) => n >= 1 && n <= 12;
+  return (day(a) && month(b)) || (month(a) && day(b));
+}
+
+function isDate(a: string, b: string, c: string): boolean {
+  const month = (n: number) => n >= 1 && n <= 12;
+  const day = (n: number) => n >= 1 && n <= 31;
+  if (a.length === 4) return YEAR.test(a) && month(Number(b)) && day(Number(c));
+  if (c.length !== 2 && c.length !== 4) return false;
+  return a.length <= 2 && b.length <= 2 && isDayMonth(Number(a), Number(b));
+}
+
+function isArithmetic(values: readonly number[]): boolean {
+  const step = values[1]! - values[0]!;
+  if (step === 0) return false;
+  return values.every((v, i) => i === 0 || v - values[i - 1]! === step);
+}
