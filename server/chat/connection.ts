@@ -13,6 +13,7 @@ import { ClientMessage, CLIENT_MESSAGE_TYPES, plainChatMessage, PROTOCOL_VERSION
 import type { InstanceSettings, Profile } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { MessageFilter } from '../moderation/filter.ts';
+import { RecentMessages } from '../moderation/message-window.ts';
 import type { ReportService } from '../moderation/reports.ts';
 import type { RateLimits, WindowLimiter } from '../moderation/rate-limits.ts';
 import { addressKey } from '../access/ip.ts';
@@ -117,6 +118,8 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
   #rateStrikes: StrikeCounter | undefined;
   #protocolStrikes: StrikeCounter | undefined;
   #log: Logger | undefined;
+  /** This conversation's last messages from this side, for contact details split across them. */
+  #recent: RecentMessages | undefined;
 
   constructor(ws: WebSocket, socket: Duplex, participant: Participant, deps: ConnectionDeps) {
     this.ws = ws;
@@ -143,6 +146,7 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     if (ws.readyState !== ws.OPEN) return;
     this.deps.writes.hold(this);
     if (encoded) return ws.send(encoded, AS_TEXT);
+    if (message.type === 'matched') this.#recent?.clear();
     if (message.type === 'matched' && message.mode === 'video' && !message.iceServers) {
       message = { ...message, iceServers: this.deps.iceServers(this.participant.id) };
     }
@@ -218,7 +222,8 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
         if (!this.deps.rateLimits.takeMessageFor(this.#addressKey)) {
           return this.#fail('rate_limited', 'Too many messages from your network right now: wait a moment.');
         }
-        const verdict = this.deps.filter.check(message.text, { band: this.participant.band, profile: this.deps.profile });
+        const recent = (this.#recent ??= new RecentMessages());
+        const verdict = this.deps.filter.check(message.text, { band: this.participant.band, profile: this.deps.profile, recent, at: now() });
         if (verdict.action === 'block') return this.send({ type: 'error', code: 'filtered', message: verdict.message, reason: verdict.reason });
         return hub.sendToPartner(id, { type: 'message', text: verdict.text });
       }

@@ -1,12 +1,16 @@
-// The message filter: the built-in English profanity list (obscenity) and the operator's own
-// block and mask lists, all matched on folded text so that case, leetspeak, invisible
-// characters, look-alike letters, accents, repeated letters and spaced-out letters do not slip
-// through; then, where the instance or the sender's age band calls for it, contact details
-// and links. Block wins over mask; a mask turns each matched span of the message as sent into
+// The message filter. First the invisible characters go (invisible.ts), in every profile: what
+// is checked is what is relayed, stored and shown to moderators. Then the built-in English
+// profanity list (obscenity) and the operator's own block and mask lists, all matched on folded
+// text so that case, leetspeak, look-alike letters, accents, repeated letters and spaced-out
+// letters do not slip through; then, where the instance or the sender's age band calls for it,
+// contact details and links, in the message and in the sender's last few messages read together
+// (message-window.ts). Block wins over mask; a mask turns each matched span of the message into
 // asterisks of the same length.
 import type { InstanceSettings, Profile } from '../config.ts';
 import type { AgeBand } from '../chat/hub.ts';
 import { contactDetailsIn, type ContactKind } from './contact-details.ts';
+import { isBlank, withoutInvisible } from './invisible.ts';
+import type { RecentMessages, WindowLimits } from './message-window.ts';
 import { ProfanityList } from './profanity.ts';
 import { allMatches, foldText, joinSpacedLetters, originalSpan, type FoldedText } from './text-fold.ts';
 
@@ -16,10 +20,17 @@ export type FilterSettings = InstanceSettings['filters'];
 export interface FilterContext {
   band: AgeBand;
   profile: Profile;
+  /**
+   * The sender's earlier messages in this conversation, read with this one where contact details
+   * are refused; a message that passes is added to it.
+   */
+  recent?: RecentMessages;
+  /** When the message arrived (ms since the epoch), for the age of `recent`'s messages. */
+  at?: number;
 }
 
-/** Why a message was refused: its words, or the contact detail it carries. */
-export type BlockReason = 'words' | ContactKind;
+/** Why a message was refused: its words, the contact detail it carries, or nothing visible in it. */
+export type BlockReason = 'words' | 'empty' | ContactKind;
 
 export type FilterVerdict =
   | { action: 'pass'; text: string }
@@ -32,6 +43,7 @@ export interface MessageFilter {
 /** What the sender reads when a message is refused (the error code is always `filtered`). */
 export const BLOCK_MESSAGES: Readonly<Record<BlockReason, string>> = {
   words: 'That message was not sent: it breaks the rules of this space.',
+  empty: 'That message was not sent: it has nothing visible in it.',
   email: "E-mail addresses can't be shared here — it keeps everyone safe.",
   phone: "Phone numbers can't be shared here — it keeps everyone safe.",
   link: "Contact details and links can't be shared here — it keeps everyone safe.",
@@ -277,12 +289,14 @@ export function contactDetailsBlocked(setting: FilterSettings['contactDetails'],
 
 export class ConfiguredFilter implements MessageFilter {
   readonly #settings: FilterSettings;
+  readonly #window: WindowLimits;
   readonly #block: WordList;
   readonly #mask: WordList;
   readonly #profanity: ProfanityList | undefined;
 
   constructor(settings: FilterSettings) {
     this.#settings = settings;
+    this.#window = { messages: settings.windowMessages, maxAgeMs: settings.windowSeconds * 1000 };
     this.#block = new WordList(settings.block);
     this.#mask = new WordList(settings.mask);
     if (settings.profanity !== 'off') this.#profanity = new ProfanityList(PROFANITY_ALLOWED);
@@ -302,21 +316,43 @@ export class ConfiguredFilter implements MessageFilter {
       .map((m): [number, number] => originalSpan(folded, m.startIndex, m.endIndex + 1));
   }
 
-  check(text: string, context: FilterContext): FilterVerdict {
+  check(sent: string, context: FilterContext): FilterVerdict {
+    // From here on, the text is the one relayed: every check reads what the partner will see.
+    const text = withoutInvisible(sent);
+    if (isBlank(text)) return blocked('empty');
     const plain = foldText(text);
     const folded = joinSpacedLetters(plain);
     if (this.#block.matches(folded)) return blocked('words');
     const profane = this.#profanity ? this.#profaneSpans(folded) : [];
     if (this.#settings.profanity === 'block' && profane.length) return blocked('words');
     if (contactDetailsBlocked(this.#settings.contactDetails, context)) {
-      const kind = contactDetailsIn(plain);
+      const kind = contactDetailsIn(text, plain) ?? this.#acrossMessages(text, context);
       if (kind) return blocked(kind);
+      context.recent?.add(text, context.at ?? 0, this.#window);
     }
     const masked = this.#mask.spans(folded);
     if (masked.length === 0 && profane.length === 0) return { action: 'pass', text };
     return { action: 'pass', text: maskSpans(text, [...masked.map(([from, to]) => originalSpan(folded, from, to)), ...profane]) };
   }
+
+  /**
+   * A contact detail that this message completes: the sender's earlier messages and this one read
+   * as one text, with a space between them, and without one where a word was cut in two ("sn", "ap").
+   */
+  #acrossMessages(text: string, context: FilterContext): ContactKind | undefined {
+    const before = context.recent?.before(context.at ?? 0, this.#window);
+    if (!before) return undefined;
+    const spaced = `${before} ${text}`;
+    const kind = contactDetailsIn(spaced, foldText(spaced));
+    if (kind || !WORD_END.test(before) || !WORD_START.test(text)) return kind;
+    const joined = before + text;
+    return contactDetailsIn(joined, foldText(joined));
+  }
 }
+
+/** A word cut across two messages: a letter at the end of one and at the start of the next. */
+const WORD_END = /\p{L}$/u;
+const WORD_START = /^\p{L}/u;
 
 const NO_SPANS: ReadonlyArray<[number, number]> = [];
 
