@@ -10,7 +10,7 @@ import type { InstanceSettings, Profile } from '../config.ts';
 import type { AgeBand } from '../chat/hub.ts';
 import { contactDetailsIn, type ContactKind } from './contact-details.ts';
 import { isBlank, withoutInvisible } from './invisible.ts';
-import type { RecentMessages, WindowLimits } from './message-window.ts';
+import { head, type RecentMessages, type WindowLimits } from './message-window.ts';
 import { ProfanityList } from './profanity.ts';
 import { allMatches, foldText, joinSpacedLetters, originalSpan, type FoldedText } from './text-fold.ts';
 
@@ -336,20 +336,33 @@ export class ConfiguredFilter implements MessageFilter {
   }
 
   /**
-   * A contact detail that this message completes: the sender's earlier messages and this one read
-   * as one text, with a space between them, and without one where a word was cut in two ("sn", "ap").
+   * A contact detail that this message completes: read after the sender's earlier messages, with a
+   * space between them. Filler between the pieces ("555 123", "lol", "4567") does not hide them:
+   * every choice of the last MAX_COMBINED earlier messages is tried, then all of them together;
+   * and the last one without a space, where a word was cut in two ("sn", "ap").
    */
   #acrossMessages(text: string, context: FilterContext): ContactKind | undefined {
-    const before = context.recent?.before(context.at ?? 0, this.#window);
-    if (!before) return undefined;
-    const spaced = `${before} ${text}`;
-    const kind = contactDetailsIn(spaced, foldText(spaced));
-    if (kind || !WORD_END.test(before) || !WORD_START.test(text)) return kind;
-    const joined = before + text;
-    return contactDetailsIn(joined, foldText(joined));
+    const earlier = context.recent?.earlier(context.at ?? 0, this.#window);
+    if (!earlier?.length) return undefined;
+    const start = head(text);
+    const last = earlier.slice(-MAX_COMBINED);
+    const readings: string[] = [];
+    if (earlier.length > last.length) readings.push([...earlier, start].join(' '));
+    for (let chosen = (1 << last.length) - 1; chosen > 0; chosen--) {
+      readings.push([...last.filter((_, i) => chosen & (1 << i)), start].join(' '));
+    }
+    const previous = earlier.at(-1)!;
+    if (WORD_END.test(previous) && WORD_START.test(start)) readings.push(previous + start);
+    for (const reading of readings) {
+      const kind = contactDetailsIn(reading, foldText(reading));
+      if (kind) return kind;
+    }
+    return undefined;
   }
 }
 
+/** Earlier messages tried in every combination with a new one (2^3 − 1 readings). */
+const MAX_COMBINED = 3;
 /** A word cut across two messages: a letter at the end of one and at the start of the next. */
 const WORD_END = /\p{L}$/u;
 const WORD_START = /^\p{L}/u;

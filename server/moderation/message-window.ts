@@ -4,10 +4,11 @@
 // reads it and adds each message it lets through (filter.ts).
 
 /**
- * How much of the earlier messages is read with the next one: a split contact detail sits at the
- * end of one message and the start of the next, and a bound keeps the cost of a long one fixed.
+ * How much of each message is read with the others: the end of an earlier one, the start of the
+ * new one. A contact detail split across messages sits at those ends, and the bound keeps the
+ * cost of reading long messages together small.
  */
-export const WINDOW_CONTEXT_CHARS = 200;
+export const WINDOW_PIECE_CHARS = 64;
 
 /** What the window keeps: a count of messages and an age. */
 export interface WindowLimits {
@@ -17,31 +18,23 @@ export interface WindowLimits {
   maxAgeMs: number;
 }
 
+const NONE: readonly string[] = [];
+
 export class RecentMessages {
   #texts: string[] | undefined;
   #times: number[] | undefined;
 
-  /**
-   * The earlier messages still in the window at `at`, oldest first, joined by spaces and cut to
-   * their last WINDOW_CONTEXT_CHARS characters at a space; '' when there are none.
-   */
-  before(at: number, limits: WindowLimits): string {
-    const texts = this.#texts;
-    const times = this.#times;
-    if (!texts || !times) return '';
+  /** The earlier messages still in the window at `at`, oldest first, each cut to its last WINDOW_PIECE_CHARS. */
+  earlier(at: number, limits: WindowLimits): readonly string[] {
+    if (!this.#texts) return NONE;
     this.#drop(at, limits);
-    if (texts.length === 0) return '';
-    const joined = texts.join(' ');
-    if (joined.length <= WINDOW_CONTEXT_CHARS) return joined;
-    const tail = joined.slice(-WINDOW_CONTEXT_CHARS);
-    const space = tail.search(/\s/);
-    return space < 0 ? tail : tail.slice(space + 1);
+    return this.#texts;
   }
 
   /** Records a message that was let through. */
   add(text: string, at: number, limits: WindowLimits): void {
     if (limits.messages <= 1) return;
-    (this.#texts ??= []).push(text);
+    (this.#texts ??= []).push(tail(text));
     (this.#times ??= []).push(at);
     this.#drop(at, limits);
   }
@@ -63,4 +56,20 @@ export class RecentMessages {
       times.splice(0, first);
     }
   }
+}
+
+/** The end of an earlier message, cut at a space when there is one. */
+function tail(text: string): string {
+  if (text.length <= WINDOW_PIECE_CHARS) return text;
+  const end = text.slice(-WINDOW_PIECE_CHARS);
+  const space = end.search(/\s/);
+  return space < 0 ? end : end.slice(space + 1);
+}
+
+/** The start of a new message, cut at a space when there is one. */
+export function head(text: string): string {
+  if (text.length <= WINDOW_PIECE_CHARS) return text;
+  const start = text.slice(0, WINDOW_PIECE_CHARS);
+  const space = start.search(/\s\S*$/);
+  return space <= 0 ? start : start.slice(0, space);
 }

@@ -39,8 +39,9 @@ const DOT_PROTOTYPES = new Set(['·', '˳']);
 /** confusables.txt's prototype for a capital I is "l"; folded text has the lower-case "i" of "I". */
 const CAPITAL_I_PROTOTYPE = 'l';
 /**
- * The two letters neither table maps: ß folds to "ss" (Unicode case folding), the small capital
- * F is missing from both (test/unit/text-fold.test.ts checks that each is still a gap).
+ * Two letters the tables leave wrong: ß folds to "ss" (Unicode case folding; the look-alike table
+ * reads it as B), and the small capital F is in neither (test/unit/text-fold.test.ts checks that
+ * each is still a gap).
  */
 export const FOLD_GAPS: Readonly<Record<string, string>> = { ß: 'ss', ꜰ: 'f' };
 
