@@ -254,7 +254,7 @@ test('across messages: the message that completes a split contact detail is refu
   assert.equal(conversation(filter, ['555', 'wait', '123', '4567']), ['pass', 'pass', 'pass', 'block:phone']);
   assert.equal(conversation(filter, ['snap', 'lol', 'jake_2009']), ['pass', 'pass', 'block:handle']);
   assert.equal(conversation(filter, ['snap', 'jake_2009']), ['pass', 'block:handle']);
-  assert.equal(conversation(filter, ['jake2009', 'at gmail dot com']), ['pass', 'block:email']);
+  assert.equal(conversation(filter, ['jake2009@', 'gmail']), ['pass', 'block:email']);
   assert.equal(conversation(filter, ['sn', 'ap: jake']), ['pass', 'block:handle'], 'a word cut in two');
   assert.equal(conversation(filter, ['06 12', '34 56', '78']), ['pass', 'pass', 'block:phone']);
 });
