@@ -7,6 +7,7 @@ import { ConfiguredFilter, BLOCK_MESSAGES, maskSpans, type FilterContext, type F
 import { RecentMessages } from '../../server/moderation/message-window.ts';
 import { makeConfig } from '../../server/config.ts';
 import { HOSTILE_INPUTS } from '../helpers/hostile-inputs.ts';
+import { SPLIT_EVASIONS } from '../helpers/corpus.ts';
 
 const ADULT: FilterContext = { band: 'adult', profile: 'community' };
 const MINOR: FilterContext = { band: 'minor', profile: 'community' };
@@ -256,7 +257,14 @@ test('across messages: the message that completes a split contact detail is refu
   assert.equal(conversation(filter, ['snap', 'jake_2009']), ['pass', 'block:handle']);
   assert.equal(conversation(filter, ['jake2009@', 'gmail']), ['pass', 'block:email']);
   assert.equal(conversation(filter, ['sn', 'ap: jake']), ['pass', 'block:handle'], 'a word cut in two');
-  assert.equal(conversation(filter, ['06 12', '34 56', '78']), ['pass', 'pass', 'block:phone']);
+  assert.equal(conversation(filter, ['06 12', '34', '56 78']), ['pass', 'pass', 'block:phone']);
+});
+
+test('across messages: every split in the corpus is refused at its last message, with its kind', () => {
+  const filter = filterWith({});
+  const wrong = SPLIT_EVASIONS.map((split) => ({ messages: split.messages, verdicts: conversation(filter, split.messages, { band: 'minor', profile: 'school' }) }))
+    .filter(({ messages, verdicts }, i) => JSON.stringify(verdicts) !== JSON.stringify([...messages.slice(1).map(() => 'pass'), `block:${SPLIT_EVASIONS[i]!.kind}`]));
+  assert.equal(wrong, []);
 });
 
 test('across messages: a refused message is not read with the next ones', () => {
