@@ -338,23 +338,25 @@ export class ConfiguredFilter implements MessageFilter {
   /**
    * A contact detail that this message completes: read after the sender's earlier messages, with a
    * space between them. Filler between the pieces ("555 123", "lol", "4567") does not hide them:
-   * every choice of the last MAX_COMBINED earlier messages is tried, then all of them together;
-   * and the last one without a space, where a word was cut in two ("sn", "ap").
+   * all of them, then every choice of the last MAX_COMBINED; each also with the last piece and
+   * this message without a space, where a word was cut in two ("sn", "ap").
    */
   #acrossMessages(text: string, context: FilterContext): ContactKind | undefined {
     const earlier = context.recent?.earlier(context.at ?? 0, this.#window);
     if (!earlier?.length) return undefined;
     const start = head(text);
     const last = earlier.slice(-MAX_COMBINED);
-    const readings: string[] = [];
-    if (earlier.length > last.length) readings.push([...earlier, start].join(' '));
-    for (let chosen = (1 << last.length) - 1; chosen > 0; chosen--) {
-      readings.push([...last.filter((_, i) => chosen & (1 << i)), start].join(' '));
-    }
-    const previous = earlier.at(-1)!;
-    if (WORD_END.test(previous) && WORD_START.test(start)) readings.push(previous + start);
-    for (const reading of readings) {
-      const kind = contactDetailsIn(reading, foldText(reading));
+    const choices: Array<readonly string[]> = [];
+    if (earlier.length > last.length) choices.push(earlier);
+    for (let chosen = (1 << last.length) - 1; chosen > 0; chosen--) choices.push(last.filter((_, i) => chosen & (1 << i)));
+    for (const pieces of choices) {
+      const spaced = [...pieces, start].join(' ');
+      let kind = contactDetailsIn(spaced, foldText(spaced));
+      const previous = pieces.at(-1)!;
+      if (!kind && WORD_END.test(previous) && WORD_START.test(start)) {
+        const glued = [...pieces.slice(0, -1), previous + start].join(' ');
+        kind = contactDetailsIn(glued, foldText(glued));
+      }
       if (kind) return kind;
     }
     return undefined;

@@ -85,7 +85,9 @@ interface Piece {
 function piecesOf(word: string): Piece[] {
   const chars = [...word];
   const classes = chars.map(classify);
-  if (classes.every((c) => c === 'lookAlike') && chars.length <= MAX_LOOK_ALIKE_WORD) {
+  // A letter alone is a word ("3 à 1", "I") and joins groups as one; only O is a lone zero.
+  const soft = chars.length === 1 ? chars[0] === 'O' || chars[0] === 'o' : chars.length <= MAX_LOOK_ALIKE_WORD;
+  if (soft && classes.every((c) => c === 'lookAlike')) {
     return [{ kind: 'soft', text: chars.map((c) => LOOK_ALIKE_DIGITS[c]).join('') }];
   }
   const pieces: Piece[] = [];
@@ -220,12 +222,13 @@ export function isPhoneNumber(run: NumberRun): boolean {
   const uniform = seps.every((s) => s === seps[0]);
   const values = groups.map(Number);
   if (groups.length === 1) return !isPlainNumber(digits);
-  // A decimal ("3.14159265", "0,5"): a short whole part without a leading zero.
-  if (groups.length === 2 && (seps[0] === '.' || seps[0] === ',') && /^(?:0|[1-9]\d{0,2})$/.test(groups[0]!)) return false;
+  // A decimal ("3.14159265", "0,5"): a whole part of one or two digits without a leading zero.
+  if (groups.length === 2 && (seps[0] === '.' || seps[0] === ',') && /^(?:0|[1-9]\d?)$/.test(groups[0]!)) return false;
   if (isThousands(groups, seps, uniform)) return false;
   if (isEquation(groups, seps)) return false;
-  // Years ("1990 2000", "2019-2024"), maybe after a school year or an age ("year 9 (2023-2024)").
-  if (groups.every((g, i) => YEAR.test(g) || (i === 0 && g.length <= 2))) return false;
+  // Years ("1990 2000", "2019-2024"), or a school year and its years ("year 9 (2023-2024)").
+  if (groups.every((g) => YEAR.test(g))) return false;
+  if (groups.length === 3 && groups[0]!.length <= 2 && YEAR.test(groups[1]!) && values[2]! - values[1]! === 1) return false;
   // Counting or a list with a step ("1 2 3 4 5 6 7", "10 20 30 40").
   if (groups.length >= 3 && isArithmetic(values)) return false;
   // Round numbers listed ("1000 or 2000", "1500-2300").
@@ -245,11 +248,14 @@ function isPlainNumber(digits: string): boolean {
   return '0123456789'.includes(digits) || '9876543210'.includes(digits);
 }
 
-/** Thousands ("1.000.000", "2 500 000", "1,234,567"): large and round, or no longer than a local number. */
+/**
+ * Thousands ("1.000.000", "2 500 000", "1,234,567"): round, or with dots or commas no longer than
+ * a local number (spaces are how numbers are dialled too: "555 123 456" is no count).
+ */
 function isThousands(groups: readonly string[], seps: readonly string[], uniform: boolean): boolean {
   if (!uniform || !['.', ',', ' ', "'"].includes(seps[0]!)) return false;
   if (!/^[1-9]\d{0,2}$/.test(groups[0]!) || !groups.slice(1).every((g) => g.length === 3)) return false;
-  return groups.at(-1) === '000' || groups.join('').length <= MIN_PHONE_DIGITS;
+  return groups.at(-1) === '000' || (seps[0] !== ' ' && groups.join('').length <= MIN_PHONE_DIGITS);
 }
 
 const OPERATORS = /^[+\-*x×/÷^]$/;
@@ -294,34 +300,40 @@ function isEquation(written: readonly string[], spaced: readonly string[]): bool
 }
 
 /**
- * Up to three dates, times, years and scores one after another ("12/05/2009 à 10h30",
- * "10:30-11:45", "21-15 21-18"): what a chat about school, matches or meeting up is full of.
+ * Up to three dates, times and scores one after another ("12/05/2009 à 10h30", "10:30-11:45",
+ * "21-15 21-18"): what a chat about school, matches or meeting up is full of. What joins two of
+ * them differs from what is inside them (a number dialled "555-12-34-567" is no list of scores),
+ * and there is a date with its year or a time among them, or they are all scores.
  */
 function readsAsItems(groups: readonly string[], separators: readonly string[]): boolean {
   const MAX_ITEMS = 3;
-  const parse = (at: number, items: number): boolean => {
-    if (at === groups.length) return items > 0;
-    if (items === MAX_ITEMS) return false;
-    for (const width of [3, 2, 1]) {
+  const seps = separators.map((s) => s.trim() || ' ');
+  const parse = (at: number, items: Item[]): boolean => {
+    if (at === groups.length) return items.length > 0 && (items.some((i) => i !== 'score') || items.every((i) => i === 'score'));
+    if (items.length === MAX_ITEMS) return false;
+    for (const width of [3, 2]) {
       if (at + width > groups.length) continue;
-      const inner = separators.slice(at, at + width - 1);
-      if (isItem(groups.slice(at, at + width), inner) && parse(at + width, items + 1)) return true;
+      const inner = seps.slice(at, at + width - 1);
+      const joining = at > 0 ? seps[at - 1]! : undefined;
+      if (joining !== undefined && inner.includes(joining)) continue;
+      const item = itemOf(groups.slice(at, at + width), inner);
+      if (item && parse(at + width, [...items, item])) return true;
     }
     return false;
   };
-  return parse(0, 0);
+  return parse(0, []);
 }
 
-function isItem(groups: readonly string[], separators: readonly string[]): boolean {
+type Item = 'date' | 'time' | 'dayMonth' | 'score';
+
+function itemOf(groups: readonly string[], separators: readonly string[]): Item | undefined {
   const [a, b, c] = groups;
   const values = groups.map(Number);
-  if (groups.length === 1) return YEAR.test(a!);
   const sep = separators[0]!;
-  if (groups.length === 3) return separators[0] === separators[1] && DATE_SEPARATORS.test(sep) && isDate(a!, b!, c!);
-  // Two groups: a time, a day and month, or a score.
-  if (TIME_SEPARATORS.test(sep) && a!.length <= 2 && b!.length === 2 && values[0]! <= 24 && values[1]! <= 59) return true;
-  if ((sep === '/' || sep === '.') && a!.length <= 2 && b!.length <= 2 && isDayMonth(values[0]!, values[1]!)) return true;
-  return SCORE_SEPARATORS.test(sep) && groups.every((g) => g.length <= 3 && !/^0\d/.test(g));
+  if (groups.length === 3) return separators[0] === separators[1] && DATE_SEPARATORS.test(sep) && isDate(a!, b!, c!, sep === ' ') ? 'date' : undefined;
+  if (TIME_SEPARATORS.test(sep) && a!.length <= 2 && b!.length === 2 && values[0]! <= 24 && values[1]! <= 59) return 'time';
+  if ((sep === '/' || sep === '.') && a!.length <= 2 && b!.length <= 2 && isDayMonth(values[0]!, values[1]!)) return 'dayMonth';
+  return SCORE_SEPARATORS.test(sep) && groups.every((g) => g.length <= 3 && !/^0\d/.test(g)) ? 'score' : undefined;
 }
 
 function isDayMonth(a: number, b: number): boolean {
@@ -330,7 +342,8 @@ function isDayMonth(a: number, b: number): boolean {
   return (day(a) && month(b)) || (month(a) && day(b));
 }
 
-function isDate(a: string, b: string, c: string): boolean {
+function isDate(a: string, b: string, c: string, spaced = false): boolean {
+  if (spaced && c.length !== 4) return false;
   const month = (n: number) => n >= 1 && n <= 12;
   const day = (n: number) => n >= 1 && n <= 31;
   if (a.length === 4) return YEAR.test(a) && month(Number(b)) && day(Number(c));
