@@ -6,9 +6,9 @@
 // forms as Latin and ASCII), and the text again with spaced-out characters joined
 // ("e x a m p l e . c o m", "s.n.a.p"), so disguises do not help; ordinary chat passes: ages,
 // times, scores, prices, dates, "ok.bye", "I'm at school.so tired" (each module says how).
-import { handleIn } from './handles.ts';
-import { linkIn } from './links.ts';
-import { hasPhoneNumber } from './phone-numbers.ts';
+import { collapseRepeats, handleIn, mayHoldHandle } from './handles.ts';
+import { linkIn, mayHoldLink } from './links.ts';
+import { hasPhoneNumber, mayHoldNumber } from './phone-numbers.ts';
 import { foldText, joinSpacedLetters, joinSpacedSymbols, type FoldedText } from './text-fold.ts';
 
 export type ContactKind = 'email' | 'phone' | 'link' | 'handle';
@@ -18,8 +18,11 @@ export function findContactDetails(text: string): ContactKind | undefined {
   return contactDetailsIn(text, foldText(text));
 }
 
-/** findContactDetails for text already folded (`folded` is foldText(text): the filter folds once). */
-export function contactDetailsIn(text: string, folded: FoldedText): ContactKind | undefined {
+/**
+ * findContactDetails for text already folded (`folded` is foldText(text): the filter folds once).
+ * `phones: false` leaves phone numbers out (a reading that glued digits of two messages together).
+ */
+export function contactDetailsIn(text: string, folded: FoldedText, { phones = true } = {}): ContactKind | undefined {
   const symbols = joinSpacedSymbols(folded);
   const letters = joinSpacedLetters(folded);
   const views = [folded.text, symbols.text, letters.text].filter((view, i, all) => all.indexOf(view) === i);
@@ -29,6 +32,16 @@ export function contactDetailsIn(text: string, folded: FoldedText): ContactKind 
     if (link) return link;
     handle ??= handleIn(view);
   }
+  // Stretched letters spaced out: "s-n-aa-p".
+  handle ??= handleIn(joinSpacedLetters({ text: collapseRepeats(folded.text) }).text);
   if (handle) return handle;
-  return hasPhoneNumber(text, folded) ? 'phone' : undefined;
+  return phones && hasPhoneNumber(text, folded) ? 'phone' : undefined;
+}
+
+/**
+ * False when folded text cannot hold any contact detail (no digit, no number word, no platform,
+ * nothing a link or an address is made of): a cheap look before reading messages together.
+ */
+export function mayHoldContactDetails(folded: string): boolean {
+  return mayHoldNumber(folded) || mayHoldLink(folded) || mayHoldHandle(folded);
 }

@@ -8,7 +8,7 @@
 // asterisks of the same length.
 import type { InstanceSettings, Profile } from '../config.ts';
 import type { AgeBand } from '../chat/hub.ts';
-import { contactDetailsIn, type ContactKind } from './contact-details.ts';
+import { contactDetailsIn, mayHoldContactDetails, type ContactKind } from './contact-details.ts';
 import { isBlank, withoutInvisible } from './invisible.ts';
 import { head, type RecentMessages, type WindowLimits } from './message-window.ts';
 import { ProfanityList } from './profanity.ts';
@@ -337,37 +337,71 @@ export class ConfiguredFilter implements MessageFilter {
 
   /**
    * A contact detail that this message completes: read after the sender's earlier messages, with a
-   * space between them. Filler between the pieces ("555 123", "lol", "4567") does not hide them:
-   * all of them, then every choice of the last MAX_COMBINED; each also with the last piece and
-   * this message without a space, where a word was cut in two ("sn", "ap").
+   * space between them, and glued where a word may have been cut in two ("sn", "ap"): at the last
+   * cut, or at every cut between two letters. Filler between the pieces ("555 123", "lol",
+   * "4567") does not hide them: all earlier messages are read, then every choice of the last
+   * MAX_COMBINED.
    */
   #acrossMessages(text: string, context: FilterContext): ContactKind | undefined {
     const earlier = context.recent?.earlier(context.at ?? 0, this.#window);
     if (!earlier?.length) return undefined;
-    const start = head(text);
+    const pieces = [...earlier, head(text)];
     const last = earlier.slice(-MAX_COMBINED);
     const choices: Array<readonly string[]> = [];
-    if (earlier.length > last.length) choices.push(earlier);
-    for (let chosen = (1 << last.length) - 1; chosen > 0; chosen--) choices.push(last.filter((_, i) => chosen & (1 << i)));
-    for (const pieces of choices) {
-      const spaced = [...pieces, start].join(' ');
-      let kind = contactDetailsIn(spaced, foldText(spaced));
-      const previous = pieces.at(-1)!;
-      if (!kind && WORD_END.test(previous) && WORD_START.test(start)) {
-        const glued = [...pieces.slice(0, -1), previous + start].join(' ');
-        kind = contactDetailsIn(glued, foldText(glued));
+    if (earlier.length > last.length) choices.push(pieces);
+    for (let chosen = (1 << last.length) - 1; chosen > 0; chosen--) choices.push([...last.filter((_, i) => chosen & (1 << i)), pieces.at(-1)!]);
+    const read = new Set<string>();
+    for (const choice of choices) {
+      for (const { reading, phones } of readings(choice)) {
+        if (read.has(reading)) continue;
+        read.add(reading);
+        const folded = foldText(reading);
+        // Most readings of ordinary chat have nothing a contact detail is made of: a quick look.
+        const kind = mayHoldContactDetails(folded.text) ? contactDetailsIn(reading, folded, { phones }) : undefined;
+        if (kind) return kind;
       }
-      if (kind) return kind;
     }
     return undefined;
   }
 }
 
-/** Earlier messages tried in every combination with a new one (2^3 − 1 readings). */
+/**
+ * Pieces read as one text: with spaces; glued at the last cut inside a word, and at every cut;
+ * and glued at every cut, digits too ("jake.2" then "009"), for all but phone numbers: two
+ * numbers sent one after the other ("2009", "2010") are two numbers, and "123" then "lol" is
+ * no "123lol".
+ */
+function readings(pieces: readonly string[]): Array<{ reading: string; phones: boolean }> {
+  const boundary = (i: number) => {
+    const before = WORD_END.exec(pieces[i - 1]!)?.[0];
+    const after = WORD_START.exec(pieces[i]!)?.[0];
+    if (before === undefined || after === undefined) return 'space';
+    return ALNUM.test(before) && ALNUM.test(after) && (DIGIT.test(before) || DIGIT.test(after)) ? 'digits' : 'word';
+  };
+  let lastGlued = pieces[0]!;
+  let allGlued = pieces[0]!;
+  let digitsGlued = pieces[0]!;
+  for (let i = 1; i < pieces.length; i++) {
+    const cut = boundary(i);
+    lastGlued += (i === pieces.length - 1 && cut === 'word' ? '' : ' ') + pieces[i];
+    allGlued += (cut === 'word' ? '' : ' ') + pieces[i];
+    digitsGlued += (cut === 'space' ? ' ' : '') + pieces[i];
+  }
+  return [
+    { reading: pieces.join(' '), phones: true },
+    { reading: lastGlued, phones: true },
+    { reading: allGlued, phones: true },
+    { reading: digitsGlued, phones: false },
+  ];
+}
+
+/** A word cut across two messages: no space at the end of one nor at the start of the next. */
+const WORD_END = /\S$/u;
+const WORD_START = /^\S/u;
+const DIGIT = /\p{N}/u;
+const ALNUM = /[\p{L}\p{N}]/u;
+/** Earlier messages tried in every combination with a new one (2^3 − 1 choices). */
 const MAX_COMBINED = 3;
-/** A word cut across two messages: a letter at the end of one and at the start of the next. */
-const WORD_END = /\p{L}$/u;
-const WORD_START = /^\p{L}/u;
 
 const NO_SPANS: ReadonlyArray<[number, number]> = [];
 

@@ -24,6 +24,8 @@ const WORD_PLATFORMS = ['signal', 'line', 'x', 'steam', 'threads', 'zoom'];
 const MESSENGERS = [
   'snapchat', 'snap', 'insta', 'instagram', 'ig', 'sc', 'discord', 'telegram', 'tg', 'whatsapp', 'whats app', 'watsapp', 'wtsp', 'wa', 'kik',
   'skype', 'wechat', 'viber', 'messenger', 'facebook', 'fb', 'twitter', 'the gram', 'yubo', 'imessage', 'facetime', 'ghost app',
+  // Where children are asked for their account to be messaged there.
+  'tiktok', 'tik tok', 'roblox',
 ];
 /** Snapchat's ghost stands for it. */
 const EMOJI_NAMES = ['👻'];
@@ -167,6 +169,11 @@ const REQUEST_PATTERNS: ReadonlyArray<[RegExp, Extract<ContactKind, 'phone' | 'e
 const SCREEN = new RegExp(
   [word(ANY_PLATFORM), '@', String.raw`#\d`, word(NAME_NOUNS.replace('|@', '')), word(collapsed(NUMBER_NOUNS)), word('number'), word(collapsed(MAIL_NOUNS)), word('pseudo|compte|profil')].join('|'),
 );
+
+/** False when the text names no platform, holds no "@" or "#" and asks for nothing: no handle in it. */
+export function mayHoldHandle(text: string): boolean {
+  return SCREEN.test(collapseRepeats(text));
+}
 
 /** The kind of handle or request in folded text. */
 export function handleIn(text: string): Extract<ContactKind, 'handle' | 'phone' | 'email'> | undefined {

@@ -17,8 +17,6 @@ const MAX_GAP = 8;
 const LOOK_ALIKE_DIGITS: Readonly<Record<string, string>> = {
   O: '0', o: '0', l: '1', I: '1', i: '1', Z: '2', E: '3', A: '4', S: '5', G: '6', b: '6', T: '7', B: '8', g: '9', q: '9',
 };
-/** An all-look-alike word between two digit groups is part of the number when this short ("O6 lZ 34"). */
-const MAX_LOOK_ALIKE_WORD = 2;
 const LETTER = /\p{L}/u;
 const ALNUM = /[\p{L}\p{N}]/u;
 const DIGIT = /[0-9]/;
@@ -52,6 +50,11 @@ function caseView(original: string, folded: FoldedText): string {
   return view;
 }
 
+/** False when folded text has no digit and spells none: no number in it. */
+export function mayHoldNumber(text: string): boolean {
+  return /\d/.test(text) || NUMBER_WORD_HINT.test(text);
+}
+
 /** True when the text carries a phone number. `folded` is foldText(original). */
 export function hasPhoneNumber(original: string, folded: FoldedText): boolean {
   const text = folded.text;
@@ -71,25 +74,25 @@ function classify(char: string): CharClass {
   return LETTER.test(char) || ALNUM.test(char) ? 'letter' : 'gap';
 }
 
-/** One piece of a word: a digit group (look-alikes read as digits) or letters. */
+/** One piece of a text: a digit group (look-alikes read as digits), letters, a lone look-alike, a gap. */
 interface Piece {
-  kind: 'group' | 'letters' | 'soft';
+  kind: 'group' | 'letters' | 'lone' | 'gap';
+  /** The digits of a group (or a lone look-alike's digit), the letters or the gap as written. */
   text: string;
+  /** A lone look-alike as written. */
+  letter?: string;
 }
 
 /**
  * A word (letters and digits) as pieces. A run of digits and look-alike letters is a group when
- * it has no more than one look-alike beyond its digits ("O6", "lZ3", not "lol5"); letters stay letters.
- * A short word made only of look-alikes is a "soft" group: a number only between two groups.
+ * it has no more than one look-alike beyond its digits ("O6", "lZ3", not "lol5"); letters stay
+ * letters. A look-alike letter alone is "lone": see resolveLone. Words of two look-alikes ("TO",
+ * "IS", "il") are words.
  */
 function piecesOf(word: string): Piece[] {
   const chars = [...word];
   const classes = chars.map(classify);
-  // A letter alone is a word ("3 à 1", "I") and joins groups as one; only O is a lone zero.
-  const soft = chars.length === 1 ? chars[0] === 'O' || chars[0] === 'o' : chars.length <= MAX_LOOK_ALIKE_WORD;
-  if (soft && classes.every((c) => c === 'lookAlike')) {
-    return [{ kind: 'soft', text: chars.map((c) => LOOK_ALIKE_DIGITS[c]).join('') }];
-  }
+  if (chars.length === 1 && classes[0] === 'lookAlike') return [{ kind: 'lone', text: LOOK_ALIKE_DIGITS[chars[0]!]!, letter: chars[0]! }];
   const pieces: Piece[] = [];
   for (let i = 0; i < chars.length; ) {
     let j = i;
@@ -116,10 +119,45 @@ function mergeAdjacent(pieces: Piece[]): Piece[] {
   const merged: Piece[] = [];
   for (const piece of pieces) {
     const last = merged.at(-1);
-    if (last && last.kind === piece.kind && piece.kind !== 'soft') last.text += piece.text;
+    if (last && last.kind === piece.kind && piece.kind !== 'lone') last.text += piece.text;
     else merged.push({ ...piece });
   }
   return merged;
+}
+
+/** The text as pieces, and the punctuation, symbols and spaces between words as gaps. */
+function piecesOfText(text: string): Piece[] {
+  const pieces: Piece[] = [];
+  for (let i = 0; i < text.length; ) {
+    let j = i;
+    const alnum = ALNUM.test(text[i]!);
+    while (j < text.length && ALNUM.test(text[j]!) === alnum) j++;
+    if (alnum) pieces.push(...piecesOf(text.slice(i, j)));
+    else pieces.push({ kind: 'gap', text: text.slice(i, j) });
+    i = j;
+  }
+  return pieces;
+}
+
+/**
+ * A look-alike letter alone is a digit where digits are dictated one by one: next to another
+ * lone look-alike or to a one-digit group ("0 7 l E 2", "8 S B 2"); an O is a zero anywhere.
+ * Elsewhere it is a word of one letter: "3 À 1" and "12/05 À 10H30" keep their "à".
+ */
+function resolveLone(pieces: Piece[]): Piece[] {
+  const lengthAt = (from: number, step: number): number | undefined => {
+    for (let k = from + step; k >= 0 && k < pieces.length; k += step) {
+      const piece = pieces[k]!;
+      if (piece.kind === 'gap') continue;
+      return piece.kind === 'group' || piece.kind === 'lone' ? piece.text.length : undefined;
+    }
+    return undefined;
+  };
+  return pieces.map((piece, k) => {
+    if (piece.kind !== 'lone') return piece;
+    const dictated = piece.text === '0' || lengthAt(k, -1) === 1 || lengthAt(k, 1) === 1;
+    return dictated ? { kind: 'group', text: piece.text } : { kind: 'letters', text: piece.letter! };
+  });
 }
 
 /**
@@ -136,60 +174,33 @@ export function numberRuns(text: string): NumberRun[] {
   let gapLetters = 0;
   /** The punctuation just before the text read now (a "+" before a number's first group). */
   let lead = '';
-  /** Soft groups waiting for a group after them: "O6 lZ 34" joins "lZ", "O6 lZ" drops it. */
-  let pending: Array<{ digits: string; separator: string }> = [];
   const end = () => {
     if (run) runs.push(run);
     run = undefined;
-    pending = [];
   };
-  const resetGap = () => {
-    separator = '';
-    gapLength = 0;
-    gapLetters = 0;
-  };
-  for (let i = 0; i < text.length; ) {
-    let j = i;
-    if (!ALNUM.test(text[i]!)) {
-      while (j < text.length && !ALNUM.test(text[j]!)) j++;
-      const chunk = text.slice(i, j);
-      lead = chunk;
-      if (run) {
-        separator += chunk;
-        gapLength += gapWidth(chunk);
-        if (gapLength > MAX_GAP) end();
-      }
-      i = j;
-      continue;
+  for (const piece of resolveLone(piecesOfText(text))) {
+    if (piece.kind === 'gap') {
+      lead = piece.text;
+      if (!run) continue;
+      separator += piece.text;
+      gapLength += gapWidth(piece.text);
+      if (gapLength > MAX_GAP) end();
+    } else if (piece.kind === 'letters') {
+      lead = '';
+      if (!run) continue;
+      if ([...piece.text].length > 1 || ++gapLetters > 1) end();
+      else separator += piece.text;
+    } else if (run) {
+      run.separators.push(separator);
+      run.groups.push(piece.text);
+    } else {
+      run = { groups: [piece.text], separators: [], international: /\+[\s(]*$/.test(lead) };
     }
-    while (j < text.length && ALNUM.test(text[j]!)) j++;
-    for (const piece of piecesOf(text.slice(i, j))) {
-      if (piece.kind === 'letters') {
-        lead = '';
-        if (!run) continue;
-        if ([...piece.text].length > 1 || ++gapLetters > 1) end();
-        else separator += piece.text;
-      } else if (piece.kind === 'soft') {
-        lead = '';
-        if (run) {
-          pending.push({ digits: piece.text, separator });
-          resetGap();
-        }
-      } else if (run) {
-        for (const soft of pending) {
-          run.separators.push(soft.separator);
-          run.groups.push(soft.digits);
-        }
-        pending = [];
-        run.separators.push(separator);
-        run.groups.push(piece.text);
-        resetGap();
-      } else {
-        run = { groups: [piece.text], separators: [], international: /\+[\s(]*$/.test(lead) };
-        resetGap();
-      }
+    if (piece.kind === 'group') {
+      separator = '';
+      gapLength = 0;
+      gapLetters = 0;
     }
-    i = j;
   }
   end();
   return runs;
@@ -211,6 +222,7 @@ const DATE_SEPARATORS = /^(?:[-/.]|\s+)$/;
 const TIME_SEPARATORS = /^(?::|h|\.|\s*h\s*)$/i;
 const SCORE_SEPARATORS = /^\s*(?:-|–|:|x|à|a|to)\s*$/i;
 const YEAR = /^(?:19|20)\d\d$/;
+const LIST_SEPARATOR = /^[\s,;/|]+$/;
 
 /** True when a number reads as a phone number rather than as a number. */
 export function isPhoneNumber(run: NumberRun): boolean {
@@ -303,13 +315,13 @@ function isEquation(written: readonly string[], spaced: readonly string[]): bool
  * Up to three dates, times and scores one after another ("12/05/2009 à 10h30", "10:30-11:45",
  * "21-15 21-18"): what a chat about school, matches or meeting up is full of. What joins two of
  * them differs from what is inside them (a number dialled "555-12-34-567" is no list of scores),
- * and there is a date with its year or a time among them, or they are all scores.
+ * and there is a date with its year or a time among them, or they are all alike (scores, days).
  */
 function readsAsItems(groups: readonly string[], separators: readonly string[]): boolean {
   const MAX_ITEMS = 3;
   const seps = separators.map((s) => s.trim() || ' ');
   const parse = (at: number, items: Item[]): boolean => {
-    if (at === groups.length) return items.length > 0 && (items.some((i) => i !== 'score') || items.every((i) => i === 'score'));
+    if (at === groups.length) return items.length > 0 && (items.some((i) => i === 'date' || i === 'time') || items.every((i) => i === items[0]));
     if (items.length === MAX_ITEMS) return false;
     for (const width of [3, 2]) {
       if (at + width > groups.length) continue;
@@ -317,6 +329,9 @@ function readsAsItems(groups: readonly string[], separators: readonly string[]):
       const joining = at > 0 ? seps[at - 1]! : undefined;
       if (joining !== undefined && inner.includes(joining)) continue;
       const item = itemOf(groups.slice(at, at + width), inner);
+      // Scores are listed with spaces or commas ("21-15, 21-18"), not with words or dashes.
+      if (item === 'score' && joining !== undefined && !LIST_SEPARATOR.test(joining)) continue;
+      if (item && items.at(-1) === 'score' && joining !== undefined && !LIST_SEPARATOR.test(joining)) continue;
       if (item && parse(at + width, [...items, item])) return true;
     }
     return false;
@@ -333,7 +348,8 @@ function itemOf(groups: readonly string[], separators: readonly string[]): Item 
   if (groups.length === 3) return separators[0] === separators[1] && DATE_SEPARATORS.test(sep) && isDate(a!, b!, c!, sep === ' ') ? 'date' : undefined;
   if (TIME_SEPARATORS.test(sep) && a!.length <= 2 && b!.length === 2 && values[0]! <= 24 && values[1]! <= 59) return 'time';
   if ((sep === '/' || sep === '.') && a!.length <= 2 && b!.length <= 2 && isDayMonth(values[0]!, values[1]!)) return 'dayMonth';
-  return SCORE_SEPARATORS.test(sep) && groups.every((g) => g.length <= 3 && !/^0\d/.test(g)) ? 'score' : undefined;
+  // A score: two numbers of one or two digits without a leading zero ("3-1", "21-15").
+  return SCORE_SEPARATORS.test(sep) && groups.every((g) => g.length <= 2 && !/^0\d/.test(g)) ? 'score' : undefined;
 }
 
 function isDayMonth(a: number, b: number): boolean {
@@ -347,7 +363,7 @@ function isDate(a: string, b: string, c: string, spaced = false): boolean {
   const month = (n: number) => n >= 1 && n <= 12;
   const day = (n: number) => n >= 1 && n <= 31;
   if (a.length === 4) return YEAR.test(a) && month(Number(b)) && day(Number(c));
-  if (c.length !== 2 && c.length !== 4) return false;
+  if (c.length !== 2 && !YEAR.test(c)) return false;
   return a.length <= 2 && b.length <= 2 && isDayMonth(Number(a), Number(b));
 }
 

@@ -58,14 +58,18 @@ function asciiDigit(char: string): string {
   return String(offset % 10);
 }
 
-/** The Latin letters (or digits, or dot) a non-ASCII letter or symbol imitates, in lower case. */
+/** What the look-alike tables may change: letters and digits; a symbol stays itself (the look-alike table reads ❤ as "o"). */
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
+/** The Latin letters (or digits, or dot) a non-ASCII letter imitates, in lower case. */
 function latinOf(char: string): string {
   const gap = FOLD_GAPS[char];
   if (gap !== undefined) return gap;
   const prototype = PROTOTYPES[char];
+  if (DOT_PROTOTYPES.has(prototype ?? char)) return '.';
+  if (!LETTER_OR_DIGIT.test(char)) return char.toLowerCase();
   if (prototype === RN) return 'm';
   if (prototype === CAPITAL_I_PROTOTYPE && char !== char.toLowerCase()) return 'i';
-  if (DOT_PROTOTYPES.has(prototype ?? char)) return '.';
   let out = '';
   for (const part of (prototype ?? char).normalize('NFKD')) {
     if (INVISIBLE.test(part)) continue;
@@ -161,7 +165,8 @@ function removeAt(folded: FoldedText, drop: ReadonlySet<number>): FoldedText {
  */
 const WORD_CHAR = String.raw`[\p{L}\p{N}@$!]`;
 const SPACING = String.raw`[\s.\-_*~|/\\,+:;'"^=•·…]`;
-const SPACED_RUN = new RegExp(`(?<!${WORD_CHAR})${WORD_CHAR}(?:${SPACING}+${WORD_CHAR}(?!${WORD_CHAR})){2,}`, 'gu');
+/** A letter before an apostrophe starts a word ("c'est", "l'insta"): it is not spaced out. */
+const SPACED_RUN = new RegExp(`(?<!${WORD_CHAR})${WORD_CHAR}(?:${SPACING}+${WORD_CHAR}(?!${WORD_CHAR}|['’])){2,}`, 'gu');
 const SPACING_CHAR = new RegExp(SPACING, 'u');
 
 /** Joins spaced-out single letters ("f . u . c . k" → "fuck"); everything else is kept. */

@@ -47,8 +47,11 @@ test('numbers: digit groups, what stands between them, and where a number ends',
   assert.equal(numberRuns('+33 6 12'), [{ groups: ['33', '6', '12'], separators: [' ', ' '], international: true }]);
   assert.equal(numberRuns('06a12b34').map((r) => r.groups), [['06', '12634']], 'one letter between digits joins them; b reads as 6');
   assert.equal(numberRuns("I'm 14 and 15").map((r) => r.groups), [['14'], ['15']], 'a word keeps numbers apart');
-  assert.equal(numberRuns('O6 lZ 34').map((r) => r.groups), [['06', '12', '34']], 'a short word of look-alikes between groups is digits');
-  assert.equal(numberRuns('O6 lZ').map((r) => r.groups), [['06']], 'but not at the end of a number');
+  assert.equal(numberRuns('0 7 l E 2').map((r) => r.groups), [['0', '7', '1', '3', '2']], 'a look-alike alone among digits dictated one by one is a digit');
+  assert.equal(numberRuns('06 O 12').map((r) => r.groups), [['06', '0', '12']], 'so is an O anywhere in a number');
+  assert.equal(numberRuns('12/05 À 10H30').map((r) => r.groups), [['12', '05', '10', '30']], 'but a word of one letter between longer groups is a word');
+  assert.equal(numberRuns('12.30 TO 13.15').map((r) => r.groups), [['12', '30'], ['13', '15']], 'and so is a word of two ("TO", "IS")');
+  assert.equal(numberRuns('O6 l2 34').map((r) => r.groups), [['06', '12', '34']], 'look-alikes with digits in one word are digits');
   assert.equal(numberRuns('555 -------------- 1234').map((r) => r.groups), [['555'], ['1234']], 'a long gap ends a number');
   assert.equal(numberRuns('5😀5😀5').map((r) => r.groups), [['5', '5', '5']], 'an emoji is a separator');
 });
