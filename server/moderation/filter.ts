@@ -51,8 +51,9 @@ export const BLOCK_MESSAGES: Readonly<Record<BlockReason, string>> = {
 };
 
 /**
- * Words obscenity's English list would flag inside ordinary words (the Scunthorpe problem).
- * Its own whitelist covers many ("class", "assassin", "Scunthorpe"); these are the ones it misses.
+ * Words obscenity's English list would flag inside ordinary words (the Scunthorpe problem), and
+ * French words it would flag. Its own whitelist covers many ("class", "assassin", "Scunthorpe");
+ * these are the ones it misses.
  */
 const PROFANITY_ALLOWED = [
   'cockpit',
@@ -67,6 +68,21 @@ const PROFANITY_ALLOWED = [
   'blue tit',
   'great tit',
   'coal tit',
+  // French: "retard" is a delay ("je suis en retard"); the English slur stays ("you're a retard").
+  'en retard',
+  'du retard',
+  'de retard',
+  'un retard',
+  'le retard',
+  'au retard',
+  'des retards',
+  'les retards',
+  'mon retard',
+  'ton retard',
+  'son retard',
+  'ce retard',
+  'retarder',
+  'retardataire',
 ];
 
 /** Characters that make up a word, leetspeak symbols included ("a$$", "@ss"). */
@@ -376,6 +392,8 @@ function readings(pieces: readonly string[]): Array<{ reading: string; phones: b
     const before = WORD_END.exec(pieces[i - 1]!)?.[0];
     const after = WORD_START.exec(pieces[i]!)?.[0];
     if (before === undefined || after === undefined) return 'space';
+    // "@5pm" then "ok" is no "@5pmok": a time is not the half of a word.
+    if (AT_TIME.test(pieces[i - 1]!)) return 'space';
     return ALNUM.test(before) && ALNUM.test(after) && (DIGIT.test(before) || DIGIT.test(after)) ? 'digits' : 'word';
   };
   let lastGlued = pieces[0]!;
@@ -394,6 +412,8 @@ function readings(pieces: readonly string[]): Array<{ reading: string; phones: b
     { reading: digitsGlued, phones: false },
   ];
 }
+
+const AT_TIME = /@\s*\d{1,2}(?:[:h.]\d\d)?\s*(?:am|pm|h)?$/i;
 
 /** A word cut across two messages: no space at the end of one nor at the start of the next. */
 const WORD_END = /\S$/u;

@@ -60,11 +60,17 @@ const SCUNTHORPE = [
   'the pen is mightier', 'cocktail', 'peacock', 'Hancock', 'Dickens', 'Dickinson', 'analysis', 'canal', 'document',
   'circumstance', 'cumulative', 'title', 'constitution', 'Titanic', 'arsenal', 'button', 'Penistone', 'tit for tat',
   'I got 455 points', 'hello there', 'I am 15', 'see you at 3:30',
+  'je suis en retard', 'désolé du retard', 'le bus a du retard', 'on va retarder le match',
 ];
 
 test('false positives: ordinary words containing a rude one pass unchanged, blocking or masking', () => {
   assertUntouched(blockProfanity, SCUNTHORPE);
   assertUntouched(maskProfanity, SCUNTHORPE);
+});
+
+test('the English slur is still masked where the French word for a delay is allowed', () => {
+  assert.equal(maskProfanity.check("you're a retard", ADULT), { action: 'pass', text: "you're a ******" });
+  assert.equal(maskProfanity.check('so retarded', ADULT), { action: 'pass', text: 'so ******ed' });
 });
 
 test('false positives: separators in ordinary text do not join words into rude ones', () => {
