@@ -9,6 +9,7 @@
 import type { InstanceSettings, Profile } from '../config.ts';
 import type { AgeBand } from '../chat/hub.ts';
 import { contactDetailsIn, mayHoldContactDetails, type ContactKind } from './contact-details.ts';
+import { isEverydayWord } from './links.ts';
 import { isBlank, withoutInvisible } from './invisible.ts';
 import { head, type RecentMessages, type WindowLimits } from './message-window.ts';
 import { ProfanityList } from './profanity.ts';
@@ -383,9 +384,8 @@ export class ConfiguredFilter implements MessageFilter {
 
 /**
  * Pieces read as one text: with spaces; glued at the last cut inside a word, and at every cut;
- * and glued at every cut, digits too ("jake.2" then "009"), for all but phone numbers: two
- * numbers sent one after the other ("2009", "2010") are two numbers, and "123" then "lol" is
- * no "123lol".
+ * and also glued where a digit meets the new message ("jake.2" then "009", "coolkid" then "14"),
+ * for all but phone numbers: two numbers sent one after the other ("2009", "2010") are two numbers.
  */
 function readings(pieces: readonly string[]): Array<{ reading: string; phones: boolean }> {
   const boundary = (i: number) => {
@@ -394,16 +394,22 @@ function readings(pieces: readonly string[]): Array<{ reading: string; phones: b
     if (before === undefined || after === undefined) return 'space';
     // "@5pm" then "ok" is no "@5pmok": a time is not the half of a word.
     if (AT_TIME.test(pieces[i - 1]!)) return 'space';
-    return ALNUM.test(before) && ALNUM.test(after) && (DIGIT.test(before) || DIGIT.test(after)) ? 'digits' : 'word';
+    const digits = [before, after].filter((char) => DIGIT.test(char)).length;
+    if (digits === 0 || !ALNUM.test(before) || !ALNUM.test(after)) return 'word';
+    if (digits === 2) return 'digits';
+    // A digit next to a letter: "coolkid" then "14" may be one handle, "06 12" then "my snap" is no "12my".
+    const word = LETTERS_AT_END.exec(pieces[i - 1]!)?.[0] ?? LETTERS_AT_START.exec(pieces[i]!)?.[0] ?? '';
+    return isEverydayWord(word) ? 'space' : 'digits';
   };
   let lastGlued = pieces[0]!;
   let allGlued = pieces[0]!;
   let digitsGlued = pieces[0]!;
   for (let i = 1; i < pieces.length; i++) {
     const cut = boundary(i);
-    lastGlued += (i === pieces.length - 1 && cut === 'word' ? '' : ' ') + pieces[i];
+    const last = i === pieces.length - 1;
+    lastGlued += (last && cut === 'word' ? '' : ' ') + pieces[i];
     allGlued += (cut === 'word' ? '' : ' ') + pieces[i];
-    digitsGlued += (cut === 'space' ? ' ' : '') + pieces[i];
+    digitsGlued += (cut === 'word' || (last && cut === 'digits') ? '' : ' ') + pieces[i];
   }
   return [
     { reading: pieces.join(' '), phones: true },
@@ -414,6 +420,8 @@ function readings(pieces: readonly string[]): Array<{ reading: string; phones: b
 }
 
 const AT_TIME = /@\s*\d{1,2}(?:[:h.]\d\d)?\s*(?:am|pm|h)?$/i;
+const LETTERS_AT_END = /\p{L}+$/u;
+const LETTERS_AT_START = /^\p{L}+/u;
 
 /** A word cut across two messages: no space at the end of one nor at the start of the next. */
 const WORD_END = /\S$/u;

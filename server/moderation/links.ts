@@ -40,6 +40,11 @@ const ADDRESS_TLDS = new Set([...TLDS].filter((tld) => tld.length === 2 || /[^a-
 const EVERYDAY_WORDS = new Set([...eng, ...fra, ...SHORT_WORDS].map(fold));
 const PROVIDERS = MAIL_PROVIDERS.join('|');
 
+/** True for an everyday English or French word ("ok", "so", "my", "ça"), in any case and accents. */
+export function isEverydayWord(word: string): boolean {
+  return EVERYDAY_WORDS.has(fold(word));
+}
+
 /** One label of a host name. */
 const LABEL = String.raw`[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?`;
 /**

@@ -307,6 +307,9 @@ test('across messages: ordinary chat sent in pieces still passes', () => {
     ['14', '15', '16', '17'],
     ['2009', '2010'],
     ['ok.bye', 'see you at 5pm', 'lol'],
+    ['see you @5pm', 'ok'],
+    ['room 06 12', 'lol', 'still here', 'my snap is broken lol'.slice(0, 7)],
+    ['I got 3', 'my brother got 4'],
   ];
   for (const chat of chats) assert.equal(conversation(filter, chat), chat.map(() => 'pass'), JSON.stringify(chat));
 });
