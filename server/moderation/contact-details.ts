@@ -33,7 +33,11 @@ export function contactDetailsIn(text: string, folded: FoldedText, { phones = tr
     handle ??= handleIn(view);
   }
   // Stretched letters spaced out: "s-n-aa-p".
-  handle ??= handleIn(joinSpacedLetters({ text: collapseRepeats(folded.text) }).text);
+  if (!handle) {
+    const collapsed = { text: collapseRepeats(folded.text) };
+    const stretched = collapsed.text === folded.text ? collapsed : joinSpacedLetters(collapsed);
+    if (stretched !== collapsed) handle = handleIn(stretched.text);
+  }
   if (handle) return handle;
   return phones && hasPhoneNumber(text, folded) ? 'phone' : undefined;
 }

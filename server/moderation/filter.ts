@@ -362,24 +362,52 @@ export class ConfiguredFilter implements MessageFilter {
   #acrossMessages(text: string, context: FilterContext): ContactKind | undefined {
     const earlier = context.recent?.earlier(context.at ?? 0, this.#window);
     if (!earlier?.length) return undefined;
-    const pieces = [...earlier, head(text)];
+    const start = head(text);
     const last = earlier.slice(-MAX_COMBINED);
+    // Each earlier message was read with the ones before it when it came: what this message
+    // completes meets it where it starts, and a reading is worth reading only when what ends
+    // just before this message and this message hold something a contact detail is made of.
+    // Ordinary chat holds nothing of the kind anywhere in the last messages: a look at them all,
+    // and at each one's end glued to this one's start (a word cut in two, chatter between).
+    const all = readings([...earlier, start]);
+    const ends = earlier.map(ending);
+    const glued = [...ends.flatMap((end, i) => earlier.slice(i + 1).map((next) => end + beginning(next))), ...ends.map((end) => end + beginning(start))];
+    if (![all[0]!.reading, all[2]!.reading, ...glued].some((reading) => mayHoldContactDetails(foldText(reading).text))) return undefined;
     const choices: Array<readonly string[]> = [];
-    if (earlier.length > last.length) choices.push(pieces);
-    for (let chosen = (1 << last.length) - 1; chosen > 0; chosen--) choices.push([...last.filter((_, i) => chosen & (1 << i)), pieces.at(-1)!]);
+    if (earlier.length > last.length) choices.push(earlier);
+    for (let chosen = (1 << last.length) - 1; chosen > 0; chosen--) choices.push(last.filter((_, i) => chosen & (1 << i)));
     const read = new Set<string>();
     for (const choice of choices) {
-      for (const { reading, phones } of readings(choice)) {
+      for (const { reading, phones } of readings([...choice, start])) {
         if (read.has(reading)) continue;
         read.add(reading);
-        const folded = foldText(reading);
-        // Most readings of ordinary chat have nothing a contact detail is made of: a quick look.
-        const kind = mayHoldContactDetails(folded.text) ? contactDetailsIn(reading, folded, { phones }) : undefined;
+        // What this message completes meets it where it starts: look there first.
+        if (!mayHoldContactDetails(foldText(ending(reading.slice(0, -start.length)) + reading.slice(-start.length)).text)) continue;
+        const kind = contactDetailsIn(reading, foldText(reading), { phones });
         if (kind) return kind;
       }
     }
     return undefined;
   }
+}
+
+/** How much of what came before a message shows whether anything meets its start. */
+const MEETING_CHARS = 24;
+
+/** The last MEETING_CHARS characters, from a word's start ("…what are" is "are", not "at are"). */
+function ending(text: string): string {
+  if (text.length <= MEETING_CHARS) return text;
+  const end = text.slice(-MEETING_CHARS);
+  const space = end.search(/\s/);
+  return space < 0 ? end : end.slice(space);
+}
+
+/** The first MEETING_CHARS characters, to a word's end. */
+function beginning(text: string): string {
+  if (text.length <= MEETING_CHARS) return text;
+  const start = text.slice(0, MEETING_CHARS);
+  const space = start.search(/\s\S*$/);
+  return space <= 0 ? start : start.slice(0, space);
 }
 
 /**

@@ -42,14 +42,23 @@ const INNER = String.raw`[._*'’-]?`;
 
 /** Repeated characters as one: the form every pattern here is written in. */
 export function collapseRepeats(text: string): string {
-  let repeats = false;
+  let first = -1;
   for (let i = 1; i < text.length; i++) {
-    if (text[i] === text[i - 1]) {
-      repeats = true;
+    if (text.charCodeAt(i) === text.charCodeAt(i - 1)) {
+      first = i;
       break;
     }
   }
-  return repeats ? text.replace(/(.)\1+/gsu, '$1') : text;
+  if (first < 0) return text;
+  // By UTF-16 unit: the two halves of a surrogate pair never repeat each other, so no pair is split.
+  let out = text.slice(0, first);
+  let from = first;
+  for (let i = first; i < text.length; i++) {
+    if (text.charCodeAt(i) !== text.charCodeAt(i - 1)) continue;
+    out += text.slice(from, i);
+    from = i + 1;
+  }
+  return out + text.slice(from);
 }
 
 /** A pattern's source with its doubled letters as one (its brackets and escapes stay). */
@@ -164,21 +173,58 @@ const REQUEST_PATTERNS: ReadonlyArray<[RegExp, Extract<ContactKind, 'phone' | 'e
 
 /**
  * The cheap first look: most messages name no platform, carry no "@" or "#", and ask for no
- * number; only those that do go through the patterns.
+ * number; only those that do go through the patterns. The platform names are looked for in the
+ * text's skeleton (leetspeak as letters, separators inside words gone, repeats collapsed:
+ * "5n4.p" → "snap"), anywhere in it: a plain list of words, far cheaper than the patterns'
+ * letter classes, and it finds at least everything they do.
  */
-const SCREEN = new RegExp(
-  [word(ANY_PLATFORM), '@', String.raw`#\d`, word(NAME_NOUNS.replace('|@', '')), word(collapsed(NUMBER_NOUNS)), word('number'), word(collapsed(MAIL_NOUNS)), word('pseudo|compte|profil')].join('|'),
-);
+/** Each ASCII character as the skeleton has it: leetspeak stand-ins as their letter, separators inside words gone. */
+const SKELETON_ASCII: readonly string[] = Array.from({ length: 0x80 }, (_, code) => {
+  const char = String.fromCharCode(code);
+  if ("._*'-".includes(char)) return '';
+  if (char === 'l' || char === '1' || char === '|') return 'i';
+  return Object.entries(LEET).find(([, stands]) => stands.includes(char))?.[0] ?? char;
+});
+
+/** The skeleton the name screen reads: leetspeak stand-ins as letters (l and i alike), no separators inside words, no repeats. */
+function skeleton(text: string): string {
+  let out = '';
+  let last = '';
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const mapped = code < 0x80 ? SKELETON_ASCII[code]! : code === 0x2019 ? '' : text[i]!;
+    if (mapped !== '' && mapped !== last) {
+      out += mapped;
+      last = mapped;
+    }
+  }
+  return out;
+}
+
+/** Short forms ("ig", "wa") hide inside any word: the word screen looks for them as words. */
+const SCREENED_NAMES = [...NAMES, ...MESSENGERS].map((name) => skeleton(collapsed(name))).filter((name) => name.length >= 3);
+const NAME_SCREEN = new RegExp([...new Set([...SCREENED_NAMES, ...EMOJI_NAMES])].sort((a, b) => b.length - a.length).join('|'));
+/** The words that make the other patterns: short forms, platforms that are words, names for an account, a number, an address. */
+const SCREENED_WORDS = [
+  ...SHORT.map((name) => name.split(' ').at(-1)!), ...WORD_PLATFORMS, 'username', 'user', 'handle', 'gamertag', 'pseudo', 'identifiant', 'code', 'id', 'name', 'tag',
+  'acount', 'compte', 'profile', 'profil', 'phone', 'cel', 'mobile', 'digits', 'num', 'numero', 'tel', 'telephone', 'portable', '06', '07', 'number', 'email', 'mail', 'gmail',
+  'hotmail', 'outlook', 'icloud',
+];
+const WORD_SCREEN = new RegExp(String.raw`@|#\d|(?<![a-z0-9])(?:${[...new Set(SCREENED_WORDS.map(collapsed))].sort((a, b) => b.length - a.length).join('|')})(?![a-z0-9])`);
+
+function screened(text: string, short: string): boolean {
+  return WORD_SCREEN.test(short) || NAME_SCREEN.test(skeleton(text));
+}
 
 /** False when the text names no platform, holds no "@" or "#" and asks for nothing: no handle in it. */
 export function mayHoldHandle(text: string): boolean {
-  return SCREEN.test(collapseRepeats(text));
+  return screened(text, collapseRepeats(text));
 }
 
 /** The kind of handle or request in folded text. */
 export function handleIn(text: string): Extract<ContactKind, 'handle' | 'phone' | 'email'> | undefined {
   const short = collapseRepeats(text);
-  if (!SCREEN.test(short)) return undefined;
+  if (!screened(text, short)) return undefined;
   for (const pattern of WRITTEN_PATTERNS) if (pattern.test(text)) return 'handle';
   for (const [pattern, kind] of REQUEST_PATTERNS) if (pattern.test(short)) return kind;
   for (const pattern of HANDLE_PATTERNS) if (pattern.test(short)) return 'handle';

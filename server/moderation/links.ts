@@ -162,8 +162,12 @@ function emailWith(text: string, accept: (labels: string[], dots: DotKind[], aft
   return false;
 }
 
-/** What every address, link and e-mail has one of: a dot or comma between characters, an "@", a word for either, a scheme. */
-const LINK_HINT = /[a-z0-9]\s*[.,]\s*[a-z0-9]|[([{<]\s*(?:\.|dot|d0t|point|pt|at|@|arobase)|@|\b(?:dot|d0t|dott|point|www|at|chez|arr?obase?|arobaz|arrobas)\b|h[tx*]{2}ps?|ftp/;
+/**
+ * What every address, link and e-mail has one of: a dot between characters (or with a space
+ * before it, or after it before a last word), a comma between characters, an "@", a word or
+ * brackets for either, a scheme.
+ */
+const LINK_HINT = /[a-z0-9](?:\.|\s+\.)\s*[a-z0-9]|\.\s+[a-z0-9-]+\s*(?:$|[/\\?:#])|[a-z0-9],[a-z0-9]|[([{<]\s*(?:\.|dot|d0t|point|pt|at|@|arobase)|@|\b(?:dot|d0t|dott|point|www|at|chez|arr?obase?|arobaz|arrobas)\b|h[tx*]{2}ps?|ftp/;
 
 /** False when folded text cannot hold a link or an e-mail address. */
 export function mayHoldLink(text: string): boolean {
@@ -172,6 +176,7 @@ export function mayHoldLink(text: string): boolean {
 
 /** The kind of link or address in folded text ("email" before "link": an address holds a domain). */
 export function linkIn(text: string): Extract<ContactKind, 'email' | 'link'> | undefined {
+  if (!LINK_HINT.test(text)) return undefined;
   if (text.includes('@') || /\b(?:at|arr?obase?|arobaz|arrobas|chez)\b/.test(text)) {
     if (hasEmail(text)) return 'email';
   }

@@ -21,7 +21,7 @@ const LETTER = /\p{L}/u;
 const ALNUM = /[\p{L}\p{N}]/u;
 const DIGIT = /[0-9]/;
 const WHITESPACE = /\s/;
-const NUMBER_WORD_HINT = /(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|twel|teen|ty\b|un|deux|trois|quatre|cinq|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante|cinquante|soixante|septante|octante|huitante|nonante|f[1!|]ve|s[3]ven|[0]ne|tw[0]|thr[3][3]|f[0]ur|n[1!|]ne|e[1!|]ght)/i;
+const NUMBER_WORD_HINT = /(?<![a-z])(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|twel|teen|ty\b|un|deux|trois|quatre|cinq|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante|cinquante|soixante|septante|octante|huitante|nonante|f[1!|]ve|s[3]ven|[0]ne|tw[0]|thr[3][3]|f[0]ur|n[1!|]ne|e[1!|]ght)/i;
 
 /** A number as written: its digit groups and what separates them. */
 export interface NumberRun {
@@ -55,14 +55,23 @@ export function mayHoldNumber(text: string): boolean {
   return /\d/.test(text) || NUMBER_WORD_HINT.test(text);
 }
 
+/** Fewest real digits a number has: look-alike letters stand for a few of them, never for most. */
+const MIN_REAL_DIGITS = 2;
+
+function countDigits(text: string): number {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) digits++;
+  return digits;
+}
+
 /** True when the text carries a phone number. `folded` is foldText(original). */
 export function hasPhoneNumber(original: string, folded: FoldedText): boolean {
   const text = folded.text;
-  let digits = 0;
-  for (let i = 0; i < text.length && digits < 2; i++) if (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) digits++;
-  // Fewer than two digits and no spelled number: nothing to read.
-  if (digits < 2 && !NUMBER_WORD_HINT.test(text)) return false;
+  // Too few digits and no spelled number: nothing to read.
+  if (countDigits(text) < MIN_REAL_DIGITS && !NUMBER_WORD_HINT.test(text)) return false;
   const view = spelledNumbersAsDigits(caseView(original, folded));
+  // Words that spelled no number leave too few digits to read (a number needs a few real ones).
+  if (view !== original && countDigits(view) < MIN_REAL_DIGITS) return false;
   return numberRuns(view).some(isPhoneNumber);
 }
 
