@@ -79,6 +79,7 @@ test('on a terminal a school is asked whether staff sign in for the adult band; 
     tty: true,
     answers: {
       'Name of the space': 'Northfield',
+      'How can people reach': 'safeguarding@northfield.example.org',
       Profile: 'school',
       'Who may join': 'invite',
       'Should staff sign in': true,
