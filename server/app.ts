@@ -40,6 +40,7 @@ import { createModBansRouter } from './http/mod-bans-routes.ts';
 import { createRouter, DEVICE_COOKIE } from './http/routes.ts';
 import { createEmailRouter, verifiedIdentityReader } from './http/email-routes.ts';
 import { createModRouter } from './http/mod-routes.ts';
+import { createOidcRouter } from './http/oidc-routes.ts';
 import { createModAdminRouter } from './http/mod-admin-routes.ts';
 import { securityMiddleware } from './http/security.ts';
 import { staticSite } from './http/static.ts';
@@ -197,6 +198,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   app.use(modAppealRouter.routes()).use(modAppealRouter.allowedMethods());
   const emailRouter = createEmailRouter({ config, email, now });
   app.use(emailRouter.routes()).use(emailRouter.allowedMethods());
+  app.use(createOidcRouter({ config, oidc: services.oidc, sso: services.moderatorSso, now, logger }).routes());
   // The web site last: it answers only its own pages and assets, after every API route.
   const transparency = settings.transparency.publish ? transparencyPage({ stats: services.stats, now }) : undefined;
   app.use(staticSite({ config, logger, livePages: { transparency: async () => transparency?.() } }));

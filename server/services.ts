@@ -2,13 +2,15 @@
 // (cli/services.ts) both call createServices, so a rule (who may ban, what a report resolution
 // does, what retention removes) and the wiring between services exist once.
 import { join } from 'node:path';
-import type { ServerConfig } from './config.ts';
+import { oidcInUse, type ServerConfig } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { Logger } from './logger.ts';
 import { AgeBandLocks } from './access/age-bands.ts';
 import { EmailAccessService, createMailTransport } from './access/email.ts';
 import { InviteService } from './access/invites.ts';
 import { ModeratorService } from './access/moderators.ts';
+import { ModeratorSsoService } from './access/moderator-sso.ts';
+import { OidcService, type OidcDeps } from './access/oidc.ts';
 import { SafeguardingAlerts } from './access/safeguarding-alerts.ts';
 import { SessionService } from './access/sessions.ts';
 import { TicketService } from './access/tickets.ts';
@@ -42,6 +44,8 @@ export interface ServiceDeps {
   banIndex?: BanIndex;
   /** This machine's addresses, for the lockout check of bans (default: its network interfaces and server.host). */
   ownAddresses?: () => readonly string[];
+  /** How the school's OpenID provider is reached (default: its discovery document, with the global fetch). */
+  discoverOidc?: OidcDeps['discover'];
 }
 
 export interface Services {
@@ -55,6 +59,10 @@ export interface Services {
   /** Only in the email access mode. */
   email: EmailAccessService | undefined;
   moderators: ModeratorService;
+  /** Only when the instance signs people in with the school's OpenID provider (oidc). */
+  oidc: OidcService | undefined;
+  /** Moderators who sign in with that provider, and the roles an owner confirms for them. */
+  moderatorSso: ModeratorSsoService;
   announcements: AnnouncementService;
   retention: RetentionService;
   quarantine: QuarantineService;
@@ -109,6 +117,9 @@ export function createServices(deps: ServiceDeps): Services {
   const email = mailer && settings.accessMode === 'email' ? new EmailAccessService({ db, config, now, transport: mailer, logger }) : undefined;
   const alerts = new SafeguardingAlerts({ db, transport: alertsOn ? mailer : undefined, from: settings.email.from, instanceName: settings.name, logger });
   const moderators = new ModeratorService({ db, audit, alerts, secret, now, sessionHours: settings.moderation.sessionHours });
+  // The provider is discovered at the first sign-in, not here: a school's outage never stops the chat from starting.
+  const oidc = oidcInUse(settings) ? new OidcService({ db, config, now, logger, ...(deps.discoverOidc ? { discover: deps.discoverOidc } : {}) }) : undefined;
+  const moderatorSso = new ModeratorSsoService({ db, audit, moderators, alerts, config, now });
   const announcements = new AnnouncementService({ db, audit, now });
   const retention = new RetentionService({ db, audit, now, periods: settings.retention, logger });
   const quarantine = new QuarantineService({
@@ -137,6 +148,8 @@ export function createServices(deps: ServiceDeps): Services {
     sessions,
     email,
     moderators,
+    oidc,
+    moderatorSso,
     announcements,
     retention,
     quarantine,

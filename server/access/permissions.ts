@@ -40,6 +40,8 @@ export const PERMISSIONS = {
   'moderators.list': MANAGERS,
   /** Create, disable, enable, reset, re-role and set the e-mail of accounts: which ones, MANAGED_ROLES says. */
   'moderators.manage': MANAGERS,
+  /** Confirm the owner or safeguarding role a school sign-in asked for (moderator-sso.ts): a claim alone never grants them. */
+  'moderators.confirm_sso': ['owner'],
   'config.manage': ['owner'],
 } as const satisfies Record<string, readonly Role[]>;
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { Actor } from '../access/actor.ts';
 import type { InviteService } from '../access/invites.ts';
-import type { AuthenticatedModerator, ModeratorService } from '../access/moderators.ts';
+import type { AuthenticatedModerator, ModeratorLogin, ModeratorService } from '../access/moderators.ts';
 import { ACTIONS, can, MANAGED_ROLES, ROLES, type Role } from '../access/permissions.ts';
 import type { RequestState } from './security.ts';
 
@@ -94,6 +94,19 @@ export function moderatorAuth(moderators: ModeratorService): Middleware {
   };
 }
 
+/** Leaves a moderator session on this browser: the session cookie, and the mark of a browser the account signed in from. */
+export function setModeratorCookies(ctx: ParameterizedContext, login: ModeratorLogin): void {
+  const { secure } = ctx.state as RequestState;
+  ctx.cookies.set(MOD_COOKIE, login.token, { httpOnly: true, sameSite: 'strict', secure, expires: new Date(login.expiresAt), path: '/' });
+  ctx.cookies.set(KNOWN_BROWSER_COOKIE, login.knownBrowser.token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure,
+    expires: new Date(login.knownBrowser.expiresAt),
+    path: LOGIN_PATH,
+  });
+}
+
 /** The acting moderator of an authenticated request. */
 export function actor(ctx: ParameterizedContext): Actor {
   return (ctx.state as ModState).actor;
@@ -108,20 +121,7 @@ export function createModRouter(deps: { moderators: ModeratorService; invites: I
     const state = ctx.state as RequestState;
     const knownBrowser = ctx.cookies.get(KNOWN_BROWSER_COOKIE);
     const login = await moderators.login(body.username, body.password, { address: state.clientAddress, ...(knownBrowser ? { knownBrowser } : {}) });
-    ctx.cookies.set(MOD_COOKIE, login.token, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: state.secure,
-      expires: new Date(login.expiresAt),
-      path: '/',
-    });
-    ctx.cookies.set(KNOWN_BROWSER_COOKIE, login.knownBrowser.token, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: state.secure,
-      expires: new Date(login.knownBrowser.expiresAt),
-      path: LOGIN_PATH,
-    });
+    setModeratorCookies(ctx, login);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { moderator: publicModerator(login.moderator), csrfToken: login.csrfToken, expiresAt: login.expiresAt, ...rights(login.moderator.role) };
   });
