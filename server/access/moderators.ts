@@ -28,17 +28,8 @@ export const KNOWN_BROWSER_DAYS = 30;
 const DAY_MS = 86_400_000;
 const KNOWN_BROWSER = /^([0-9a-f-]{36})\.(\d{1,15})\.([A-Za-z0-9_-]{12})\.([A-Za-z0-9_-]{43})$/;
 
-export interface Moderator {
-  id: string;
-  username: string;
-  role: Role;
-  mustChangePassword: boolean;
-  createdAt: number;
-  createdBy: string;
-  disabledAt: number | null;
-  /** Where safeguarding alerts reach the account; null when none was given. */
-  email: string | null;
-}
+import { type Moderator } from '../protocol/moderation.ts';
+export type { Moderator } from '../protocol/moderation.ts';
 
 export interface ModeratorLogin {
   /** The cookie value; only its keyed hash is stored. */

@@ -17,7 +17,8 @@ import type { Actor } from './actor.ts';
 import { assertCan } from './permissions.ts';
 
 /** Longest reason a moderator can give for ending a session. */
-export const KILL_REASON_MAX_LENGTH = 500;
+import { KILL_REASON_MAX_LENGTH } from '../protocol/moderation.ts';
+export { KILL_REASON_MAX_LENGTH } from '../protocol/moderation.ts';
 
 /** The band of a declared age; anything that is not clearly an adult age is minor. */
 export function ageBand(age: number): AgeBand {
