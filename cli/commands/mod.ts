@@ -4,9 +4,8 @@
 // taken on the command line: from standard input, or generated and shown once (the person
 // chooses their own at the first sign-in).
 import { Option, type Command } from 'commander';
-import type { Moderator } from '../../server/access/moderators.ts';
 import type { SsoAccount } from '../../server/access/moderator-sso.ts';
-import { ROLES, type Role } from '../../server/access/permissions.ts';
+import { ROLES, type Moderator, type Role } from '../../server/protocol/moderation.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { table, type GlobalOptions } from '../output.ts';

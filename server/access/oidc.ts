@@ -11,7 +11,7 @@ import * as client from 'openid-client';
 import { isLoopbackHostname, oidcForMembers, type ServerConfig } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors.ts';
-import { KeyedLimiter } from '../limits.ts';
+import { memoryLimiterStore, type KeyedLimit, type LimiterStore } from '../cluster/limiter-store.ts';
 import type { Logger } from '../logger.ts';
 import { addressKey } from './ip.ts';
 import { keyedHash } from './keyed-hash.ts';
@@ -85,6 +85,8 @@ export interface OidcDeps {
   logger: Logger;
   /** How the provider is reached (default: discoverProvider with the global fetch). */
   discover?: () => Promise<client.Configuration>;
+  /** Where the sign-in limit is counted (default: this process, on `now`). */
+  limiters?: LimiterStore;
 }
 
 export class OidcService {
@@ -93,7 +95,7 @@ export class OidcService {
   readonly #now: () => number;
   readonly #logger: Logger;
   readonly #discover: () => Promise<client.Configuration>;
-  readonly #perAddress: KeyedLimiter;
+  readonly #perAddress: KeyedLimit;
   #provider: Promise<client.Configuration> | undefined;
 
   constructor(deps: OidcDeps) {
@@ -102,7 +104,9 @@ export class OidcService {
     this.#now = deps.now;
     this.#logger = deps.logger;
     this.#discover = deps.discover ?? (() => discoverProvider(deps.config));
-    this.#perAddress = new KeyedLimiter({ limit: SIGN_IN_LIMITS.perAddress, windowMs: SIGN_IN_LIMITS.windowMs, now: deps.now });
+    // In the cluster's store: a network is counted the same on every node.
+    const limiters = deps.limiters ?? memoryLimiterStore({ now: deps.now });
+    this.#perAddress = limiters.limit({ name: 'oidc-sign-ins-per-address', points: SIGN_IN_LIMITS.perAddress, durationSeconds: SIGN_IN_LIMITS.windowMs / 1000 });
   }
 
   get redirectUri(): string {
@@ -141,8 +145,9 @@ export class OidcService {
   async begin(purpose: SignInPurpose, address: string): Promise<{ url: URL; transaction: string; expiresAt: number }> {
     if (!this.offers(purpose)) throw new AppError(404, 'oidc_not_offered', 'This space does not offer that sign-in.');
     const key = addressKey(address);
-    if (!this.#perAddress.hit(key)) {
-      const minutes = Math.max(1, Math.ceil(this.#perAddress.retryAfterMs(key) / 60_000));
+    const verdict = await this.#perAddress.consume(key);
+    if (!verdict.allowed) {
+      const minutes = Math.max(1, Math.ceil(verdict.msBeforeNext / 60_000));
       throw new AppError(429, 'rate_limited', `Too many sign-ins from your network: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
     }
     const provider = await this.#client();

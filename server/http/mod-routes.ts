@@ -8,8 +8,9 @@ import { AppError } from '../errors.ts';
 import type { Actor } from '../access/actor.ts';
 import type { InviteService } from '../access/invites.ts';
 import type { AuthenticatedModerator, ModeratorLogin, ModeratorService } from '../access/moderators.ts';
-import { ACTIONS, can, MANAGED_ROLES, ROLES, type Role } from '../access/permissions.ts';
+import { ACTIONS, can, MANAGED_ROLES, type Role } from '../access/permissions.ts';
 import type { RequestState } from './security.ts';
+import { AccountChangeBody, InviteBody, LoginBody, ModeratorBody, PasswordBody } from '../protocol/moderation.ts';
 
 /** The moderator session cookie: HttpOnly, SameSite=Strict. */
 export const MOD_COOKIE = 'sc_mod';
@@ -28,22 +29,6 @@ export interface ModState extends RequestState {
   actor: Actor;
 }
 
-const LoginBody = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
-const PasswordBody = z.strictObject({ current: z.string().min(1).max(256), next: z.string().min(1).max(256) });
-const InviteBody = z.strictObject({
-  uses: z.number().int().min(1).max(100_000),
-  expiresInHours: z.number().positive().max(24 * 365).nullable().optional(),
-  note: z.string().max(200).optional(),
-});
-const Email = z.string().trim().max(254);
-const ModeratorBody = z.strictObject({
-  username: z.string().min(1).max(64),
-  role: z.enum(ROLES),
-  password: z.string().min(1).max(256).optional(),
-  email: Email.nullable().optional(),
-});
-/** A new role, or an address (null removes it): one change, one audit entry. */
-const AccountChangeBody = z.union([z.strictObject({ role: z.enum(ROLES) }), z.strictObject({ email: Email.nullable() })]);
 
 /** Parses a body with a schema; errors name the field, in the one error shape. */
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {

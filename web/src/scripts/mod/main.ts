@@ -2,8 +2,7 @@
 // the account has a one-time one, keeps the live figures fresh, and shows the part of the page the
 // URL's hash names (#reports, #report/<id>, #bans, #appeals, #invites, #audit, #announce,
 // #moderators, #account) — only those the moderator's role permits.
-import type { Action } from '../../../../server/access/permissions.ts';
-import type { ModerationCounts } from '../../../../server/moderation/stats.ts';
+import type { Action, ModerationCounts } from '../../../../server/protocol/moderation.ts';
 import { get, onSessionLost, post, setCsrfToken } from './api.ts';
 import { $, instance, say, t } from '../lib/page.ts';
 import * as account from './account.ts';
