@@ -1,5 +1,5 @@
 // The instance's public settings: what `GET /api/config` answers and what the site's pages carry.
-import { localDescription, localRules, type ServerConfig } from '../config.ts';
+import { localDescription, localRules, resolveNudityFilter, type ServerConfig } from '../config.ts';
 import { contactDetailsBlocked } from '../moderation/filter.ts';
 import type { ModerationPromises, PublicConfig } from '../protocol/http.ts';
 
@@ -24,6 +24,7 @@ export function publicConfig(config: ServerConfig, lang = config.settings.langua
     reportGraceMs: settings.pairing.reportGraceMs,
     contact: settings.contact ?? null,
     moderation: moderationPromises(config),
+    nudityFilter: resolveNudityFilter(settings),
   };
 }
 
