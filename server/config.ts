@@ -464,7 +464,7 @@ export const InstanceSettings = z.strictObject({
         .min(250)
         .max(10_000)
         .default(1000)
-        .describe("Milliseconds between two checked frames (each costs the person's device tens of milliseconds of one core)."),
+        .describe("Milliseconds between two checked frames (each check takes one core of the person's device for tens of milliseconds on a recent one, a few hundred on a slow one; see docs/benchmarks.md)."),
       testTreatNeutralAsPositive: z
         .boolean()
         .default(false)
