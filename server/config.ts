@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve, isAbsolute } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { ROLES } from './access/permissions.ts';
+import type { NudityFilterSettings } from './protocol/http.ts';
 
 export const CONFIG_FILE = 'strangerchat.json';
 export const ENV_FILE = '.env';
@@ -563,6 +564,64 @@ export const InstanceSettings = z.strictObject({
     })
     .prefault({})
     .describe('Rules that keep children safe against someone who changes browsers, addresses or declared age.'),
+  nudityFilter: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe(
+          "Check the stranger's video on each person's own device (the nsfwjs MobileNetV2 model, in the browser: no video " +
+            'leaves the device) and blur it when it may show nudity. Always applies to under-18s when on, who see the video ' +
+            'blurred until its first clean check and cannot unblur it; false turns the check off for everyone.',
+        ),
+      adults: z
+        .boolean()
+        .optional()
+        .describe("Check the video adults receive too (they may show a blurred video anyway). Default: on for the school profile, off elsewhere."),
+      adultsBlurUntilChecked: z
+        .boolean()
+        .default(true)
+        .describe("When adults' video is checked: blur it until its first clean check, as for under-18s; false shows it at once and blurs it only on nudity."),
+      thresholds: z
+        .strictObject({
+          porn: z.number().min(0.05).max(1).default(0.5).describe('Probability (0–1) of the class "Porn" (sexual acts) at which a frame counts as nudity.'),
+          hentai: z.number().min(0.05).max(1).default(0.5).describe('Probability (0–1) of the class "Hentai" (pornographic drawings) at which a frame counts.'),
+          sexy: z
+            .number()
+            .min(0.05)
+            .max(1)
+            .default(0.7)
+            .describe('Probability (0–1) of the class "Sexy" (revealing, not pornographic) at which a frame counts; the class most often wrong (beaches, bare shoulders), so set higher.'),
+        })
+        .prefault({})
+        .describe('How sure the model must be, per class, for a frame to count; higher blurs less often, and misses more.'),
+      consecutiveFrames: z
+        .number()
+        .int()
+        .min(1)
+        .max(30)
+        .default(2)
+        .describe('Frames in a row that must count before the video is blurred: more means fewer false alarms and a longer exposure first.'),
+      intervalMs: z
+        .number()
+        .int()
+        .min(250)
+        .max(10_000)
+        .default(1000)
+        .describe("Milliseconds between two checked frames (each check takes one core of the person's device for tens of milliseconds on a recent one, a few hundred on a slow one; see docs/benchmarks.md)."),
+      testTreatNeutralAsPositive: z
+        .boolean()
+        .default(false)
+        .describe(
+          'FOR TESTS ONLY — never on a real instance: the class "Neutral" counts as nudity too, so an ordinary picture blurs the ' +
+            'video. It lets a test prove the blur path with the real model and a decent picture.',
+        ),
+    })
+    .prefault({})
+    .describe(
+      "On-device nudity protection: the browser classifies the video it receives, about once a second, and blurs it. " +
+        'Never reports or bans anyone by itself: the person is offered "Report with a still".',
+    ),
   log: z
     .strictObject({
       level: z
@@ -850,6 +909,20 @@ export function oidcInUse(settings: InstanceSettings): boolean {
 /** localhost, 127.0.0.0/8 or [::1]: a host only this machine reaches. */
 export function isLoopbackHostname(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** The nudity check as it applies: on for under-18s whenever enabled, for adults on in schools unless set. */
+export function resolveNudityFilter(settings: InstanceSettings): NudityFilterSettings {
+  const filter = settings.nudityFilter;
+  return {
+    minors: filter.enabled,
+    adults: filter.enabled && (filter.adults ?? settings.profile === 'school'),
+    adultsBlurUntilChecked: filter.adultsBlurUntilChecked,
+    thresholds: { ...filter.thresholds },
+    consecutiveFrames: filter.consecutiveFrames,
+    intervalMs: filter.intervalMs,
+    testTreatNeutralAsPositive: filter.testTreatNeutralAsPositive,
+  };
 }
 
 /** Cross-setting checks that a schema cannot express; errors name the key. */

@@ -1,7 +1,8 @@
 // `strangerchat doctor [check…]`: checks what an instance needs to work for real people — a valid
 // configuration, a writable data folder, an intact database, its port, HTTPS (browsers allow the
 // camera and microphone only on HTTPS or localhost), a TURN server that really relays, whether
-// under-18s can have video (only through a relay), and the WebSocket upgrade through the public URL. Each check says ok / warn / fail and how to fix it;
+// under-18s can have video (only through a relay), the nudity check (no test-only setting on),
+// and the WebSocket upgrade through the public URL. Each check says ok / warn / fail and how to fix it;
 // any failure exits 4.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import type { Command } from 'commander';
 import WebSocket from 'ws';
 import { verifySmtp } from '../../server/access/email.ts';
 import { mintTurnCredentials } from '../../server/access/turn.ts';
-import { ConfigError, ENV_FILE, loadConfig, type ServerConfig } from '../../server/config.ts';
+import { ConfigError, ENV_FILE, loadConfig, resolveNudityFilter, type ServerConfig } from '../../server/config.ts';
 import { integrityCheck } from '../../server/db/backup.ts';
 import { openDatabase } from '../../server/db/database.ts';
 import { pendingMigrations } from '../../server/db/migrate.ts';
@@ -221,6 +222,18 @@ export const CHECKS: Record<string, Check> = {
   minors: {
     description: "under-18s' video: only through a TURN relay, so without one they are offered text only",
     run: async ({ config }) => minorMediaCheck(config),
+  },
+  nudity: {
+    description: "the on-device nudity check: whose received video is checked, and no test-only setting left on",
+    async run({ config }) {
+      const filter = resolveNudityFilter(config.settings);
+      if (filter.testTreatNeutralAsPositive) {
+        return fail('nudityFilter.testTreatNeutralAsPositive is on: every ordinary video is blurred as nudity (a setting for tests only)', 'strangerchat config set nudityFilter.testTreatNeutralAsPositive false');
+      }
+      if (!config.settings.modes.includes('video')) return ok('text only: no video to check');
+      if (!filter.minors) return ok("off: nobody's received video is checked (nudityFilter.enabled false)");
+      return ok(filter.adults ? 'the video everyone receives is checked on their device' : 'the video under-18s receive is checked on their device (adults: off)');
+    },
   },
   websocket: {
     description: 'a session and a real WebSocket connection through the public URL (or the running server)',

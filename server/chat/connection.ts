@@ -140,6 +140,7 @@ export function attachConnection(ws: WebSocket, socket: Duplex, participant: Par
     iceServers: deps.iceServers(participant.id, relayOnly),
     relayOnly,
     modes: deps.media.modesFor(participant.band),
+    band: participant.band,
   });
   return connection;
 }

@@ -1,5 +1,5 @@
 // The instance's public settings: what `GET /api/config` answers and what the site's pages carry.
-import { localDescription, localRules, oidcInUse, type ServerConfig } from '../config.ts';
+import { localDescription, localRules, oidcInUse, resolveNudityFilter, type ServerConfig } from '../config.ts';
 import { providerLabel } from '../access/oidc.ts';
 import { contactDetailsBlocked } from '../moderation/filter.ts';
 import type { ModerationPromises, PublicConfig } from '../protocol/http.ts';
@@ -33,6 +33,7 @@ export function publicConfig(config: ServerConfig, lang = config.settings.langua
     reportGraceMs: settings.pairing.reportGraceMs,
     contact: settings.contact ?? null,
     moderation: moderationPromises(config),
+    nudityFilter: resolveNudityFilter(settings),
   };
 }
 

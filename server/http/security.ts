@@ -31,12 +31,19 @@ export interface RequestState {
 /**
  * The site's Content-Security-Policy: only its own scripts, styles, images and media; WebSocket
  * to itself; never framed. The site ships no inline script, so no 'unsafe-inline' is needed.
+ * Workers only from the site itself (`worker-src 'self'`: the nudity classifier).
+ *
+ * `wasm`: the policy of the nudity classifier's worker script, the one place where WebAssembly
+ * runs ('wasm-unsafe-eval' lets a script already allowed compile WebAssembly, and nothing else:
+ * no eval, no inline script). A worker runs under the policy of its own response, so the pages —
+ * the moderators' dashboard among them — keep a policy under which no WebAssembly compiles.
  */
-export function contentSecurityPolicy(publicUrl: string | undefined): string {
+export function contentSecurityPolicy(publicUrl: string | undefined, options: { wasm?: boolean } = {}): string {
   const wsOrigin = publicUrl ? ` ${new URL(publicUrl).origin.replace(/^http/, 'ws')}` : '';
   return [
     "default-src 'self'",
-    "script-src 'self'",
+    options.wasm ? "script-src 'self' 'wasm-unsafe-eval'" : "script-src 'self'",
+    "worker-src 'self'",
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "media-src 'self' blob:",

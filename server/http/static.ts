@@ -11,7 +11,7 @@ import { localDescription, localRules, type ServerConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { escapeHtml, renderMarkdown, summariseRules } from './markdown.ts';
 import { publicConfig } from './public-config.ts';
-import type { RequestState } from './security.ts';
+import { contentSecurityPolicy, type RequestState } from './security.ts';
 
 /** The visitor's explicit language choice (`?lang=fr`), remembered for a year. */
 export const LANGUAGE_COOKIE = 'sc_lang';
@@ -28,6 +28,16 @@ const HASHED_ASSETS = '/_astro/';
 /** Other top-level files of the site (favicon, robots.txt): cached for an hour. */
 const PUBLIC_FILE = /^\/[\w-]+\.(svg|ico|png|txt|webmanifest)$/;
 const ONE_YEAR_SECONDS = 31_536_000;
+/**
+ * The nudity classifier's worker (web/src/scripts/nudity-worker.ts, hashed by the build): the
+ * one script served with a policy that lets it compile WebAssembly (see contentSecurityPolicy).
+ */
+const WASM_WORKER = /^\/_astro\/nudity-worker-[\w-]+\.js$/;
+/**
+ * Files sent as they are: the classifier's weights (2.6 MB of 8-bit numbers) shrink by a fifth
+ * under brotli at a cost of about 0.2 s of the server's CPU per download, once per browser.
+ */
+const UNCOMPRESSED = /\.bin$/;
 /** Longer than any path of the site: a longer one names nothing we serve. */
 const MAX_PATH_LENGTH = 512;
 /** Encoded `/`, `\\` and NUL: a path holding one means something else to whichever layer decodes it. */
@@ -188,12 +198,15 @@ export function staticSite({ config, logger, dir = defaultSiteDir(), livePages =
   const css = brandingCss(config);
   const pages = new Map<string, { html: string; etag: string } | null>();
   const files = siteFiles(dir);
+  const workerPolicy = contentSecurityPolicy(config.settings.publicUrl, { wasm: true });
 
   /** Sends one file of the built site (a hashed asset is cached for a year, others for an hour). */
   function serveFile(ctx: ParameterizedContext, path: string, file: string): void {
     const stat = statSync(file, { throwIfNoEntry: false });
     if (!stat?.isFile()) return; // removed by a rebuild since the start: a 404
     ctx.set('Cache-Control', path.startsWith(HASHED_ASSETS) ? `public, max-age=${ONE_YEAR_SECONDS}, immutable` : 'public, max-age=3600');
+    if (WASM_WORKER.test(path)) ctx.set('Content-Security-Policy', workerPolicy);
+    if (UNCOMPRESSED.test(path)) ctx.compress = false;
     ctx.type = extname(file);
     ctx.lastModified = stat.mtime;
     ctx.status = 200;

@@ -88,6 +88,29 @@ export interface PublicConfig {
   contact: string | null;
   /** What the instance's settings promise about moderation (the landing page says it). */
   moderation: ModerationPromises;
+  /** The on-device nudity check of the video a person receives (the page knows the person's band from `welcome`). */
+  nudityFilter: NudityFilterSettings;
+}
+
+/**
+ * The on-device nudity check (nsfwjs in the browser; no video leaves the device): whom it
+ * protects and when it blurs the stranger's video.
+ */
+export interface NudityFilterSettings {
+  /** The video under-18s receive is checked (and blurred until checked, whatever `adultsBlurUntilChecked` says). */
+  minors: boolean;
+  /** The video adults receive is checked. */
+  adults: boolean;
+  /** Adults' video is blurred until its first clean check (when `adults`). */
+  adultsBlurUntilChecked: boolean;
+  /** A frame is positive when a class's probability (0–1) reaches its threshold. */
+  thresholds: { porn: number; hentai: number; sexy: number };
+  /** Positive frames in a row that blur the video. */
+  consecutiveFrames: number;
+  /** Milliseconds between two checked frames. */
+  intervalMs: number;
+  /** Tests only: the "Neutral" class counts as positive too (the real model runs; only the rule changes). */
+  testTreatNeutralAsPositive: boolean;
 }
 
 /** Moderation as the instance's settings make it, for people deciding whether to trust it. */

@@ -119,6 +119,8 @@ export type ServerMessage =
       relayOnly: boolean;
       /** The modes this person may use (video is not offered to minors when there is no TURN relay). */
       modes: ChatMode[];
+      /** This person's age band, as the server decided it (the page applies the minors' protections by it). */
+      band: 'minor' | 'adult';
     }
   | { type: 'queued' }
   | {

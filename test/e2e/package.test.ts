@@ -1,8 +1,8 @@
 // The npm package, as `npx strangerchat` gets it: `npm pack` of the built tree ships the compiled
 // server and CLI, the prebuilt site, the compiled migrations, the templates, bin, README and
-// LICENSE — and no tests, no TypeScript sources, no secrets — in at most 5 MB. Installed into an
-// empty folder (from the npm cache, no network), it has no native addon to compile, and its
-// `init --yes` and `start` give a working instance.
+// LICENSE, the nudity classifier's worker, WASM and model — and no tests, no TypeScript sources,
+// no secrets — in at most 5 MB. Installed into an empty folder (from the npm cache, no network), it
+// has no native addon to compile, and its `init --yes` and `start` give a working instance.
 // Needs the build (npm run build); prints the tarball size for docs/benchmarks.md.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -104,6 +104,11 @@ test('ships the prebuilt site (dist/web) but not its sources', () => {
   const site = paths.filter((path) => path.startsWith('dist/web/'));
   assert.ok(site.some((path) => /^dist\/web\/[a-z-]+\/index\.html$/.test(path)), 'a home page per language');
   assert.ok(site.some((path) => /^dist\/web\/_astro\/.+\.js$/.test(path)), 'the client scripts');
+  // The on-device nudity check runs from the instance alone: its worker, WASM and model ship here.
+  assert.ok(site.some((path) => /^dist\/web\/_astro\/nudity-worker-[\w-]+\.js$/.test(path)), 'the classifier worker');
+  assert.ok(site.some((path) => /^dist\/web\/_astro\/tfjs-backend-wasm-simd-[\w-]+\.wasm$/.test(path)), 'the SIMD WASM build');
+  assert.ok(site.some((path) => /^dist\/web\/_astro\/tfjs-backend-wasm-[\w-]{8}\.wasm$/.test(path)), 'the plain WASM build');
+  assert.ok(site.some((path) => /^dist\/web\/_astro\/nsfw-mobilenet_v2-[\w-]+\.bin$/.test(path)), 'the MobileNetV2 weights');
   assert.not.ok(paths.some((path) => path.startsWith('web/')), 'no Astro sources');
   assert.not.ok(site.some((path) => /\.(astro|ts|tsx|mts)$/.test(path) && !path.endsWith('.d.ts')), 'no sources inside dist/web');
 });

@@ -21,8 +21,21 @@ export function assertBrowserTestsCanRun(): void {
   }
 }
 
-export async function launchBrowser(): Promise<Browser> {
+export interface LaunchOptions {
+  /**
+   * Every camera of this browser shows this file instead of Chromium's test pattern: a `.y4m`
+   * video, or a `.mjpeg` (JPEG frames one after another; a single JPEG renamed `.mjpeg` is a
+   * still picture), looped.
+   */
+  fakeVideo?: string;
+}
+
+export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   assertBrowserTestsCanRun();
+  if (options.fakeVideo !== undefined && !/\.(y4m|mjpeg)$/.test(options.fakeVideo)) {
+    throw new TypeError(`fakeVideo must be a .y4m or .mjpeg file (Chromium picks the reader by the extension): ${options.fakeVideo}`);
+  }
+  if (options.fakeVideo !== undefined && !existsSync(options.fakeVideo)) throw new Error(`fakeVideo ${options.fakeVideo} does not exist`);
   // playwright gives each launch a fresh temporary profile, removed on close.
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -37,6 +50,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
+      ...(options.fakeVideo !== undefined ? [`--use-file-for-fake-video-capture=${options.fakeVideo}`] : []),
     ],
   });
 }

@@ -117,6 +117,7 @@ test('a band the server cannot read is minor: relay-only, paired only with minor
   const welcome = (await client.next('welcome')) as Extract<ServerMessage, { type: 'welcome' }>;
   assert.is(welcome.relayOnly, true);
   assert.equal(welcome.modes, ['text'], 'no TURN here: text only, as for any minor');
+  assert.is(welcome.band, 'minor', "the page applies the minors' protections too");
   const adult = await join(server.url, { address: '203.0.113.41', age: 30 });
   const minor = await join(server.url, { address: '203.0.113.42', age: 15 });
   open.push(adult, minor);

@@ -60,7 +60,7 @@ test('a fresh instance: every check runs; HTTPS and TURN warn with their fix; ex
   assert.is(report.ok, true);
   assert.equal(report.checks.map((c) => c.name), CHECK_NAMES);
   const checks = byName(report.checks);
-  for (const name of ['config', 'data', 'integrity', 'migrations', 'port']) assert.is(checks[name]!.status, 'ok', `${name}: ${checks[name]!.message}`);
+  for (const name of ['config', 'data', 'integrity', 'migrations', 'port', 'nudity']) assert.is(checks[name]!.status, 'ok', `${name}: ${checks[name]!.message}`);
   assert.is(checks.https!.status, 'warn');
   assert.match(checks.https!.message, /camera and microphone only on HTTPS or localhost/);
   assert.match(checks.https!.fix!, /deploy caddy/);
@@ -178,6 +178,20 @@ test("minors: without TURN, under-18s lose video (a warning, not a failure); tex
   const relayed = (await cli(['doctor', 'minors', '--json'])).json().checks[0];
   assert.is(relayed.status, 'ok');
   assert.match(relayed.message, /through the TURN relay only/);
+});
+
+test('nudity: says whose video is checked; the test-only setting left on fails', async () => {
+  await init('--profile', 'school');
+  const school = await cli(['doctor', 'nudity', '--json']);
+  assert.is(school.json().checks[0].status, 'ok');
+  assert.match(school.json().checks[0].message, /everyone receives is checked/);
+  setSettings((s) => (s.profile = 'community'));
+  assert.match((await cli(['doctor', 'nudity', '--json'])).json().checks[0].message, /under-18s receive is checked.*adults: off/);
+  setSettings((s) => (s.nudityFilter = { testTreatNeutralAsPositive: true }));
+  const left = await cli(['doctor', 'nudity', '--json']);
+  assert.is(left.code, 4);
+  assert.is(left.json().checks[0].status, 'fail');
+  assert.match(left.json().checks[0].fix, /testTreatNeutralAsPositive false/);
 });
 
 test('turn: a relay candidate through a real coturn with the right secret; a wrong secret fails', async () => {

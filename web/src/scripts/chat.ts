@@ -13,6 +13,7 @@ import type { BanStatusResponse } from '../../../server/protocol/moderation.ts';
 import { api } from './lib/api.ts';
 import { banFrom, showBan } from './lib/ban.ts';
 import { loadEntry, saveEntry, startSession, takeTicket, type Entry } from './lib/entry.ts';
+import { NudityGuard } from './lib/nudity-guard.ts';
 import { $, instance, say, t } from './lib/page.ts';
 import { Call, LocalMedia, captureFrame, hasTurn, type CameraResult } from './lib/rtc.ts';
 
@@ -97,6 +98,8 @@ function main(entry: Entry): void {
   let lostConversation = false;
   let escArmedUntil = 0;
   let escTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The stranger's video checked on this device, blurred when it may show nudity. */
+  const guard = new NudityGuard(instance.nudityFilter, remote, { report: (still) => openReport({ reason: 'nudity', still }) });
 
   // --- What the page shows ---
 
@@ -356,6 +359,8 @@ function main(entry: Entry): void {
         relayOnly = msg.relayOnly;
         retryMs = 1000;
         showOnline(msg.online);
+        // The classifier loads while this person searches (video mode only), for their band.
+        if (entry.mode === 'video') guard.prepare(msg.band);
         // Video is not offered to this person (an under-18 where there is no relay): say why, offer text.
         if (entry.mode === 'video' && !msg.modes.includes('video')) return videoUnavailable();
         if (searching) void find();
@@ -619,6 +624,8 @@ function main(entry: Entry): void {
       return;
     }
     showVideoMessage(t('video.waiting'));
+    // Blurred before the first frame arrives, when it must be checked first.
+    guard.begin();
     call = new Call({
       stream,
       iceServers: servers,
@@ -637,6 +644,7 @@ function main(entry: Entry): void {
   function endCall(): void {
     call?.close();
     call = undefined;
+    guard.end();
     $('unmute').hidden = true;
     if (entry.mode === 'video' && media.stream) showVideoMessage('');
   }
@@ -721,23 +729,30 @@ function main(entry: Entry): void {
     if (frame && frames.length < MAX_FRAMES) frames.push(frame);
   }
 
-  buttons.report.addEventListener('click', () => {
-    if (buttons.report.disabled) return;
+  /** The report dialog; from the nudity blur, with its reason chosen and the still taken then. */
+  function openReport(preset: { reason?: string; still?: Blob | undefined } = {}): void {
+    if (buttons.report.disabled || dialog.open) return;
     $<HTMLFormElement>('report-form').reset();
     say($('report-error'), '');
     const last = phase !== 'paired';
     $('report-heading').textContent = t(last ? 'report.headingLast' : 'report.heading');
     $('report-intro').textContent = t(last ? 'report.introLast' : 'report.intro');
-    frames = [];
+    frames = preset.still ? [preset.still] : [];
     const withVideo = entry.mode === 'video' && !last && remote.videoWidth > 0;
-    $('report-frames').hidden = !withVideo;
+    $('report-frames').hidden = !withVideo && !preset.still;
     if (withVideo) {
       // What the reporter saw when pressing Report, then a little more while they write.
       void capture();
       frameTimer = setInterval(() => void capture(), 800);
     }
     dialog.showModal();
-  });
+    const reason = preset.reason && $<HTMLFormElement>('report-form').querySelector<HTMLInputElement>(`input[name="reason"][value="${preset.reason}"]`);
+    if (reason) {
+      reason.checked = true;
+      $('report-submit').focus();
+    }
+  }
+  buttons.report.addEventListener('click', () => openReport());
   $('report-cancel').addEventListener('click', () => dialog.close());
   $('report-form').addEventListener('change', () => say($('report-error'), ''));
   dialog.addEventListener('close', () => {
