@@ -8,8 +8,8 @@ import { availableParallelism } from 'node:os';
 
 const ROOT = join(import.meta.dirname, '..');
 const SUITES = ['test/unit', 'test/integration', 'test/e2e', 'test/load'];
-/** A test file that runs longer than this is killed and counted as failed. */
-const FILE_TIMEOUT_MS = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 300_000);
+/** A test file that runs longer than this is killed and counted as failed (the browser dashboard file takes ~80 s on a quiet 2-core machine, three times that when it is busy). */
+const FILE_TIMEOUT_MS = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 480_000);
 const CONCURRENCY = Number(process.env.TEST_CONCURRENCY ?? Math.min(2, availableParallelism()));
 
 function findTests(dir: string): string[] {
