@@ -45,7 +45,7 @@ export function defineRedisScript(name: string, source: string): RedisScript {
 }
 
 /** The client options of a URL: `redis://`, `rediss://` (TLS), or `unix:///path/to/socket[?db=N]`. */
-export function redisClientOptions(url: string): Parameters<typeof createClient>[0] {
+export function redisClientOptions(url: string): { url?: string; socket?: { path: string }; database?: number; password?: string } {
   const parsed = new URL(url);
   if (parsed.protocol === 'unix:') {
     const database = parsed.searchParams.get('db');
