@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { Logger } from './logger.ts';
+import { memoryCluster, type Cluster } from './cluster/cluster.ts';
 import { AgeBandLocks } from './access/age-bands.ts';
 import { EmailAccessService, createMailTransport } from './access/email.ts';
 import { InviteService } from './access/invites.ts';
@@ -42,6 +43,11 @@ export interface ServiceDeps {
   banIndex?: BanIndex;
   /** This machine's addresses, for the lockout check of bans (default: its network interfaces and server.host). */
   ownAddresses?: () => readonly string[];
+  /**
+   * The state shared with the instance's other processes: the feed's wake-ups, the limits and the
+   * locks (default: this process's, in memory; the CLI's writes then reach servers by their poll).
+   */
+  cluster?: Pick<Cluster, 'events' | 'limiters' | 'locks'>;
 }
 
 export interface Services {
@@ -80,9 +86,9 @@ export function auditHeadOf(config: Pick<ServerConfig, 'database' | 'dir'>): Aud
   return new AuditHeadStore(join(dataDirOf(config), AUDIT_HEAD_DIR));
 }
 
-/** The audit log as every process of an instance keeps it: MACed with its secret, its head in the data folder. */
-export function createAuditLog(deps: { db: Db; config: ServerConfig; now: () => number; logger: Logger }): AuditLog {
-  return new AuditLog({ db: deps.db, now: deps.now, secret: deps.config.secrets.sessionSecret, head: auditHeadOf(deps.config), logger: deps.logger });
+/** The audit log as every process of an instance keeps it: MACed with its secret, its head in the data folder; `bus` woken after feed events commit. */
+export function createAuditLog(deps: { db: Db; config: ServerConfig; now: () => number; logger: Logger; bus?: Cluster['events'] }): AuditLog {
+  return new AuditLog({ db: deps.db, now: deps.now, secret: deps.config.secrets.sessionSecret, head: auditHeadOf(deps.config), logger: deps.logger, ...(deps.bus ? { bus: deps.bus } : {}) });
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -90,7 +96,10 @@ export function createServices(deps: ServiceDeps): Services {
   const now = deps.now ?? Date.now;
   const { settings } = config;
   const secret = config.secrets.sessionSecret;
-  const audit = createAuditLog({ db, config, now, logger });
+  // Made here only when none is given, and then released by close().
+  const own = deps.cluster ? undefined : memoryCluster({ now });
+  const { events, limiters, locks } = deps.cluster ?? own!;
+  const audit = createAuditLog({ db, config, now, logger, bus: events });
   const ownAddresses = deps.ownAddresses ?? (() => serverAddresses(settings.server.host));
   const bans = new BanService({
     db,
@@ -106,14 +115,16 @@ export function createServices(deps: ServiceDeps): Services {
   // Built when the instance sends mail; nodemailer connects on the first send, not here.
   const alertsOn = safeguardingAlertsOn(settings);
   const mailer = settings.accessMode === 'email' || alertsOn ? createMailTransport(settings.email.smtp, config.secrets.smtpPassword) : undefined;
-  const email = mailer && settings.accessMode === 'email' ? new EmailAccessService({ db, config, now, transport: mailer, logger }) : undefined;
+  const email = mailer && settings.accessMode === 'email' ? new EmailAccessService({ db, config, now, transport: mailer, logger, limiters }) : undefined;
   const alerts = new SafeguardingAlerts({ db, transport: alertsOn ? mailer : undefined, from: settings.email.from, instanceName: settings.name, logger });
-  const moderators = new ModeratorService({ db, audit, alerts, secret, now, sessionHours: settings.moderation.sessionHours });
+  const moderators = new ModeratorService({ db, audit, alerts, secret, now, sessionHours: settings.moderation.sessionHours, limiters });
   const announcements = new AnnouncementService({ db, audit, now });
-  const retention = new RetentionService({ db, audit, now, periods: settings.retention, logger });
+  const retention = new RetentionService({ db, audit, now, periods: settings.retention, logger, locks });
   const quarantine = new QuarantineService({
     db,
+    audit,
     bans,
+    locks,
     now,
     logger,
     settings: {
@@ -146,6 +157,9 @@ export function createServices(deps: ServiceDeps): Services {
     reviews,
     appeals,
     stats,
-    close: () => mailer?.close(),
+    close: () => {
+      mailer?.close();
+      void own?.close();
+    },
   };
 }

@@ -86,20 +86,23 @@ export class AgeBandLocks {
 
   /** Counts the attempt on every locked subject of the person and audits it (at most hourly per subject). */
   async #refused(locked: BandLocked, band: AgeBand, now: number, subjects: string[]): Promise<void> {
-    const rows = await this.#db.selectFrom('age_band_locks').select(['subject', 'band', 'last_attempt_at']).where('subject', 'in', subjects).execute();
-    const holding = rows.filter((row) => row.band !== band);
-    if (!holding.length) return;
-    await this.#db
-      .updateTable('age_band_locks')
-      .set((eb) => ({ switch_attempts: eb('switch_attempts', '+', 1), last_attempt_at: now }))
-      .where('subject', 'in', holding.map((row) => row.subject))
-      .execute();
-    const quiet = holding.every((row) => row.last_attempt_at !== null && now - Number(row.last_attempt_at) < AUDIT_EVERY_MS);
-    if (quiet) return;
-    await this.#audit.record(AGE_BAND_ACTOR, {
-      action: BAND_SWITCH_ACTION,
-      target: locked.subject,
-      details: { from: locked.lockedBand, to: band, subjects: holding.map((row) => row.subject) },
+    // The counter and its audit entry are one transaction.
+    await this.#audit.transaction(async (trx, record) => {
+      const rows = await trx.selectFrom('age_band_locks').select(['subject', 'band', 'last_attempt_at']).where('subject', 'in', subjects).execute();
+      const holding = rows.filter((row) => row.band !== band);
+      if (!holding.length) return;
+      await trx
+        .updateTable('age_band_locks')
+        .set((eb) => ({ switch_attempts: eb('switch_attempts', '+', 1), last_attempt_at: now }))
+        .where('subject', 'in', holding.map((row) => row.subject))
+        .execute();
+      const quiet = holding.every((row) => row.last_attempt_at !== null && now - Number(row.last_attempt_at) < AUDIT_EVERY_MS);
+      if (quiet) return;
+      await record(AGE_BAND_ACTOR, {
+        action: BAND_SWITCH_ACTION,
+        target: locked.subject,
+        details: { from: locked.lockedBand, to: band, subjects: holding.map((row) => row.subject) },
+      });
     });
   }
 

@@ -12,6 +12,7 @@ import { isUniqueViolation } from '../db/errors.ts';
 import type { ModeratorsTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { AuditLog, RecordInTransaction } from '../moderation/audit.ts';
+import type { LimiterStore } from '../cluster/limiter-store.ts';
 import type { Actor } from './actor.ts';
 import { LOGIN_LIMITS, LoginLimited, LoginLimits, passwordEpoch, type LoginPlace } from './login-limits.ts';
 import { dummyHash, generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
@@ -100,11 +101,12 @@ export class ModeratorService {
   readonly #secret: string;
   readonly #now: () => number;
   readonly #sessionMs: number;
-  readonly #limits = new LoginLimits();
+  readonly #limits: LoginLimits;
   readonly #audit: AuditLog;
   readonly #alerts: SafeguardingAlerts;
 
-  constructor(deps: { db: Db; audit: AuditLog; alerts: SafeguardingAlerts; secret: string; now: () => number; sessionHours: number }) {
+  constructor(deps: { db: Db; audit: AuditLog; alerts: SafeguardingAlerts; secret: string; now: () => number; sessionHours: number; limiters?: LimiterStore }) {
+    this.#limits = new LoginLimits(deps.limiters);
     this.#db = deps.db;
     this.#audit = deps.audit;
     this.#alerts = deps.alerts;
@@ -217,11 +219,14 @@ export class ModeratorService {
     const csrfToken = randomBytes(SESSION_BYTES).toString('base64url');
     const now = this.#now();
     const expiresAt = now + this.#sessionMs;
-    await this.#db
-      .insertInto('moderator_sessions')
-      .values({ id_hash: this.#hash(token), moderator_id: row.id, csrf_token: csrfToken, address: place.address, created_at: now, expires_at: expiresAt, ended_at: null })
-      .execute();
-    await this.#audit.record(moderatorActorName(row.username), { action: 'moderator.login', target: moderatorTarget(row.username) });
+    // The login and its audit entry are one transaction: no session that the log does not show.
+    await this.#audit.transaction(async (trx, record) => {
+      await trx
+        .insertInto('moderator_sessions')
+        .values({ id_hash: this.#hash(token), moderator_id: row.id, csrf_token: csrfToken, address: place.address, created_at: now, expires_at: expiresAt, ended_at: null })
+        .execute();
+      await record(moderatorActorName(row.username), { action: 'moderator.login', target: moderatorTarget(row.username) });
+    });
     return { token, csrfToken, expiresAt, moderator: toModerator(row), knownBrowser: this.#newKnownBrowser(row.id, now) };
   }
 
@@ -293,15 +298,17 @@ export class ModeratorService {
 
   async logout(token: string): Promise<void> {
     const idHash = this.#hash(token);
-    const result = await this.#db.updateTable('moderator_sessions').set({ ended_at: this.#now() }).where('id_hash', '=', idHash).where('ended_at', 'is', null).executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return;
-    const row = await this.#db
-      .selectFrom('moderator_sessions')
-      .innerJoin('moderators', 'moderators.id', 'moderator_sessions.moderator_id')
-      .select('moderators.username')
-      .where('moderator_sessions.id_hash', '=', idHash)
-      .executeTakeFirst();
-    if (row) await this.#audit.record(moderatorActorName(row.username), { action: 'moderator.logout', target: moderatorTarget(row.username) });
+    await this.#audit.transaction(async (trx, record) => {
+      const result = await trx.updateTable('moderator_sessions').set({ ended_at: this.#now() }).where('id_hash', '=', idHash).where('ended_at', 'is', null).executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return;
+      const row = await trx
+        .selectFrom('moderator_sessions')
+        .innerJoin('moderators', 'moderators.id', 'moderator_sessions.moderator_id')
+        .select('moderators.username')
+        .where('moderator_sessions.id_hash', '=', idHash)
+        .executeTakeFirst();
+      if (row) await record(moderatorActorName(row.username), { action: 'moderator.logout', target: moderatorTarget(row.username) });
+    });
   }
 
   /**

@@ -44,8 +44,8 @@ export interface ModAdminDeps {
   sessions: SessionService;
   announcements: AnnouncementService;
   retention: RetentionService;
-  /** This process's live figures (the Hub's). */
-  hubStats: () => HubStats;
+  /** The live figures (the Hub's: the cluster's). */
+  hubStats: () => Promise<HubStats>;
 }
 
 export function createModAdminRouter(deps: ModAdminDeps): Router {
@@ -54,7 +54,7 @@ export function createModAdminRouter(deps: ModAdminDeps): Router {
 
   router.get('/stats', async (ctx) => {
     assertCan(actor(ctx).role, 'stats.read');
-    const live = deps.hubStats();
+    const live = await deps.hubStats();
     const counts = await moderationCounts(deps.db, deps.now());
     ctx.body = {
       online: live.online,

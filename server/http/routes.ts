@@ -76,7 +76,7 @@ export function createRouter({ config, sessions, rateLimits, isHealthy, isReady,
 
   router.post('/api/session', async (ctx) => {
     // Every attempt counts, valid or not: a script trying ages or invite codes is what this stops.
-    const waitMs = rateLimits.takeSession((ctx.state as RequestState).clientAddress);
+    const waitMs = await rateLimits.takeSession((ctx.state as RequestState).clientAddress);
     if (waitMs > 0) {
       const retryAfter = Math.ceil(waitMs / 1000);
       ctx.set('Retry-After', String(retryAfter));

@@ -5,6 +5,8 @@ import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { SYSTEM_ACTOR, type Actor } from '../access/actor.ts';
 import { formatRange, parseRange } from '../access/ip.ts';
+import { memoryLock, type Lock } from '../cluster/lock.ts';
+import type { AuditLog } from './audit.ts';
 import type { BanService } from './bans.ts';
 import type { BanTargetKind } from './ban-index.ts';
 import type { ReportFiledHook } from './reports.ts';
@@ -15,6 +17,9 @@ export const QUARANTINE_ACTOR: Actor = { ...SYSTEM_ACTOR, name: 'system:quaranti
 /** Shown to the quarantined person. */
 export const QUARANTINE_REASON =
   'Several people reported you recently. You will not be matched with anyone until a moderator has reviewed the reports.';
+
+/** The lock under which quarantine decisions are made: one at a time in the whole cluster. */
+export const QUARANTINE_LOCK = 'quarantine-decisions';
 
 /** The weight of a reporter whose reports were dismissed repeatedly. */
 export const DISCOUNTED_WEIGHT = 0.5;
@@ -135,25 +140,26 @@ function groupPeople(rows: readonly ReporterRow[]): { personOfRow: number[]; key
 
 export class QuarantineService implements ReportFiledHook {
   readonly #db: Db;
+  readonly #audit: AuditLog;
   readonly #bans: BanService;
   readonly #now: () => number;
   readonly #settings: QuarantineSettings;
   readonly #logger: Logger;
-  /** Reviews run one at a time in this process, so two simultaneous reports never stack two quarantines. */
-  #queue: Promise<unknown> = Promise.resolve();
+  /** Reviews run one at a time in the cluster, so two simultaneous reports never stack two quarantines. */
+  readonly #locks: Lock;
 
-  constructor(deps: { db: Db; bans: BanService; now: () => number; settings: QuarantineSettings; logger: Logger }) {
+  constructor(deps: { db: Db; audit: AuditLog; bans: BanService; now: () => number; settings: QuarantineSettings; logger: Logger; locks?: Lock }) {
     this.#db = deps.db;
+    this.#audit = deps.audit;
     this.#bans = deps.bans;
     this.#now = deps.now;
     this.#settings = deps.settings;
     this.#logger = deps.logger;
+    this.#locks = deps.locks ?? memoryLock();
   }
 
   afterReport(reportId: string): Promise<void> {
-    const run = this.#queue.then(() => this.#review(reportId));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#locks.withLock(QUARANTINE_LOCK, () => this.#review(reportId));
   }
 
   async #review(reportId: string): Promise<void> {
@@ -203,32 +209,37 @@ export class QuarantineService implements ReportFiledHook {
     });
     if (weight < this.#settings.reporters) return;
 
-    const added: string[] = [];
-    for (const target of targets) {
-      const existing = await this.#db
-        .selectFrom('bans')
-        .select('id')
-        .where('target_kind', '=', target.kind)
-        .where('target', '=', target.target)
-        .where('quarantine', '=', 1)
-        .where('lifted_at', 'is', null)
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-        .executeTakeFirst();
-      if (existing) continue;
-      const ban = await this.#bans.add(
-        {
-          target,
-          reason: QUARANTINE_REASON,
-          severity: 'no_matching',
-          durationMs: null,
-          reportId,
-          quarantine: true,
-          note: `Automatic: ${weight} distinct reporters within ${Math.round(this.#settings.windowMs / 60_000)} minutes; awaiting review.`,
-        },
-        QUARANTINE_ACTOR,
-      );
-      added.push(ban.id);
-    }
+    // The device's and the identity's quarantines are one transaction: both or neither.
+    const added = await this.#audit.transaction(async (trx, _record, write) => {
+      const added: string[] = [];
+      for (const target of targets) {
+        const existing = await trx
+          .selectFrom('bans')
+          .select('id')
+          .where('target_kind', '=', target.kind)
+          .where('target', '=', target.target)
+          .where('quarantine', '=', 1)
+          .where('lifted_at', 'is', null)
+          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+          .executeTakeFirst();
+        if (existing) continue;
+        const ban = await this.#bans.addIn(
+          write,
+          {
+            target,
+            reason: QUARANTINE_REASON,
+            severity: 'no_matching',
+            durationMs: null,
+            reportId,
+            quarantine: true,
+            note: `Automatic: ${weight} distinct reporters within ${Math.round(this.#settings.windowMs / 60_000)} minutes; awaiting review.`,
+          },
+          QUARANTINE_ACTOR,
+        );
+        added.push(ban.id);
+      }
+      return added;
+    });
     if (added.length) this.#logger.info({ reportId, banIds: added, reporters: weight }, 'quarantined after repeated reports');
   }
 

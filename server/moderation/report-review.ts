@@ -291,57 +291,44 @@ export class ReportReviewService {
       }
       if (input.ban.durationMs !== null && !(input.ban.durationMs > 0)) throw new AppError(400, 'invalid_duration', 'The duration must be positive.');
     }
-    const quarantines = await this.#activeQuarantines(row);
-    if (input.action === 'lift_quarantine' && quarantines.length === 0) {
-      throw new AppError(409, 'not_quarantined', 'The reported person is not quarantined.');
-    }
-
-    const now = this.#now();
-    const claimed = await this.#db
-      .updateTable('reports')
-      .set({ status: 'resolved', resolved_at: now, resolved_by: actor.name, resolution: input.action, resolution_note: note })
-      .where('id', '=', id)
-      .where('status', '=', 'open')
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) throw new AppError(409, 'already_resolved', 'This report was already resolved.');
-
-    let ban: Ban | undefined;
-    const liftedBanIds: string[] = [];
-    try {
+    // The claim, the ban, the quarantines it replaces and the audit entry are one transaction: a
+    // failure anywhere leaves the report open and nothing of the decision written.
+    const { ban, liftedBanIds } = await this.#audit.transaction(async (trx, record, write) => {
+      const quarantines = await this.#activeQuarantines(row, trx);
+      if (input.action === 'lift_quarantine' && quarantines.length === 0) {
+        throw new AppError(409, 'not_quarantined', 'The reported person is not quarantined.');
+      }
+      const now = this.#now();
+      const claimed = await trx
+        .updateTable('reports')
+        .set({ status: 'resolved', resolved_at: now, resolved_by: actor.name, resolution: input.action, resolution_note: note })
+        .where('id', '=', id)
+        .where('status', '=', 'open')
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1) throw new AppError(409, 'already_resolved', 'This report was already resolved.');
+      let ban: Ban | undefined;
       if (input.action === 'ban') {
-        ban = await this.#bans.add(
-          {
-            target: banTarget!,
-            reason: input.ban!.reason,
-            severity: input.ban!.severity,
-            durationMs: input.ban!.durationMs,
-            note,
-            reportId: id,
-          },
+        ban = await this.#bans.addIn(
+          write,
+          { target: banTarget!, reason: input.ban!.reason, severity: input.ban!.severity, durationMs: input.ban!.durationMs, note, reportId: id },
           actor,
         );
       }
       // A moderator's decision replaces the automatic hold: lifting it, or a ban that says how long.
+      const liftedBanIds: string[] = [];
       if (input.action === 'ban' || input.action === 'lift_quarantine') {
         for (const quarantine of quarantines) {
-          await this.#bans.lift(quarantine, actor, input.action === 'ban' ? `reviewed in report ${id}: replaced by ban ${ban!.id}` : `reviewed in report ${id}`);
+          await this.#bans.liftIn(write, quarantine, actor, input.action === 'ban' ? `reviewed in report ${id}: replaced by ban ${ban!.id}` : `reviewed in report ${id}`);
           liftedBanIds.push(quarantine);
         }
       }
-    } catch (error) {
-      // Nothing was decided: give the report back to the queue.
-      await this.#db
-        .updateTable('reports')
-        .set({ status: 'open', resolved_at: null, resolved_by: null, resolution: null, resolution_note: null })
-        .where('id', '=', id)
-        .execute();
-      throw error;
-    }
-    await this.#audit.record(actor, {
-      action: `report.${input.action}`,
-      target: `report:${id}`,
-      reason: note,
-      details: { reason: row.reason, ...(ban ? { banId: ban.id } : {}), ...(liftedBanIds.length ? { liftedBanIds } : {}) },
+      await record(actor, {
+        action: `report.${input.action}`,
+        target: `report:${id}`,
+        reason: note,
+        details: { reason: row.reason, ...(ban ? { banId: ban.id } : {}), ...(liftedBanIds.length ? { liftedBanIds } : {}) },
+      });
+      return { ban, liftedBanIds };
     });
     return { report: await this.#details(await this.#load(id), false), ...(ban ? { ban } : {}), liftedBanIds };
   }
@@ -393,14 +380,14 @@ export class ReportReviewService {
     };
   }
 
-  /** Ids of the active quarantine bans on the reported person's device or identity. */
-  async #activeQuarantines(row: ReportsTable): Promise<string[]> {
+  /** Ids of the active quarantine bans on the reported person's device or identity (read in `db`: a transaction's, when given). */
+  async #activeQuarantines(row: ReportsTable, db: Db = this.#db): Promise<string[]> {
     const targets: Array<[string, string]> = [];
     if (row.reported_device_id) targets.push(['device', row.reported_device_id]);
     if (row.reported_identity_hash) targets.push(['identity', row.reported_identity_hash]);
     if (targets.length === 0) return [];
     const now = this.#now();
-    const bans = await this.#db
+    const bans = await db
       .selectFrom('bans')
       .select('id')
       .where('quarantine', '=', 1)

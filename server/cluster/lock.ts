@@ -1,0 +1,42 @@
+// Work that one runner of the whole cluster does at a time: the automatic quarantine's decisions
+// (two reports at once must not stack two quarantines), the retention purge and the recount of the
+// daily usage figures. In memory the runners are this process's; a Redis lock (SET NX PX with a
+// token, renewed while the work runs) makes them the cluster's.
+
+/** The outcome of `ifFree`: whether the work ran, and what it returned. */
+export type IfFree<T> = { ran: true; value: T } | { ran: false };
+
+/** A named lock held by one runner of the cluster at a time. */
+export interface Lock {
+  /** Runs `work` holding `name`, after whoever holds it now has finished; released however `work` ends. */
+  withLock<T>(name: string, work: () => Promise<T>): Promise<T>;
+  /** Runs `work` holding `name` only when nobody holds it now (a periodic job another runner is already doing). */
+  ifFree<T>(name: string, work: () => Promise<T>): Promise<IfFree<T>>;
+}
+
+/** The locks of one process: a queue per name. */
+export function memoryLock(): Lock {
+  /** Per name, the end of the queue of runs (the last holder's promise, never rejecting). */
+  const tails = new Map<string, Promise<void>>();
+  const run = <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const before = tails.get(name) ?? Promise.resolve();
+    const result = before.then(work);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    tails.set(name, tail);
+    // The name is forgotten once its last run ends, so a lock per person would not pile up.
+    void tail.then(() => {
+      if (tails.get(name) === tail) tails.delete(name);
+    });
+    return result;
+  };
+  return {
+    withLock: run,
+    async ifFree(name, work) {
+      if (tails.has(name)) return { ran: false };
+      return { ran: true, value: await run(name, work) };
+    },
+  };
+}
