@@ -50,7 +50,9 @@ end
  * find(ARGV): prefix, now, entry, node, participant id, session, device, identity, avoid keys
  * (space-separated), address key, device since, interests (JSON array), mode, band, relay-only
  * (1/0), ready (1/0), new conversation id, random in [0,1), candidates checked at most, inbox
- * max length, inbox expiry ms, marker expiry ms, participant (JSON). Returns a JSON outcome.
+ * max length, inbox expiry ms, marker expiry ms, participant (JSON), held (1/0: wait where no
+ * find takes the entry, and take nobody), participant ids not to take (space-separated). Returns a
+ * JSON outcome.
  */
 export const FIND_SCRIPT = defineRedisScript(
   'strangerchat:find',
@@ -69,6 +71,9 @@ local limit = tonumber(ARGV[19])
 local inboxMax = ARGV[20]
 local inboxTtl = ARGV[21]
 local markerTtl = ARGV[22]
+local held = ARGV[24] == '1'
+local excluded = {}
+for _, pid in ipairs(split(ARGV[25])) do excluded[pid] = true end
 
 local done = redis.call('GET', P .. 'taken:' .. S.id)
 if done then return done end
@@ -119,6 +124,7 @@ local function candidate(id)
     removeEntry(c)
     return nil
   end
+  if c.held == '1' or excluded[c.pid] then return nil end
   if c.pid == S.pid or c.sid == S.sid or c.dev == S.dev then return nil end
   if S.idn ~= '' and S.idn == c.idn then return nil end
   if forbids(S, c) then return nil end
@@ -127,7 +133,7 @@ end
 
 local best = nil
 local common = {}
-if #S.interestList > 0 then
+if #S.interestList > 0 and not held then
   local shared = {}
   local order = {}
   for _, interest in ipairs(S.interestList) do
@@ -155,7 +161,7 @@ if #S.interestList > 0 then
     for _, interest in ipairs(S.interestList) do if theirs[interest] then common[#common + 1] = interest end end
   end
 end
-if not best and ready then
+if not best and ready and not held then
   local readyKey = qkey(S.mode, S.band, 'ready')
   local n = redis.call('ZCARD', readyKey)
   if n > 0 then
@@ -177,13 +183,16 @@ if not best then
     local seq = redis.call('INCR', P .. 'seq')
     redis.call('HSET', P .. 'e:' .. S.id, 'node', S.node, 'pid', S.pid, 'sid', S.sid, 'dev', S.dev, 'idn', S.idn,
       'keys', S.keys, 'addr', S.addr, 'since', S.since, 'ints', S.ints, 'mode', S.mode, 'band', S.band,
-      'relay', S.relay, 'p', S.p, 'seq', seq)
+      'relay', S.relay, 'p', S.p, 'seq', seq, 'held', held and '1' or '0')
     redis.call('ZADD', qkey(S.mode, S.band, 'all'), seq, S.id)
     for _, interest in ipairs(S.interestList) do redis.call('SADD', qkey(S.mode, S.band, 'i:' .. interest), S.id) end
     if ready then redis.call('ZADD', qkey(S.mode, S.band, 'ready'), seq, S.id) end
-  elseif ready then
-    local seq = redis.call('HGET', P .. 'e:' .. S.id, 'seq')
-    redis.call('ZADD', qkey(S.mode, S.band, 'ready'), seq, S.id)
+  else
+    redis.call('HSET', P .. 'e:' .. S.id, 'held', held and '1' or '0')
+    if ready then
+      local seq = redis.call('HGET', P .. 'e:' .. S.id, 'seq')
+      redis.call('ZADD', qkey(S.mode, S.band, 'ready'), seq, S.id)
+    end
   end
   return cjson.encode({ kind = 'queued' })
 end

@@ -25,6 +25,10 @@ export interface FindInput {
   interests: readonly string[];
   /** May be paired at random now (no interests, or the interest wait has passed). */
   ready: boolean;
+  /** Wait where no find takes this entry, and take nobody (mayPair refused the seeker on its node). */
+  held?: boolean;
+  /** Participant ids no find of this call may take (this node's waiting people mayPair now refuses). */
+  exclude?: readonly string[];
   /** The id the conversation gets if this find makes one. */
   conversationId: string;
   now: number;
@@ -76,6 +80,8 @@ export class RedisPairing {
         INBOX_TTL_MS,
         TAKEN_MARKER_MS,
         JSON.stringify(p),
+        input.held ? 1 : 0,
+        (input.exclude ?? []).join(' '),
       ],
     );
     return parseOutcome(String(reply));
