@@ -93,8 +93,12 @@ local function forbids(x, y)
         local createdAt, expiresAt, shared = string.match(v, '^([^|]*)|([^|]*)|([^|]*)$')
         createdAt = tonumber(createdAt)
         if expiresAt ~= '' and tonumber(expiresAt) <= now then
-          redis.call('HDEL', P .. 'av:' .. kx, ky)
-          redis.call('HDEL', P .. 'av:' .. ky, kx)
+          -- Expired: no longer in force. Forgotten only a day later, so that a new report of the
+          -- same pair merges with it as mergeAvoids would (the earlier start is kept).
+          if tonumber(expiresAt) + 86400000 <= now then
+            redis.call('HDEL', P .. 'av:' .. kx, ky)
+            redis.call('HDEL', P .. 'av:' .. ky, kx)
+          end
         elseif shared ~= '1' then
           return true
         else
