@@ -71,10 +71,12 @@ export async function openInbox(options: { redis: RedisConnection; reader: Redis
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
         continue;
       }
-      if (!Array.isArray(reply)) continue;
-      for (const stream of reply) {
-        const entries = Array.isArray(stream) ? (stream[1] as Reply[]) : [];
-        for (const entry of entries ?? []) {
+      if (reply === null || typeof reply !== 'object') continue;
+      // RESP3 answers XREAD with a map (an object here), RESP2 with [[key, entries]].
+      const streams = Array.isArray(reply) ? reply.map((stream) => (Array.isArray(stream) ? stream[1] : [])) : Object.values(reply as Record<string, Reply>);
+      for (const stream of streams) {
+        const entries = Array.isArray(stream) ? stream : [];
+        for (const entry of entries) {
           if (!Array.isArray(entry)) continue;
           const id = String(entry[0]);
           // A recreated stream (Redis restarted) starts again from ids above the last one handled.
@@ -85,7 +87,7 @@ export async function openInbox(options: { redis: RedisConnection; reader: Redis
             logger?.error({ err: error }, 'handling an inbox entry failed');
           }
         }
-        if (entries && entries.length > 0) {
+        if (entries.length > 0) {
           void redis.command(['XTRIM', key, 'MINID', '~', lastId]).catch(() => undefined);
         }
       }
