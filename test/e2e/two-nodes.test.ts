@@ -75,6 +75,7 @@ async function setUp(): Promise<void> {
 }
 
 test.after(async () => {
+  if (process.env.CLUSTER_TEST_LOGS) for (const node of nodes) writeFileSync(join(process.env.CLUSTER_TEST_LOGS, `${node.name}.log`), node.stderr());
   for (const p of people) p.close();
   for (const node of nodes) {
     if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGTERM');
@@ -103,10 +104,7 @@ test('people on different nodes are paired, exactly one of them the initiator', 
   const [ma, mb] = await Promise.all([alice.next('matched'), bob.next('matched')]);
   assert.is(ma.conversationId, mb.conversationId);
   assert.is(Number(ma.initiator) + Number(mb.initiator), 1);
-  // The welcome counts the cluster: both nodes' people.
-  const carol = await person(url(A));
-  assert.ok(carol.welcome.online >= 3, `online ${carol.welcome.online}`);
-  dismiss(alice, bob, carol);
+  dismiss(alice, bob);
 });
 
 test('messages and signals cross nodes in order, stamped by the server; ends reach the other node', async () => {
@@ -149,9 +147,10 @@ test('a report on one node ends the conversation on the other, carries both side
   // The report holds both sides' lines, read back through the CLI.
   const listed = await runBin(['reports', 'list', '--json', '-C', join(here, 'chat')], { cwd: here, env });
   assert.is(listed.code, 0, listed.stderr);
-  const reports = JSON.parse(listed.stdout) as Array<{ id: string }>;
-  assert.ok(reports.length >= 1);
+  const { reports } = JSON.parse(listed.stdout) as { reports: Array<{ id: string }> };
+  assert.is(reports.length, 1);
   const shown = await runBin(['reports', 'show', reports[0]!.id, '--json', '-C', join(here, 'chat')], { cwd: here, env });
+  assert.is(shown.code, 0, shown.stderr);
   assert.match(shown.stdout, /something nasty/);
   assert.match(shown.stdout, /stop it/);
   // Many finds on both nodes, with a third person around: the reported pair never meets again.
@@ -164,7 +163,9 @@ test('a report on one node ends the conversation on the other, carries both side
     third.send({ type: 'find', mode: 'text' });
     await third.next('queued');
     const matched = await third.next('matched');
-    const other = [reporter, reported].find((p) => p.inbox.some((m) => m.type === 'matched' && m.conversationId === matched.conversationId));
+    const metThird = (p: Person) => p.inbox.some((m) => m.type === 'matched' && m.conversationId === matched.conversationId);
+    for (let i = 0; i < 40 && !metThird(reporter) && !metThird(reported); i++) await sleep(50);
+    const other = [reporter, reported].find(metThird);
     assert.ok(other, 'the third person met one of the two');
     await other!.next('matched');
     const alone = other === reporter ? reported : reporter;
@@ -228,6 +229,14 @@ test('random churn across both nodes keeps the invariants: no self, no double pa
   const crossNode = [...sides.values()].filter((s) => s.length === 2 && s[0]!.who % 2 !== s[1]!.who % 2).length;
   assert.ok(crossNode > 0, 'some conversations crossed nodes');
   for (const [id, told] of sides) {
+    if (told.length === 1) {
+      // Taken from the queue in the instant its person pressed next or leave on the other node:
+      // the seeker hears at once that the stranger left. Never a conversation half-held.
+      const inbox = crowd[told[0]!.who]!.inbox;
+      const at = inbox.findIndex((m) => m.type === 'matched' && m.conversationId === id);
+      assert.ok(inbox.slice(at + 1).some((m) => m.type === 'ended'), `conversation ${id} told to one side, and never ended`);
+      continue;
+    }
     assert.is(told.length, 2, `conversation ${id} told to ${told.length}`);
     assert.is.not(told[0]!.who, told[1]!.who, 'nobody is paired with themselves');
     assert.is(Number(told[0]!.initiator) + Number(told[1]!.initiator), 1);
