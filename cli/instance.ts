@@ -9,9 +9,10 @@ import { pendingMigrations } from '../server/db/migrate.ts';
 import { CliError, ExitCode, type Context } from './context.ts';
 import type { GlobalOptions } from './output.ts';
 import { packageVersion, templatesDir } from './version.ts';
+import type { OidcInstance } from './oidc-questions.ts';
 
 export type ProfileName = 'school' | 'community' | 'adult';
-export type AccessModeName = 'open' | 'invite' | 'email';
+export type AccessModeName = 'open' | 'invite' | 'email' | 'oidc';
 
 export interface NewInstance {
   name: string;
@@ -20,11 +21,15 @@ export interface NewInstance {
   port: number;
   host?: string;
   publicUrl?: string;
+  /** How people reach whoever runs the space: an e-mail address or an https:// page. */
+  contact?: string;
   emailDomains?: string[];
   /** The email access mode's mail server (cli/smtp-questions.ts) and sender. */
   smtp?: { host: string; port: number; secure: boolean; user?: string };
   emailFrom?: string;
   turnUrls?: string[];
+  /** The school sign-in (cli/oidc-questions.ts): the oidc access mode, or staff for the adult band. */
+  oidc?: OidcInstance;
 }
 
 export const DEFAULT_INSTANCE: NewInstance = { name: 'strangerchat', profile: 'community', accessMode: 'open', port: 8080 };
@@ -84,6 +89,8 @@ export interface InstanceSecrets {
   turnSecret?: string;
   /** STRANGERCHAT_SMTP_PASSWORD, for the magic links' mail server. */
   smtpPassword?: string;
+  /** STRANGERCHAT_OIDC_CLIENT_SECRET, the client secret at the school's OpenID provider. */
+  oidcClientSecret?: string;
 }
 
 /**
@@ -110,6 +117,7 @@ export function instanceSettings(instance: NewInstance): Record<string, unknown>
     profile: instance.profile,
     accessMode: instance.accessMode,
     ...(instance.publicUrl ? { publicUrl: instance.publicUrl } : {}),
+    ...(instance.contact ? { contact: instance.contact } : {}),
     rulesFile: 'rules.md',
     server: { host: instance.host ?? '127.0.0.1', port: instance.port },
     database: { driver: 'sqlite', path: DEFAULT_DATABASE },
@@ -117,6 +125,7 @@ export function instanceSettings(instance: NewInstance): Record<string, unknown>
       ? { email: { ...(instance.emailDomains?.length ? { domains: instance.emailDomains } : {}), ...(instance.emailFrom ? { from: instance.emailFrom } : {}), ...(instance.smtp ? { smtp: instance.smtp } : {}) } }
       : {}),
     ...(instance.turnUrls?.length ? { turn: { urls: instance.turnUrls } } : {}),
+    ...(instance.oidc ? { oidc: instance.oidc } : {}),
   };
 }
 
@@ -153,6 +162,7 @@ export function renderInstance(instance: NewInstance, secrets: InstanceSecrets =
     `STRANGERCHAT_SESSION_SECRET=${show(sessionSecret)}`,
     ...(secrets.turnSecret ? [`STRANGERCHAT_TURN_SECRET=${show(secrets.turnSecret)}`] : []),
     ...(secrets.smtpPassword ? [`STRANGERCHAT_SMTP_PASSWORD=${show(envValue(secrets.smtpPassword))}`] : []),
+    ...(secrets.oidcClientSecret ? [`STRANGERCHAT_OIDC_CLIENT_SECRET=${show(envValue(secrets.oidcClientSecret))}`] : []),
     '',
   ];
   const rules = readFileSync(new URL(`instance/rules/${instance.profile}.md`, templatesDir()), 'utf8');

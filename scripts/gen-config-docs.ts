@@ -45,6 +45,13 @@ export const SECRETS: Array<{ name: string; required: string; what: string }> = 
     required: 'when the SMTP server in `email.smtp` needs a password',
     what: 'The password of `email.smtp.user`, for sending magic links in the `email` access mode.',
   },
+  {
+    name: 'STRANGERCHAT_OIDC_CLIENT_SECRET',
+    required: 'when the school sign-in is used (`accessMode` `oidc`, `oidc.requireForAdults` or `oidc.moderators.enabled`)',
+    what:
+      "The client secret the school's OpenID provider gave for `oidc.clientId` (Google: the OAuth client's secret; Entra: a client " +
+      'secret of the app registration, which expires: renew it before then). `init` asks for it; `strangerchat doctor oidc` checks the provider.',
+  },
 ];
 
 /** A small, valid example (checked against the schema when the page is generated). */

@@ -53,6 +53,7 @@ import { createModBansRouter } from './http/mod-bans-routes.ts';
 import { createRouter, DEVICE_COOKIE } from './http/routes.ts';
 import { createEmailRouter, verifiedIdentityReader } from './http/email-routes.ts';
 import { createModRouter } from './http/mod-routes.ts';
+import { createOidcRouter } from './http/oidc-routes.ts';
 import { createModAdminRouter } from './http/mod-admin-routes.ts';
 import { staticSite } from './http/static.ts';
 import { HTTP_SERVER_OPTIONS, limitConnections } from './http/connection-limits.ts';
@@ -195,6 +196,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   mount(app, createAppealRouter({ appeals, verifiedIdentity }));
   mount(app, createModAppealRouter({ moderators, appeals }));
   mount(app, createEmailRouter({ config, email, now }));
+  app.use(createOidcRouter({ config, oidc: services.oidc, sso: services.moderatorSso, now, logger }).routes());
   const transparency = settings.transparency.publish ? transparencyPage({ stats: services.stats, now }) : undefined;
   app.use(staticSite({ config, logger, livePages: { transparency: async () => transparency?.() } }));
 

@@ -2,7 +2,7 @@
 // (cli/services.ts) both call createServices, so a rule (who may ban, what a report resolution
 // does, what retention removes) and the wiring between services exist once.
 import { join } from 'node:path';
-import type { ServerConfig } from './config.ts';
+import { oidcInUse, type ServerConfig } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { Logger } from './logger.ts';
 import { memoryCluster, type Cluster } from './cluster/cluster.ts';
@@ -10,6 +10,8 @@ import { AgeBandLocks } from './access/age-bands.ts';
 import { EmailAccessService, createMailTransport } from './access/email.ts';
 import { InviteService } from './access/invites.ts';
 import { ModeratorService } from './access/moderators.ts';
+import { ModeratorSsoService } from './access/moderator-sso.ts';
+import { OidcService, type OidcDeps } from './access/oidc.ts';
 import { SafeguardingAlerts } from './access/safeguarding-alerts.ts';
 import { SessionService } from './access/sessions.ts';
 import { TicketService } from './access/tickets.ts';
@@ -43,6 +45,8 @@ export interface ServiceDeps {
   banIndex?: BanIndex;
   /** This machine's addresses, for the lockout check of bans (default: its network interfaces and server.host). */
   ownAddresses?: () => readonly string[];
+  /** How the school's OpenID provider is reached (default: its discovery document, with the global fetch). */
+  discoverOidc?: OidcDeps['discover'];
   /**
    * The state shared with the instance's other processes: the feed's wake-ups, the limits and the
    * locks (default: this process's, in memory; the CLI's writes then reach servers by their poll).
@@ -61,6 +65,10 @@ export interface Services {
   /** Only in the email access mode. */
   email: EmailAccessService | undefined;
   moderators: ModeratorService;
+  /** Only when the instance signs people in with the school's OpenID provider (oidc). */
+  oidc: OidcService | undefined;
+  /** Moderators who sign in with that provider, and the roles an owner confirms for them. */
+  moderatorSso: ModeratorSsoService;
   announcements: AnnouncementService;
   retention: RetentionService;
   quarantine: QuarantineService;
@@ -118,6 +126,9 @@ export function createServices(deps: ServiceDeps): Services {
   const email = mailer && settings.accessMode === 'email' ? new EmailAccessService({ db, config, now, transport: mailer, logger, limiters }) : undefined;
   const alerts = new SafeguardingAlerts({ db, transport: alertsOn ? mailer : undefined, from: settings.email.from, instanceName: settings.name, logger });
   const moderators = new ModeratorService({ db, audit, alerts, secret, now, sessionHours: settings.moderation.sessionHours, limiters });
+  // The provider is discovered at the first sign-in, not here: a school's outage never stops the chat from starting.
+  const oidc = oidcInUse(settings) ? new OidcService({ db, config, now, logger, limiters, ...(deps.discoverOidc ? { discover: deps.discoverOidc } : {}) }) : undefined;
+  const moderatorSso = new ModeratorSsoService({ db, audit, moderators, alerts, config, now });
   const announcements = new AnnouncementService({ db, audit, now });
   const retention = new RetentionService({ db, audit, now, periods: settings.retention, logger, locks });
   const quarantine = new QuarantineService({
@@ -148,6 +159,8 @@ export function createServices(deps: ServiceDeps): Services {
     sessions,
     email,
     moderators,
+    oidc,
+    moderatorSso,
     announcements,
     retention,
     quarantine,

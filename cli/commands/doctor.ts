@@ -25,6 +25,7 @@ import { readRunning, type PidInfo } from '../pidfile.ts';
 import { dataDirProblem, portProblem } from '../preflight.ts';
 import { packageVersion } from '../version.ts';
 import { minorMediaCheck } from '../minor-media-check.ts';
+import { checkOidc } from '../oidc-check.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -177,6 +178,15 @@ export const CHECKS: Record<string, Check> = {
       return warn(`${publicUrl} is plain HTTP: browsers will refuse camera and microphone there, so video cannot work`, fix);
     },
   },
+  contact: {
+    description: 'the privacy page says how to reach whoever runs the space',
+    async run({ config }) {
+      const contact = config.settings.contact;
+      return contact
+        ? ok(`the privacy page names ${contact}`)
+        : warn('no contact: the privacy page cannot say who to write to about a child, a report or personal data', 'strangerchat config set contact safeguarding@example.org (or an https:// contact page)');
+    },
+  },
   turn: {
     description: 'TURN: credentials are minted and a relay candidate is gathered through each configured coturn URL (needs @roamhq/wrtc)',
     async run({ config, deps }) {
@@ -244,6 +254,10 @@ export const CHECKS: Record<string, Check> = {
   email: {
     description: 'in the email access mode: the SMTP server answers, with TLS, and accepts the login (nothing is sent)',
     run: async ({ config, deps }) => checkSmtp(config, deps.timeoutMs),
+  },
+  oidc: {
+    description: "the school sign-in: the provider's discovery document, its signing keys and algorithms, PKCE, and that it accepts the redirect URI for the client id (nobody is signed in)",
+    run: async ({ config, deps }) => checkOidc(config, deps.timeoutMs),
   },
 };
 
@@ -325,10 +339,10 @@ async function checkWebSocket(base: string, config: ServerConfig, timeoutMs: num
     if (result.welcome) return ok(`connected to ${wsUrl(base)} and got welcome`);
     return fail(`the WebSocket to ${wsUrl(base)} failed: ${result.problem}`, proxyFix);
   }
-  if (response.status === 403 && body.error?.code && ['invite_required', 'email_required'].includes(body.error.code)) {
+  if (response.status === 403 && body.error?.code && ['invite_required', 'email_required', 'sign_in_required', 'adult_sign_in_required'].includes(body.error.code)) {
     // Without an invite or a verified address no session is possible: a made-up ticket must reach strangerchat and get its 401.
     const probe = await openSocket(base, 'doctor-probe', origin, timeoutMs);
-    if (probe.status === 401) return ok(`the upgrade reaches strangerchat through ${base} (a dummy ticket got 401; a full session needs an invite or e-mail in the ${config.settings.accessMode} access mode)`);
+    if (probe.status === 401) return ok(`the upgrade reaches strangerchat through ${base} (a dummy ticket got 401; a full session needs an invite, an e-mail or a school sign-in in the ${config.settings.accessMode} access mode)`);
     return fail(`the WebSocket upgrade through ${base} did not reach strangerchat: ${probe.problem}`, proxyFix);
   }
   return fail(`POST ${base}/api/session answered ${response.status}${body.error?.code ? ` (${body.error.code})` : ''}`, 'check that publicUrl points at this instance and that the proxy forwards to it');
@@ -367,7 +381,7 @@ export function registerDoctor(program: Command, ctx: Context): void {
   const command = program
     .command('doctor')
     .argument('[check...]', `checks to run (default: all): ${CHECK_NAMES.join(', ')}`)
-    .description('check the instance: config, data folder, file modes, database integrity, migrations, port, HTTPS, TURN relay, WebSocket through the public URL, the SMTP server in the email mode (exit 4 when a check fails)')
+    .description('check the instance: config, data folder, file modes, database integrity, migrations, port, HTTPS, TURN relay, WebSocket through the public URL, the SMTP server in the email mode, the school sign-in (exit 4 when a check fails)')
     .option('--fix', 'repair what can be repaired safely: file modes of the data folder and .env')
     .action(async (checks: string[], _o: DoctorOptions, command: Command) => {
       await doctor(ctx, command.optsWithGlobals<DoctorOptions>(), checks);

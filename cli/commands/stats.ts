@@ -2,7 +2,7 @@
 // (server/moderation/stats.ts computes them; the /transparency page shows the same): readable,
 // --json, or the per-day table as --csv; --transparency arranges a year as a DSA Art. 15/24 report.
 import type { Command } from 'commander';
-import type { InstanceStats, TransparencyReport } from '../../server/moderation/stats.ts';
+import type { InstanceStats, TransparencyReport } from '../../server/protocol/stats.ts';
 import { transparencyReport } from '../../server/moderation/stats.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples, withNotes } from '../help.ts';

@@ -19,8 +19,17 @@ export const BAND_LOCKED_MESSAGE =
   'This browser was recently used with an age in another age group, so it cannot change age group for now. ' +
   'If you made a mistake, ask the people who run this space.';
 
+/** Who a lock applies to: the device, and the verified identity; only the identity with `identityOnly` (and one). */
+export interface LockOrigin {
+  deviceId: string;
+  identityHash?: string | null;
+  /** The band came from the identity (a school sign-in) and nobody can declare another: the device is not locked. */
+  identityOnly?: boolean;
+}
+
 /** The subject a lock is on: `device:<id>` or `identity:<hash>`. */
-function subjectsOf(origin: { deviceId: string; identityHash?: string | null }): string[] {
+function subjectsOf(origin: LockOrigin): string[] {
+  if (origin.identityHash && origin.identityOnly) return [`identity:${origin.identityHash}`];
   return origin.identityHash ? [`device:${origin.deviceId}`, `identity:${origin.identityHash}`] : [`device:${origin.deviceId}`];
 }
 
@@ -54,7 +63,7 @@ export class AgeBandLocks {
    * conditional upsert), and both subjects in one transaction, so two racing sessions with
    * different ages cannot both pass.
    */
-  async claim(origin: { deviceId: string; identityHash?: string | null }, band: AgeBand): Promise<void> {
+  async claim(origin: LockOrigin, band: AgeBand): Promise<void> {
     if (this.#lockMs <= 0) return;
     const now = this.#now();
     const subjects = subjectsOf(origin);

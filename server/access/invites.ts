@@ -13,21 +13,11 @@ import { assertCan } from './permissions.ts';
 /** Codes read aloud in a classroom: no look-alike characters, grouped in fours. */
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const CODE_LENGTH = 12;
-export const MAX_INVITE_USES = 100_000;
+import type { Invite } from '../protocol/moderation.ts';
 
-export interface Invite {
-  id: string;
-  /** The first group of the code, to tell invites apart. */
-  hint: string;
-  maxUses: number;
-  usedCount: number;
-  expiresAt: number | null;
-  note: string | null;
-  createdBy: string;
-  createdAt: number;
-  revokedAt: number | null;
-  status: 'active' | 'expired' | 'used_up' | 'revoked';
-}
+import { MAX_INVITE_USES } from '../protocol/moderation.ts';
+export { MAX_INVITE_USES, type Invite } from '../protocol/moderation.ts';
+
 
 /** Upper-cases and drops spaces and dashes, so "abcd-efgh ijkl" works. */
 export function normaliseInviteCode(code: string): string {

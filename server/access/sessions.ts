@@ -16,8 +16,12 @@ import { writeTransaction } from '../db/transaction.ts';
 import type { Actor } from './actor.ts';
 import { assertCan } from './permissions.ts';
 
+/** The `age` stored for a session whose band came from a school sign-in: no age was asked or given. */
+export const NO_DECLARED_AGE = -1;
+
 /** Longest reason a moderator can give for ending a session. */
-export const KILL_REASON_MAX_LENGTH = 500;
+import { KILL_REASON_MAX_LENGTH } from '../protocol/moderation.ts';
+export { KILL_REASON_MAX_LENGTH } from '../protocol/moderation.ts';
 
 /** The band of a declared age; anything that is not clearly an adult age is minor. */
 export function ageBand(age: number): AgeBand {
@@ -45,8 +49,10 @@ export const SESSIONS_PAGE_MAX = 1000;
 export interface SessionOrigin {
   address: string;
   deviceId: string;
-  /** The keyed hash of an e-mail address verified on this device (email access mode). */
+  /** The keyed hash of an e-mail address verified on this device (email access mode), or of a school sign-in. */
   identityHash?: string;
+  /** The band a school sign-in gave (oidc): it replaces the declared age, which is then refused. */
+  identityBand?: AgeBand;
 }
 
 export class SessionService {
@@ -92,17 +98,38 @@ export class SessionService {
     if (request.acceptRules !== true) {
       throw new AppError(400, 'rules_not_accepted', 'Please read and accept the rules first.');
     }
-    if (request.age < this.#config.minAge) {
-      throw new AppError(403, 'too_young', `You must be at least ${this.#config.minAge} to use ${this.#config.settings.name}.`);
+    const { accessMode, oidc } = this.#config.settings;
+    const schoolBand = origin.identityBand;
+    if (accessMode === 'oidc' && !schoolBand) {
+      throw new AppError(403, 'sign_in_required', `Sign in with ${oidc.label ?? this.#config.settings.name} first.`);
     }
-    const { accessMode } = this.#config.settings;
+    let band: AgeBand;
+    if (schoolBand) {
+      // The school says who this is; an age typed beside it would be a second, weaker answer.
+      if (request.age !== undefined) {
+        throw new AppError(400, 'age_not_accepted', 'Your age group comes from your school account: no age is needed.');
+      }
+      band = schoolBand;
+    } else {
+      if (request.age === undefined) throw new AppError(400, 'invalid_body', 'Invalid request: age is required.');
+      if (request.age < this.#config.minAge) {
+        throw new AppError(403, 'too_young', `You must be at least ${this.#config.minAge} to use ${this.#config.settings.name}.`);
+      }
+      band = ageBand(request.age);
+      if (band === 'adult' && oidc.requireForAdults) {
+        throw new AppError(403, 'adult_sign_in_required', `Adults sign in with ${oidc.label ?? this.#config.settings.name}: a typed age of ${ADULT_AGE} or more is not accepted here.`);
+      }
+    }
     if (accessMode === 'email' && !origin.identityHash) {
       throw new AppError(403, 'email_required', 'Confirm your e-mail address first: we send you a link.');
     }
-    const band = ageBand(request.age);
-    // Before the invite is spent: a refused switch must not use up an invite.
-    await this.#bands.claim(origin, band);
-    if (accessMode === 'invite' && !request.inviteCode) {
+    // Before the invite is spent: a refused switch must not use up an invite. Where nobody can
+    // type an age (oidc), only the identity is locked: a shared school computer is used by staff
+    // and pupils in turn, and no one on it can claim another band.
+    await this.#bands.claim(accessMode === 'oidc' ? { deviceId: origin.deviceId, identityHash: origin.identityHash, identityOnly: true } : origin, band);
+    // A school sign-in is its own admission: staff need no invite code.
+    const needsInvite = accessMode === 'invite' && !schoolBand;
+    if (needsInvite && !request.inviteCode) {
       throw new AppError(403, 'invite_required', 'This space is open to invited people only: enter your invite code.');
     }
     const sessionId = randomUUID();
@@ -110,7 +137,7 @@ export class SessionService {
     // The invite's use, the session and its ticket are one write: a failure spends no invite.
     const ticket = await writeTransaction(this.#db, async (trx) => {
       let inviteId: string | null = null;
-      if (accessMode === 'invite') {
+      if (needsInvite) {
         inviteId = (await this.#invites.redeem(request.inviteCode!, trx)) ?? null;
         if (!inviteId) throw new AppError(403, 'invite_invalid', 'This invite code is not valid: it may be mistyped, used up, expired or revoked.');
       }
@@ -120,7 +147,7 @@ export class SessionService {
           id: sessionId,
           device_id: origin.deviceId,
           age_band: band,
-          age: request.age,
+          age: request.age ?? NO_DECLARED_AGE,
           address: origin.address,
           created_at: this.#now(),
           ended_at: null,

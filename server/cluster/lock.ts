@@ -18,24 +18,27 @@ export interface Lock {
 export function memoryLock(): Lock {
   /** Per name, the end of the queue of runs (the last holder's promise, never rejecting). */
   const tails = new Map<string, Promise<void>>();
+  /** Per name, the runs queued or running: a name is free exactly when it has none. */
+  const holders = new Map<string, number>();
   const run = <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const before = tails.get(name) ?? Promise.resolve();
+    holders.set(name, (holders.get(name) ?? 0) + 1);
     const result = before.then(work);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    tails.set(name, tail);
-    // The name is forgotten once its last run ends, so a lock per person would not pile up.
-    void tail.then(() => {
-      if (tails.get(name) === tail) tails.delete(name);
-    });
+    // Attached before the caller awaits `result`, so the name is free by the time the caller resumes.
+    const release = () => {
+      const left = holders.get(name)! - 1;
+      if (left > 0) return void holders.set(name, left);
+      // The last run of the name ended: forget it, so a lock per person does not pile up.
+      holders.delete(name);
+      tails.delete(name);
+    };
+    tails.set(name, result.then(release, release));
     return result;
   };
   return {
     withLock: run,
     async ifFree(name, work) {
-      if (tails.has(name)) return { ran: false };
+      if (holders.has(name)) return { ran: false };
       return { ran: true, value: await run(name, work) };
     },
   };

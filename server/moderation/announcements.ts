@@ -6,7 +6,8 @@ import type { Actor } from '../access/actor.ts';
 import { assertCan } from '../access/permissions.ts';
 import type { AuditLog } from './audit.ts';
 
-export const ANNOUNCEMENT_MAX_LENGTH = 500;
+import { ANNOUNCEMENT_MAX_LENGTH } from '../protocol/moderation.ts';
+export { ANNOUNCEMENT_MAX_LENGTH } from '../protocol/moderation.ts';
 
 export class AnnouncementService {
   readonly #db: Db;

@@ -13,31 +13,15 @@ import type { AuditLog } from './audit.ts';
 import type { BanService } from './bans.ts';
 import type { Ban, BanIndex, BanSubject } from './ban-index.ts';
 
-export const APPEAL_MESSAGE_MAX_LENGTH = 2000;
-export const DECISION_NOTE_MAX_LENGTH = 1000;
 const MAX_PAGE = 200;
 const DAY_MS = 86_400_000;
 
-export type AppealStatus = 'open' | 'upheld' | 'lifted';
-export type AppealDecision = 'uphold' | 'lift';
+import type { Appeal, AppealDecision, AppealStatus, OwnAppeal } from '../protocol/moderation.ts';
 
-/** What the banned person sees of their appeal. */
-export interface OwnAppeal {
-  id: string;
-  status: AppealStatus;
-  createdAt: number;
-  decidedAt: number | null;
-  /** Once decided: when the same ban may be appealed again (ms); null while open. */
-  nextAppealAt: number | null;
-}
+import { APPEAL_MESSAGE_MAX_LENGTH, DECISION_NOTE_MAX_LENGTH } from '../protocol/moderation.ts';
+export { APPEAL_MESSAGE_MAX_LENGTH, DECISION_NOTE_MAX_LENGTH, type Appeal, type AppealDecision, type AppealStatus, type OwnAppeal } from '../protocol/moderation.ts';
 
-/** An appeal as moderators see it, with the ban it is about. */
-export interface Appeal extends OwnAppeal {
-  message: string;
-  decidedBy: string | null;
-  decisionNote: string | null;
-  ban: Pick<Ban, 'id' | 'targetKind' | 'target' | 'reason' | 'severity' | 'createdBy' | 'createdAt' | 'expiresAt' | 'liftedAt' | 'reportId' | 'quarantine'> | null;
-}
+
 
 function own(row: AppealsTable, cooldownMs: number): OwnAppeal {
   const decidedAt = row.decided_at === null ? null : Number(row.decided_at);

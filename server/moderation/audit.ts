@@ -40,7 +40,10 @@ const VERIFY_BATCH = 1000;
 export const RETENTION_PURGE_ACTION = 'retention.purge';
 /** The purpose the MAC key is derived under (keyed-hash.ts): distinct from every other use of the secret. */
 const MAC_PURPOSE = 'audit-entry';
-export const AUDIT_HASH = /^[0-9a-f]{64}$/;
+import type { AuditEntry, AuditVerification } from '../protocol/moderation.ts';
+
+import { type AuditFinding } from '../protocol/moderation.ts';
+export { AUDIT_FINDINGS, AUDIT_HASH, type AuditEntry, type AuditFinding, type AuditVerification } from '../protocol/moderation.ts';
 
 export interface AuditEntryInput {
   action: string;
@@ -49,16 +52,6 @@ export interface AuditEntryInput {
   details?: Record<string, unknown> | null;
 }
 
-export interface AuditEntry {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  target: string | null;
-  reason: string | null;
-  details: Record<string, unknown> | null;
-  hash: string;
-}
 
 /** Appends an entry inside the caller's transaction (see AuditLog.transaction). */
 export type RecordInTransaction = (actor: Actor | string, entry: AuditEntryInput) => Promise<AuditEntry>;
@@ -79,37 +72,7 @@ export interface AuditedWrite {
   afterCommit(effect: () => void | Promise<void>): void;
 }
 
-/**
- * What `verify` found wrong, named for the operator (docs/moderation.md):
- * - `edited_row`: a row's content, hash or MAC does not match (changed, or written without the key);
- * - `missing_rows`: a row is intact but does not link to the one before it (rows between were deleted);
- * - `missing_oldest_rows`: the oldest rows are gone and no retention purge records removing them;
- * - `truncated_tail`: the newest rows are gone: the chain ends before the head recorded in the data folder;
- * - `emptied`: the log is empty, but the data folder records that it held entries;
- * - `expected_not_found`: the entry an outside witness kept (`--expect`) is not in the chain;
- * - `head_unreadable`: the head recorded in the data folder cannot be read.
- */
-export const AUDIT_FINDINGS = ['edited_row', 'missing_rows', 'missing_oldest_rows', 'truncated_tail', 'emptied', 'expected_not_found', 'head_unreadable'] as const;
-export type AuditFinding = (typeof AUDIT_FINDINGS)[number];
 
-export interface AuditVerification {
-  ok: boolean;
-  /** Rows checked. */
-  rows: number;
-  /** What was found wrong. */
-  finding?: AuditFinding;
-  /** The first row that does not verify, or that should be there and is not. */
-  badRowId?: number;
-  problem?: string;
-  /** Set when older rows were purged by retention: the chain is checked from this row on. */
-  anchoredAt?: number;
-  /** Rows written before entries were MACed (hash-chained only). */
-  unkeyedRows: number;
-  /** The newest row: what an outside witness keeps. Null for an empty log. */
-  last: AuditHead | null;
-  /** The head recorded in the data folder (null before the first entry of this version). */
-  recordedHead: AuditHead | null;
-}
 
 export interface VerifyOptions {
   /** A hash an outside witness kept (`strangerchat audit head`): it must still be in the chain. */

@@ -11,11 +11,12 @@ import type { Actor } from '../access/actor.ts';
 import { assertCan } from '../access/permissions.ts';
 import { formatAddress, formatRange, parseAddress, parseRange } from '../access/ip.ts';
 import type { AuditedWrite, AuditLog } from './audit.ts';
+import type { BanStatus, BanView } from '../protocol/moderation.ts';
 import { BanIndex, type Ban, type BanMatch, type BanSeverity, type BanSubject, type BanTargetKind } from './ban-index.ts';
 import { lockoutRisks, type LockoutContext, type LockoutRisk } from './lockout.ts';
 
-export const BAN_REASON_MAX_LENGTH = 500;
-export const BAN_NOTE_MAX_LENGTH = 1000;
+import { BAN_NOTE_MAX_LENGTH, BAN_REASON_MAX_LENGTH } from '../protocol/moderation.ts';
+export { BAN_NOTE_MAX_LENGTH, BAN_REASON_MAX_LENGTH } from '../protocol/moderation.ts';
 const DEVICE_ID = /^[0-9a-f-]{36}$/i;
 const IDENTITY_HASH = /^[A-Za-z0-9_-]{20,128}$/;
 
@@ -112,12 +113,17 @@ function toBan(row: BansTable): Ban {
   };
 }
 
-export type BanStatus = 'active' | 'expired' | 'lifted';
+export type { BanStatus } from '../protocol/moderation.ts';
 
 export function banStatus(ban: Ban, now: number): BanStatus {
   if (ban.liftedAt !== null) return 'lifted';
   if (ban.expiresAt !== null && ban.expiresAt <= now) return 'expired';
   return 'active';
+}
+
+/** A ban as the dashboard and `ban … --json` show it: every field, and whether it still applies. */
+export function banView(ban: Ban, now: number): BanView {
+  return { ...ban, status: banStatus(ban, now) };
 }
 
 export class BanService {

@@ -21,83 +21,20 @@ import type { AgeBandLocks } from '../access/age-bands.ts';
 /** A report row as read. */
 type ReportsTable = Selectable<StoredReport>;
 
-/** How a moderator closes a report. */
-export const RESOLUTIONS = ['dismiss', 'ban', 'lift_quarantine'] as const;
-export type Resolution = (typeof RESOLUTIONS)[number];
-/** Which of the reported person's identifiers a ban from a report targets. */
-export const REPORT_BAN_TARGETS = ['device', 'address', 'identity', 'network'] as const;
-export type ReportBanTarget = (typeof REPORT_BAN_TARGETS)[number];
+import type { EvidenceExport, OpenedReport, ReportBanTarget, ReportDetails, ReportEvidence, ReportParty, ReportSummary, Resolution, ResolveResult, TranscriptEntry } from '../protocol/moderation.ts';
+
+import { RESOLUTION_NOTE_MAX_LENGTH } from '../protocol/moderation.ts';
+export { REPORT_BAN_TARGETS, RESOLUTIONS, RESOLUTION_NOTE_MAX_LENGTH } from '../protocol/moderation.ts';
+export type { EvidenceExport, OpenedReport, ReportBanTarget, ReportDetails, ReportEvidence, ReportParty, ReportSummary, Resolution, ResolveResult, TranscriptEntry } from '../protocol/moderation.ts';
 /** The `network` target: the surrounding /24 (IPv4) or /48 (IPv6, a typical site). */
 export const NETWORK_PREFIX = { 4: 24, 6: 48 } as const;
-export const RESOLUTION_NOTE_MAX_LENGTH = 1000;
 const MAX_PAGE = 200;
 
-/** One side of a report as moderators see it. */
-export interface ReportParty {
-  sessionId: string;
-  deviceId: string | null;
-  identityHash: string | null;
-  /** Null once retention removed it. */
-  address: string | null;
-}
 
-/** A report in the queue (no evidence). */
-export interface ReportSummary {
-  id: string;
-  createdAt: number;
-  reason: string;
-  /** The reporter's note; null when there is none, or when it is withheld (see noteWithheld). */
-  note: string | null;
-  /** True when the report has a note this answer does not show: a sensitive report's note is evidence. */
-  noteWithheld: boolean;
-  status: ReportStatus;
-  mode: string | null;
-  /** The reported person's pairing band. */
-  reportedBand: string | null;
-  /** Only the safeguarding role may open this report's evidence. */
-  sensitive: boolean;
-  frames: number;
-  /** The reported person is under an active automatic quarantine. */
-  quarantined: boolean;
-  /** Reporter and reported were on one network (one person's two sessions, or one NAT): not counted toward quarantine. */
-  sameNetwork: boolean;
-  resolution: Resolution | null;
-  resolvedAt: number | null;
-  resolvedBy: string | null;
-}
 
-export interface ReportDetails extends ReportSummary {
-  conversationId: string;
-  resolutionNote: string | null;
-  reporter: ReportParty;
-  reported: ReportParty;
-  /** Reports against the same device, this one included. */
-  reportsAgainstReported: number;
-  /** Active quarantine bans on the reported person. */
-  quarantineBanIds: string[];
-  /** Refused attempts of the reported person's device or identity to start a session in the other age band. */
-  reportedBandSwitches: number;
-  evidencePurged: boolean;
-}
 
-export interface TranscriptEntry {
-  by: 'reporter' | 'reported';
-  text: string;
-  at: number;
-}
 
-export interface ReportEvidence {
-  transcript: TranscriptEntry[];
-  frames: Array<{ idx: number; size: number; createdAt: number }>;
-}
 
-/** A report opened by a moderator: evidence only when their role may see it. */
-export interface OpenedReport {
-  report: ReportDetails;
-  evidence: ReportEvidence | null;
-  /** True when evidence exists but this role may not open it. */
-  evidenceHidden: boolean;
-}
 
 export interface ReportFilter {
   status?: ReportStatus | 'all';
@@ -119,26 +56,7 @@ export interface ResolveInput {
   };
 }
 
-/** Everything a report holds, for a referral: what `reports export` writes (safeguarding only). */
-export interface EvidenceExport {
-  report: ReportDetails;
-  /** Null once retention removed the evidence. */
-  transcript: TranscriptEntry[] | null;
-  frames: Array<{ idx: number; createdAt: number; jpeg: Uint8Array }>;
-  /** Bans made from this report, and the automatic quarantines on the reported person. */
-  bans: Ban[];
-  /** The audit entries about the report and those bans, oldest first, this export's own included. */
-  audit: AuditEntry[];
-  exportedAt: number;
-  exportedBy: string;
-}
 
-export interface ResolveResult {
-  report: ReportDetails;
-  ban?: Ban;
-  /** Quarantine bans lifted by this resolution. */
-  liftedBanIds: string[];
-}
 
 export class ReportReviewService {
   readonly #db: Db;

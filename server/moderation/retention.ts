@@ -26,31 +26,8 @@ export const RETENTION_LOCK = 'retention-purge';
 /** Who the scheduled purge is recorded as. */
 export const RETENTION_ACTOR: Actor = { role: 'owner', name: 'system:retention' };
 
-/** What a purge removed (or, in a dry run, would remove), per category. */
-export interface RetentionCounts {
-  /** Reports whose evidence (transcript, frames, note) was removed. */
-  evidence: number;
-  /** Decided appeals whose text was removed (the decision stays). */
-  appeals: number;
-  /** Chat sessions, reports and moderator logins whose addresses were cleared. */
-  addresses: number;
-  /** Audit entries deleted. */
-  audit: number;
-  /** Chat sessions deleted. */
-  sessions: number;
-  /** Used or expired WebSocket tickets deleted. */
-  tickets: number;
-  /** Ended or expired moderator logins deleted. */
-  moderatorSessions: number;
-  /** Used or expired e-mail links deleted. */
-  emailVerifications: number;
-  /** Moderation feed events deleted. */
-  events: number;
-  /** Expired "never pair again" entries deleted (address entries, and any past the address period). */
-  avoids: number;
-  /** Expired age-band locks deleted. */
-  bandLocks: number;
-}
+import { type RetentionCounts } from '../protocol/moderation.ts';
+export type { RetentionCounts } from '../protocol/moderation.ts';
 
 export interface PurgeResult {
   dryRun: boolean;

@@ -34,6 +34,8 @@ const MIGRATIONS = [
   '2026-12-01T1100_audit_mac',
   '2026-12-01T1110_moderator_email',
   '2026-12-01T1500_create_daily_counts',
+  '2026-12-01T1800_create_oidc_sign_ins',
+  '2026-12-01T1810_create_moderator_sso',
 ];
 /** DESIGN.md: a ban written by any process disconnects the person within 2 seconds. */
 const LIVE_DEADLINE_MS = 2000;
@@ -88,7 +90,7 @@ test('every migration goes up, down to zero, and up again on PostgreSQL', async 
   assert.equal(up.results?.map((r) => [r.migrationName, r.direction, r.status]), MIGRATIONS.map((name) => [name, 'Up', 'Success']));
   assert.equal(await tables(db), [
     'age_band_locks', 'appeals', 'audit_log', 'bans', 'daily_counts', 'email_verifications', 'invites', 'moderation_events', 'moderator_sessions',
-    'moderators', 'pair_avoids', 'report_frames', 'reports', 'sessions', 'tickets',
+    'moderator_sso', 'moderators', 'oidc_sign_ins', 'pair_avoids', 'report_frames', 'reports', 'sessions', 'tickets',
   ]);
   assert.equal(await column(db, 'moderation_events', 'id'), { data_type: 'integer', is_identity: 'YES' });
   assert.equal(await column(db, 'audit_log', 'id'), { data_type: 'integer', is_identity: 'YES' });
