@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { createClient } from '@redis/client';
 import type { Logger } from '../../logger.ts';
 
-/** A raw reply: strings, integers, nulls and arrays of them (RESP2). */
-export type Reply = string | number | null | Reply[];
+/** A raw reply: strings, integers, nulls and arrays of them; node-redis hands RESP3 maps (XREAD) over as objects. */
+export type Reply = string | number | null | Reply[] | { [key: string]: Reply };
 
 /** Oldest Redis the cluster runs on (Debian 12's). */
 export const MIN_REDIS_VERSION = '7.0.0';
