@@ -32,6 +32,20 @@ export interface LiveStatus {
   conversations: number;
   /** The chat sessions connected now (what `sessions list` marks live). */
   sessions?: string[];
+  /** In a cluster: this process's node id, and every live node with its own figures (the totals above are the cluster's). */
+  node?: string;
+  nodes?: NodeStatus[];
+}
+
+/** One node of a cluster as `status` lists it. */
+export interface NodeStatus {
+  id: string;
+  startedAt: number;
+  seenAt: number;
+  online: number;
+  queued: number;
+  inConversation: number;
+  conversations: number;
 }
 
 type Paths = Pick<ServerConfig, 'database' | 'dir'>;

@@ -19,6 +19,7 @@ export const OVERRIDE_NOTES: Record<string, string> = {
   STRANGERCHAT_PORT: 'the port to listen on (an integer)',
   STRANGERCHAT_PUBLIC_URL: 'the public `https://` address',
   STRANGERCHAT_DATABASE_URL: 'a `postgres://` URL: switches the database to PostgreSQL (`{"driver": "postgres", "url": …}`); keep it in `.env`, since it holds a password',
+  STRANGERCHAT_REDIS_URL: 'a `redis://`, `rediss://` or `unix://` URL: makes this process one node of a cluster (needs STRANGERCHAT_DATABASE_URL; see [scaling](scaling.md)); keep it in `.env` when it holds a password. STRANGERCHAT_NODE_ID, when set, names the node (default: the host name and a random suffix)',
   STRANGERCHAT_LOG_LEVEL: 'the log level, e.g. `debug` while you investigate something',
 };
 

@@ -3,6 +3,7 @@
 #   coturn      the TURN relay that test/e2e/turn-relay.test.ts starts on loopback
 #   chromium    the browser the browser tests drive through playwright-core
 #   postgresql  initdb and pg_ctl for the throwaway clusters of test/integration/postgres-*.test.ts
+#   redis-server  the private Redis of the cluster tests (test/helpers/redis.ts), on a unix socket
 # Idempotent and non-interactive: safe to run on every CI job (as root, no stdin) and on a
 # contributor's machine (through sudo). The tests start their own turnserver and their own
 # PostgreSQL cluster on free ports, so a coturn or postgresql installed here must not leave
@@ -11,7 +12,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-PACKAGES=(coturn chromium postgresql)
+PACKAGES=(coturn chromium postgresql redis-server)
 
 if [ "$(id -u)" -eq 0 ]; then
   as_root() { "$@"; }
@@ -69,9 +70,10 @@ stop_service() {
 }
 
 # A system turnserver would hold port 3478 and a system PostgreSQL port 5432, each with Debian's
-# configuration: the tests need neither.
+# configuration, and a system redis-server port 6379 with persistence on: the tests need none of them.
 if [[ " ${missing[*]} " == *" coturn "* ]]; then stop_service coturn; fi
 if [[ " ${missing[*]} " == *" postgresql "* ]]; then stop_service postgresql; fi
+if [[ " ${missing[*]} " == *" redis-server "* ]]; then stop_service redis-server; fi
 
 for package in "${PACKAGES[@]}"; do
   is_installed "$package" || { echo "install-system-deps: $package failed to install" >&2; exit 1; }
@@ -79,4 +81,5 @@ done
 command -v turnserver >/dev/null 2>&1 || { echo "install-system-deps: turnserver is not on PATH after installing coturn" >&2; exit 1; }
 # The tests run initdb and pg_ctl from Debian's versioned folder (they are not on PATH).
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "install-system-deps: no /usr/lib/postgresql/*/bin/initdb after installing postgresql" >&2; exit 1; }
+command -v redis-server >/dev/null 2>&1 || { echo "install-system-deps: redis-server is not on PATH after installing redis-server" >&2; exit 1; }
 echo "install-system-deps: installed ${missing[*]}" >&2

@@ -132,6 +132,25 @@ export const InstanceSettings = z.strictObject({
   database: DatabaseSettings.default({ driver: 'sqlite', path: 'data/strangerchat.db' }).describe(
     'Where the data lives: the embedded SQLite file (the default) or a PostgreSQL database.',
   ),
+  redis: z
+    .strictObject({
+      url: z
+        .string()
+        .min(1)
+        .refine((value) => /^(redis|rediss|unix):\/\//.test(value) && URL.canParse(value), 'must be a redis://, rediss:// or unix:// URL')
+        .optional()
+        .describe(
+          'A Redis URL (redis://, rediss:// or unix:///path/to/socket): when set, this process is one node of a cluster that shares pairing, relay, presence and limits through Redis (≥ 7.0), and it needs PostgreSQL. Prefer STRANGERCHAT_REDIS_URL in `.env`, which overrides it. See docs/scaling.md.',
+        ),
+      nodeTtlSeconds: z
+        .number()
+        .min(1)
+        .max(60)
+        .default(3)
+        .describe("How long a node stays registered without refreshing: a node silent for this long is dead, its waiting people are never matched and its partners' conversations end."),
+    })
+    .prefault({})
+    .describe('Scale-out: several nodes of one instance behind a load balancer (docs/scaling.md).'),
   modes: z
     .array(z.enum(['text', 'video']))
     .min(1)
@@ -699,6 +718,7 @@ const SETTING_EXAMPLES: Record<string, string> = {
   'server.port': '8080',
   'database.path': 'data/strangerchat.db',
   'database.url': 'postgres://strangerchat@localhost/strangerchat',
+  'redis.url': 'redis://localhost:6379',
   'email.domains': 'school.example.org',
   'turn.urls': 'turn:turn.example.org:3478',
   'turn.stunUrls': 'stun:turn.example.org:3478',
@@ -764,6 +784,7 @@ export const ENV_OVERRIDES = {
   STRANGERCHAT_PORT: 'server.port',
   STRANGERCHAT_PUBLIC_URL: 'publicUrl',
   STRANGERCHAT_DATABASE_URL: 'database',
+  STRANGERCHAT_REDIS_URL: 'redis.url',
   STRANGERCHAT_LOG_LEVEL: 'log.level',
 } as const;
 
@@ -785,6 +806,7 @@ function applyEnv(raw: Record<string, unknown>, env: Env): Record<string, unknow
   }
   if (env.STRANGERCHAT_PUBLIC_URL) out.publicUrl = env.STRANGERCHAT_PUBLIC_URL;
   if (env.STRANGERCHAT_DATABASE_URL) out.database = { driver: 'postgres', url: env.STRANGERCHAT_DATABASE_URL };
+  if (env.STRANGERCHAT_REDIS_URL) section('redis').url = env.STRANGERCHAT_REDIS_URL;
   if (env.STRANGERCHAT_LOG_LEVEL) section('log').level = env.STRANGERCHAT_LOG_LEVEL;
   return out;
 }
@@ -838,6 +860,12 @@ export function loadConfig({ dir, env, version, overrides }: LoadOptions): Serve
     settings.database.driver === 'sqlite'
       ? { driver: 'sqlite' as const, path: resolve(absDir, settings.database.path) }
       : { driver: 'postgres' as const, url: settings.database.url };
+  if (settings.redis.url && database.driver === 'sqlite') {
+    fail(
+      'redis.url (or STRANGERCHAT_REDIS_URL) makes this process one node of a cluster, and the nodes of a cluster share one PostgreSQL database: set STRANGERCHAT_DATABASE_URL (SQLite is one file on one machine; see docs/scaling.md)',
+      ['redis.url', 'database'],
+    );
+  }
 
   const secrets: Secrets = { sessionSecret };
   if (mergedEnv.STRANGERCHAT_TURN_SECRET) secrets.turnSecret = mergedEnv.STRANGERCHAT_TURN_SECRET;

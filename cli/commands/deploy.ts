@@ -26,7 +26,12 @@ export interface DeployOptions extends GlobalOptions {
   cert?: string;
   key?: string;
   user?: string;
+  /** docker: render a cluster of this many nodes (with PostgreSQL and Redis) instead of one process. */
+  nodes?: number;
 }
+
+/** Most nodes `deploy docker --nodes` renders (more is a load balancer's and an orchestrator's job). */
+const MAX_DOCKER_NODES = 16;
 
 export interface RenderedFile {
   /** Relative to the instance's deploy/ folder. */
@@ -48,6 +53,11 @@ export function registerDeploy(program: Command, ctx: Context): void {
     .option('--external-ip <ip>', "coturn: this host's public IPv4 address (as public/private behind 1:1 NAT)")
     .option('--cert <file>', 'nginx, coturn: TLS certificate (full chain) (default: certbot\'s path)')
     .option('--key <file>', 'nginx, coturn: TLS private key (default: certbot\'s path)')
+    .option('--nodes <count>', `docker: a cluster of this many nodes behind Caddy, with PostgreSQL and Redis (2 to ${MAX_DOCKER_NODES}; docs/scaling.md)`, (value: string) => {
+      const count = Number(value);
+      if (!Number.isInteger(count) || count < 2 || count > MAX_DOCKER_NODES) throw new CliError(`--nodes must be an integer from 2 to ${MAX_DOCKER_NODES}`, ExitCode.Usage);
+      return count;
+    })
     .option('--user <name>', "systemd: the user the service runs as (default: you; as root, the instance folder's owner, and never root unless you say --user root)")
     .action(async (target: string, _o: DeployOptions, command: Command) => deploy(ctx, command.optsWithGlobals<DeployOptions>(), target));
   withExamples(command, [
@@ -56,6 +66,7 @@ export function registerDeploy(program: Command, ctx: Context): void {
     'strangerchat deploy nginx --domain chat.example.org --write',
     'strangerchat deploy coturn --external-ip 203.0.113.7 --write',
     'strangerchat deploy docker --write --force',
+    'strangerchat deploy docker --nodes 2 --write',
   ]);
 }
 
@@ -278,10 +289,24 @@ export function renderTarget(c: RenderInput, target: DeployTarget): RenderedFile
       const host = c.options.turnHost ?? turnHostOf(config.settings.turn.urls[0]) ?? domain;
       const withHost: RenderInput = { ...c, options: { ...c.options, turnHost: host } };
       const values = { name, dir, domain, turnHost: host, project: `strangerchat-${slug(basename(dir))}`, version: packageVersion() };
-      const caddy = render(template('Caddyfile'), { name, domain, upstream: 'strangerchat:8080', trustedProxies: '["172.16.0.0/12"]' });
+      const nodeCount = c.options.nodes;
+      const nodeNames = nodeCount ? Array.from({ length: nodeCount }, (_, i) => `strangerchat-${i + 1}`) : ['strangerchat'];
+      const compose = nodeCount
+        ? render(template('docker-compose.cluster.yml'), {
+            ...values,
+            nodeCount: String(nodeCount),
+            nodeServices: nodeNames
+              .map((node) => `  ${node}:\n    <<: *node\n    environment:\n      <<: *node-environment\n      STRANGERCHAT_NODE_ID: ${node}\n    volumes:\n      - ../strangerchat.json:/instance/strangerchat.json:ro\n      - ../rules.md:/instance/rules.md:ro\n      - ${node}-data:/instance/data\n`)
+              .join('\n'),
+            nodeList: nodeNames.map((node) => `      - ${node}`).join('\n'),
+            nodeVolumes: nodeNames.map((node) => `  ${node}-data:`).join('\n'),
+          })
+        : render(template('docker-compose.yml'), values);
+      // Caddy spreads requests over every node; a conversation may span two, so no stickiness is needed.
+      const caddy = render(template('Caddyfile'), { name, domain, upstream: nodeNames.map((node) => `${node}:8080`).join(' '), trustedProxies: '["172.16.0.0/12"]' });
       return [
         { name: 'Dockerfile', content: render(template('Dockerfile'), values), mode: 0o644 },
-        { name: 'docker-compose.yml', content: render(template('docker-compose.yml'), values), mode: 0o644 },
+        { name: 'docker-compose.yml', content: compose, mode: 0o644 },
         { name: 'Caddyfile.docker', content: caddy, mode: 0o644 },
         { name: 'turnserver.conf', content: coturnConf(withHost, true), mode: 0o644 },
       ];
@@ -294,6 +319,7 @@ export async function deploy(ctx: Context, options: DeployOptions, target: strin
     throw new CliError(`unknown deploy target "${target}": choose ${DEPLOY_TARGETS.join(', ')}`, ExitCode.Usage);
   }
   if (options.force && !options.write) throw new CliError('--force only makes sense with --write', ExitCode.Usage);
+  if (options.nodes !== undefined && target !== 'docker') throw new CliError('--nodes only makes sense with deploy docker', ExitCode.Usage);
   const output = new Output(ctx, options);
   const { dir, config } = instanceConfig(ctx, options);
   const files = renderTarget({ ctx, dir, config, options, output }, target as DeployTarget);

@@ -13,6 +13,8 @@ import { mintTurnCredentials } from '../../server/access/turn.ts';
 import { ConfigError, ENV_FILE, loadConfig, resolveNudityFilter, type ServerConfig } from '../../server/config.ts';
 import { integrityCheck } from '../../server/db/backup.ts';
 import { openDatabase } from '../../server/db/database.ts';
+import { checkRedisHealth } from '../../server/cluster/redis/health.ts';
+import { MIN_REDIS_VERSION, redactRedisUrl } from '../../server/cluster/redis/client.ts';
 import { pendingMigrations } from '../../server/db/migrate.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { checkFileModes } from '../file-modes.ts';
@@ -241,6 +243,25 @@ export const CHECKS: Record<string, Check> = {
       const base = config.settings.publicUrl ?? running?.url;
       if (!base) return skip('no publicUrl and the server is not running: nothing to connect to');
       return checkWebSocket(base, config, deps.timeoutMs);
+    },
+  },
+  redis: {
+    description: 'in a cluster (redis.url): Redis answers, is 7.0 or newer, how fast, and the pairing script runs (under a throwaway key prefix)',
+    async run({ config, deps }) {
+      const url = config.settings.redis.url;
+      if (!url) return skip('one process: no redis.url (STRANGERCHAT_REDIS_URL), so no cluster');
+      const fixReach = 'start Redis 7 or newer (apt install redis-server, or the redis service of strangerchat deploy docker --nodes 2) and check redis.url / STRANGERCHAT_REDIS_URL';
+      let health;
+      try {
+        health = await checkRedisHealth(url, { connectTimeoutMs: deps.timeoutMs });
+      } catch (error) {
+        return fail(`cannot reach Redis at ${redactRedisUrl(url)}: ${(error as Error).message}`, fixReach);
+      }
+      if (!health.versionOk) return fail(`Redis ${health.version} is too old (strangerchat needs ${MIN_REDIS_VERSION} or newer)`, fixReach);
+      if (!health.pairingOk) return fail(`Redis ${health.version} answered, but the pairing script did not pair two test people`, 'check that Lua scripting (EVALSHA) is allowed for this Redis user');
+      const summary = `Redis ${health.version} at ${redactRedisUrl(url)}: ${health.latencyMs.toFixed(2)} ms round trip, pairing script ${health.pairingMs.toFixed(1)} ms for two finds`;
+      if (health.latencyMs > 5) return warn(summary, 'run Redis beside the nodes (the same data centre): every find and every cross-node message waits for it');
+      return ok(summary);
     },
   },
   email: {

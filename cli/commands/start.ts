@@ -2,12 +2,16 @@
 // in the foreground until SIGINT/SIGTERM. Its URL is printed once /healthz answers; a pid file
 // and a status file (live figures, rewritten every few seconds) serve `status` and `stop`.
 import { join, resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { createServer, type RunningServer } from '../../server/app.ts';
 import { ENV_FILE, type ServerConfig } from '../../server/config.ts';
 import { openDatabase } from '../../server/db/database.ts';
+import { connectRedisCluster, type RedisCluster } from '../../server/cluster/redis/redis-cluster.ts';
+import { redactRedisUrl } from '../../server/cluster/redis/client.ts';
 import { migrateToLatest, pendingMigrations } from '../../server/db/migrate.ts';
-import { createInstanceLogger, type InstanceLogger } from '../../server/logger.ts';
+import { createInstanceLogger, type InstanceLogger, type Logger } from '../../server/logger.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { looseFiles, usePrivateUmask } from '../file-modes.ts';
 import { withExamples } from '../help.ts';
@@ -108,7 +112,12 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
     if (pending.length && !created) await backupBeforeMigrations(ctx, config, db, pending, logger);
     const migrated = await migrateToLatest(db);
     for (const result of migrated.results ?? []) logger.info({ migration: result.migrationName }, 'migration applied');
-    const server = await listen(config, () => createServer(config, { db, logger }));
+    // A Redis URL makes this process one node of a cluster (docs/scaling.md); closed after the server.
+    const cluster = await joinCluster(ctx, config, logger);
+    const server = await listen(config, () => createServer(config, { db, logger, ...(cluster ? { cluster } : {}) })).catch(async (error: unknown) => {
+      await cluster?.close();
+      throw error;
+    });
     let statusTimer: NodeJS.Timeout | undefined;
     let benchStats: BenchStatsListener | undefined;
     let updates: UpdateSchedule | undefined;
@@ -128,7 +137,8 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
       });
       const writeStatus = async () => {
         try {
-          writeStatusFile(config, { pid: process.pid, updatedAt: Date.now(), ...(await server.stats()), sessions: server.liveSessionIds() });
+          const nodes = cluster ? (await cluster.liveNodes()).map((node) => ({ id: node.id, startedAt: node.startedAt, seenAt: node.seenAt, ...node.stats })) : undefined;
+          writeStatusFile(config, { pid: process.pid, updatedAt: Date.now(), ...(await server.stats()), sessions: server.liveSessionIds(), ...(nodes ? { node: cluster!.nodeId, nodes } : {}) });
         } catch (error) {
           logger.warn({ err: error }, 'could not write the status file');
         }
@@ -158,11 +168,26 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
       updates?.stop();
       await benchStats?.close();
       await server.close();
+      await cluster?.close();
       removePidFile(config);
     }
   } finally {
     await db.destroy();
     await log.close();
+  }
+}
+
+/** Joins the cluster when a Redis URL is set; the node id is STRANGERCHAT_NODE_ID or a new one. */
+async function joinCluster(ctx: Context, config: ServerConfig, logger: Logger): Promise<RedisCluster | undefined> {
+  const url = config.settings.redis.url;
+  if (!url) return undefined;
+  const nodeId = ctx.env.STRANGERCHAT_NODE_ID?.trim() || `${hostname()}-${randomBytes(4).toString('hex')}`;
+  try {
+    const cluster = await connectRedisCluster({ url, nodeId, logger, version: config.version, nodeTtlMs: config.settings.redis.nodeTtlSeconds * 1000 });
+    logger.info({ node: nodeId, redis: redactRedisUrl(url) }, 'joined the cluster');
+    return cluster;
+  } catch (error) {
+    throw new CliError(`could not reach Redis at ${redactRedisUrl(url)} (redis.url / STRANGERCHAT_REDIS_URL): ${(error as Error).message}`);
   }
 }
 

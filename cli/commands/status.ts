@@ -15,7 +15,7 @@ import { changedFiles } from '../loaded-files.ts';
 import { availableUpdate, currentVersion, readUpdateCheck } from '../updates.ts';
 import { Output, type GlobalOptions } from '../output.ts';
 import { backupsDirOf } from '../paths.ts';
-import { readRunning, readStatusFile } from '../pidfile.ts';
+import { readRunning, readStatusFile, type NodeStatus } from '../pidfile.ts';
 import { fetchHealth } from '../preflight.ts';
 import { STATUS_INTERVAL_MS } from './start.ts';
 import { packageVersion } from '../version.ts';
@@ -39,6 +39,8 @@ export interface StatusReport {
   startedAt: number | null;
   /** Live figures from the running server; null when not running or stale. */
   live: { online: number; queued: number; inConversation: number; conversations: number; updatedAt: number } | null;
+  /** In a cluster (redis.url): this process's node and every live node with its figures; null on one process. */
+  cluster: { node: string; nodes: NodeStatus[] } | null;
   openReports: number | null;
   database: { driver: 'sqlite' | 'postgres'; path: string | null; sizeBytes: number | null };
   lastBackup: { name: string; createdAt: number; sizeBytes: number } | null;
@@ -90,6 +92,7 @@ export async function collectStatus(dir: string, config: ServerConfig): Promise<
     live: live
       ? { online: live.online, queued: live.queued, inConversation: live.inConversation, conversations: live.conversations, updatedAt: live.updatedAt }
       : null,
+    cluster: live?.node && live.nodes ? { node: live.node, nodes: live.nodes } : null,
     ...data,
     lastBackup: last ? { name: last.name, createdAt: last.createdAt, sizeBytes: last.sizeBytes } : null,
     warnings: minorMediaWarnings(config),
@@ -166,6 +169,12 @@ function formatStatus(report: StatusReport, output: Output): string {
       'people',
       report.live ? `${report.live.online} online, ${report.live.queued} queued, ${report.live.inConversation} in conversation` : 'unknown (no recent status file)',
     ]);
+  }
+  if (report.cluster) {
+    lines.push(['cluster', `${report.cluster.nodes.length} node(s); this one is ${report.cluster.node}`]);
+    for (const node of report.cluster.nodes) {
+      lines.push([`  ${node.id}`, `${node.online} online, ${node.queued} queued, ${node.inConversation} in conversation (up since ${output.time(node.startedAt)})`]);
+    }
   }
   lines.push(['open reports', report.openReports === null ? '-' : String(report.openReports)]);
   lines.push(['database', `${report.database.driver}${report.database.path ? ` ${report.database.path}` : ''}, ${formatBytes(report.database.sizeBytes)}`]);

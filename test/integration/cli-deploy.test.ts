@@ -187,6 +187,24 @@ test('docker: a pinned image, compose with strangerchat, Caddy and coturn, secre
   assert.match(files['Caddyfile.docker'], /reverse_proxy strangerchat:8080/);
 });
 
+test('docker --nodes 2: PostgreSQL, Redis, two nodes with their own ids, and Caddy spreading people over both', async () => {
+  const result = await cli(['deploy', 'docker', '--nodes', '2', '--json']);
+  assert.is(result.code, 0, result.stderr);
+  const files = Object.fromEntries(result.json().files.map((f: { name: string; content: string }) => [f.name, f.content]));
+  for (const content of Object.values(files) as string[]) noPlaceholders(content);
+  const compose = files['docker-compose.yml'] as string;
+  for (const service of ['strangerchat-1', 'strangerchat-2', 'postgres', 'redis', 'caddy', 'coturn']) assert.match(compose, new RegExp(`^  ${service}:$`, 'm'));
+  assert.not.match(compose, /^  strangerchat:$/m, 'no single-process service beside the nodes');
+  assert.match(compose, /STRANGERCHAT_NODE_ID: strangerchat-1$/m);
+  assert.match(compose, /STRANGERCHAT_NODE_ID: strangerchat-2$/m);
+  assert.match(compose, /STRANGERCHAT_REDIS_URL: redis:\/\/redis:6379/);
+  assert.match(compose, /STRANGERCHAT_DATABASE_URL: postgres:\/\/strangerchat:\$\{STRANGERCHAT_POSTGRES_PASSWORD:\?/);
+  assert.match(compose, /"--save", "", "--appendonly", "no"/);
+  assert.match(files['Caddyfile.docker'], /reverse_proxy strangerchat-1:8080 strangerchat-2:8080/);
+  for (const bad of [['--nodes', '1'], ['--nodes', 'x']]) assert.is((await cli(['deploy', 'docker', ...bad])).code, 2);
+  assert.is((await cli(['deploy', 'caddy', '--nodes', '2'])).code, 2);
+});
+
 test('--write writes into deploy/, refuses to overwrite without --force, and keeps secrets private', async () => {
   const first = await cli(['deploy', 'coturn', '--write', '--json']);
   assert.is(first.code, 0, first.stderr);
