@@ -91,7 +91,7 @@ export function renderResults(results: BenchResults, source?: string): string {
     out.push('', '### 2b. Saturated pairing (closed loop: find → matched → offer arrives → next)', '');
     out.push(
       table(
-        ['clients', 'pairs/s', 'time-to-paired p50', 'p99', 'max', 'server loop delay p99 (max)', 'CPU server / generator / others (steal)', 'server RSS', 'errors'],
+        ['clients', 'pairs/s', 'time-to-paired p50', 'p99', 'max', 'server loop delay p99 (max)', 'CPU server / generator / others (steal)', 'server CPU per pairing', 'server RSS', 'errors'],
         saturated.runs.map((r) => [
           fmt(r.clients),
           `**${fmt(r.pairsPerSec)}**`,
@@ -100,6 +100,7 @@ export function renderResults(results: BenchResults, source?: string): string {
           formatMs(r.timeToPaired.max),
           `${formatMs(r.eventLoop.p99)} (max ${formatMs(r.eventLoop.max)})`,
           cpuText(r.cpu),
+          r.serverCpuMsPerPair === undefined ? '–' : `${r.serverCpuMsPerPair} ms`,
           `${r.rssMB} MB`,
           errorsText(r.errors) + (r.settle.leaked ? `, ${r.settle.leaked} leaked` : ''),
         ]),

@@ -26,6 +26,11 @@ export interface SaturatedRun {
   timeToPaired: Summary;
   eventLoop: LoopDelay;
   cpu: CpuFigures;
+  /**
+   * Server CPU time per pairing (ms): the figure that survives a busy machine best, since a server
+   * starved of its core pairs slower but spends about the same per pairing.
+   */
+  serverCpuMsPerPair: number;
   /** Server resident memory at the end of the span, MB. */
   rssMB: number;
   errors: Record<string, number>;
@@ -160,11 +165,13 @@ async function runLoop(ctx: BenchContext, clients: BenchClient[]): Promise<Satur
   await sleep(warmupSeconds * 1000);
   await server.resetEventLoop();
   cpu.start();
+  const cpuMsBefore = server.cpuMs();
   const startedAt = performance.now();
   recording = true;
   await sleep(seconds * 1000);
   recording = false;
   const elapsed = (performance.now() - startedAt) / 1000;
+  const serverCpuMs = server.cpuMs() - cpuMsBefore;
   const [stats, used] = [await server.stats(), cpu.read()];
   const rssMB = round2(server.rss() / 2 ** 20);
   running = false;
@@ -181,6 +188,7 @@ async function runLoop(ctx: BenchContext, clients: BenchClient[]): Promise<Satur
     timeToPaired: summarize(samples),
     eventLoop: loopDelayOf(stats),
     cpu: used,
+    serverCpuMsPerPair: pairs ? Math.round((serverCpuMs / pairs) * 1000) / 1000 : 0,
     rssMB,
     errors,
     errorCount: Object.values(errors).reduce((a, b) => a + b, 0) + settle.leaked,
@@ -188,7 +196,7 @@ async function runLoop(ctx: BenchContext, clients: BenchClient[]): Promise<Satur
   };
   samples = [];
   ctx.log(
-    `saturated: ${n} clients → ${run.pairsPerSec} pairs/s, time-to-paired p50 ${run.timeToPaired.p50} p99 ${run.timeToPaired.p99} ms, cpu server ${used.server} generator ${used.generator}, RSS ${rssMB} MB, errors ${run.errorCount}`,
+    `saturated: ${n} clients → ${run.pairsPerSec} pairs/s, time-to-paired p50 ${run.timeToPaired.p50} p99 ${run.timeToPaired.p99} ms, cpu server ${used.server} generator ${used.generator} (server ${run.serverCpuMsPerPair} ms per pairing), RSS ${rssMB} MB, errors ${run.errorCount}`,
   );
   return run;
 }
