@@ -15,7 +15,7 @@ import { DEFAULT_INSTANCE, isEmptyFolder, isInstanceFolder, loadInstanceConfig, 
 import { Output, type GlobalOptions } from '../output.ts';
 import { fingerprints } from '../loaded-files.ts';
 import { dataDirOf, logFileBase } from '../paths.ts';
-import { readRunning, removePidFile, writePidFile, writeStatusFile } from '../pidfile.ts';
+import { readRunning, removePidFile, writePidFile, writeStatusFile, writeStatusFileAsync } from '../pidfile.ts';
 import { dataDirProblem, fetchHealth, portProblem } from '../preflight.ts';
 import { backupBeforeMigrations } from '../start-hooks.ts';
 import { stopCommand } from '../stop-hint.ts';
@@ -110,6 +110,7 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
     for (const result of migrated.results ?? []) logger.info({ migration: result.migrationName }, 'migration applied');
     const server = await listen(config, () => createServer(config, { db, logger }));
     let statusTimer: NodeJS.Timeout | undefined;
+    let statusWrite: Promise<void> | undefined;
     let benchStats: BenchStatsListener | undefined;
     let updates: UpdateSchedule | undefined;
     try {
@@ -126,15 +127,20 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
         startOptions: { ...(options.port !== undefined ? { port: options.port } : {}), ...(options.host !== undefined ? { host: options.host } : {}) },
         ...(supervisor ? { supervisor } : {}),
       });
-      const writeStatus = () => {
-        try {
-          writeStatusFile(config, { pid: process.pid, updatedAt: Date.now(), ...server.stats(), sessions: server.liveSessionIds() });
-        } catch (error) {
-          logger.warn({ err: error }, 'could not write the status file');
-        }
+      const liveStatus = () => ({ pid: process.pid, updatedAt: Date.now(), ...server.stats(), sessions: server.liveSessionIds() });
+      try {
+        writeStatusFile(config, liveStatus());
+      } catch (error) {
+        logger.warn({ err: error }, 'could not write the status file');
+      }
+      // Later refreshes are written off the event loop, one at a time (a slow disk skips a beat).
+      const refreshStatus = () => {
+        if (statusWrite) return;
+        statusWrite = writeStatusFileAsync(config, liveStatus())
+          .catch((error: unknown) => logger.warn({ err: error }, 'could not write the status file'))
+          .finally(() => (statusWrite = undefined));
       };
-      writeStatus();
-      statusTimer = setInterval(writeStatus, STATUS_INTERVAL_MS);
+      statusTimer = setInterval(refreshStatus, STATUS_INTERVAL_MS);
       statusTimer.unref();
       updates = scheduleUpdateChecks({ config, env: ctx.env, logger });
       output.result({ url: server.url, pid: process.pid, version: config.version, publicUrl: config.settings.publicUrl ?? null }, () => server.url);
@@ -155,6 +161,8 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
       logger.info({ signal }, 'shutting down');
     } finally {
       clearInterval(statusTimer);
+      // A refresh still being written must not recreate the status file after it is removed.
+      await statusWrite;
       updates?.stop();
       await benchStats?.close();
       await server.close();
