@@ -123,7 +123,7 @@ test('start-up: each case reaches a healthy /healthz; the populated database hol
 });
 
 test('the targets table and the report render from the results', () => {
-  assert.is(results.targets.length, 8);
+  assert.is(results.targets.length, 9);
   const rendered = renderResults(JSON.parse(JSON.stringify(results)) as BenchResults);
   for (const heading of ['### Targets', '### 1. Idle', '### 2. Pairing', '### 2b. Saturated pairing', '### 3. Relay', '### 4. Churn', '### 5. HTTP', '### 6. Start-up']) {
     assert.ok(rendered.includes(heading), `missing ${heading}`);
