@@ -1,7 +1,10 @@
 // Summarises a V8 CPU profile (from `node bench/run.ts --cpu-prof DIR`, or `node --cpu-prof`):
 // where the time went, by function and by package, without opening DevTools.
 //
-//   node bench/profile.ts <file.cpuprofile> [--top N]
+//   node bench/profile.ts <file.cpuprofile> [--top N] [--from S] [--to S]
+//
+// --from/--to keep only the samples taken between those seconds after the profile began (the
+// steady part of a scenario, without start-up and the connection storm).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -35,10 +38,17 @@ function owner(url: string): string {
   return own ? `${own[2]}/${own[3]!.split('/')[0]}` : url;
 }
 
-export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary {
+export function summarizeProfile(profile: CpuProfile, top = 25, window: { fromMs?: number; toMs?: number } = {}): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const fromUs = (window.fromMs ?? 0) * 1000;
+  const toUs = (window.toMs ?? Number.POSITIVE_INFINITY) * 1000;
+  let at = 0;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at < fromUs || at > toUs) return;
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const total = [...self.values()].reduce((a, b) => a + b, 0) || 1;
   const functions = new Map<string, number>();
   const packages = new Map<string, number>();
@@ -59,12 +69,15 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
 }
 
 if (import.meta.main) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, from: { type: 'string' }, to: { type: 'string' } } });
   if (!positionals[0]) {
-    process.stderr.write('usage: node bench/profile.ts <file.cpuprofile> [--top N]\n');
+    process.stderr.write('usage: node bench/profile.ts <file.cpuprofile> [--top N] [--from S] [--to S]\n');
     process.exit(2);
   }
-  const summary = summarizeProfile(JSON.parse(readFileSync(positionals[0], 'utf8')) as CpuProfile, Number(values.top));
+  const summary = summarizeProfile(JSON.parse(readFileSync(positionals[0], 'utf8')) as CpuProfile, Number(values.top), {
+    fromMs: values.from === undefined ? undefined : Number(values.from) * 1000,
+    toMs: values.to === undefined ? undefined : Number(values.to) * 1000,
+  });
   const print = (title: string, rows: ProfileSummary['byFunction']) => {
     process.stdout.write(`\n${title}\n`);
     for (const row of rows) process.stdout.write(`${String(row.share).padStart(6)} %  ${String(row.ms).padStart(9)} ms  ${row.name}\n`);

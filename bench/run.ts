@@ -37,6 +37,8 @@ const USAGE = `usage: node bench/run.ts [${SCENARIOS.join('|')} …] [options]
   --no-build         use dist/ as it is instead of running scripts/build.sh first
   --cpu-prof DIR     write a V8 CPU profile of the server into DIR (open it in Chrome DevTools)
   --keep             keep the server's instance folder
+  --package DIR      run another built tree (bin/, dist/, templates/) instead of this one's dist/:
+                     an A/B run against an older build (implies --no-build)
 `;
 
 const { values, positionals } = parseArgs({
@@ -51,6 +53,7 @@ const { values, positionals } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     keep: { type: 'boolean', default: false },
+    package: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -86,7 +89,7 @@ const preset: Preset = {
 };
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
-if (!values['no-build']) {
+if (!values['no-build'] && !values.package) {
   log('building (scripts/build.sh)');
   build();
 }
@@ -96,6 +99,7 @@ const results = await runBench({
   label: values.label,
   keep: values.keep,
   cpuProfDir: values['cpu-prof'],
+  packageDir: values.package,
   log,
 });
 const outDir = values.out ?? join(ROOT, 'bench', 'results');

@@ -12,6 +12,7 @@ import { sleep, waitFor } from './stats.ts';
 import type { BenchContext } from './context.ts';
 import { memoryAfterGc, runIdle } from '../scenarios/idle.ts';
 import { runPairing } from '../scenarios/pairing.ts';
+import { runSaturated } from '../scenarios/saturated.ts';
 import { runRelay } from '../scenarios/relay.ts';
 import { runChurn } from '../scenarios/churn.ts';
 import { runHttp } from '../scenarios/http.ts';
@@ -25,6 +26,8 @@ export interface BenchOptions {
   keep?: boolean;
   /** Write a V8 CPU profile of the shared server into this folder. */
   cpuProfDir?: string;
+  /** Run this built tree (bin/, dist/, templates/, package.json) instead of the working tree's. */
+  packageDir?: string;
   log?: (line: string) => void;
 }
 
@@ -69,7 +72,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     }
   };
 
-  const snapshot = await snapshotPackage();
+  const snapshot = await snapshotPackage(options.packageDir);
   try {
     if (scenarios.includes('startup')) {
       await attempt('startup', async () => {
@@ -111,13 +114,18 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
           results.scenarios.idle = await runIdle(ctx, baseline);
         });
       }
-      if (shared.some((s) => s === 'pairing' || s === 'relay' || s === 'churn')) {
+      if (shared.some((s) => s === 'pairing' || s === 'saturated' || s === 'relay' || s === 'churn')) {
         const grown = await population.grow(preset.clients, preset.connectConcurrency);
         if (grown.failed) log(`population: ${grown.failed} clients failed to connect`);
       }
       if (shared.includes('pairing')) {
         await attempt('pairing', async () => {
           results.scenarios.pairing = await runPairing(ctx);
+        });
+      }
+      if (shared.includes('saturated')) {
+        await attempt('saturated', async () => {
+          results.scenarios.saturated = await runSaturated(ctx);
         });
       }
       if (shared.includes('relay')) {

@@ -1,7 +1,7 @@
 // How long and how hard each scenario runs. `full` is what docs/benchmarks.md records; `quick`
 // checks a change in a couple of minutes; `smoke` is the CI run that keeps the harness alive.
 
-export const SCENARIOS = ['idle', 'pairing', 'relay', 'churn', 'http', 'startup'] as const;
+export const SCENARIOS = ['idle', 'pairing', 'saturated', 'relay', 'churn', 'http', 'startup'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Preset {
@@ -20,6 +20,12 @@ export interface Preset {
     warmupSeconds: number;
     /** A conversation is at least this old before a `next` ends it. */
     minHoldMs: number;
+  };
+  saturated: {
+    /** Loop sizes run in turn (each capped by the connected population). */
+    clients: number[];
+    seconds: number;
+    warmupSeconds: number;
   };
   relay: {
     /** Conversations carrying the traffic. */
@@ -58,6 +64,7 @@ export const PRESETS: Record<Preset['name'], Preset> = {
     heartbeatMs: 10_000,
     connectConcurrency: 64,
     pairing: { rates: [250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000], stepSeconds: 5, warmupSeconds: 2, minHoldMs: 200 },
+    saturated: { clients: [1000, 5000], seconds: 10, warmupSeconds: 2 },
     relay: { pairs: 1000, fixedRates: [1000, 5000], ceilingRates: [7500, 10_000, 12_500, 15_000, 20_000, 25_000, 30_000, 40_000], stepSeconds: 5 },
     churn: { seconds: 60, skipMeanMs: 20_000, messageMeanMs: 5000, reconnectMeanMs: 120_000, reportShare: 0.02, leaveShare: 0.1, abandonShare: 0.03, ghostAfterMs: 5000 },
     http: { seconds: 5, concurrency: 32 },
@@ -70,6 +77,7 @@ export const PRESETS: Record<Preset['name'], Preset> = {
     heartbeatMs: 5000,
     connectConcurrency: 64,
     pairing: { rates: [250, 500, 1000, 2000, 3000, 4000], stepSeconds: 2, warmupSeconds: 1, minHoldMs: 200 },
+    saturated: { clients: [1000], seconds: 5, warmupSeconds: 1 },
     relay: { pairs: 500, fixedRates: [1000, 5000], ceilingRates: [10_000, 15_000, 20_000, 30_000], stepSeconds: 2 },
     churn: { seconds: 20, skipMeanMs: 20_000, messageMeanMs: 5000, reconnectMeanMs: 120_000, reportShare: 0.02, leaveShare: 0.1, abandonShare: 0.03, ghostAfterMs: 5000 },
     http: { seconds: 2, concurrency: 32 },
@@ -82,6 +90,7 @@ export const PRESETS: Record<Preset['name'], Preset> = {
     heartbeatMs: 3000,
     connectConcurrency: 32,
     pairing: { rates: [50, 100], stepSeconds: 1, warmupSeconds: 0.5, minHoldMs: 100 },
+    saturated: { clients: [100, 300], seconds: 1, warmupSeconds: 0.5 },
     relay: { pairs: 50, fixedRates: [200], ceilingRates: [400], stepSeconds: 1 },
     // Faster than life, so a few seconds still hold every kind of event.
     churn: { seconds: 4, skipMeanMs: 1500, messageMeanMs: 400, reconnectMeanMs: 6000, reportShare: 0.1, leaveShare: 0.2, abandonShare: 0.15, ghostAfterMs: 3000 },

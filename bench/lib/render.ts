@@ -25,7 +25,7 @@ function errorsText(errors: Record<string, number>): string {
 export function renderResults(results: BenchResults, source?: string): string {
   const out: string[] = [];
   const m = results.machine;
-  const { idle, pairing, relay, churn, http, startup } = results.scenarios;
+  const { idle, pairing, saturated, relay, churn, http, startup } = results.scenarios;
   out.push(
     `Run of ${results.startedAt.replace('T', ' ').slice(0, 16)} UTC, preset \`${results.preset}\`` +
       (results.label ? ` — **${results.label}**` : '') +
@@ -85,6 +85,26 @@ export function renderResults(results: BenchResults, source?: string): string {
     out.push(
       `Highest rate with p99 ≤ 25 ms: **${pairing.bestPairsPerSec === null ? 'none' : `${fmt(pairing.bestPairsPerSec)} pairs/s`}**. ` +
         `Afterwards: ${pairing.settle.queued} queued, ${pairing.settle.conversations} conversations left; errors: ${errorsText(pairing.errors)}.`,
+    );
+  }
+  if (saturated) {
+    out.push('', '### 2b. Saturated pairing (closed loop: find → matched → offer arrives → next)', '');
+    out.push(
+      table(
+        ['clients', 'pairs/s', 'time-to-paired p50', 'p99', 'max', 'server loop delay p99 (max)', 'CPU server / generator / others (steal)', 'server CPU per pairing', 'server RSS', 'errors'],
+        saturated.runs.map((r) => [
+          fmt(r.clients),
+          `**${fmt(r.pairsPerSec)}**`,
+          formatMs(r.timeToPaired.p50),
+          formatMs(r.timeToPaired.p99),
+          formatMs(r.timeToPaired.max),
+          `${formatMs(r.eventLoop.p99)} (max ${formatMs(r.eventLoop.max)})`,
+          cpuText(r.cpu),
+          r.serverCpuMsPerPair === undefined ? '–' : `${r.serverCpuMsPerPair} ms`,
+          `${r.rssMB} MB`,
+          errorsText(r.errors) + (r.settle.leaked ? `, ${r.settle.leaked} leaked` : ''),
+        ]),
+      ),
     );
   }
   if (relay) {

@@ -5,6 +5,7 @@ import type { HttpResult } from '../scenarios/http.ts';
 import type { IdleResult } from '../scenarios/idle.ts';
 import type { PairingResult } from '../scenarios/pairing.ts';
 import type { RelayResult } from '../scenarios/relay.ts';
+import { SATURATED_P99_BOUND_MS, SATURATED_TARGET_PAIRS_PER_SEC, type SaturatedResult } from '../scenarios/saturated.ts';
 import type { StartupResult } from '../scenarios/startup.ts';
 import type { MachineInfo } from './proc.ts';
 import type { ScenarioName } from './presets.ts';
@@ -21,6 +22,7 @@ export interface BenchResults {
   scenarios: {
     idle?: IdleResult;
     pairing?: PairingResult;
+    saturated?: SaturatedResult;
     relay?: RelayResult;
     churn?: ChurnResult;
     http?: HttpResult;
@@ -42,10 +44,11 @@ export interface TargetCheck {
   met: boolean | null;
 }
 
-/** The targets of issue 7 (2 cores, generator on the same machine). */
+/** The targets of issue 7, with issue 19's memory targets (2 cores, generator on the same machine). */
 export const TARGETS = {
   clients: 10_000,
-  rssPerThousandMB: 8,
+  rssPerThousandMB: 6,
+  emptyServerRssMB: 70,
   pairsPerSec: 2000,
   timeToMatchP99Ms: 25,
   relayRate: 5000,
@@ -76,6 +79,13 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetChec
     met: idle ? idle.perThousand.rssMB <= TARGETS.rssPerThousandMB : null,
   });
 
+  checks.push({
+    measure: 'empty server',
+    target: `≤ ${TARGETS.emptyServerRssMB} MB RSS`,
+    result: idle ? `${idle.baseline.rssMB} MB RSS (after a full GC, nobody connected)` : 'not run',
+    met: idle ? idle.baseline.rssMB <= TARGETS.emptyServerRssMB : null,
+  });
+
   const pairingStep = pairing?.steps.find((s) => s.targetPairsPerSec === TARGETS.pairsPerSec);
   checks.push({
     measure: 'pairing',
@@ -85,6 +95,19 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetChec
         (pairingStep ? `; at ${fmt(TARGETS.pairsPerSec)}/s: p99 ${formatMs(pairingStep.timeToMatch.p99)}` : '')
       : 'not run',
     met: pairing ? (pairing.bestPairsPerSec ?? 0) >= TARGETS.pairsPerSec : null,
+  });
+
+  const { saturated } = results.scenarios;
+  const loop1000 = saturated?.runs.find((run) => run.clients === 1000);
+  checks.push({
+    measure: 'saturated pairing',
+    target: `≥ ${fmt(SATURATED_TARGET_PAIRS_PER_SEC)} pairs/s at 1,000 clients, time-to-paired p99 ≤ ${formatMs(SATURATED_P99_BOUND_MS)}`,
+    result: saturated
+      ? saturated.runs.map((run) => `${fmt(run.clients)} clients: ${fmt(run.pairsPerSec)} pairs/s, p99 ${formatMs(run.timeToPaired.p99)}`).join('; ')
+      : 'not run',
+    met: loop1000
+      ? loop1000.pairsPerSec >= SATURATED_TARGET_PAIRS_PER_SEC && loop1000.timeToPaired.p99 <= SATURATED_P99_BOUND_MS && loop1000.errorCount === 0
+      : null,
   });
 
   const at5k = relay?.steps.find((s) => s.targetPerSec === TARGETS.relayRate);

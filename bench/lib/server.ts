@@ -81,13 +81,14 @@ export function isBuilt(): boolean {
  * A private copy of what the package ships (bin/, dist/, templates/, package.json; node_modules
  * linked), so that a rebuild of the working tree during a run cannot pull dist/ from under the
  * server being measured. A copy caught in the middle of someone else's build is taken again.
+ * `source` is another built tree (an A/B run against an older build: `node bench/run.ts --package DIR`).
  */
-export async function snapshotPackage(): Promise<{ root: string; remove(): void }> {
+export async function snapshotPackage(source = ROOT): Promise<{ root: string; remove(): void }> {
   for (let attempt = 1; ; attempt++) {
     const root = mkdtempSync(join(tmpdir(), 'strangerchat-bench-package-'));
     const remove = () => rmSync(root, { recursive: true, force: true });
     try {
-      for (const entry of ['bin', 'dist', 'templates', 'package.json']) cpSync(join(ROOT, entry), join(root, entry), { recursive: true });
+      for (const entry of ['bin', 'dist', 'templates', 'package.json']) cpSync(join(source, entry), join(root, entry), { recursive: true });
       symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
       if (['cli/main.js', 'server/app.js'].every((file) => existsSync(join(root, 'dist', file)))) return { root, remove };
     } catch {

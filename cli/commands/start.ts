@@ -19,7 +19,7 @@ import { DEFAULT_INSTANCE, isEmptyFolder, isInstanceFolder, loadInstanceConfig, 
 import { Output, type GlobalOptions } from '../output.ts';
 import { fingerprints } from '../loaded-files.ts';
 import { dataDirOf, logFileBase } from '../paths.ts';
-import { readRunning, removePidFile, writePidFile, writeStatusFile } from '../pidfile.ts';
+import { readRunning, removePidFile, writePidFile, writeStatusFile, writeStatusFileAsync } from '../pidfile.ts';
 import { dataDirProblem, fetchHealth, portProblem } from '../preflight.ts';
 import { backupBeforeMigrations } from '../start-hooks.ts';
 import { stopCommand } from '../stop-hint.ts';
@@ -119,6 +119,7 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
       throw error;
     });
     let statusTimer: NodeJS.Timeout | undefined;
+    let statusWrite: Promise<void> | undefined;
     let benchStats: BenchStatsListener | undefined;
     let updates: UpdateSchedule | undefined;
     try {
@@ -135,16 +136,24 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
         startOptions: { ...(options.port !== undefined ? { port: options.port } : {}), ...(options.host !== undefined ? { host: options.host } : {}) },
         ...(supervisor ? { supervisor } : {}),
       });
-      const writeStatus = async () => {
-        try {
-          const nodes = cluster ? (await cluster.liveNodes()).map((node) => ({ id: node.id, startedAt: node.startedAt, seenAt: node.seenAt, ...node.stats })) : undefined;
-          writeStatusFile(config, { pid: process.pid, updatedAt: Date.now(), ...(await server.stats()), sessions: server.liveSessionIds(), ...(nodes ? { node: cluster!.nodeId, nodes } : {}) });
-        } catch (error) {
-          logger.warn({ err: error }, 'could not write the status file');
-        }
+      const liveStatus = async () => {
+        const nodes = cluster ? (await cluster.liveNodes()).map((node) => ({ id: node.id, startedAt: node.startedAt, seenAt: node.seenAt, ...node.stats })) : undefined;
+        return { pid: process.pid, updatedAt: Date.now(), ...(await server.stats()), sessions: server.liveSessionIds(), ...(nodes ? { node: cluster!.nodeId, nodes } : {}) };
       };
-      await writeStatus();
-      statusTimer = setInterval(() => void writeStatus(), STATUS_INTERVAL_MS);
+      try {
+        writeStatusFile(config, await liveStatus());
+      } catch (error) {
+        logger.warn({ err: error }, 'could not write the status file');
+      }
+      // Later refreshes are written off the event loop, one at a time (a slow disk skips a beat).
+      const refreshStatus = () => {
+        if (statusWrite) return;
+        statusWrite = liveStatus()
+          .then((status) => writeStatusFileAsync(config, status))
+          .catch((error: unknown) => logger.warn({ err: error }, 'could not write the status file'))
+          .finally(() => (statusWrite = undefined));
+      };
+      statusTimer = setInterval(refreshStatus, STATUS_INTERVAL_MS);
       statusTimer.unref();
       updates = scheduleUpdateChecks({ config, env: ctx.env, logger });
       output.result({ url: server.url, pid: process.pid, version: config.version, publicUrl: config.settings.publicUrl ?? null }, () => server.url);
@@ -165,6 +174,8 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
       logger.info({ signal }, 'shutting down');
     } finally {
       clearInterval(statusTimer);
+      // A refresh still being written must not recreate the status file after it is removed.
+      await statusWrite;
       updates?.stop();
       await benchStats?.close();
       await server.close();

@@ -44,11 +44,26 @@ export interface IceServerOptions {
 export function createIceServers(options: IceServerOptions): (participantId: string, relayOnly: boolean) => IceServer[] {
   const { turn, secret, now } = options;
   if (turn.urls.length > 0 && !secret) throw new TypeError('createIceServers: turn.urls is set but the TURN secret is missing');
+  // Credentials are whole seconds: within one second a person's are the same bytes, so they are
+  // minted once (an HMAC per match and side was 2–3 % of a saturated server). The cache holds one
+  // second's people and is dropped when the second changes.
+  let cachedSecond = -1;
+  const cache = new Map<string, { username: string; credential: string }>();
   return (participantId, relayOnly) => {
     const servers: IceServer[] = [];
     if (turn.urls.length > 0 && secret) {
-      const { username, credential } = mintTurnCredentials(secret, participantId, now(), turn.credentialTtlSeconds);
-      servers.push({ urls: [...turn.urls], username, credential });
+      const at = now();
+      const second = Math.floor(at / 1000);
+      if (second !== cachedSecond) {
+        cache.clear();
+        cachedSecond = second;
+      }
+      let minted = cache.get(participantId);
+      if (!minted) {
+        const { username, credential } = mintTurnCredentials(secret, participantId, at, turn.credentialTtlSeconds);
+        cache.set(participantId, (minted = { username, credential }));
+      }
+      servers.push({ urls: [...turn.urls], username: minted.username, credential: minted.credential });
     }
     if (!relayOnly && turn.stunUrls.length > 0) servers.push({ urls: [...turn.stunUrls] });
     return servers;

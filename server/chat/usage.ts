@@ -25,6 +25,9 @@ export const METRICS = {
   activeDevices: 'month.active_devices',
 } as const;
 
+const VIDEO_CONVERSATIONS = METRICS.conversations('video');
+const TEXT_CONVERSATIONS = METRICS.conversations('text');
+
 /** `2026-12-01` for a time (UTC). */
 export function utcDay(at: number): string {
   return new Date(at).toISOString().slice(0, 10);
@@ -41,6 +44,7 @@ export class UsageCounters {
   #pending = new Map<string, number>();
   #day = '';
   #dayEnds = 0;
+  readonly #keys = new Map<string, string>();
 
   constructor(now: () => number) {
     this.#now = now;
@@ -48,7 +52,7 @@ export class UsageCounters {
 
   /** Called once per conversation, by the initiator's side. */
   conversationStarted(mode: ChatMode): void {
-    this.#add(METRICS.conversations(mode));
+    this.#add(mode === 'video' ? VIDEO_CONVERSATIONS : mode === 'text' ? TEXT_CONVERSATIONS : METRICS.conversations(mode));
   }
 
   messageFiltered(reason: string): void {
@@ -60,8 +64,11 @@ export class UsageCounters {
     if (at >= this.#dayEnds || at < this.#dayEnds - DAY_MS) {
       this.#day = utcDay(at);
       this.#dayEnds = Date.parse(`${this.#day}T00:00:00Z`) + DAY_MS;
+      this.#keys.clear();
     }
-    const key = `${this.#day}|${metric}`;
+    // One key string per metric and day, not one per conversation.
+    let key = this.#keys.get(metric);
+    if (key === undefined) this.#keys.set(metric, (key = `${this.#day}|${metric}`));
     this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1);
   }
 

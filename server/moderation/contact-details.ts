@@ -21,10 +21,12 @@ export function findContactDetails(text: string): ContactKind | undefined {
 /**
  * findContactDetails for text already folded (`folded` is foldText(text): the filter folds once).
  * `phones: false` leaves phone numbers out (a reading that glued digits of two messages together).
+ * `letters` is joinSpacedLetters(folded) when the caller has it already (the filter does).
  */
-export function contactDetailsIn(text: string, folded: FoldedText, { phones = true } = {}): ContactKind | undefined {
+export function contactDetailsIn(text: string, folded: FoldedText, options: { phones?: boolean; letters?: FoldedText } = {}): ContactKind | undefined {
+  const phones = options.phones ?? true;
   const symbols = joinSpacedSymbols(folded);
-  const letters = joinSpacedLetters(folded);
+  const letters = options.letters ?? joinSpacedLetters(folded);
   const views = [folded.text, symbols.text, letters.text].filter((view, i, all) => all.indexOf(view) === i);
   let handle: ContactKind | undefined;
   for (const view of views) {

@@ -74,14 +74,16 @@ export class ModerationFeed {
 
   /**
    * Resolves once a read that began after this call has handled its events (true), or failed
-   * (false): whatever another process wrote before the call is then known here. A read already
-   * running may have begun before the caller's moment, so one more is queued behind it; every
-   * call in the meantime shares that one, so a burst of callers costs two reads, not one each.
+   * (false): whatever another process wrote before the call is then known here. The read starts
+   * at the end of the current event-loop turn (setImmediate), so every caller of that turn — a
+   * busy server reads hundreds of `find`s in one — shares it: one query per turn, not one per
+   * caller. A read already running may have begun before some caller's moment, so the shared one
+   * waits for it and begins after.
    */
   catchUp(): Promise<boolean> {
     if (this.#stopped) return Promise.resolve(false);
-    if (!this.#polling) return this.poll();
-    this.#queued ??= this.#polling.then(() => {
+    this.#queued ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      if (this.#polling) await this.#polling;
       this.#queued = undefined;
       return this.#stopped ? false : this.poll();
     });

@@ -343,7 +343,7 @@ export class ConfiguredFilter implements MessageFilter {
     const profane = this.#profanity ? this.#profaneSpans(folded) : [];
     if (this.#settings.profanity === 'block' && profane.length) return blocked('words');
     if (contactDetailsBlocked(this.#settings.contactDetails, context)) {
-      const kind = contactDetailsIn(text, plain) ?? this.#acrossMessages(text, context);
+      const kind = contactDetailsIn(text, plain, { letters: folded }) ?? this.#acrossMessages(text, context);
       if (kind) return blocked(kind);
       context.recent?.add(text, context.at ?? 0, this.#window);
     }

@@ -77,7 +77,32 @@ export function hasPhoneNumber(original: string, folded: FoldedText): boolean {
 
 type CharClass = 'digit' | 'lookAlike' | 'letter' | 'gap';
 
+// The hostile path is long ASCII ("1 1 1 …", 500 groups): ASCII characters are classified by
+// their code, which reads exactly as the patterns do, and only other characters go to them.
+
+/** True for 0-9 (a character of one code unit). */
+function isAsciiDigit(char: string): boolean {
+  if (char.length !== 1) return false;
+  const code = char.charCodeAt(0);
+  return code >= 48 && code <= 57;
+}
+
+/** ALNUM.test(text[i]), by code for ASCII. */
+function isAlnumAt(text: string, i: number): boolean {
+  const code = text.charCodeAt(i);
+  if (code < 128) return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+  return ALNUM.test(text[i]!);
+}
+
 function classify(char: string): CharClass {
+  if (char.length === 1) {
+    const code = char.charCodeAt(0);
+    if (code < 128) {
+      if (code >= 48 && code <= 57) return 'digit';
+      if (LOOK_ALIKE_DIGITS[char] !== undefined) return 'lookAlike';
+      return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) ? 'letter' : 'gap';
+    }
+  }
   if (DIGIT.test(char)) return 'digit';
   if (LOOK_ALIKE_DIGITS[char] !== undefined) return 'lookAlike';
   return LETTER.test(char) || ALNUM.test(char) ? 'letter' : 'gap';
@@ -99,6 +124,13 @@ interface Piece {
  * "IS", "il") are words.
  */
 function piecesOf(word: string): Piece[] {
+  if (word.length === 1 && word.charCodeAt(0) < 128) {
+    // One ASCII character: a digit, a lone look-alike or a letter (what the general case gives).
+    const kind = classify(word);
+    if (kind === 'digit') return [{ kind: 'group', text: word }];
+    if (kind === 'lookAlike') return [{ kind: 'lone', text: LOOK_ALIKE_DIGITS[word]!, letter: word }];
+    if (kind === 'letter') return [{ kind: 'letters', text: word }];
+  }
   const chars = [...word];
   const classes = chars.map(classify);
   if (chars.length === 1 && classes[0] === 'lookAlike') return [{ kind: 'lone', text: LOOK_ALIKE_DIGITS[chars[0]!]!, letter: chars[0]! }];
@@ -111,12 +143,13 @@ function piecesOf(word: string): Piece[] {
     } else {
       while (j < chars.length && classes[j] !== 'letter') j++;
       const run = chars.slice(i, j);
-      const real = run.filter((c) => DIGIT.test(c)).length;
+      let real = 0;
+      for (const c of run) if (isAsciiDigit(c) || (c.length !== 1 && DIGIT.test(c))) real++;
       if (real > 0 && run.length - real <= real + 1) {
         pieces.push({ kind: 'group', text: run.map((c) => LOOK_ALIKE_DIGITS[c] ?? c).join('') });
       } else {
         // Look-alikes outnumber the digits: they are letters; the digits alone still count.
-        for (const c of run) pieces.push(DIGIT.test(c) ? { kind: 'group', text: c } : { kind: 'letters', text: c });
+        for (const c of run) pieces.push(isAsciiDigit(c) || (c.length !== 1 && DIGIT.test(c)) ? { kind: 'group', text: c } : { kind: 'letters', text: c });
       }
     }
     i = j;
@@ -124,12 +157,13 @@ function piecesOf(word: string): Piece[] {
   return mergeAdjacent(pieces);
 }
 
+/** Joins neighbours of one kind; `pieces` are piecesOf's own, so they are merged in place. */
 function mergeAdjacent(pieces: Piece[]): Piece[] {
   const merged: Piece[] = [];
   for (const piece of pieces) {
-    const last = merged.at(-1);
+    const last = merged.length ? merged[merged.length - 1] : undefined;
     if (last && last.kind === piece.kind && piece.kind !== 'lone') last.text += piece.text;
-    else merged.push({ ...piece });
+    else merged.push(piece);
   }
   return merged;
 }
@@ -139,9 +173,9 @@ function piecesOfText(text: string): Piece[] {
   const pieces: Piece[] = [];
   for (let i = 0; i < text.length; ) {
     let j = i;
-    const alnum = ALNUM.test(text[i]!);
-    while (j < text.length && ALNUM.test(text[j]!) === alnum) j++;
-    if (alnum) pieces.push(...piecesOf(text.slice(i, j)));
+    const alnum = isAlnumAt(text, i);
+    while (j < text.length && isAlnumAt(text, j) === alnum) j++;
+    if (alnum) for (const piece of piecesOf(text.slice(i, j))) pieces.push(piece);
     else pieces.push({ kind: 'gap', text: text.slice(i, j) });
     i = j;
   }
@@ -197,7 +231,7 @@ export function numberRuns(text: string): NumberRun[] {
     } else if (piece.kind === 'letters') {
       lead = '';
       if (!run) continue;
-      if ([...piece.text].length > 1 || ++gapLetters > 1) end();
+      if ((piece.text.length > 1 && [...piece.text].length > 1) || ++gapLetters > 1) end();
       else separator += piece.text;
     } else if (run) {
       run.separators.push(separator);
@@ -220,7 +254,8 @@ function gapWidth(chunk: string): number {
   let width = 0;
   let space = false;
   for (const char of chunk) {
-    const isSpace = WHITESPACE.test(char);
+    const code = char.charCodeAt(0);
+    const isSpace = char.length === 1 && code < 128 ? code === 32 || (code >= 9 && code <= 13) : WHITESPACE.test(char);
     if (!isSpace || !space) width++;
     space = isSpace;
   }

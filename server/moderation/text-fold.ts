@@ -168,6 +168,21 @@ const SPACING = String.raw`[\s.\-_*~|/\\,+:;'"^=•·…]`;
 /** A letter before an apostrophe starts a word ("c'est", "l'insta"): it is not spaced out. */
 const SPACED_RUN = new RegExp(`(?<!${WORD_CHAR})${WORD_CHAR}(?:${SPACING}+${WORD_CHAR}(?!${WORD_CHAR}|['’])){2,}`, 'gu');
 const SPACING_CHAR = new RegExp(SPACING, 'u');
+/** SPACING_CHAR's ASCII members by code (white space 9–13 and 32, and the punctuation above). */
+const ASCII_SPACING = new Uint8Array(128);
+for (let code = 0; code < 128; code++) ASCII_SPACING[code] = SPACING_CHAR.test(String.fromCharCode(code)) ? 1 : 0;
+
+/** SPACING_CHAR.test(text[i]), by a table for ASCII. */
+function isSpacingAt(text: string, i: number): boolean {
+  const code = text.charCodeAt(i);
+  return code < 128 ? ASCII_SPACING[code] === 1 : SPACING_CHAR.test(text[i]!);
+}
+
+/** /\s/.test(text[i]), by code for ASCII. */
+function isSpaceAt(text: string, i: number): boolean {
+  const code = text.charCodeAt(i);
+  return code < 128 ? code === 32 || (code >= 9 && code <= 13) : /\s/.test(text[i]!);
+}
 
 /** Joins spaced-out single letters ("f . u . c . k" → "fuck"); everything else is kept. */
 export function joinSpacedLetters(folded: FoldedText): FoldedText {
@@ -176,7 +191,7 @@ export function joinSpacedLetters(folded: FoldedText): FoldedText {
   const drop = new Set<number>();
   for (const match of allMatches(SPACED_RUN, folded.text)) {
     for (let i = match.index; i < match.index + match[0].length; i++) {
-      if (SPACING_CHAR.test(folded.text[i]!)) drop.add(i);
+      if (isSpacingAt(folded.text, i)) drop.add(i);
     }
   }
   return removeAt(folded, drop);
@@ -190,7 +205,7 @@ export function joinSpacedSymbols(folded: FoldedText): FoldedText {
   const drop = new Set<number>();
   for (const match of allMatches(SPACED_SYMBOLS, folded.text)) {
     for (let i = match.index; i < match.index + match[0].length; i++) {
-      if (/\s/.test(folded.text[i]!)) drop.add(i);
+      if (isSpaceAt(folded.text, i)) drop.add(i);
     }
   }
   return removeAt(folded, drop);

@@ -29,7 +29,7 @@ const context = () => `\n${progress.join('\n')}`;
 
 test('the run completes every scenario and the server stops cleanly with nobody left online', () => {
   assert.equal(results.failures, [], `scenarios failed:${context()}`);
-  assert.equal(Object.keys(results.scenarios).sort(), ['churn', 'http', 'idle', 'pairing', 'relay', 'startup']);
+  assert.equal(Object.keys(results.scenarios).sort(), ['churn', 'http', 'idle', 'pairing', 'relay', 'saturated', 'startup']);
   assert.equal(results.final?.onlineAfterClose, 0);
   assert.equal(results.final?.serverExitCode, 0);
   assert.equal(results.final?.serverLogErrors, 0, 'the server logged errors');
@@ -58,6 +58,23 @@ test('pairing: pairs form at no more than the rate asked, time-to-match is order
   }
   assert.equal(pairing.settle.leaked, 0, `leaked: ${JSON.stringify(pairing.settle)}`);
   assert.equal(pairing.errors, {});
+});
+
+test('saturated pairing: each loop size pairs, every pairing is timed once, nothing is left behind', () => {
+  const saturated = results.scenarios.saturated!;
+  assert.equal(saturated.runs.map((run) => run.clients), preset.saturated.clients);
+  for (const run of saturated.runs) {
+    assert.ok(run.pairs > 0 && run.pairsPerSec > 0, `no pairing with ${run.clients} clients`);
+    // A closed loop of N people completes at most N/2 pairings at a time: more means double counting.
+    const t = run.timeToPaired;
+    assert.is(t.count, run.pairs);
+    assert.ok(t.p50 > 0 && t.p50 <= t.p99 && t.p99 <= t.max, `time-to-paired ${JSON.stringify(t)}`);
+    assert.ok(run.cpu.server > 0, 'server CPU read from /proc');
+    assert.ok(run.rssMB > 10, `server RSS ${run.rssMB} MB`);
+    assert.equal(run.errors, {});
+    assert.is(run.settle.leaked, 0, `leaked: ${JSON.stringify(run.settle)}`);
+  }
+  assert.is(saturated.errorCount, 0);
 });
 
 test('relay: every message and signal arrives intact and in order', () => {
@@ -106,9 +123,9 @@ test('start-up: each case reaches a healthy /healthz; the populated database hol
 });
 
 test('the targets table and the report render from the results', () => {
-  assert.is(results.targets.length, 7);
+  assert.is(results.targets.length, 9);
   const rendered = renderResults(JSON.parse(JSON.stringify(results)) as BenchResults);
-  for (const heading of ['### Targets', '### 1. Idle', '### 2. Pairing', '### 3. Relay', '### 4. Churn', '### 5. HTTP', '### 6. Start-up']) {
+  for (const heading of ['### Targets', '### 1. Idle', '### 2. Pairing', '### 2b. Saturated pairing', '### 3. Relay', '### 4. Churn', '### 5. HTTP', '### 6. Start-up']) {
     assert.ok(rendered.includes(heading), `missing ${heading}`);
   }
   const doc = `# Doc\n\n${START_MARKER}\nold figures\n${END_MARKER}\n\nafter\n`;
