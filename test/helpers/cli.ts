@@ -192,6 +192,9 @@ export function runBin(args: string[], options: { cwd?: string; env?: Record<str
 }
 
 /** Starts `strangerchat start` as a child process; resolves with its URL once printed. */
+/** A sanity bound, not a speed check: start takes ~1 s, but 20–30 s on a 2-core machine at load 30. */
+const START_URL_TIMEOUT_MS = 60_000;
+
 export function spawnStart(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ child: ChildProcess; url: string; stderr(): string; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, [BIN, 'start', ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -202,7 +205,7 @@ export function spawnStart(args: string[], options: { cwd?: string; env?: Record
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`start printed no URL; stderr:\n${stderr}`));
-    }, 30_000);
+    }, START_URL_TIMEOUT_MS);
     child.stdout!.on('data', (c: Buffer) => {
       stdout += c.toString();
       const url = /^(http:\/\/\S+)$/m.exec(stdout)?.[1];
