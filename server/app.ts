@@ -18,6 +18,7 @@ import { HUB_DEFAULTS } from './chat/hub.ts';
 import { InMemoryHub } from './chat/memory-hub.ts';
 import { attachConnection, type ConnectionDeps, type LiveConnection } from './chat/connection.ts';
 import { Presence } from './chat/presence.ts';
+import { AvailabilityWatch } from './chat/availability-watch.ts';
 import { WriteBatch } from './chat/write-batch.ts';
 import { mediaPolicy, minorMediaWarnings } from './chat/media-policy.ts';
 import { bandOf } from './access/sessions.ts';
@@ -78,6 +79,8 @@ export interface ServerDeps {
   retentionIntervalMs?: number;
   /** How often the online count is read and pushed when it changed (default 5 s). */
   presenceIntervalMs?: number;
+  /** How often opening hours and duty expiries are checked (default 1 s). */
+  availabilityIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -124,7 +127,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   const filter = new ConfiguredFilter(settings.filters);
   const rateLimits = new RateLimits(settings.rateLimits, now);
   const iceServersFor = createIceServers({ turn: settings.turn, secret: config.secrets.turnSecret, now });
-  const media = mediaPolicy(config);
+  const media = mediaPolicy(config, services.availability);
   if (config.relayOnly && settings.turn.urls.length === 0 && settings.modes.includes('video')) {
     logger.warn('relayOnly is on but turn.urls is empty: video conversations cannot connect until a TURN server is configured');
   }
@@ -179,6 +182,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     isReady: () => loaded,
     verifiedIdentity: verifiedIdentityReader(config, now),
     online: () => presence.online(),
+    availability: () => services.availability.current(),
   });
   app.use(router.routes()).use(router.allowedMethods());
   const modRouter = createModRouter({ moderators, invites });
@@ -224,6 +228,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     reports,
     iceServers: iceServersFor,
     media,
+    availability: services.availability,
     pairingBan: (p) => pairingGate.check({ address: p.address, deviceId: p.deviceId, identityHash: p.identityHash }),
     writes,
     onClosed: (connection) => connections.delete(connection),
@@ -374,9 +379,13 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         case 'ban_lifted':
           banIndex.remove(event.payload.banId);
           return;
+        case 'availability_changed':
+          return availabilityWatch.changed();
       }
     },
   });
+  const availabilityWatch = new AvailabilityWatch({ availability: services.availability, hub, media, connections: () => connections, now, logger, graceSeconds: settings.openingHours.closingGraceSeconds, intervalMs: deps.availabilityIntervalMs });
+  await availabilityWatch.start();
   await feed.start();
   const pairingGate = new PairingGate({ feed, index: banIndex });
   retention.start(deps.retentionIntervalMs);
@@ -445,6 +454,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         clearInterval(heartbeat);
         presence.stop();
         await feed.stop();
+        await availabilityWatch.stop();
         await retention.stop();
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Every socket starts closing before any leaves the Hub: a partner on this process then hears

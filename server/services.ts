@@ -6,6 +6,7 @@ import type { ServerConfig } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { Logger } from './logger.ts';
 import { AgeBandLocks } from './access/age-bands.ts';
+import { AvailabilityService } from './access/availability.ts';
 import { EmailAccessService, createMailTransport } from './access/email.ts';
 import { InviteService } from './access/invites.ts';
 import { ModeratorService } from './access/moderators.ts';
@@ -19,6 +20,7 @@ import { AUDIT_HEAD_DIR, AuditHeadStore } from './moderation/audit-head.ts';
 import { dataDirOf } from './db/data-dir.ts';
 import type { BanIndex } from './moderation/ban-index.ts';
 import { BanService } from './moderation/bans.ts';
+import { DutyService } from './moderation/duty.ts';
 import { serverAddresses } from './moderation/lockout.ts';
 import { EvidenceService } from './moderation/evidence.ts';
 import { PairAvoidStore } from './moderation/pair-avoids.ts';
@@ -52,6 +54,10 @@ export interface Services {
   /** Age bands that stick to a device and an identity. */
   bands: AgeBandLocks;
   sessions: SessionService;
+  /** Who is on duty (the dashboard's toggle, `mod duty`). */
+  duty: DutyService;
+  /** Opening hours, pauses and whether video is offered now. */
+  availability: AvailabilityService;
   /** Only in the email access mode. */
   email: EmailAccessService | undefined;
   moderators: ModeratorService;
@@ -102,7 +108,9 @@ export function createServices(deps: ServiceDeps): Services {
   const tickets = new TicketService({ db, secret, now });
   const invites = new InviteService({ db, audit, secret, now });
   const bands = new AgeBandLocks({ db, audit, now, lockDays: settings.safety.ageBandLockDays });
-  const sessions = new SessionService({ db, audit, config, tickets, invites, bands, ...(banIndex ? { bans: banIndex } : {}), now });
+  const duty = new DutyService({ db, audit, now });
+  const availability = new AvailabilityService({ db, audit, now, config, duty });
+  const sessions = new SessionService({ db, audit, config, tickets, invites, bands, availability, ...(banIndex ? { bans: banIndex } : {}), now });
   // Built when the instance sends mail; nodemailer connects on the first send, not here.
   const alertsOn = safeguardingAlertsOn(settings);
   const mailer = settings.accessMode === 'email' || alertsOn ? createMailTransport(settings.email.smtp, config.secrets.smtpPassword) : undefined;
@@ -135,6 +143,8 @@ export function createServices(deps: ServiceDeps): Services {
     invites,
     bands,
     sessions,
+    duty,
+    availability,
     email,
     moderators,
     announcements,

@@ -9,6 +9,7 @@ import type { AgeBand } from '../chat/hub.ts';
 import type { TicketService } from './tickets.ts';
 import type { InviteService } from './invites.ts';
 import type { AgeBandLocks } from './age-bands.ts';
+import type { AvailabilityService } from './availability.ts';
 import type { BanIndex } from '../moderation/ban-index.ts';
 import { bannedError } from '../moderation/ban-gate.ts';
 import type { AuditLog } from '../moderation/audit.ts';
@@ -59,6 +60,7 @@ export class SessionService {
   readonly #now: () => number;
   readonly #audit: AuditLog;
   readonly #bands: AgeBandLocks;
+  readonly #availability: Pick<AvailabilityService, 'assertOpen'> | undefined;
 
   constructor(deps: {
     db: Db;
@@ -68,8 +70,11 @@ export class SessionService {
     invites: InviteService;
     bands: AgeBandLocks;
     bans?: BanIndex;
+    /** Opening hours and pauses: no session starts while the space is closed. */
+    availability?: Pick<AvailabilityService, 'assertOpen'>;
     now: () => number;
   }) {
+    this.#availability = deps.availability;
     this.#audit = deps.audit;
     this.#bands = deps.bands;
     this.#bans = deps.bans;
@@ -86,6 +91,8 @@ export class SessionService {
     // Any ban, including no_matching: a session exists only to be paired.
     const ban = this.#bans.match({ address: origin.address, deviceId: origin.deviceId, identityHash: origin.identityHash ?? null });
     if (ban) throw bannedError(ban, this.#config.settings.moderation.appealUrl);
+    // Outside the opening hours, or paused: 403 closed / paused, with when it opens again.
+    await this.#availability?.assertOpen();
     if (request.acceptRules !== true) {
       throw new AppError(400, 'rules_not_accepted', 'Please read and accept the rules first.');
     }

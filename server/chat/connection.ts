@@ -9,7 +9,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import { CloseCode } from '../protocol/close-codes.ts';
-import { ClientMessage, CLIENT_MESSAGE_TYPES, plainChatMessage, PROTOCOL_VERSION, type IceServer, type ServerMessage, type WsErrorCode } from '../protocol/messages.ts';
+import { ClientMessage, CLIENT_MESSAGE_TYPES, plainChatMessage, PROTOCOL_VERSION, type ChatMode, type IceServer, type ServerMessage, type WsErrorCode } from '../protocol/messages.ts';
 import type { Ban } from '../moderation/ban-index.ts';
 import type { InstanceSettings, Profile } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -19,6 +19,7 @@ import type { RateLimits, WindowLimiter } from '../moderation/rate-limits.ts';
 import { addressKey } from '../access/ip.ts';
 import type { FindRequest, Hub, Participant, ParticipantSink } from './hub.ts';
 import type { MediaPolicy } from './media-policy.ts';
+import { ALWAYS_OPEN, type AvailabilityService } from '../access/availability.ts';
 import { StrikeCounter, TokenBucket } from './rate-limit.ts';
 import { filterSignalForRelayOnly } from './ice-filter.ts';
 import type { BatchedWriter, WriteBatch } from './write-batch.ts';
@@ -46,6 +47,8 @@ export interface ConnectionDeps {
   iceServers: (participantId: string, relayOnly: boolean) => IceServer[];
   /** Which modes a person may use and whose media is relayed (minors' always is). */
   media: MediaPolicy;
+  /** Whether the space is open now (opening hours, a pause): `find` and `next` are refused while it is not. */
+  availability?: Pick<AvailabilityService, 'current' | 'refusal'>;
   /**
    * The ban that forbids pairing this person, read fresh from the moderation feed (see
    * pairing-gate.ts); asked before every `find` and `next`. Rejects when it cannot tell.
@@ -95,6 +98,7 @@ export function attachConnection(ws: WebSocket, socket: Duplex, participant: Par
     iceServers: deps.iceServers(participant.id, relayOnly),
     relayOnly,
     modes: deps.media.modesFor(participant.band),
+    availability: deps.availability?.current() ?? ALWAYS_OPEN,
   });
   return connection;
 }
@@ -127,6 +131,8 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
   readonly #bucket: TokenBucket;
   #finds: WindowLimiter | undefined;
   #reports: WindowLimiter | undefined;
+  /** The mode of the last `find`, which `next` searches in again. */
+  #mode: ChatMode | undefined;
   /** Bumped by every find, next and leave: a find still waiting for its ban check is dropped when superseded. */
   #findTurn = 0;
   /** The current (or last) conversation is relay-only, as the Hub said in `matched`. */
@@ -219,13 +225,25 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     switch (message.type) {
       case 'find': {
         if (!(this.#finds ??= this.deps.rateLimits.findLimiter()).take(now())) return this.#rateLimited(FINDS_LIMITED);
+        if (this.#refusedWhileClosed()) return;
         const refusal = this.deps.media.refusal(this.participant.band, message.mode);
-        if (refusal) return this.#fail('mode_unavailable', refusal);
+        if (refusal) return this.send({ type: 'error', code: 'mode_unavailable', message: refusal.message, reason: refusal.reason });
+        this.#mode = message.mode;
         return void this.#findWhenAllowed({ mode: message.mode, interests: message.interests ?? [] });
       }
-      case 'next':
+      case 'next': {
         if (!(this.#finds ??= this.deps.rateLimits.findLimiter()).take(now())) return this.#rateLimited(FINDS_LIMITED);
+        // Closed: the conversation goes on until the closing grace ends it; no new one starts.
+        if (this.#refusedWhileClosed()) return;
+        // The mode may have gone since the last find (video, when the last moderator went off duty).
+        const refusal = this.#mode && this.deps.media.refusal(this.participant.band, this.#mode);
+        if (refusal) {
+          this.#findTurn++;
+          hub.leave(id);
+          return this.send({ type: 'error', code: 'mode_unavailable', message: refusal.message, reason: refusal.reason });
+        }
         return void this.#findWhenAllowed(undefined);
+      }
       case 'leave':
         this.#findTurn++;
         return hub.leave(id);
@@ -311,6 +329,14 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     }
     if (request) hub.enqueue(this.participant.id, request);
     else hub.next(this.participant.id);
+  }
+
+  /** Outside the opening hours or while paused: says so (with when it opens) and returns true. */
+  #refusedWhileClosed(): boolean {
+    const closed = this.deps.availability?.refusal();
+    if (!closed) return false;
+    this.send({ type: 'error', code: closed.code, message: closed.message, opensAt: closed.opensAt });
+    return true;
   }
 
   #fail(code: WsErrorCode, message: string): void {

@@ -89,8 +89,12 @@ export interface Hub {
    * record (current, or the last one within the report grace period) with the avoids it made.
    */
   endForReport(id: string): ConversationRecord | undefined;
-  /** Ends a person's conversation or queue entry for a system reason (ban, moderator). */
-  kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator'>): void;
+  /** Ends a person's conversation or queue entry for a system reason (ban, moderator, the space closing). */
+  kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator' | 'closed'>): void;
+  /** Takes a person out of the queue (only a queue in `mode`, when given); true when they were queued there. Nothing is sent. */
+  dequeue(id: string, mode?: ChatMode): boolean;
+  /** True when the person is in a conversation. */
+  inConversation(id: string): boolean;
   /** Forbids pairing anyone holding `avoid.a` with anyone holding `avoid.b` (until it expires). */
   avoid(avoid: Avoid): void;
   /** Messages everyone online. */

@@ -255,11 +255,22 @@ export class InMemoryHub implements Hub {
     };
   }
 
-  kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator'>): void {
+  kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator' | 'closed'>): void {
     const person = this.#people.get(id);
     if (!person) return;
     if (person.state === 'queued') this.#dequeue(person);
     if (person.conversation) this.#end(person.conversation, { actor: null, reason, notifyActor: true });
+  }
+
+  dequeue(id: string, mode?: ChatMode): boolean {
+    const person = this.#people.get(id);
+    if (!person || person.state !== 'queued' || (mode !== undefined && person.request?.mode !== mode)) return false;
+    this.#dequeue(person);
+    return true;
+  }
+
+  inConversation(id: string): boolean {
+    return this.#people.get(id)?.state === 'matched';
   }
 
   avoid(avoid: Avoid): void {

@@ -12,7 +12,9 @@ export type ModerationEvent =
   | { kind: 'announcement'; payload: { text: string } }
   /** A ban was added or changed: every process reloads it and disconnects whoever it matches. */
   | { kind: 'ban_added'; payload: { banId: string } }
-  | { kind: 'ban_lifted'; payload: { banId: string } };
+  | { kind: 'ban_lifted'; payload: { banId: string } }
+  /** Someone went on or off duty, or the site was paused or resumed: every process reads the state again. */
+  | { kind: 'availability_changed'; payload: { what: 'duty' | 'pause' } };
 
 export type ModerationEventKind = ModerationEvent['kind'];
 
