@@ -42,6 +42,7 @@ import { createRouter, DEVICE_COOKIE } from './http/routes.ts';
 import { createEmailRouter, verifiedIdentityReader } from './http/email-routes.ts';
 import { createModRouter } from './http/mod-routes.ts';
 import { createModAdminRouter } from './http/mod-admin-routes.ts';
+import { createModDutyRouter } from './http/mod-duty-routes.ts';
 import { securityMiddleware } from './http/security.ts';
 import { staticSite } from './http/static.ts';
 import { HTTP_SERVER_OPTIONS, limitConnections } from './http/connection-limits.ts';
@@ -185,10 +186,12 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     availability: () => services.availability.current(),
   });
   app.use(router.routes()).use(router.allowedMethods());
-  const modRouter = createModRouter({ moderators, invites });
+  const modRouter = createModRouter({ moderators, invites, duty: services.duty });
   app.use(modRouter.routes()).use(modRouter.allowedMethods());
   const modAdminRouter = createModAdminRouter({ db, now, moderators, audit, sessions, announcements, retention, hubStats: () => hub.stats() });
   app.use(modAdminRouter.routes()).use(modAdminRouter.allowedMethods());
+  const modDutyRouter = createModDutyRouter({ moderators, duty: services.duty, availability: services.availability });
+  app.use(modDutyRouter.routes()).use(modDutyRouter.allowedMethods());
   const modBansRouter = createModBansRouter({ moderators, bans, now });
   app.use(modBansRouter.routes()).use(modBansRouter.allowedMethods());
   const banStatusRouter = createBanStatusRouter({ index: banIndex, subject: banSubject, appealUrl });

@@ -95,13 +95,26 @@ export class DutyService {
   /** Takes the actor off duty; false when they were not on duty. Audited (`duty.off`) and published. */
   async off(actor: Actor): Promise<boolean> {
     assertCan(actor.role, 'duty.set');
+    return this.#end(actor, {});
+  }
+
+  /**
+   * Signing out of the dashboard ends the duty it kept (not one set from the terminal): nobody is
+   * left "on duty" for the minutes a lapse would take. Asks no permission: it only ends.
+   */
+  async offAtLogout(actor: Actor): Promise<boolean> {
+    return this.#end(actor, { via: 'dashboard', details: { at: 'logout' } });
+  }
+
+  async #end(actor: Actor, only: { via?: DutyVia; details?: Record<string, unknown> }): Promise<boolean> {
     const holder = holderOf(actor);
     return this.#audit.transaction(async (trx, record) => {
       const now = this.#now();
-      const row = await trx.selectFrom('moderator_duty').select(['expires_at', 'name']).where('holder', '=', holder).executeTakeFirst();
+      const row = await trx.selectFrom('moderator_duty').select(['expires_at', 'name', 'via']).where('holder', '=', holder).executeTakeFirst();
+      if (!row || (only.via && row.via !== only.via)) return false;
       await trx.deleteFrom('moderator_duty').where('holder', '=', holder).execute();
-      if (!row || Number(row.expires_at) <= now) return false;
-      await record(actor, { action: 'duty.off', target: holder.startsWith('moderator:') ? `moderator:${row.name}` : holder });
+      if (Number(row.expires_at) <= now) return false;
+      await record(actor, { action: 'duty.off', target: holder.startsWith('moderator:') ? `moderator:${row.name}` : holder, ...(only.details ? { details: only.details } : {}) });
       await publishEvent(trx, { kind: 'availability_changed', payload: { what: 'duty' } }, now);
       return true;
     });
