@@ -108,6 +108,7 @@ export async function resetInstance(ctx: Context, options: InitAllOptions, outpu
   // A password given now is added only where .env has none: a reset never replaces a secret.
   if (instance.smtp?.user && smtpPassword && !env.STRANGERCHAT_SMTP_PASSWORD) addedSecrets.STRANGERCHAT_SMTP_PASSWORD = smtpPassword;
   if (!env.STRANGERCHAT_SESSION_SECRET) addedSecrets.STRANGERCHAT_SESSION_SECRET = generateSecret();
+  if (!env.STRANGERCHAT_WEBHOOK_SECRET) addedSecrets.STRANGERCHAT_WEBHOOK_SECRET = generateSecret();
   if (instance.turnUrls?.length && !env.STRANGERCHAT_TURN_SECRET) addedSecrets.STRANGERCHAT_TURN_SECRET = generateSecret();
   validateInstance(dir, instance, env.STRANGERCHAT_TURN_SECRET ?? addedSecrets.STRANGERCHAT_TURN_SECRET);
   const settings = { ...instanceSettings(instance), database } as Json;

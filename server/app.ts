@@ -43,6 +43,7 @@ import { createEmailRouter, verifiedIdentityReader } from './http/email-routes.t
 import { createModRouter } from './http/mod-routes.ts';
 import { createModAdminRouter } from './http/mod-admin-routes.ts';
 import { createModDutyRouter } from './http/mod-duty-routes.ts';
+import { createModAlertsRouter } from './http/mod-alerts-routes.ts';
 import { securityMiddleware } from './http/security.ts';
 import { staticSite } from './http/static.ts';
 import { HTTP_SERVER_OPTIONS, limitConnections } from './http/connection-limits.ts';
@@ -82,6 +83,8 @@ export interface ServerDeps {
   presenceIntervalMs?: number;
   /** How often opening hours and duty expiries are checked (default 1 s). */
   availabilityIntervalMs?: number;
+  /** Tests shorten the alert outbox's waits between attempts, and how often it is read. */
+  alertDelivery?: { retryFirstMs?: number; pollMs?: number };
 }
 
 export interface RunningServer {
@@ -123,7 +126,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
       setTimer: (fn, ms) => setTimeout(fn, ms),
       clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
     });
-  const services = createServices({ db, config, now, logger, banIndex });
+  const services = createServices({ db, config, now, logger, banIndex, alertDelivery: deps.alertDelivery });
   const { audit, bans, tickets, invites, sessions, email, moderators, announcements, retention, reports, evidence, reviews, appeals, avoids } = services;
   const filter = new ConfiguredFilter(settings.filters);
   const rateLimits = new RateLimits(settings.rateLimits, now);
@@ -192,6 +195,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   app.use(modAdminRouter.routes()).use(modAdminRouter.allowedMethods());
   const modDutyRouter = createModDutyRouter({ moderators, duty: services.duty, availability: services.availability });
   app.use(modDutyRouter.routes()).use(modDutyRouter.allowedMethods());
+  const modAlertsRouter = createModAlertsRouter({ moderators, alerts: services.alerts });
+  app.use(modAlertsRouter.routes()).use(modAlertsRouter.allowedMethods());
   const modBansRouter = createModBansRouter({ moderators, bans, now });
   app.use(modBansRouter.routes()).use(modBansRouter.allowedMethods());
   const banStatusRouter = createBanStatusRouter({ index: banIndex, subject: banSubject, appealUrl });
@@ -392,6 +397,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   await feed.start();
   const pairingGate = new PairingGate({ feed, index: banIndex });
   retention.start(deps.retentionIntervalMs);
+  services.alertDelivery.start();
   presence.start();
   usageRecorder.start();
 
@@ -459,6 +465,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
         await feed.stop();
         await availabilityWatch.stop();
         await retention.stop();
+        await services.alertDelivery.stop();
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Every socket starts closing before any leaves the Hub: a partner on this process then hears
         // 1001 (the server is going away) rather than an "ended: disconnected" that would blame the

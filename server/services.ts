@@ -16,6 +16,8 @@ import { TicketService } from './access/tickets.ts';
 import { AnnouncementService } from './moderation/announcements.ts';
 import { AppealService } from './moderation/appeals.ts';
 import { AuditLog } from './moderation/audit.ts';
+import { AlertService } from './moderation/alerts.ts';
+import { AlertDelivery, type AlertDeliveryDeps } from './moderation/alert-delivery.ts';
 import { AUDIT_HEAD_DIR, AuditHeadStore } from './moderation/audit-head.ts';
 import { dataDirOf } from './db/data-dir.ts';
 import type { BanIndex } from './moderation/ban-index.ts';
@@ -44,6 +46,8 @@ export interface ServiceDeps {
   banIndex?: BanIndex;
   /** This machine's addresses, for the lockout check of bans (default: its network interfaces and server.host). */
   ownAddresses?: () => readonly string[];
+  /** Tests shorten the alert outbox's waits, or give it another HTTP client. */
+  alertDelivery?: Pick<AlertDeliveryDeps, 'retryFirstMs' | 'pollMs' | 'fetch'>;
 }
 
 export interface Services {
@@ -72,6 +76,10 @@ export interface Services {
   appeals: AppealService;
   /** The figures of a period: `strangerchat stats` and the transparency page. */
   stats: StatsService;
+  /** Safeguarding alerts: raised by reports, quarantines and refused band switches; acknowledged by moderators. */
+  alerts: AlertService;
+  /** The alerts' outbox sender; only a server process starts it. */
+  alertDelivery: AlertDelivery;
   /** Releases what the services hold (the mail transport). The database stays open: its owner closes it. */
   close(): void;
 }
@@ -107,21 +115,36 @@ export function createServices(deps: ServiceDeps): Services {
   });
   const tickets = new TicketService({ db, secret, now });
   const invites = new InviteService({ db, audit, secret, now });
-  const bands = new AgeBandLocks({ db, audit, now, lockDays: settings.safety.ageBandLockDays });
-  const duty = new DutyService({ db, audit, now });
-  const availability = new AvailabilityService({ db, audit, now, config, duty });
-  const sessions = new SessionService({ db, audit, config, tickets, invites, bands, availability, ...(banIndex ? { bans: banIndex } : {}), now });
   // Built when the instance sends mail; nodemailer connects on the first send, not here.
   const alertsOn = safeguardingAlertsOn(settings);
   const mailer = settings.accessMode === 'email' || alertsOn ? createMailTransport(settings.email.smtp, config.secrets.smtpPassword) : undefined;
+  const alertDelivery = new AlertDelivery({
+    db,
+    now,
+    logger,
+    transport: alertsOn ? mailer : undefined,
+    from: settings.email.from,
+    instanceName: settings.name,
+    publicUrl: settings.publicUrl,
+    webhookSecret: config.secrets.webhookSecret,
+    attempts: settings.alerts.deliveryAttempts,
+    ...deps.alertDelivery,
+  });
+  const alerts = new AlertService({ db, audit, now, email: alertsOn, webhooks: settings.alerts.webhooks, repeatReportDays: settings.alerts.repeatReportDays });
+  alerts.useOutbox(alertDelivery);
+  const bands = new AgeBandLocks({ db, audit, alerts, now, lockDays: settings.safety.ageBandLockDays });
+  const duty = new DutyService({ db, audit, now });
+  const availability = new AvailabilityService({ db, audit, now, config, duty });
+  const sessions = new SessionService({ db, audit, config, tickets, invites, bands, availability, ...(banIndex ? { bans: banIndex } : {}), now });
   const email = mailer && settings.accessMode === 'email' ? new EmailAccessService({ db, config, now, transport: mailer, logger }) : undefined;
-  const alerts = new SafeguardingAlerts({ db, transport: alertsOn ? mailer : undefined, from: settings.email.from, instanceName: settings.name, logger });
-  const moderators = new ModeratorService({ db, audit, alerts, secret, now, sessionHours: settings.moderation.sessionHours });
+  const accountAlerts = new SafeguardingAlerts({ db, transport: alertsOn ? mailer : undefined, from: settings.email.from, instanceName: settings.name, logger });
+  const moderators = new ModeratorService({ db, audit, alerts: accountAlerts, secret, now, sessionHours: settings.moderation.sessionHours });
   const announcements = new AnnouncementService({ db, audit, now });
   const retention = new RetentionService({ db, audit, now, periods: settings.retention, logger });
   const quarantine = new QuarantineService({
     db,
     bans,
+    alerts,
     now,
     logger,
     settings: {
@@ -131,7 +154,7 @@ export function createServices(deps: ServiceDeps): Services {
     },
   });
   const avoids = new PairAvoidStore({ db, now });
-  const reports = new ReportService({ db, secret, now, avoids, afterReport: quarantine, logger });
+  const reports = new ReportService({ db, secret, now, avoids, alerts, afterReport: quarantine, logger });
   const evidence = new EvidenceService({ db, secret, now });
   const reviews = new ReportReviewService({ db, audit, bans, bands, now });
   const appeals = new AppealService({ db, audit, bans, ...(banIndex ? { index: banIndex } : {}), now, cooldownDays: settings.moderation.appealCooldownDays });
@@ -156,6 +179,8 @@ export function createServices(deps: ServiceDeps): Services {
     reviews,
     appeals,
     stats,
+    alerts,
+    alertDelivery,
     close: () => mailer?.close(),
   };
 }

@@ -6,6 +6,7 @@
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import type { AuditLog } from '../moderation/audit.ts';
+import type { AlertService } from '../moderation/alerts.ts';
 import type { AgeBand } from '../chat/hub.ts';
 import { SYSTEM_ACTOR, type Actor } from './actor.ts';
 
@@ -40,9 +41,11 @@ export class AgeBandLocks {
   readonly #audit: AuditLog;
   readonly #now: () => number;
   readonly #lockMs: number;
+  readonly #alerts: Pick<AlertService, 'raiseIn' | 'raised'> | undefined;
 
-  constructor(deps: { db: Db; audit: AuditLog; now: () => number; lockDays: number }) {
+  constructor(deps: { db: Db; audit: AuditLog; alerts?: Pick<AlertService, 'raiseIn' | 'raised'>; now: () => number; lockDays: number }) {
     this.#db = deps.db;
+    this.#alerts = deps.alerts;
     this.#audit = deps.audit;
     this.#now = deps.now;
     this.#lockMs = deps.lockDays * 86_400_000;
@@ -96,11 +99,16 @@ export class AgeBandLocks {
       .execute();
     const quiet = holding.every((row) => row.last_attempt_at !== null && now - Number(row.last_attempt_at) < AUDIT_EVERY_MS);
     if (quiet) return;
-    await this.#audit.record(AGE_BAND_ACTOR, {
-      action: BAND_SWITCH_ACTION,
-      target: locked.subject,
-      details: { from: locked.lockedBand, to: band, subjects: holding.map((row) => row.subject) },
+    // Audited and alerted together, as often as each other: at most hourly per subject.
+    await this.#audit.transaction(async (trx, record) => {
+      await record(AGE_BAND_ACTOR, {
+        action: BAND_SWITCH_ACTION,
+        target: locked.subject,
+        details: { from: locked.lockedBand, to: band, subjects: holding.map((row) => row.subject) },
+      });
+      await this.#alerts?.raiseIn(trx, { kind: 'band_switch', subject: locked.subject, details: { from: locked.lockedBand, to: band } });
     });
+    this.#alerts?.raised();
   }
 
   /** Refused switches recorded on these devices and identities (moderators see it beside reports). */

@@ -8,6 +8,7 @@ import { formatRange, parseRange } from '../access/ip.ts';
 import type { BanService } from './bans.ts';
 import type { BanTargetKind } from './ban-index.ts';
 import type { ReportFiledHook } from './reports.ts';
+import type { AlertService } from './alerts.ts';
 
 /** Who writes automatic quarantines in the audit log and the bans table. */
 export const QUARANTINE_ACTOR: Actor = { ...SYSTEM_ACTOR, name: 'system:quarantine' };
@@ -139,11 +140,13 @@ export class QuarantineService implements ReportFiledHook {
   readonly #now: () => number;
   readonly #settings: QuarantineSettings;
   readonly #logger: Logger;
+  readonly #alerts: Pick<AlertService, 'raise'> | undefined;
   /** Reviews run one at a time in this process, so two simultaneous reports never stack two quarantines. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(deps: { db: Db; bans: BanService; now: () => number; settings: QuarantineSettings; logger: Logger }) {
+  constructor(deps: { db: Db; bans: BanService; alerts?: Pick<AlertService, 'raise'>; now: () => number; settings: QuarantineSettings; logger: Logger }) {
     this.#db = deps.db;
+    this.#alerts = deps.alerts;
     this.#bans = deps.bans;
     this.#now = deps.now;
     this.#settings = deps.settings;
@@ -229,7 +232,10 @@ export class QuarantineService implements ReportFiledHook {
       );
       added.push(ban.id);
     }
-    if (added.length) this.#logger.info({ reportId, banIds: added, reporters: weight }, 'quarantined after repeated reports');
+    if (!added.length) return;
+    this.#logger.info({ reportId, banIds: added, reporters: weight }, 'quarantined after repeated reports');
+    // The safeguarding lead hears of it now, not at the next look at the queue.
+    await this.#alerts?.raise({ kind: 'quarantine', subject: `device:${deviceId}`, reportId, banId: added[0]!, details: { banIds: added, reporters: weight } });
   }
 
   /** Dismissed reports filed by these reporters' devices and identities, ever. */

@@ -2,7 +2,8 @@
 // reports and appeals, active bans), and StatsService's account of a period for a school's
 // governors and for transparency (`strangerchat stats`, the /transparency page): sessions and
 // conversations per day, reports by reason and age band, the time to a moderator's first action,
-// bans, quarantines, appeals and their outcomes, and the same as a DSA Art. 15/24 report.
+// bans, quarantines, appeals and their outcomes, safeguarding alerts and the time to acknowledge
+// them, and the same as a DSA Art. 15/24 report.
 // Counted in the database, so they are the same on every process; numbers only, never a person.
 import type { Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
@@ -10,16 +11,19 @@ import { assertCan } from '../access/permissions.ts';
 import { METRICS, utcDay } from '../chat/usage.ts';
 import { ReportReason } from '../protocol/messages.ts';
 import { RESOLUTIONS, type Resolution } from './report-review.ts';
+import { ALERT_KINDS, type AlertKind } from './alerts.ts';
 
 export interface ModerationCounts {
   openReports: number;
   openAppeals: number;
   /** Bans neither lifted nor expired, quarantines included. */
   activeBans: number;
+  /** Safeguarding alerts nobody has acknowledged yet. */
+  openAlerts: number;
 }
 
 export async function moderationCounts(db: Db, now: number): Promise<ModerationCounts> {
-  const [reports, appeals, bans] = await Promise.all([
+  const [reports, appeals, bans, alerts] = await Promise.all([
     db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'open').executeTakeFirstOrThrow(),
     db.selectFrom('appeals').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'open').executeTakeFirstOrThrow(),
     db
@@ -28,8 +32,9 @@ export async function moderationCounts(db: Db, now: number): Promise<ModerationC
       .where('lifted_at', 'is', null)
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
       .executeTakeFirstOrThrow(),
+    db.selectFrom('alerts').select((eb) => eb.fn.countAll<number>().as('n')).where('acknowledged_at', 'is', null).executeTakeFirstOrThrow(),
   ]);
-  return { openReports: Number(reports.n), openAppeals: Number(appeals.n), activeBans: Number(bans.n) };
+  return { openReports: Number(reports.n), openAppeals: Number(appeals.n), activeBans: Number(bans.n), openAlerts: Number(alerts.n) };
 }
 
 const DAY_MS = 86_400_000;
@@ -99,6 +104,8 @@ export interface InstanceStats {
   quarantines: { total: number; confirmedByBan: number; liftedByModerator: number; expired: number; awaitingReview: number };
   filteredMessages: { total: number; byReason: Record<string, number> };
   appeals: { total: number; open: number; upheld: number; lifted: number; medianDecisionMs: number | null };
+  /** Safeguarding alerts raised in the period, and how long they waited for a moderator to acknowledge them. */
+  alerts: { total: number; byKind: Record<AlertKind, number>; acknowledged: number; unacknowledged: number; medianAcknowledgeMs: number | null; p90AcknowledgeMs: number | null };
 }
 
 /**
@@ -294,6 +301,17 @@ export class StatsService {
       .map((a) => Number(a.decided_at) - Number(a.created_at))
       .sort((a, b) => a - b);
 
+    // Alerts raised in the period, and the wait to their acknowledgement.
+    const alertRows = inPeriod(
+      await db.selectFrom('alerts').select(['kind', 'created_at', 'acknowledged_at']).where('created_at', '>=', period.from).where('created_at', '<', period.to).execute(),
+    );
+    const byKind: Record<AlertKind, number> = zeroes(ALERT_KINDS);
+    for (const alert of alertRows) if (alert.kind in byKind) byKind[alert.kind as AlertKind]++;
+    const acknowledgeWaits = alertRows
+      .filter((a) => a.acknowledged_at !== null)
+      .map((a) => Math.max(0, Number(a.acknowledged_at) - Number(a.created_at)))
+      .sort((a, b) => a - b);
+
     const sum = (pick: (day: DayStats) => number) => perDay.reduce((total, day) => total + pick(day), 0);
     const { activeBans } = await moderationCounts(db, now);
     return {
@@ -319,6 +337,14 @@ export class StatsService {
         upheld: appeals.filter((a) => a.status === 'upheld').length,
         lifted: appeals.filter((a) => a.status === 'lifted').length,
         medianDecisionMs: percentile(decisions, 50),
+      },
+      alerts: {
+        total: alertRows.length,
+        byKind,
+        acknowledged: acknowledgeWaits.length,
+        unacknowledged: alertRows.length - acknowledgeWaits.length,
+        medianAcknowledgeMs: percentile(acknowledgeWaits, 50),
+        p90AcknowledgeMs: percentile(acknowledgeWaits, 90),
       },
     };
   }
