@@ -24,8 +24,11 @@ export function createModDutyRouter(deps: { moderators: ModeratorService; duty: 
   /** Whether the space is open, who is on duty, and whether you are. */
   router.get('/availability', async (ctx) => {
     const onDuty = await duty.list(actor(ctx));
+    // Read afresh, not this process's copy (which the feed updates within a second): the answer
+    // must agree with the list of who is on duty read just above.
+    await availability.refresh();
     ctx.body = {
-      availability: await availability.state(),
+      availability: availability.current(),
       onDuty,
       me: (await duty.mine(actor(ctx))) ?? null,
       renewEveryMs: DUTY_HEARTBEAT_MS,
@@ -38,6 +41,8 @@ export function createModDutyRouter(deps: { moderators: ModeratorService; duty: 
     const body = parseBody(DutyBody, ctx.request.body);
     if (body.on) ctx.body = { duty: await duty.on(actor(ctx), { via: 'dashboard' }) };
     else ctx.body = { duty: null, ended: await duty.off(actor(ctx)) };
+    // This process offers (or stops offering) video at once; the others hear it from the feed.
+    await availability.refresh();
   });
 
   /** The dashboard's renewal; `duty: null` when you are no longer on duty (it lapsed, or ended elsewhere). */

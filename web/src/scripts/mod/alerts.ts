@@ -14,6 +14,9 @@ const status = $<HTMLSelectElement>('alerts-status');
 const deliveries = $('alerts-deliveries');
 let generation = 0;
 
+/** Dispatched on the document when something this page did changes the dashboard's counts. */
+export const COUNTS_CHANGED = 'mod:counts-changed';
+
 status.addEventListener('change', () => void load());
 $('alerts-filter').addEventListener('submit', (event) => event.preventDefault());
 
@@ -48,10 +51,17 @@ function acknowledgeForm(alert: Alert): HTMLElement {
     button.disabled = true;
     const result = await post<{ alert: Alert }>(`/api/mod/alerts/${encodeURIComponent(alert.id)}/acknowledge`, note.value.trim() ? { note: note.value.trim() } : {});
     button.disabled = false;
-    if (!result.ok) return say(error, errorText(result.error, result.status));
+    if (!result.ok) {
+      say(error, errorText(result.error, result.status));
+      // Someone acknowledged it meanwhile: the list shows who, after a moment to read why.
+      if (result.status === 409) setTimeout(() => void load(), 3000);
+      return;
+    }
     const card = alertCard(result.data.alert);
     form.closest('article')!.replaceWith(card);
     say(count, t('mod.alerts.acknowledged'));
+    // The badge and the "alerts waiting" line follow at once, not at the next figures' refresh.
+    document.dispatchEvent(new Event(COUNTS_CHANGED));
     card.querySelector<HTMLElement>('h2')?.focus();
   });
   return form;

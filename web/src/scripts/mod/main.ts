@@ -112,7 +112,9 @@ async function refreshStats(): Promise<void> {
   const waiting = $('alerts-waiting');
   waiting.hidden = !stats.openAlerts || !can('alerts.list') || current === SECTIONS.alerts;
   $('alerts-waiting-link').textContent = t('mod.alerts.waiting', { count: stats.openAlerts });
-  if (lastOpenAlerts !== undefined && lastOpenAlerts !== stats.openAlerts && current === SECTIONS.alerts) void alerts.load();
+  // A new alert arrived: the list follows (not when one was acknowledged, which would take the card
+  // from under the moderator who just did it; one acknowledged elsewhere answers 409 and reloads).
+  if (lastOpenAlerts !== undefined && stats.openAlerts > lastOpenAlerts && current === SECTIONS.alerts) void alerts.load();
   lastOpenAlerts = stats.openAlerts;
   statsOkAt = Date.now();
   say(updated, t('mod.stats.updated', { time: clock(statsOkAt) }));
@@ -207,6 +209,7 @@ $('logout').addEventListener('click', async () => {
 
 addEventListener('hashchange', () => route());
 document.addEventListener('visibilitychange', () => void refreshStats());
+document.addEventListener(alerts.COUNTS_CHANGED, () => void (session.me && !forced && refreshStats()));
 
 /** Resumes the session this browser already has, or asks to log in. */
 async function boot(): Promise<void> {
