@@ -20,6 +20,8 @@ export interface NewInstance {
   port: number;
   host?: string;
   publicUrl?: string;
+  /** How people reach whoever runs the space: an e-mail address or an https:// page. */
+  contact?: string;
   emailDomains?: string[];
   /** The email access mode's mail server (cli/smtp-questions.ts) and sender. */
   smtp?: { host: string; port: number; secure: boolean; user?: string };
@@ -112,6 +114,7 @@ export function instanceSettings(instance: NewInstance): Record<string, unknown>
     profile: instance.profile,
     accessMode: instance.accessMode,
     ...(instance.publicUrl ? { publicUrl: instance.publicUrl } : {}),
+    ...(instance.contact ? { contact: instance.contact } : {}),
     rulesFile: 'rules.md',
     server: { host: instance.host ?? '127.0.0.1', port: instance.port },
     database: { driver: 'sqlite', path: DEFAULT_DATABASE },

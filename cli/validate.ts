@@ -22,6 +22,7 @@ export const check = {
   name: (value: string) => settingProblem({ name: value.trim() }),
   port: (value: string) => (/^\d+$/.test(value.trim()) ? settingProblem({ server: { port: Number(value) } }) : 'a port is a whole number from 0 to 65535 (e.g. 8080)'),
   publicUrl: (value: string) => settingProblem({ publicUrl: value.trim() }),
+  contact: (value: string) => settingProblem({ contact: value.trim() }),
   emailDomain: (value: string) => settingProblem({ email: { domains: [value.trim()] } }),
   turnUrl: (value: string) => settingProblem({ turn: { urls: [value.trim()] } }),
   username: (value: string) =>

@@ -446,6 +446,24 @@ export const InstanceSettings = z.strictObject({
           'Block contact details and links (e-mail, phone numbers, URLs, social handles): ' +
             '`auto` does it in the school profile and for everyone under 18.',
         ),
+      windowMessages: z
+        .number()
+        .int()
+        .min(1)
+        .max(20)
+        .default(4)
+        .describe(
+          "Where contact details are blocked, this many of a sender's last messages in a conversation " +
+            '(the new one included) are read together, so a number or a handle split across messages is ' +
+            'refused; the message that completes it is the one refused. 1 reads each message alone.',
+        ),
+      windowSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(3600)
+        .default(120)
+        .describe('How old, in seconds, the earlier messages read with a new one may be (see `windowMessages`).'),
     })
     .prefault({})
     .describe('The message filter: what is refused or masked before a chat message is relayed.'),

@@ -180,6 +180,15 @@ export const CHECKS: Record<string, Check> = {
       return warn(`${publicUrl} is plain HTTP: browsers will refuse camera and microphone there, so video cannot work`, fix);
     },
   },
+  contact: {
+    description: 'the privacy page says how to reach whoever runs the space',
+    async run({ config }) {
+      const contact = config.settings.contact;
+      return contact
+        ? ok(`the privacy page names ${contact}`)
+        : warn('no contact: the privacy page cannot say who to write to about a child, a report or personal data', 'strangerchat config set contact safeguarding@example.org (or an https:// contact page)');
+    },
+  },
   turn: {
     description: 'TURN: credentials are minted and a relay candidate is gathered through each configured coturn URL (needs @roamhq/wrtc)',
     async run({ config, deps }) {

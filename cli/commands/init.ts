@@ -43,6 +43,7 @@ const DEFAULT_OWNER = 'owner';
 
 export interface InitOptions extends GlobalOptions {
   name?: string;
+  contact?: string;
   profile?: ProfileName;
   access?: AccessModeName;
   emailDomain?: string[];
@@ -65,6 +66,7 @@ export function registerInit(program: Command, ctx: Context): void {
     .argument('[dir]', 'folder to create the instance in (default: asked, or the current folder with --yes)')
     .description('create an instance: settings, secrets (.env), rules, package.json, the database and the first owner account')
     .option('--name <name>', 'the name shown on every page', flagParser('--name', check.name))
+    .option('--contact <address>', 'how people reach whoever runs the space: an e-mail address or an https:// page (shown on the privacy page; "" for none yet)', flagParser('--contact', (v) => (v.trim() === '' ? undefined : check.contact(v))))
     .addOption(new Option('--profile <profile>', 'school (restricted access, relay-only video), community (13+, two age bands) or adult (18+)').choices(PROFILES))
     .addOption(new Option('--access <mode>', 'who may join: open (rules and age), invite (an invite code) or email (a verified address in --email-domain)').choices(ACCESS_MODES))
     .option('--email-domain <domain...>', 'e-mail domains allowed in the email access mode (repeatable, or comma-separated)', repeatableParser('--email-domain', check.emailDomain))
@@ -88,7 +90,7 @@ export function registerInit(program: Command, ctx: Context): void {
     });
   withExamples(command, [
     'strangerchat init my-chat',
-    'strangerchat init my-chat --yes --profile school --access invite --owner alice',
+    'strangerchat init my-chat --yes --profile school --access invite --owner alice --contact safeguarding@school.example.org',
     'echo "$OWNER_PASSWORD" | strangerchat init my-chat --yes --owner alice --password-stdin',
     'strangerchat init my-chat --yes --public-url https://chat.example.org --turn coturn --turn-url turn:turn.example.org:3478',
     'STRANGERCHAT_SMTP_PASSWORD=… strangerchat init my-chat --yes --access email --email-domain school.example.org --public-url https://chat.example.org --smtp-host smtp.example.org --smtp-user chat',
@@ -138,6 +140,19 @@ export async function askInstance(ctx: Context, options: InitAllOptions, dir: st
     default: basename(dir),
     ask: () => ctx.prompt.input({ message: 'Name of the space (shown on every page)', default: basename(dir), validate: promptCheck(check.name) }),
   });
+  // Who answers for the space: the privacy page names them. Optional, so only asked on a
+  // terminal: a script without --contact is not stopped for it (doctor reminds).
+  const contact =
+    options.contact ??
+    (canPrompt(ctx, options) && !options.yes
+      ? (
+          await ctx.prompt.input({
+            message: 'How can people reach whoever runs this space? (an e-mail address or an https:// page; leave empty for now)',
+            default: '',
+            validate: (v) => (v.trim() === '' ? true : promptCheck(check.contact)(v)),
+          })
+        ).trim()
+      : '');
   const profile = await answer<ProfileName>(ctx, options, options.profile, {
     flag: '--profile',
     default: 'community',
@@ -257,6 +272,7 @@ export async function askInstance(ctx: Context, options: InitAllOptions, dir: st
     accessMode,
     port,
     ...(publicUrl ? { publicUrl } : {}),
+    ...(contact ? { contact } : {}),
     ...(emailDomains ? { emailDomains } : {}),
     ...(mail ? { smtp: mail.smtp, emailFrom: mail.from } : {}),
     ...(turnUrls ? { turnUrls } : {}),
@@ -271,6 +287,7 @@ const FLAG_OF: Record<string, string> = {
   accessMode: '--access',
   'email.domains': '--email-domain',
   publicUrl: '--public-url',
+  contact: '--contact',
   'server.port': '--port',
   'turn.urls': '--turn-url',
 };
@@ -375,6 +392,7 @@ export async function init(ctx: Context, options: InitAllOptions, dirArg?: strin
     accessMode: instance.accessMode,
     port: instance.port,
     publicUrl: instance.publicUrl ?? null,
+    contact: instance.contact ?? null,
     emailDomains: instance.emailDomains ?? [],
     // The email access mode's mail server (the password itself is only ever in .env).
     ...(instance.smtp ? { smtp: { ...instance.smtp, user: instance.smtp.user ?? null, from: instance.emailFrom ?? null, passwordInEnv: smtpPassword !== undefined } } : {}),

@@ -14,6 +14,7 @@ import type { Ban } from '../moderation/ban-index.ts';
 import type { InstanceSettings, Profile } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { MessageFilter } from '../moderation/filter.ts';
+import { RecentMessages } from '../moderation/message-window.ts';
 import type { ReportService } from '../moderation/reports.ts';
 import type { RateLimits, WindowLimiter } from '../moderation/rate-limits.ts';
 import { addressKey } from '../access/ip.ts';
@@ -140,6 +141,8 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
   #rateStrikes: StrikeCounter | undefined;
   #protocolStrikes: StrikeCounter | undefined;
   #log: Logger | undefined;
+  /** This conversation's last messages from this side, for contact details split across them. */
+  #recent: RecentMessages | undefined;
 
   constructor(ws: WebSocket, socket: Duplex, participant: Participant, deps: ConnectionDeps) {
     this.ws = ws;
@@ -169,6 +172,8 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     this.deps.writes.hold(this);
     if (encoded) return ws.send(encoded, AS_TEXT);
     if (message.type === 'matched') {
+      // A new conversation: the filter's window of earlier messages starts afresh.
+      this.#recent?.clear();
       this.#conversationRelayOnly = message.relayOnly;
       if (message.mode === 'video' && !message.iceServers) {
         message = { ...message, iceServers: this.deps.iceServers(this.participant.id, message.relayOnly || this.participant.relayOnly === true) };
@@ -270,7 +275,8 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
         if (!this.deps.rateLimits.takeMessageFor(this.#addressKey)) {
           return this.#fail('rate_limited', 'Too many messages from your network right now: wait a moment.');
         }
-        const verdict = this.deps.filter.check(message.text, { band: this.participant.band, profile: this.deps.profile });
+        const recent = (this.#recent ??= new RecentMessages());
+        const verdict = this.deps.filter.check(message.text, { band: this.participant.band, profile: this.deps.profile, recent, at: now() });
         if (verdict.action === 'block') {
           this.deps.usage?.messageFiltered(verdict.reason);
           return this.send({ type: 'error', code: 'filtered', message: verdict.message, reason: verdict.reason });

@@ -1,12 +1,17 @@
-// The message filter: the built-in English profanity list (obscenity) and the operator's own
-// block and mask lists, all matched on folded text so that case, leetspeak, invisible
-// characters, look-alike letters, accents, repeated letters and spaced-out letters do not slip
-// through; then, where the instance or the sender's age band calls for it, contact details
-// and links. Block wins over mask; a mask turns each matched span of the message as sent into
+// The message filter. First the invisible characters go (invisible.ts), in every profile: what
+// is checked is what is relayed, stored and shown to moderators. Then the built-in English
+// profanity list (obscenity) and the operator's own block and mask lists, all matched on folded
+// text so that case, leetspeak, look-alike letters, accents, repeated letters and spaced-out
+// letters do not slip through; then, where the instance or the sender's age band calls for it,
+// contact details and links, in the message and in the sender's last few messages read together
+// (message-window.ts). Block wins over mask; a mask turns each matched span of the message into
 // asterisks of the same length.
 import type { InstanceSettings, Profile } from '../config.ts';
 import type { AgeBand } from '../chat/hub.ts';
-import { contactDetailsIn, type ContactKind } from './contact-details.ts';
+import { contactDetailsIn, mayHoldContactDetails, type ContactKind } from './contact-details.ts';
+import { isEverydayWord } from './links.ts';
+import { isBlank, withoutInvisible } from './invisible.ts';
+import { head, type RecentMessages, type WindowLimits } from './message-window.ts';
 import { ProfanityList } from './profanity.ts';
 import { allMatches, foldText, joinSpacedLetters, originalSpan, type FoldedText } from './text-fold.ts';
 
@@ -16,10 +21,17 @@ export type FilterSettings = InstanceSettings['filters'];
 export interface FilterContext {
   band: AgeBand;
   profile: Profile;
+  /**
+   * The sender's earlier messages in this conversation, read with this one where contact details
+   * are refused; a message that passes is added to it.
+   */
+  recent?: RecentMessages;
+  /** When the message arrived (ms since the epoch), for the age of `recent`'s messages. */
+  at?: number;
 }
 
-/** Why a message was refused: its words, or the contact detail it carries. */
-export type BlockReason = 'words' | ContactKind;
+/** Why a message was refused: its words, the contact detail it carries, or nothing visible in it. */
+export type BlockReason = 'words' | 'empty' | ContactKind;
 
 export type FilterVerdict =
   | { action: 'pass'; text: string }
@@ -32,6 +44,7 @@ export interface MessageFilter {
 /** What the sender reads when a message is refused (the error code is always `filtered`). */
 export const BLOCK_MESSAGES: Readonly<Record<BlockReason, string>> = {
   words: 'That message was not sent: it breaks the rules of this space.',
+  empty: 'That message was not sent: it has nothing visible in it.',
   email: "E-mail addresses can't be shared here — it keeps everyone safe.",
   phone: "Phone numbers can't be shared here — it keeps everyone safe.",
   link: "Contact details and links can't be shared here — it keeps everyone safe.",
@@ -39,8 +52,9 @@ export const BLOCK_MESSAGES: Readonly<Record<BlockReason, string>> = {
 };
 
 /**
- * Words obscenity's English list would flag inside ordinary words (the Scunthorpe problem).
- * Its own whitelist covers many ("class", "assassin", "Scunthorpe"); these are the ones it misses.
+ * Words obscenity's English list would flag inside ordinary words (the Scunthorpe problem), and
+ * French words it would flag. Its own whitelist covers many ("class", "assassin", "Scunthorpe");
+ * these are the ones it misses.
  */
 const PROFANITY_ALLOWED = [
   'cockpit',
@@ -55,6 +69,21 @@ const PROFANITY_ALLOWED = [
   'blue tit',
   'great tit',
   'coal tit',
+  // French: "retard" is a delay ("je suis en retard"); the English slur stays ("you're a retard").
+  'en retard',
+  'du retard',
+  'de retard',
+  'un retard',
+  'le retard',
+  'au retard',
+  'des retards',
+  'les retards',
+  'mon retard',
+  'ton retard',
+  'son retard',
+  'ce retard',
+  'retarder',
+  'retardataire',
 ];
 
 /** Characters that make up a word, leetspeak symbols included ("a$$", "@ss"). */
@@ -277,12 +306,14 @@ export function contactDetailsBlocked(setting: FilterSettings['contactDetails'],
 
 export class ConfiguredFilter implements MessageFilter {
   readonly #settings: FilterSettings;
+  readonly #window: WindowLimits;
   readonly #block: WordList;
   readonly #mask: WordList;
   readonly #profanity: ProfanityList | undefined;
 
   constructor(settings: FilterSettings) {
     this.#settings = settings;
+    this.#window = { messages: settings.windowMessages, maxAgeMs: settings.windowSeconds * 1000 };
     this.#block = new WordList(settings.block);
     this.#mask = new WordList(settings.mask);
     if (settings.profanity !== 'off') this.#profanity = new ProfanityList(PROFANITY_ALLOWED);
@@ -302,21 +333,131 @@ export class ConfiguredFilter implements MessageFilter {
       .map((m): [number, number] => originalSpan(folded, m.startIndex, m.endIndex + 1));
   }
 
-  check(text: string, context: FilterContext): FilterVerdict {
+  check(sent: string, context: FilterContext): FilterVerdict {
+    // From here on, the text is the one relayed: every check reads what the partner will see.
+    const text = withoutInvisible(sent);
+    if (isBlank(text)) return blocked('empty');
     const plain = foldText(text);
     const folded = joinSpacedLetters(plain);
     if (this.#block.matches(folded)) return blocked('words');
     const profane = this.#profanity ? this.#profaneSpans(folded) : [];
     if (this.#settings.profanity === 'block' && profane.length) return blocked('words');
     if (contactDetailsBlocked(this.#settings.contactDetails, context)) {
-      const kind = contactDetailsIn(plain);
+      const kind = contactDetailsIn(text, plain) ?? this.#acrossMessages(text, context);
       if (kind) return blocked(kind);
+      context.recent?.add(text, context.at ?? 0, this.#window);
     }
     const masked = this.#mask.spans(folded);
     if (masked.length === 0 && profane.length === 0) return { action: 'pass', text };
     return { action: 'pass', text: maskSpans(text, [...masked.map(([from, to]) => originalSpan(folded, from, to)), ...profane]) };
   }
+
+  /**
+   * A contact detail that this message completes: read after the sender's earlier messages, with a
+   * space between them, and glued where a word may have been cut in two ("sn", "ap"): at the last
+   * cut, or at every cut between two letters. Filler between the pieces ("555 123", "lol",
+   * "4567") does not hide them: all earlier messages are read, then every choice of the last
+   * MAX_COMBINED.
+   */
+  #acrossMessages(text: string, context: FilterContext): ContactKind | undefined {
+    const earlier = context.recent?.earlier(context.at ?? 0, this.#window);
+    if (!earlier?.length) return undefined;
+    const start = head(text);
+    const last = earlier.slice(-MAX_COMBINED);
+    // Each earlier message was read with the ones before it when it came: what this message
+    // completes meets it where it starts, and a reading is worth reading only when what ends
+    // just before this message and this message hold something a contact detail is made of.
+    // Ordinary chat holds nothing of the kind anywhere in the last messages: a look at them all,
+    // and at each one's end glued to this one's start (a word cut in two, chatter between).
+    const all = readings([...earlier, start]);
+    const ends = earlier.map(ending);
+    const glued = [...ends.flatMap((end, i) => earlier.slice(i + 1).map((next) => end + beginning(next))), ...ends.map((end) => end + beginning(start))];
+    if (![all[0]!.reading, all[2]!.reading, ...glued].some((reading) => mayHoldContactDetails(foldText(reading).text))) return undefined;
+    const choices: Array<readonly string[]> = [];
+    if (earlier.length > last.length) choices.push(earlier);
+    for (let chosen = (1 << last.length) - 1; chosen > 0; chosen--) choices.push(last.filter((_, i) => chosen & (1 << i)));
+    const read = new Set<string>();
+    for (const choice of choices) {
+      for (const { reading, phones } of readings([...choice, start])) {
+        if (read.has(reading)) continue;
+        read.add(reading);
+        // What this message completes meets it where it starts: look there first.
+        if (!mayHoldContactDetails(foldText(ending(reading.slice(0, -start.length)) + reading.slice(-start.length)).text)) continue;
+        const kind = contactDetailsIn(reading, foldText(reading), { phones });
+        if (kind) return kind;
+      }
+    }
+    return undefined;
+  }
 }
+
+/** How much of what came before a message shows whether anything meets its start. */
+const MEETING_CHARS = 24;
+
+/** The last MEETING_CHARS characters, from a word's start ("…what are" is "are", not "at are"). */
+function ending(text: string): string {
+  if (text.length <= MEETING_CHARS) return text;
+  const end = text.slice(-MEETING_CHARS);
+  const space = end.search(/\s/);
+  return space < 0 ? end : end.slice(space);
+}
+
+/** The first MEETING_CHARS characters, to a word's end. */
+function beginning(text: string): string {
+  if (text.length <= MEETING_CHARS) return text;
+  const start = text.slice(0, MEETING_CHARS);
+  const space = start.search(/\s\S*$/);
+  return space <= 0 ? start : start.slice(0, space);
+}
+
+/**
+ * Pieces read as one text: with spaces; glued at the last cut inside a word, and at every cut;
+ * and also glued where a digit meets the new message ("jake.2" then "009", "coolkid" then "14"),
+ * for all but phone numbers: two numbers sent one after the other ("2009", "2010") are two numbers.
+ */
+function readings(pieces: readonly string[]): Array<{ reading: string; phones: boolean }> {
+  const boundary = (i: number) => {
+    const before = WORD_END.exec(pieces[i - 1]!)?.[0];
+    const after = WORD_START.exec(pieces[i]!)?.[0];
+    if (before === undefined || after === undefined) return 'space';
+    // "@5pm" then "ok" is no "@5pmok": a time is not the half of a word.
+    if (AT_TIME.test(pieces[i - 1]!)) return 'space';
+    const digits = [before, after].filter((char) => DIGIT.test(char)).length;
+    if (digits === 0 || !ALNUM.test(before) || !ALNUM.test(after)) return 'word';
+    if (digits === 2) return 'digits';
+    // A digit next to a letter: "coolkid" then "14" may be one handle, "06 12" then "my snap" is no "12my".
+    const word = LETTERS_AT_END.exec(pieces[i - 1]!)?.[0] ?? LETTERS_AT_START.exec(pieces[i]!)?.[0] ?? '';
+    return isEverydayWord(word) ? 'space' : 'digits';
+  };
+  let lastGlued = pieces[0]!;
+  let allGlued = pieces[0]!;
+  let digitsGlued = pieces[0]!;
+  for (let i = 1; i < pieces.length; i++) {
+    const cut = boundary(i);
+    const last = i === pieces.length - 1;
+    lastGlued += (last && cut === 'word' ? '' : ' ') + pieces[i];
+    allGlued += (cut === 'word' ? '' : ' ') + pieces[i];
+    digitsGlued += (cut === 'word' || (last && cut === 'digits') ? '' : ' ') + pieces[i];
+  }
+  return [
+    { reading: pieces.join(' '), phones: true },
+    { reading: lastGlued, phones: true },
+    { reading: allGlued, phones: true },
+    { reading: digitsGlued, phones: false },
+  ];
+}
+
+const AT_TIME = /@\s*\d{1,2}(?:[:h.]\d\d)?\s*(?:am|pm|h)?$/i;
+const LETTERS_AT_END = /\p{L}+$/u;
+const LETTERS_AT_START = /^\p{L}+/u;
+
+/** A word cut across two messages: no space at the end of one nor at the start of the next. */
+const WORD_END = /\S$/u;
+const WORD_START = /^\S/u;
+const DIGIT = /\p{N}/u;
+const ALNUM = /[\p{L}\p{N}]/u;
+/** Earlier messages tried in every combination with a new one (2^3 − 1 choices). */
+const MAX_COMBINED = 3;
 
 const NO_SPANS: ReadonlyArray<[number, number]> = [];
 

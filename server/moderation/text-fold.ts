@@ -2,6 +2,8 @@
 // details past a filter (invisible characters, look-alike letters, fullwidth and mathematical
 // forms, accents, letters spaced out with separators), while remembering where every folded
 // character came from so a match can be masked in the text as it was sent.
+import UTS39_PROTOTYPES from 'unhomoglyph/data.json' with { type: 'json' };
+import { confusablesMap as ENGLISH_LOOK_ALIKES } from 'confusables';
 
 /**
  * Folded text with, for each UTF-16 unit, the span [start, end) of the original it came from.
@@ -14,37 +16,34 @@ export interface FoldedText {
   readonly end?: readonly number[];
 }
 
+
 /**
  * Characters that render as nothing (zero-width spaces and joiners, soft hyphen, bidi controls,
  * variation selectors, tag characters, Hangul fillers) and combining marks (accents, "Zalgo").
+ * The filter removes the invisible ones before folding (invisible.ts); folding drops them too,
+ * for callers that fold text of their own.
  */
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{M}]/u;
 
 /**
- * Look-alike letters that Unicode normalisation leaves alone: Cyrillic, Greek, Armenian and
- * small capitals, mapped to the Latin letter they imitate. Case-sensitive on purpose: Greek
- * capital eta looks like H, its small form like n.
+ * Look-alikes: Unicode's confusables (UTS #39, confusables.txt as the unhomoglyph package ships
+ * it) map a character to the prototype it is confused with; many prototypes are themselves not
+ * Latin (Cyrillic в → small capital ʙ), so what is still not ASCII then goes through the
+ * confusables package's table of look-alikes for English letters and digits (ʙ → B).
  */
-const HOMOGLYPHS: Readonly<Record<string, string>> = {
-  // Cyrillic
-  А: 'a', а: 'a', В: 'b', в: 'b', Ь: 'b', ь: 'b', С: 'c', с: 'c', Ԁ: 'd', ԁ: 'd', Е: 'e', е: 'e', Ё: 'e', ё: 'e',
-  Н: 'h', н: 'h', Һ: 'h', һ: 'h', І: 'i', і: 'i', Ї: 'i', ї: 'i', Ј: 'j', ј: 'j', К: 'k', к: 'k', Ӏ: 'l', ӏ: 'l',
-  М: 'm', м: 'm', П: 'n', п: 'n', О: 'o', о: 'o', Р: 'p', р: 'p', Ԛ: 'q', ԛ: 'q', Г: 'r', г: 'r', Ѕ: 's', ѕ: 's',
-  Т: 't', т: 't', У: 'y', у: 'y', Ү: 'y', ү: 'y', Ԝ: 'w', ԝ: 'w', Х: 'x', х: 'x',
-  // Greek
-  Α: 'a', α: 'a', Β: 'b', β: 'b', Ε: 'e', ε: 'e', Ζ: 'z', Η: 'h', η: 'n', Ι: 'i', ι: 'i', Κ: 'k', κ: 'k',
-  Μ: 'm', Ν: 'n', ν: 'v', Ο: 'o', ο: 'o', Ρ: 'p', ρ: 'p', Τ: 't', τ: 't', Υ: 'y', υ: 'u', Χ: 'x', χ: 'x',
-  ω: 'w', ϲ: 'c', Ϲ: 'c',
-  // Armenian
-  օ: 'o', Օ: 'o', ս: 'u', Ս: 'u', հ: 'h', ո: 'n', ց: 'g', զ: 'q',
-  // Latin letters without a decomposition, and small capitals
-  ı: 'i', ȷ: 'j', ɑ: 'a', ɡ: 'g', ß: 'ss', æ: 'ae', Æ: 'ae', œ: 'oe', Œ: 'oe', ø: 'o', Ø: 'o', đ: 'd', Đ: 'd',
-  ł: 'l', Ł: 'l', ħ: 'h', ŧ: 't', ƒ: 'f', ʃ: 's',
-  ᴀ: 'a', ʙ: 'b', ᴄ: 'c', ᴅ: 'd', ᴇ: 'e', ꜰ: 'f', ɢ: 'g', ʜ: 'h', ɪ: 'i', ᴊ: 'j', ᴋ: 'k', ʟ: 'l', ᴍ: 'm',
-  ɴ: 'n', ᴏ: 'o', ᴘ: 'p', ʀ: 'r', ꜱ: 's', ᴛ: 't', ᴜ: 'u', ᴠ: 'v', ᴡ: 'w', ʏ: 'y', ᴢ: 'z',
-  // Full stops that are not "." (NFKD maps the fullwidth one already)
-  '。': '.', '｡': '.',
-};
+const PROTOTYPES: Readonly<Record<string, string>> = UTS39_PROTOTYPES;
+/** confusables.txt's prototype for "m" is "rn" (what a skeleton compares); a reader sees an m. */
+const RN = 'rn';
+/** Prototypes of the middle and ideographic dots: in an address they stand for ".". */
+const DOT_PROTOTYPES = new Set(['·', '˳']);
+/** confusables.txt's prototype for a capital I is "l"; folded text has the lower-case "i" of "I". */
+const CAPITAL_I_PROTOTYPE = 'l';
+/**
+ * Two letters the tables leave wrong: ß folds to "ss" (Unicode case folding; the look-alike table
+ * reads it as B), and the small capital F is in neither (test/unit/text-fold.test.ts checks that
+ * each is still a gap).
+ */
+export const FOLD_GAPS: Readonly<Record<string, string>> = { ß: 'ss', ꜰ: 'f' };
 
 const DECIMAL_DIGIT = /\p{Nd}/u;
 
@@ -59,20 +58,34 @@ function asciiDigit(char: string): string {
   return String(offset % 10);
 }
 
-/** Folds one code point: compatibility decomposition, no marks, look-alikes mapped, lower case. */
+/** What the look-alike tables may change: letters and digits; a symbol stays itself (the look-alike table reads ❤ as "o"). */
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
+/** The Latin letters (or digits, or dot) a non-ASCII letter imitates, in lower case. */
+function latinOf(char: string): string {
+  const gap = FOLD_GAPS[char];
+  if (gap !== undefined) return gap;
+  const prototype = PROTOTYPES[char];
+  if (DOT_PROTOTYPES.has(prototype ?? char)) return '.';
+  if (!LETTER_OR_DIGIT.test(char)) return char.toLowerCase();
+  if (prototype === RN) return 'm';
+  if (prototype === CAPITAL_I_PROTOTYPE && char !== char.toLowerCase()) return 'i';
+  let out = '';
+  for (const part of (prototype ?? char).normalize('NFKD')) {
+    if (INVISIBLE.test(part)) continue;
+    out += (part < '\u0080' ? part : (ENGLISH_LOOK_ALIKES.get(part) ?? ENGLISH_LOOK_ALIKES.get(char) ?? part)).toLowerCase();
+  }
+  return out;
+}
+
+/** Folds one code point: compatibility decomposition, no marks, digits as ASCII, look-alikes mapped, lower case. */
 function foldCodePoint(char: string): string {
   if (char.length === 1 && char < '\u0080') return char.toLowerCase();
   let out = '';
   for (const part of char.normalize('NFKD')) {
-    if (INVISIBLE.test(part)) continue;
-    const mapped = HOMOGLYPHS[part];
-    if (mapped !== undefined) out += mapped;
-    else if (part >= '0' && part <= '9') out += part;
+    if (part < '\u0080') out += part.toLowerCase();
     else if (DECIMAL_DIGIT.test(part)) out += asciiDigit(part);
-    else {
-      const lower = part.toLowerCase();
-      out += HOMOGLYPHS[lower] ?? lower;
-    }
+    else if (!INVISIBLE.test(part)) out += latinOf(part);
   }
   return out;
 }
@@ -152,7 +165,8 @@ function removeAt(folded: FoldedText, drop: ReadonlySet<number>): FoldedText {
  */
 const WORD_CHAR = String.raw`[\p{L}\p{N}@$!]`;
 const SPACING = String.raw`[\s.\-_*~|/\\,+:;'"^=•·…]`;
-const SPACED_RUN = new RegExp(`(?<!${WORD_CHAR})${WORD_CHAR}(?:${SPACING}+${WORD_CHAR}(?!${WORD_CHAR})){2,}`, 'gu');
+/** A letter before an apostrophe starts a word ("c'est", "l'insta"): it is not spaced out. */
+const SPACED_RUN = new RegExp(`(?<!${WORD_CHAR})${WORD_CHAR}(?:${SPACING}+${WORD_CHAR}(?!${WORD_CHAR}|['’])){2,}`, 'gu');
 const SPACING_CHAR = new RegExp(SPACING, 'u');
 
 /** Joins spaced-out single letters ("f . u . c . k" → "fuck"); everything else is kept. */

@@ -15,7 +15,7 @@ import { decodeSitePath, siteLanguages } from '../../server/http/static.ts';
 
 if (siteLanguages(SITE_DIR).length === 0) throw new Error(`${SITE_DIR} holds no built site: run scripts/build.sh first`);
 
-const server: TestServer = await newServer({ name: 'Maple High' });
+const server: TestServer = await newServer({ name: 'Maple High', transparency: { publish: true } });
 test.after(() => server.stop());
 
 const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';

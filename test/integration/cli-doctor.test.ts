@@ -139,6 +139,17 @@ test('https: plain HTTP warns, HTTPS passes', async () => {
   assert.is((await cli(['doctor', 'https', '--json'])).json().checks[0].status, 'ok');
 });
 
+test('contact: none warns with the command that sets it; one given at init passes', async () => {
+  await init();
+  const none = (await cli(['doctor', 'contact', '--json'])).json().checks[0];
+  assert.is(none.status, 'warn');
+  assert.match(none.fix, /config set contact/);
+  setSettings((s) => (s.contact = 'safeguarding@example.org'));
+  const given = (await cli(['doctor', 'contact', '--json'])).json().checks[0];
+  assert.is(given.status, 'ok');
+  assert.match(given.message, /safeguarding@example\.org/);
+});
+
 test('turn: relay-only video without a TURN server fails; text only needs none', async () => {
   await init('--profile', 'school');
   const result = await cli(['doctor', 'turn', '--json']);

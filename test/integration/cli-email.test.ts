@@ -61,6 +61,7 @@ test('init on a terminal asks for the SMTP settings; the password goes to .env o
     answers: {
       'Where should': './chat',
       'Name of the space': 'Maple Chat',
+      'How can people reach': DEFAULT,
       Profile: 'school',
       'Who may join': 'email',
       'Allowed e-mail domains': 'school.example.org',

@@ -48,7 +48,7 @@ test('--yes with flags writes the instance layout, creates the database and the 
   const out = result.json();
   const dir = join(here, 'demo');
   assert.is(out.dir, dir);
-  assert.equal(out.settings, { name: 'demo', profile: 'school', accessMode: 'invite', port: 9191, publicUrl: null, emailDomains: [], turnUrls: [] });
+  assert.equal(out.settings, { name: 'demo', profile: 'school', accessMode: 'invite', port: 9191, publicUrl: null, contact: null, emailDomains: [], turnUrls: [] });
   assert.equal(out.files.map((f: { path: string }) => f.path).sort(), ['.env', '.gitignore', 'data/', 'package.json', 'rules.md', 'strangerchat.json']);
   assert.is(out.owner.username, 'alice');
   assert.is(out.owner.passwordGenerated, true);
@@ -114,6 +114,7 @@ test('on a terminal it asks each question, validating answers with the settings 
     tty: true,
     answers: {
       'Name of the space': 'Year 9 chat',
+      'How can people reach': 'safeguarding@school.example',
       Profile: 'school',
       'Who may join': DEFAULT,
       'Port to listen on': '9000',
@@ -127,11 +128,12 @@ test('on a terminal it asks each question, validating answers with the settings 
   assert.is(result.code, 0, result.stderr);
   assert.equal(
     result.asked.map((q) => q.split(' (')[0]),
-    ['Name of the space', 'Profile', 'Who may join?', 'Port to listen on', 'Public URL', 'TURN server for video across networks', 'TURN URLs of your coturn', 'Username of the first owner', 'Password for head.teacher'],
+    ['Name of the space', 'How can people reach whoever runs this space?', 'Profile', 'Who may join?', 'Port to listen on', 'Public URL', 'TURN server for video across networks', 'TURN URLs of your coturn', 'Username of the first owner', 'Password for head.teacher'],
   );
   const dir = join(here, 'asked');
   const settings = JSON.parse(readFileSync(join(dir, 'strangerchat.json'), 'utf8'));
   assert.is(settings.name, 'Year 9 chat');
+  assert.is(settings.contact, 'safeguarding@school.example', 'the privacy page names who answers for the space');
   assert.is(settings.accessMode, 'invite', 'the default answer for a school');
   assert.is(settings.publicUrl, 'https://chat.school.example');
   assert.equal(settings.turn.urls, ['turn:chat.school.example:3478', 'turns:chat.school.example:443?transport=tcp'], 'TURN URLs suggested from the public URL');
@@ -144,7 +146,7 @@ test('on a terminal it asks each question, validating answers with the settings 
   const refused = await runCli(['init'], {
     cwd: here,
     tty: true,
-    answers: { 'Where should': 'asked-again', 'Name of the space': DEFAULT, Profile: DEFAULT, 'Who may join': DEFAULT, 'Port to listen on': '70000' },
+    answers: { 'Where should': 'asked-again', 'Name of the space': DEFAULT, 'How can people reach': DEFAULT, Profile: DEFAULT, 'Who may join': DEFAULT, 'Port to listen on': '70000' },
   });
   assert.is(refused.code, 1);
   assert.match(refused.asked[0]!, /^Where should the instance be created/, 'without [dir] the folder is asked first');
@@ -199,6 +201,20 @@ test('bad values exit 2 naming the flag', async () => {
     assert.match(result.stderr, message);
   }
   assert.not.ok(existsSync(join(here, 'x')));
+});
+
+test('--contact names who answers for the space: an e-mail address or an https:// page, anything else refused before a file is written', async () => {
+  const here = cwd();
+  const given = await runCli(['init', 'contact', '--yes', '--contact', 'https://school.example/contact', '--json'], { cwd: here });
+  assert.is(given.code, 0, given.stderr);
+  assert.is(given.json().settings.contact, 'https://school.example/contact');
+  assert.is(JSON.parse(readFileSync(join(here, 'contact', 'strangerchat.json'), 'utf8')).contact, 'https://school.example/contact');
+  for (const bad of ['http://school.example/contact', 'not an address']) {
+    const refused = await runCli(['init', 'bad-contact', '--yes', '--contact', bad], { cwd: here });
+    assert.is(refused.code, 2, bad);
+    assert.match(refused.stderr, /--contact/);
+    assert.not.ok(existsSync(join(here, 'bad-contact')), 'nothing is written');
+  }
 });
 
 test('a non-empty folder is refused without --force; --force writes beside its files; an instance is never written over, even with --force', async () => {
@@ -309,7 +325,7 @@ test('init --reset asks on a terminal, needs --yes elsewhere, shows its plan wit
   const again = await runCli(['init', 'live', '--reset', '--profile', 'adult'], {
     cwd: here,
     tty: true,
-    answers: { 'Name of the space': DEFAULT, 'Who may join': DEFAULT, 'Port to listen on': DEFAULT, 'Public URL': DEFAULT, 'TURN server': DEFAULT, 'Reset the settings': false },
+    answers: { 'Name of the space': DEFAULT, 'How can people reach': DEFAULT, 'Who may join': DEFAULT, 'Port to listen on': DEFAULT, 'Public URL': DEFAULT, 'TURN server': DEFAULT, 'Reset the settings': false },
   });
   assert.is(again.code, 1);
   assert.match(again.stderr, /nothing was changed/);

@@ -1,6 +1,8 @@
 // The message filter end to end, between real `ws` clients on the real server: what the sender
-// is told, what the partner receives (or does not), per profile and age band, and that the
-// chat text never reaches the logs.
+// is told, what the partner receives (or does not), per profile and age band, that the text
+// relayed and kept for reports is the text that was checked (no invisible characters), that a
+// sender's messages are read together within a conversation, and that the chat text never
+// reaches the logs. (The whole attack corpus runs in filter-corpus.test.ts.)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { newServer, type TestServer } from '../helpers/server.ts';
@@ -10,8 +12,8 @@ import { BLOCK_MESSAGES } from '../../server/moderation/filter.ts';
 
 const ADULT = { acceptRules: true, age: 30 };
 const MINOR = { acceptRules: true, age: 15 };
-/** How long "nothing arrives" is watched for. */
-const QUIET_MS = 400;
+/** Said after a refused message: the partner's next message must be this one, not the refused one. */
+const SENTINEL = 'still here';
 const PHONE_MESSAGE = 'text me on 555-123-4567 tonight';
 const LINK_MESSAGE = 'look at https://example.org/photos';
 
@@ -42,12 +44,14 @@ async function relay(from: TestClient, to: TestClient, text: string): Promise<st
   return (await to.next('message')).text;
 }
 
-/** `from` says `text` and is refused; `to` receives nothing, and the conversation goes on. */
+/**
+ * `from` says `text` and is refused; `to` receives nothing (one sender's messages are relayed in
+ * order, so the next thing it receives is what `from` says next), and the conversation goes on.
+ */
 async function refused(from: TestClient, to: TestClient, text: string): Promise<{ code: string; message: string }> {
   from.send({ type: 'message', text });
   const { code, message } = await from.next('error');
-  await to.none('message', QUIET_MS);
-  assert.is(await relay(from, to, 'still here'), 'still here', 'the conversation goes on after a refusal');
+  assert.is(await relay(from, to, SENTINEL), SENTINEL, 'the refused text never arrived, and the conversation goes on');
   return { code, message };
 }
 
@@ -102,7 +106,7 @@ test('masking: the partner receives the masked text; the sender is not told off'
   assert.is(await relay(a, b, 'what the FUCK, d4rn it'), 'what the ****, **** it');
   assert.is(await relay(a, b, 'f.u.c.k off'), '******* off');
   assert.is(await relay(b, a, 'a classic cockpit in Scunthorpe'), 'a classic cockpit in Scunthorpe');
-  await a.none('error', 100);
+  assert.equal(a.inbox.filter((m) => m.type === 'error'), [], 'the sender is not told off');
 });
 
 test('operator block list and profanity block: refused with filtered and the words message', async () => {
@@ -111,6 +115,50 @@ test('operator block list and profanity block: refused with filtered and the wor
   assert.equal(await refused(a, b, 'I hate GR4PEFRU1T'), { code: 'filtered', message: BLOCK_MESSAGES.words });
   assert.equal(await refused(b, a, 'sh\u200Bit happens'), { code: 'filtered', message: BLOCK_MESSAGES.words });
   assert.is(await relay(a, b, 'grapes and assassins'), 'grapes and assassins');
+});
+
+test('every profile relays, and a report keeps, the text without its invisible characters', async () => {
+  for (const profile of ['school', 'community', 'adult'] as const) {
+    const server = await start({ profile });
+    const body = profile === 'adult' ? ADULT : profile === 'community' ? MINOR : MINOR;
+    const [a, b] = await pairOf(server, body);
+    // U+202E would make this show as an e-mail address; without it, it shows as typed.
+    assert.is(await relay(a, b, '\u202Emoc.liamg@9002ekaj'), 'moc.liamg@9002ekaj', profile);
+    assert.is(await relay(a, b, 'hel\u200Blo\u2066 there \u{1F468}\u200D\u{1F469}\u200D\u{1F467}'), 'hello there \u{1F468}\u200D\u{1F469}\u200D\u{1F467}', profile);
+    b.send({ type: 'report', reason: 'other' });
+    const { reportId } = await b.next('reported');
+    const row = await server.db.selectFrom('reports').select('transcript').where('id', '=', reportId).executeTakeFirstOrThrow();
+    const lines = (JSON.parse(row.transcript) as Array<{ text: string }>).map((line) => line.text);
+    assert.equal(lines, ['moc.liamg@9002ekaj', 'hello there \u{1F468}\u200D\u{1F469}\u200D\u{1F467}'], `${profile}: the transcript moderators read is the text relayed`);
+  }
+});
+
+test('a message with nothing visible in it is refused as empty, in every profile', async () => {
+  const server = await start({ profile: 'adult' });
+  const [a, b] = await pairOf(server, ADULT);
+  a.send({ type: 'message', text: '\u200B\u202E\u2060' });
+  const error = await a.next('error');
+  assert.equal({ code: error.code, message: error.message, reason: error.reason }, { code: 'filtered', message: BLOCK_MESSAGES.empty, reason: 'empty' });
+  assert.is(await relay(a, b, SENTINEL), SENTINEL);
+});
+
+test("a pupil's messages are read together: the one that completes a number is refused; a new conversation starts afresh", async () => {
+  const server = await start({ profile: 'school' });
+  const [a, b] = await pairOf(server, MINOR);
+  assert.is(await relay(a, b, 'call me on 06 12'), 'call me on 06 12');
+  assert.is(await relay(a, b, 'lol'), 'lol');
+  assert.equal(await refused(a, b, '34 56 78'), { code: 'filtered', message: BLOCK_MESSAGES.phone });
+  assert.is(await relay(a, b, 'my snap'), 'my snap');
+  assert.equal(await refused(a, b, 'is jake_2009'), { code: 'filtered', message: BLOCK_MESSAGES.handle });
+  // The partner's messages are theirs: read apart from the sender's.
+  assert.is(await relay(b, a, '34 56 78 is my score lol'), '34 56 78 is my score lol');
+
+  // Next conversation: the window is empty again.
+  a.send({ type: 'next' });
+  await Promise.all([a.next('ended'), b.next('ended')]);
+  b.send({ type: 'find', mode: 'text' });
+  await Promise.all([a.next('matched'), b.next('matched')]);
+  assert.is(await relay(a, b, '34 56 78'), '34 56 78', 'what was said to someone else is not read with this conversation');
 });
 
 test.run();

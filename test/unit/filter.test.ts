@@ -4,8 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfiguredFilter, BLOCK_MESSAGES, maskSpans, type FilterContext, type FilterSettings, type FilterVerdict } from '../../server/moderation/filter.ts';
+import { RecentMessages } from '../../server/moderation/message-window.ts';
 import { makeConfig } from '../../server/config.ts';
 import { HOSTILE_INPUTS } from '../helpers/hostile-inputs.ts';
+import { SPLIT_EVASIONS } from '../helpers/corpus.ts';
 
 const ADULT: FilterContext = { band: 'adult', profile: 'community' };
 const MINOR: FilterContext = { band: 'minor', profile: 'community' };
@@ -58,11 +60,17 @@ const SCUNTHORPE = [
   'the pen is mightier', 'cocktail', 'peacock', 'Hancock', 'Dickens', 'Dickinson', 'analysis', 'canal', 'document',
   'circumstance', 'cumulative', 'title', 'constitution', 'Titanic', 'arsenal', 'button', 'Penistone', 'tit for tat',
   'I got 455 points', 'hello there', 'I am 15', 'see you at 3:30',
+  'je suis en retard', 'désolé du retard', 'le bus a du retard', 'on va retarder le match',
 ];
 
 test('false positives: ordinary words containing a rude one pass unchanged, blocking or masking', () => {
   assertUntouched(blockProfanity, SCUNTHORPE);
   assertUntouched(maskProfanity, SCUNTHORPE);
+});
+
+test('the English slur is still masked where the French word for a delay is allowed', () => {
+  assert.equal(maskProfanity.check("you're a retard", ADULT), { action: 'pass', text: "you're a ******" });
+  assert.equal(maskProfanity.check('so retarded', ADULT), { action: 'pass', text: 'so ******ed' });
 });
 
 test('false positives: separators in ordinary text do not join words into rude ones', () => {
@@ -89,7 +97,8 @@ test('masking: the matched span of the text as sent becomes asterisks of the sam
     ['f.u.c.k off', '******* off'],
     ['f u c k', '*******'],
     ['\uFF46\uFF55\uFF43\uFF4B this', '**** this'],
-    ['fu\u200Bck it', '***** it'],
+    // Invisible characters are gone before anything is checked: the mask covers what is relayed.
+    ['fu\u200Bck it', '**** it'],
     ['fu\u0308ck it', '***** it'],
     ['😀 shit 😀', '😀 **** 😀'],
     ['\u{1D41F}\u{1D42E}\u{1D41C}\u{1D424} off', '**** off'],
@@ -215,6 +224,94 @@ test('long hostile messages get a verdict (their cost is measured by bench/filte
   const leading = filterWith({ profanity: 'off', block: Array.from({ length: 300 }, (_, i) => `*word${i}`) });
   for (const input of HOSTILE_INPUTS) assert.is(leading.check(input, ADULT).action, 'pass', input.slice(0, 10));
   assert.is(leading.check(`${'w'.repeat(995)}ord17`, ADULT).action, 'block', 'a run of the first letter still ends in the entry');
+});
+
+test('every profile relays the text without its invisible characters, and checks that text', () => {
+  const filter = filterWith({});
+  for (const context of [ADULT, MINOR, { band: 'adult', profile: 'adult' } as const]) {
+    assert.equal(filter.check('\u202Emoc.liamg@9002ekaj', context), { action: 'pass', text: 'moc.liamg@9002ekaj' });
+    assert.equal(filter.check('hel\u200Blo \u{1F468}\u200D\u{1F469}\u200D\u{1F467}', context), { action: 'pass', text: 'hello \u{1F468}\u200D\u{1F469}\u200D\u{1F467}' });
+  }
+  const clean = 'nothing to remove here';
+  const verdict = filter.check(clean, MINOR);
+  assert.ok(verdict.action === 'pass' && Object.is(verdict.text, clean), 'clean text is passed on as it came');
+});
+
+test('a message with nothing visible left is refused as empty', () => {
+  const filter = filterWith({});
+  for (const text of ['\u200B', '\u202E\u202C', '\u2060\uFEFF', '   ', ' \u200B ']) {
+    assert.equal(filter.check(text, ADULT), { action: 'block', reason: 'empty', message: BLOCK_MESSAGES.empty }, JSON.stringify(text));
+  }
+});
+
+/** Sends `texts` from one sender, `at` ms apart; returns each verdict's action (and reason). */
+function conversation(filter: ConfiguredFilter, texts: readonly string[], context: FilterContext = MINOR, stepMs = 1000): string[] {
+  const recent = new RecentMessages();
+  return texts.map((text, i) => {
+    const verdict = filter.check(text, { ...context, recent, at: 1_000_000 + i * stepMs });
+    return verdict.action === 'block' ? `block:${verdict.reason}` : 'pass';
+  });
+}
+
+test('across messages: the message that completes a split contact detail is refused', () => {
+  const filter = filterWith({});
+  assert.equal(conversation(filter, ['555 123', '4567']), ['pass', 'block:phone']);
+  assert.equal(conversation(filter, ['my snap is', 'jake_2009']), ['block:handle', 'pass'], '"my snap is" alone is refused, and not read again');
+  assert.equal(conversation(filter, ['555 123', 'lol', '4567']), ['pass', 'pass', 'block:phone'], 'filler between the pieces');
+  assert.equal(conversation(filter, ['555', 'wait', '123', '4567']), ['pass', 'pass', 'pass', 'block:phone']);
+  assert.equal(conversation(filter, ['snap', 'lol', 'jake_2009']), ['pass', 'pass', 'block:handle']);
+  assert.equal(conversation(filter, ['snap', 'jake_2009']), ['pass', 'block:handle']);
+  assert.equal(conversation(filter, ['jake2009@', 'gmail']), ['pass', 'block:email']);
+  assert.equal(conversation(filter, ['sn', 'ap: jake']), ['pass', 'block:handle'], 'a word cut in two');
+  assert.equal(conversation(filter, ['06 12', '34', '56 78']), ['pass', 'pass', 'block:phone']);
+});
+
+test('across messages: every split in the corpus is refused at its last message, with its kind', () => {
+  const filter = filterWith({});
+  const wrong = SPLIT_EVASIONS.map((split) => ({ messages: split.messages, verdicts: conversation(filter, split.messages, { band: 'minor', profile: 'school' }) }))
+    .filter(({ messages, verdicts }, i) => JSON.stringify(verdicts) !== JSON.stringify([...messages.slice(1).map(() => 'pass'), `block:${SPLIT_EVASIONS[i]!.kind}`]));
+  assert.equal(wrong, []);
+});
+
+test('across messages: a refused message is not read with the next ones', () => {
+  const filter = filterWith({});
+  // The refused number stays out of the window: the next ordinary messages pass.
+  assert.equal(conversation(filter, ['call 555 123 4567', 'ok', '4567 was my old locker lol']), ['block:phone', 'pass', 'pass']);
+});
+
+test('across messages: the window holds windowMessages messages and windowSeconds', () => {
+  const filter = filterWith({ windowMessages: 3, windowSeconds: 60 });
+  assert.equal(conversation(filter, ['555 123', 'lol', '4567']), ['pass', 'pass', 'block:phone'], 'within three messages');
+  assert.equal(conversation(filter, ['555 123', 'lol', 'wait', '4567']), ['pass', 'pass', 'pass', 'pass'], 'three messages between');
+  assert.equal(conversation(filter, ['555 123', '4567'], MINOR, 61_000), ['pass', 'pass'], 'more than a minute apart');
+  assert.equal(conversation(filterWith({ windowMessages: 1 }), ['555 123', '4567']), ['pass', 'pass'], '1: each message alone');
+});
+
+test('across messages: cleared for a new conversation, and only where contact details are refused', () => {
+  const filter = filterWith({});
+  const recent = new RecentMessages();
+  assert.is(filter.check('555 123', { ...MINOR, recent, at: 1 }).action, 'pass');
+  recent.clear();
+  assert.is(filter.check('4567', { ...MINOR, recent, at: 2 }).action, 'pass', 'a new conversation starts afresh');
+  assert.equal(conversation(filter, ['555 123', '4567'], ADULT), ['pass', 'pass'], 'adults on a community instance may share numbers');
+});
+
+test('across messages: ordinary chat sent in pieces still passes', () => {
+  const filter = filterWith({});
+  const chats = [
+    ["I'm 14", 'you?', '15', 'cool'],
+    ['what year are you in', 'year 9', 'room 204 today'],
+    ['we won 3-1', 'then 2-2', 'then lost 0-1'],
+    ['le contrôle est à 10h30', 'salle 204', 'à 14h'],
+    ['2', '+', '2', '=', '4'],
+    ['14', '15', '16', '17'],
+    ['2009', '2010'],
+    ['ok.bye', 'see you at 5pm', 'lol'],
+    ['see you @5pm', 'ok'],
+    ['room 06 12', 'lol', 'still here', 'my snap is broken lol'.slice(0, 7)],
+    ['I got 3', 'my brother got 4'],
+  ];
+  for (const chat of chats) assert.equal(conversation(filter, chat), chat.map(() => 'pass'), JSON.stringify(chat));
 });
 
 test.run();
