@@ -46,7 +46,7 @@ const server: TestServer = await newServer(
     name: 'Maple Chat',
     trustedProxies: ['127.0.0.1'],
     moderation: { videoOnlyOnDuty: true },
-    openingHours: { timeZone: 'UTC', week: { monday: ['08:30-16:00'], tuesday: ['08:30-16:00'] }, closingGraceSeconds: 2 },
+    openingHours: { timeZone: 'UTC', week: { monday: ['08:30-16:00'], tuesday: ['08:30-16:00'] }, closingGraceSeconds: 5 },
     alerts: { webhooks: [hook.url], deliveryAttempts: 2 },
   },
   { now, secrets: { webhookSecret: SECRET }, alertDelivery: { retryFirstMs: 100, pollMs: 100 } },
@@ -208,7 +208,7 @@ test('the dashboard shows unacknowledged alerts first; a safeguarding account ac
   const audited = await server.db.selectFrom('audit_log').selectAll().where('action', '=', 'alert.acknowledge').execute();
   assert.is(audited.length, 1, 'acknowledging is audited once');
   assert.equal([audited[0]!.target, audited[0]!.reason], [`alert:${older.id}`, 'Called the family liaison']);
-  await sam.page.locator('#badge-alerts').filter({ hasText: /^1$/ }).waitFor({ timeout: 2000 });
+  await sam.page.locator('#badge-alerts').filter({ hasText: /^1$/ }).waitFor({ timeout: 3000 });
 
   // All alerts: the one still open comes first, the acknowledged one after it.
   await sam.page.locator('#alerts-status').selectOption('all');
