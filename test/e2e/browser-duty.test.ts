@@ -3,7 +3,8 @@
 // without a moderator on duty the landing page says "text only for now" and offers no video; the
 // dashboard's toggle puts a moderator on duty and the landing page offers video again; a pause
 // says when the space opens and the operator's message, and a conversation under way hears the
-// closing notice and ends after the grace; outside the opening hours the landing page says when it
+// closing notice and ends after the grace; when the hours end, someone searching is told it closed
+// and when it opens, and the landing page says when it
 // opens; the dashboard shows the unacknowledged alerts first, acknowledging one (by a safeguarding
 // account for a minor report) is audited, and a failing webhook is said above the alerts.
 import { test } from 'uvu';
@@ -273,9 +274,17 @@ test('a pause: the landing page says when it opens with the message; a conversat
 });
 
 test('outside the opening hours the landing page says when the space opens, and the chat page too', async () => {
+  // Someone is looking for a partner when the hours end: the chat page says it closed, and when it opens.
+  const searching = await visitor();
+  await enter(searching.page, { mode: 'text', age: 30 });
+  await waitForState(searching.page, 'searching');
   base = MONDAY_17 - (Date.now() - started);
   // The server's watch reads the clock every second.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await waitForState(searching.page, 'stopped');
+  assert.is(await searching.page.locator('#status').textContent(), `This space is closed now. It opens again on ${said(TUESDAY_0830)}.`);
+  await screenshot(searching.page, 'duty-chat-closed');
+  assert.equal(unexpectedErrors(searching.errors), []);
+
   const visiting = await visitor();
   const closed = await landing(visiting.page);
   assert.is(closed.availability, `Closed at this time. It opens again on ${said(TUESDAY_0830)}.`);
