@@ -23,7 +23,7 @@ const GC_KINDS: Record<number, string> = {
 const LOOP_RESOLUTION_MS = 10;
 
 export interface BenchStats {
-  hub: ReturnType<RunningServer['stats']>;
+  hub: Awaited<ReturnType<RunningServer['stats']>>;
   memory: NodeJS.MemoryUsage;
   /** Event-loop delay since the last reset, in milliseconds. */
   eventLoop: { p50: number; p99: number; max: number; mean: number; samples: number };
@@ -65,10 +65,11 @@ export async function startBenchStats(server: RunningServer): Promise<BenchStats
   gcObserver.observe({ entryTypes: ['gc'] });
   // The histogram holds the time between two ticks, the resolution included: the delay is the rest.
   const ms = (ns: number) => Math.max(0, Math.round(ns / 1e4) / 100 - LOOP_RESOLUTION_MS);
-  const figures = (): BenchStats => {
+  const figures = async (): Promise<BenchStats> => {
+    const hub = await server.stats();
     const cpu = process.cpuUsage();
     return {
-      hub: server.stats(),
+      hub,
       memory: process.memoryUsage(),
       eventLoop: {
         p50: delay.count ? round(ms(delay.percentile(50))) : 0,
@@ -94,7 +95,10 @@ export async function startBenchStats(server: RunningServer): Promise<BenchStats
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(figures()));
+    void figures().then(
+      (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+      () => res.writeHead(500).end(),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { EvidenceExport } from '../server/moderation/report-review.ts';
+import type { EvidenceExport } from '../server/protocol/moderation.ts';
 import { terminalSafe } from './services.ts';
 
 /** The manifest, in sha256sum's format: `<hex>  <path>` a line, paths relative to the folder. */

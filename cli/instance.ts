@@ -9,9 +9,10 @@ import { pendingMigrations } from '../server/db/migrate.ts';
 import { CliError, ExitCode, type Context } from './context.ts';
 import type { GlobalOptions } from './output.ts';
 import { packageVersion, templatesDir } from './version.ts';
+import type { OidcInstance } from './oidc-questions.ts';
 
 export type ProfileName = 'school' | 'community' | 'adult';
-export type AccessModeName = 'open' | 'invite' | 'email';
+export type AccessModeName = 'open' | 'invite' | 'email' | 'oidc';
 
 export interface NewInstance {
   name: string;
@@ -27,6 +28,8 @@ export interface NewInstance {
   smtp?: { host: string; port: number; secure: boolean; user?: string };
   emailFrom?: string;
   turnUrls?: string[];
+  /** The school sign-in (cli/oidc-questions.ts): the oidc access mode, or staff for the adult band. */
+  oidc?: OidcInstance;
 }
 
 export const DEFAULT_INSTANCE: NewInstance = { name: 'strangerchat', profile: 'community', accessMode: 'open', port: 8080 };
@@ -88,6 +91,8 @@ export interface InstanceSecrets {
   smtpPassword?: string;
   /** STRANGERCHAT_WEBHOOK_SECRET, which signs the safeguarding alerts' webhooks (generated when missing). */
   webhookSecret?: string;
+  /** STRANGERCHAT_OIDC_CLIENT_SECRET, the client secret at the school's OpenID provider. */
+  oidcClientSecret?: string;
 }
 
 /**
@@ -122,6 +127,7 @@ export function instanceSettings(instance: NewInstance): Record<string, unknown>
       ? { email: { ...(instance.emailDomains?.length ? { domains: instance.emailDomains } : {}), ...(instance.emailFrom ? { from: instance.emailFrom } : {}), ...(instance.smtp ? { smtp: instance.smtp } : {}) } }
       : {}),
     ...(instance.turnUrls?.length ? { turn: { urls: instance.turnUrls } } : {}),
+    ...(instance.oidc ? { oidc: instance.oidc } : {}),
   };
 }
 
@@ -161,6 +167,7 @@ export function renderInstance(instance: NewInstance, secrets: InstanceSecrets =
     `STRANGERCHAT_WEBHOOK_SECRET=${show(webhookSecret)}`,
     ...(secrets.turnSecret ? [`STRANGERCHAT_TURN_SECRET=${show(secrets.turnSecret)}`] : []),
     ...(secrets.smtpPassword ? [`STRANGERCHAT_SMTP_PASSWORD=${show(envValue(secrets.smtpPassword))}`] : []),
+    ...(secrets.oidcClientSecret ? [`STRANGERCHAT_OIDC_CLIENT_SECRET=${show(envValue(secrets.oidcClientSecret))}`] : []),
     '',
   ];
   const rules = readFileSync(new URL(`instance/rules/${instance.profile}.md`, templatesDir()), 'utf8');

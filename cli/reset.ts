@@ -13,7 +13,7 @@ import { openDatabase } from '../server/db/database.ts';
 import { askInstance, askOwner, createDatabase, validateInstance, nextSteps, type InitAllOptions } from './commands/init.ts';
 import { CliError, ExitCode, type Context } from './context.ts';
 import { installSource } from './install-source.ts';
-import { DEFAULT_DATABASE, generateSecret, instanceSettings, loadInstanceConfig, renderInstance, writeFiles } from './instance.ts';
+import { DEFAULT_DATABASE, envValue, generateSecret, instanceSettings, loadInstanceConfig, renderInstance, writeFiles } from './instance.ts';
 import type { Output } from './output.ts';
 import { canPrompt, noQuestionReason } from './questions.ts';
 
@@ -102,15 +102,16 @@ export async function resetInstance(ctx: Context, options: InitAllOptions, outpu
     database && typeof database === 'object' && !Array.isArray(database) && database.driver === 'sqlite' ? resolve(dir, String(database.path ?? DEFAULT_DATABASE)) : undefined;
   const oldRulesFile = typeof oldObject.rulesFile === 'string' ? oldObject.rulesFile : 'rules.md';
 
-  const { instance, smtpPassword } = await askInstance(ctx, options, dir);
+  const { instance, smtpPassword, oidcClientSecret } = await askInstance(ctx, options, dir);
   const env = readEnvFile(dir);
   const addedSecrets: Record<string, string> = {};
   // A password given now is added only where .env has none: a reset never replaces a secret.
   if (instance.smtp?.user && smtpPassword && !env.STRANGERCHAT_SMTP_PASSWORD) addedSecrets.STRANGERCHAT_SMTP_PASSWORD = smtpPassword;
+  if (instance.oidc && oidcClientSecret && !env.STRANGERCHAT_OIDC_CLIENT_SECRET) addedSecrets.STRANGERCHAT_OIDC_CLIENT_SECRET = oidcClientSecret;
   if (!env.STRANGERCHAT_SESSION_SECRET) addedSecrets.STRANGERCHAT_SESSION_SECRET = generateSecret();
   if (!env.STRANGERCHAT_WEBHOOK_SECRET) addedSecrets.STRANGERCHAT_WEBHOOK_SECRET = generateSecret();
   if (instance.turnUrls?.length && !env.STRANGERCHAT_TURN_SECRET) addedSecrets.STRANGERCHAT_TURN_SECRET = generateSecret();
-  validateInstance(dir, instance, env.STRANGERCHAT_TURN_SECRET ?? addedSecrets.STRANGERCHAT_TURN_SECRET);
+  validateInstance(dir, instance, env.STRANGERCHAT_TURN_SECRET ?? addedSecrets.STRANGERCHAT_TURN_SECRET, env.STRANGERCHAT_OIDC_CLIENT_SECRET ?? addedSecrets.STRANGERCHAT_OIDC_CLIENT_SECRET);
   const settings = { ...instanceSettings(instance), database } as Json;
   const changes = settingChanges(oldSettings, settings);
 
@@ -178,7 +179,7 @@ export async function resetInstance(ctx: Context, options: InitAllOptions, outpu
   // .env: the old text, untouched, and only the secrets it lacked appended.
   const envPath = join(dir, ENV_FILE);
   const oldEnv = existsSync(envPath) ? readFileSync(envPath, 'utf8') : '# Secrets of this instance: never commit or share this file.\n';
-  const newEnv = `${oldEnv}${oldEnv.endsWith('\n') || oldEnv === '' ? '' : '\n'}${Object.entries(addedSecrets).map(([key, value]) => `${key}=${value}\n`).join('')}`;
+  const newEnv = `${oldEnv}${oldEnv.endsWith('\n') || oldEnv === '' ? '' : '\n'}${Object.entries(addedSecrets).map(([key, value]) => `${key}=${envValue(value)}\n`).join('')}`;
   writeFiles(dir, [
     { path: CONFIG_FILE, content: `${JSON.stringify(settings, null, 2)}\n` },
     { path: ENV_FILE, content: newEnv, mode: 0o600 },

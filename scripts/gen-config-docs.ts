@@ -51,6 +51,13 @@ export const SECRETS: Array<{ name: string; required: string; what: string }> = 
       'Signs every webhook request of the safeguarding alerts (HMAC-SHA256 of the timestamp and the body, in the ' +
       '`X-Strangerchat-Signature` header), so the receiver can tell they come from this instance. `init` generates it.',
   },
+  {
+    name: 'STRANGERCHAT_OIDC_CLIENT_SECRET',
+    required: 'when the school sign-in is used (`accessMode` `oidc`, `oidc.requireForAdults` or `oidc.moderators.enabled`)',
+    what:
+      "The client secret the school's OpenID provider gave for `oidc.clientId` (Google: the OAuth client's secret; Entra: a client " +
+      'secret of the app registration, which expires: renew it before then). `init` asks for it; `strangerchat doctor oidc` checks the provider.',
+  },
 ];
 
 /** A small, valid example (checked against the schema when the page is generated). */

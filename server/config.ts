@@ -5,6 +5,7 @@ import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve, isAbsolute } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { ROLES } from './access/permissions.ts';
 
 export const CONFIG_FILE = 'strangerchat.json';
 export const ENV_FILE = '.env';
@@ -16,7 +17,7 @@ export const ADULT_AGE = 18;
 
 const Profile = z.enum(['school', 'community', 'adult']);
 export type Profile = z.infer<typeof Profile>;
-const AccessMode = z.enum(['open', 'invite', 'email']);
+const AccessMode = z.enum(['open', 'invite', 'email', 'oidc']);
 export type AccessMode = z.infer<typeof AccessMode>;
 
 /** A language tag such as "en" or "fr-ca", lower-cased. */
@@ -99,7 +100,10 @@ export const InstanceSettings = z.strictObject({
     'Who the space is for. `school`: minimum age 11, relay-only video, contact details and links blocked in messages. ' +
       '`community`: 13+, with under-18s and adults never paired together. `adult`: 18+.',
   ),
-  accessMode: AccessMode.default('open').describe('`open`: rules and age; `invite`: an invite code; `email`: a verified address in `email.domains`.'),
+  accessMode: AccessMode.default('open').describe(
+    '`open`: rules and age; `invite`: an invite code; `email`: a verified address in `email.domains`; ' +
+      "`oidc`: a sign-in with the school's identity provider (`oidc`), which also gives the age band: no age is asked.",
+  ),
   minAge: z.number().int().min(0).max(120).optional().describe("Minimum age; defaults to the profile's (school 11, community 13, adult 18)."),
   publicUrl: z
     .url({ protocol: /^https?$/ })
@@ -268,6 +272,128 @@ export const InstanceSettings = z.strictObject({
     })
     .prefault({})
     .describe('E-mail (magic links) for the `email` access mode. The SMTP password lives in .env.'),
+  oidc: z
+    .strictObject({
+      issuer: z
+        .url({ protocol: /^https?$/ })
+        .optional()
+        .describe(
+          "The school's OpenID provider, as its issuer URL: `https://accounts.google.com` (Google Workspace) or " +
+            '`https://login.microsoftonline.com/<tenant id>/v2.0` (Microsoft Entra ID). Its discovery document is read from ' +
+            '`<issuer>/.well-known/openid-configuration`. Plain http is accepted only for a provider on this machine (testing).',
+        ),
+      clientId: z
+        .string()
+        .min(1)
+        .max(200)
+        .optional()
+        .describe('The client (application) id the provider gave this instance; its secret is STRANGERCHAT_OIDC_CLIENT_SECRET in `.env`.'),
+      label: z
+        .string()
+        .min(1)
+        .max(60)
+        .optional()
+        .describe('Who people sign in with, on the button "Continue with …" (e.g. "Northfield School"); default: the instance\'s `name`.'),
+      scopes: z
+        .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope name such as "openid" or "email"'))
+        .min(1)
+        .max(20)
+        .refine((scopes) => scopes.includes('openid'), 'must include "openid"')
+        .default(['openid', 'email'])
+        .describe(
+          'Scopes asked for. `openid` is required; `email` lets the band rules read the e-mail domain (the address itself is never stored). ' +
+            "Google's `hd` and Entra's `tid`, groups and app roles come without a scope of their own.",
+        ),
+      prompt: z
+        .array(z.enum(['select_account', 'login', 'consent']))
+        .max(3)
+        .default(['select_account'])
+        .describe(
+          'The OpenID `prompt` sent with each sign-in. `select_account` (the default) shows the provider\'s account chooser, so on a ' +
+            "shared computer the next pupil picks their own account, not the last person's; `login` asks for the password every time; `[]` sends none.",
+        ),
+      allowedDomains: z
+        .array(z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/i, 'must be a domain name'))
+        .max(50)
+        .default([])
+        .describe(
+          "Google Workspace: the ID token's `hd` claim (the account's Workspace domain) must be one of these, else the sign-in is refused. " +
+            'Set it for Google: any Google account can sign in otherwise. The `hd` sent with the request is only a hint to Google\'s page.',
+        ),
+      allowedTenants: z
+        .array(z.string().min(1).max(100).regex(/^[A-Za-z0-9-]+$/, 'must be a tenant id (a GUID)'))
+        .max(50)
+        .default([])
+        .describe("Microsoft Entra ID: the ID token's `tid` claim (the directory's tenant id) must be one of these, else the sign-in is refused."),
+      bands: z
+        .array(
+          z.union([
+            z.strictObject({
+              claim: z.string().min(1).max(200),
+              values: z.array(z.string().min(1).max(200)).min(1).max(100),
+              band: z.enum(['minor', 'adult']),
+            }),
+            z.strictObject({
+              emailDomain: z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/i, 'must be a domain name'),
+              band: z.enum(['minor', 'adult']),
+            }),
+          ]),
+        )
+        .max(50)
+        .default([])
+        .describe(
+          'How the age band follows from the sign-in. Each rule is `{"claim": "<name or dotted.path>", "values": [...], "band": "adult"}` ' +
+            '(the claim equals one of the values, or is a list holding one: groups, app roles) or `{"emailDomain": "staff.school.org", "band": "adult"}` ' +
+            '(the verified e-mail address is at exactly that domain). When no rule matches, or rules of both bands match, the band is `minor`.',
+        ),
+      requireForAdults: z
+        .boolean()
+        .default(false)
+        .describe(
+          'In the `open`, `invite` and `email` access modes: the adult band only through the sign-in (staff), whose rules must say `adult`; ' +
+            'a typed age of 18 or more is refused. Pupils keep their invite codes (or e-mail) and typed ages, which can then only be under 18.',
+        ),
+      signInHours: z
+        .number()
+        .min(1)
+        .max(720)
+        .default(8)
+        .describe(
+          'Hours a sign-in stays on the browser before the person signs in again; a school day by default, because school computers are shared.',
+        ),
+      moderators: z
+        .strictObject({
+          enabled: z.boolean().default(false).describe('Let moderators sign in to /mod with the same provider (their password accounts keep working).'),
+          roles: z
+            .array(
+              z.strictObject({
+                claim: z.string().min(1).max(200),
+                values: z.array(z.string().min(1).max(200)).min(1).max(100),
+                role: z.enum(ROLES),
+              }),
+            )
+            .max(50)
+            .default([])
+            .describe(
+              'Which role a sign-in gets: `{"claim": "groups", "values": ["<group id>"], "role": "moderator"}`; the first rule that matches decides, ' +
+                'and without one the sign-in is refused. `owner` and `safeguarding` are never granted by a claim alone: an owner confirms them ' +
+                'once from the terminal (`strangerchat mod sso confirm <username>`).',
+            ),
+          usernameClaim: z
+            .string()
+            .min(1)
+            .max(200)
+            .default('preferred_username')
+            .describe('The claim the account\'s username is made from (the part before any @), else `email`; the audit log names the account by it.'),
+        })
+        .prefault({})
+        .describe('Moderators signing in to /mod with the school\'s provider (opt-in).'),
+    })
+    .prefault({})
+    .describe(
+      "Sign-in with the school's identity provider (OpenID Connect: Google Workspace, Microsoft Entra ID, …) for the `oidc` access mode, " +
+        'staff in the other modes (`requireForAdults`) and moderators. The client secret lives in `.env`.',
+    ),
   moderation: z
     .strictObject({
       sessionHours: z.number().min(1).max(720).default(12).describe("Hours a moderator's login lasts."),
@@ -594,6 +720,8 @@ export interface Secrets {
   smtpPassword?: string;
   /** Signs the safeguarding alerts' webhook requests (HMAC-SHA256). */
   webhookSecret?: string;
+  /** The client secret at the school's OpenID provider (`oidc`). */
+  oidcClientSecret?: string;
 }
 
 /** Everything createServer needs: validated settings plus what they point at, resolved. */
@@ -637,6 +765,8 @@ const SETTING_EXAMPLES: Record<string, string> = {
   trustedProxies: '127.0.0.1, or 10.0.0.0/8',
   language: 'en',
   modes: '["text", "video"]',
+  'oidc.issuer': 'https://accounts.google.com',
+  'oidc.allowedDomains': 'school.example.org',
 };
 
 /**
@@ -773,6 +903,7 @@ export function loadConfig({ dir, env, version, overrides }: LoadOptions): Serve
   if (mergedEnv.STRANGERCHAT_TURN_SECRET) secrets.turnSecret = mergedEnv.STRANGERCHAT_TURN_SECRET;
   if (mergedEnv.STRANGERCHAT_SMTP_PASSWORD) secrets.smtpPassword = mergedEnv.STRANGERCHAT_SMTP_PASSWORD;
   if (mergedEnv.STRANGERCHAT_WEBHOOK_SECRET) secrets.webhookSecret = mergedEnv.STRANGERCHAT_WEBHOOK_SECRET;
+  if (mergedEnv.STRANGERCHAT_OIDC_CLIENT_SECRET) secrets.oidcClientSecret = mergedEnv.STRANGERCHAT_OIDC_CLIENT_SECRET;
   checkConsistency(settings, secrets);
   return deepFreeze({
     dir: absDir,
@@ -839,6 +970,21 @@ export function resolveRelayOnly(settings: InstanceSettings): boolean {
   return settings.relayOnly ?? settings.profile === 'school';
 }
 
+/** Whether members sign in with the school's provider: everyone (`oidc`), or staff for the adult band. */
+export function oidcForMembers(settings: InstanceSettings): boolean {
+  return settings.accessMode === 'oidc' || settings.oidc.requireForAdults;
+}
+
+/** Whether the instance talks to an OpenID provider at all (members, staff or moderators). */
+export function oidcInUse(settings: InstanceSettings): boolean {
+  return oidcForMembers(settings) || settings.oidc.moderators.enabled;
+}
+
+/** localhost, 127.0.0.0/8 or [::1]: a host only this machine reaches. */
+export function isLoopbackHostname(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
 /** Cross-setting checks that a schema cannot express; errors name the key. */
 function checkConsistency(settings: InstanceSettings, secrets: Secrets): void {
   if (settings.accessMode === 'email' && settings.email.domains.length === 0) {
@@ -846,6 +992,18 @@ function checkConsistency(settings: InstanceSettings, secrets: Secrets): void {
   }
   if (settings.accessMode === 'email' && !settings.publicUrl) {
     fail('publicUrl: the email access mode needs the public URL to build magic links', ['publicUrl']);
+  }
+  const { issuer } = settings.oidc;
+  // openid-client refuses plain http; the exception (allowInsecureRequests) is for a provider on this machine only.
+  if (issuer && new URL(issuer).protocol === 'http:' && !isLoopbackHostname(new URL(issuer).hostname)) {
+    fail('oidc.issuer: must be an https:// address (plain http only for a provider on this machine, for testing)', ['oidc.issuer']);
+  }
+  if (oidcInUse(settings)) {
+    const why = settings.accessMode === 'oidc' ? 'the oidc access mode' : settings.oidc.requireForAdults ? 'oidc.requireForAdults' : 'oidc.moderators.enabled';
+    if (!issuer) fail(`oidc.issuer: ${why} needs the school's OpenID provider (its issuer URL)`, ['oidc.issuer']);
+    if (!settings.oidc.clientId) fail(`oidc.clientId: ${why} needs the client id the provider gave this instance`, ['oidc.clientId']);
+    if (!settings.publicUrl) fail(`publicUrl: ${why} needs the public URL, where the provider sends people back (<publicUrl>/api/oidc/callback)`, ['publicUrl']);
+    if (!secrets.oidcClientSecret) fail(`${why} needs STRANGERCHAT_OIDC_CLIENT_SECRET in .env (the client secret the provider gave)`, ['STRANGERCHAT_OIDC_CLIENT_SECRET']);
   }
   if (settings.turn.urls.length > 0 && !secrets.turnSecret) {
     fail('turn.urls is set but STRANGERCHAT_TURN_SECRET is missing from .env', ['STRANGERCHAT_TURN_SECRET']);

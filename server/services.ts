@@ -2,14 +2,17 @@
 // (cli/services.ts) both call createServices, so a rule (who may ban, what a report resolution
 // does, what retention removes) and the wiring between services exist once.
 import { join } from 'node:path';
-import type { ServerConfig } from './config.ts';
+import { oidcInUse, type ServerConfig } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { Logger } from './logger.ts';
+import { memoryCluster, type Cluster } from './cluster/cluster.ts';
 import { AgeBandLocks } from './access/age-bands.ts';
 import { AvailabilityService } from './access/availability.ts';
 import { EmailAccessService, createMailTransport } from './access/email.ts';
 import { InviteService } from './access/invites.ts';
 import { ModeratorService } from './access/moderators.ts';
+import { ModeratorSsoService } from './access/moderator-sso.ts';
+import { OidcService, type OidcDeps } from './access/oidc.ts';
 import { SafeguardingAlerts } from './access/safeguarding-alerts.ts';
 import { SessionService } from './access/sessions.ts';
 import { TicketService } from './access/tickets.ts';
@@ -48,6 +51,13 @@ export interface ServiceDeps {
   ownAddresses?: () => readonly string[];
   /** Tests shorten the alert outbox's waits, or give it another HTTP client. */
   alertDelivery?: Pick<AlertDeliveryDeps, 'retryFirstMs' | 'pollMs' | 'fetch'>;
+  /** How the school's OpenID provider is reached (default: its discovery document, with the global fetch). */
+  discoverOidc?: OidcDeps['discover'];
+  /**
+   * The state shared with the instance's other processes: the feed's wake-ups, the limits and the
+   * locks (default: this process's, in memory; the CLI's writes then reach servers by their poll).
+   */
+  cluster?: Pick<Cluster, 'events' | 'limiters' | 'locks'>;
 }
 
 export interface Services {
@@ -65,6 +75,10 @@ export interface Services {
   /** Only in the email access mode. */
   email: EmailAccessService | undefined;
   moderators: ModeratorService;
+  /** Only when the instance signs people in with the school's OpenID provider (oidc). */
+  oidc: OidcService | undefined;
+  /** Moderators who sign in with that provider, and the roles an owner confirms for them. */
+  moderatorSso: ModeratorSsoService;
   announcements: AnnouncementService;
   retention: RetentionService;
   quarantine: QuarantineService;
@@ -94,9 +108,9 @@ export function auditHeadOf(config: Pick<ServerConfig, 'database' | 'dir'>): Aud
   return new AuditHeadStore(join(dataDirOf(config), AUDIT_HEAD_DIR));
 }
 
-/** The audit log as every process of an instance keeps it: MACed with its secret, its head in the data folder. */
-export function createAuditLog(deps: { db: Db; config: ServerConfig; now: () => number; logger: Logger }): AuditLog {
-  return new AuditLog({ db: deps.db, now: deps.now, secret: deps.config.secrets.sessionSecret, head: auditHeadOf(deps.config), logger: deps.logger });
+/** The audit log as every process of an instance keeps it: MACed with its secret, its head in the data folder; `bus` woken after feed events commit. */
+export function createAuditLog(deps: { db: Db; config: ServerConfig; now: () => number; logger: Logger; bus?: Cluster['events'] }): AuditLog {
+  return new AuditLog({ db: deps.db, now: deps.now, secret: deps.config.secrets.sessionSecret, head: auditHeadOf(deps.config), logger: deps.logger, ...(deps.bus ? { bus: deps.bus } : {}) });
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -104,7 +118,10 @@ export function createServices(deps: ServiceDeps): Services {
   const now = deps.now ?? Date.now;
   const { settings } = config;
   const secret = config.secrets.sessionSecret;
-  const audit = createAuditLog({ db, config, now, logger });
+  // Made here only when none is given, and then released by close().
+  const own = deps.cluster ? undefined : memoryCluster({ now });
+  const { events, limiters, locks } = deps.cluster ?? own!;
+  const audit = createAuditLog({ db, config, now, logger, bus: events });
   const ownAddresses = deps.ownAddresses ?? (() => serverAddresses(settings.server.host));
   const bans = new BanService({
     db,
@@ -136,15 +153,21 @@ export function createServices(deps: ServiceDeps): Services {
   const duty = new DutyService({ db, audit, now });
   const availability = new AvailabilityService({ db, audit, now, config, duty });
   const sessions = new SessionService({ db, audit, config, tickets, invites, bands, availability, ...(banIndex ? { bans: banIndex } : {}), now });
-  const email = mailer && settings.accessMode === 'email' ? new EmailAccessService({ db, config, now, transport: mailer, logger }) : undefined;
+  const email = mailer && settings.accessMode === 'email' ? new EmailAccessService({ db, config, now, transport: mailer, logger, limiters }) : undefined;
+  // Mail about changes to safeguarding accounts (not the alerts outbox above).
   const accountAlerts = new SafeguardingAlerts({ db, transport: alertsOn ? mailer : undefined, from: settings.email.from, instanceName: settings.name, logger });
-  const moderators = new ModeratorService({ db, audit, alerts: accountAlerts, secret, now, sessionHours: settings.moderation.sessionHours });
+  const moderators = new ModeratorService({ db, audit, alerts: accountAlerts, secret, now, sessionHours: settings.moderation.sessionHours, limiters });
+  // The provider is discovered at the first sign-in, not here: a school's outage never stops the chat from starting.
+  const oidc = oidcInUse(settings) ? new OidcService({ db, config, now, logger, limiters, ...(deps.discoverOidc ? { discover: deps.discoverOidc } : {}) }) : undefined;
+  const moderatorSso = new ModeratorSsoService({ db, audit, moderators, alerts: accountAlerts, config, now });
   const announcements = new AnnouncementService({ db, audit, now });
-  const retention = new RetentionService({ db, audit, now, periods: settings.retention, logger });
+  const retention = new RetentionService({ db, audit, now, periods: settings.retention, logger, locks });
   const quarantine = new QuarantineService({
     db,
+    audit,
     bans,
     alerts,
+    locks,
     now,
     logger,
     settings: {
@@ -170,6 +193,8 @@ export function createServices(deps: ServiceDeps): Services {
     availability,
     email,
     moderators,
+    oidc,
+    moderatorSso,
     announcements,
     retention,
     quarantine,
@@ -181,6 +206,9 @@ export function createServices(deps: ServiceDeps): Services {
     stats,
     alerts,
     alertDelivery,
-    close: () => mailer?.close(),
+    close: () => {
+      mailer?.close();
+      void own?.close();
+    },
   };
 }

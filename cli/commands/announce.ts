@@ -2,7 +2,7 @@
 // the dashboard uses: audited, and published on the moderation feed, which every running server
 // process reads within 2 s and passes on to the people connected to it.
 import type { Command } from 'commander';
-import { ANNOUNCEMENT_MAX_LENGTH } from '../../server/moderation/announcements.ts';
+import { ANNOUNCEMENT_MAX_LENGTH } from '../../server/protocol/moderation.ts';
 import type { Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import type { GlobalOptions } from '../output.ts';

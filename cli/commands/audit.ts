@@ -3,8 +3,8 @@
 // whole chain and exits 7 naming what it found (an edited row, missing rows, a truncated tail, an
 // emptied log, a witnessed hash not found); head prints the newest entry for an outside witness.
 import type { Command } from 'commander';
-import { AUDIT_HASH, type AuditEntry, type AuditVerification } from '../../server/moderation/audit.ts';
-import { AuditHeadError, type AuditHead } from '../../server/moderation/audit-head.ts';
+import { AUDIT_HASH, type AuditEntry, type AuditHead, type AuditVerification } from '../../server/protocol/moderation.ts';
+import { AuditHeadError } from '../../server/moderation/audit-head.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples, withNotes } from '../help.ts';
 import { table, type GlobalOptions } from '../output.ts';

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import type { ServerConfig } from '../../server/config.ts';
 import { BACKUP_NAME, BackupError, createBackup, listBackups, pruneBackups, restoreBackup, type BackupInfo } from '../../server/db/backup.ts';
-import type { AuditHead } from '../../server/moderation/audit-head.ts';
+import type { AuditHead } from '../../server/protocol/moderation.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { instanceConfig } from '../instance.ts';

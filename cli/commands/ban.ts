@@ -2,11 +2,9 @@
 // BanService the dashboard uses. Written to the database (audited as cli:<user>) and published on
 // the moderation feed, so a running server enforces a new ban within 2 s; works with it stopped.
 import { Option, type Command } from 'commander';
-import { REPORT_BAN_TARGETS, type ReportBanTarget } from '../../server/moderation/report-review.ts';
-import { banStatus, parseBanSubject, parseBanTarget, type BanService, type BanTarget } from '../../server/moderation/bans.ts';
-import type { Ban, BanSeverity } from '../../server/moderation/ban-index.ts';
+import { banStatus, banView, parseBanSubject, parseBanTarget, type BanService, type BanTarget } from '../../server/moderation/bans.ts';
 import { formatDuration, parseDuration } from '../../server/moderation/duration.ts';
-import type { LockoutRisk } from '../../server/moderation/lockout.ts';
+import { BAN_SEVERITIES, REPORT_BAN_TARGETS, type Ban, type BanSeverity, type LockoutRisk, type ReportBanTarget } from '../../server/protocol/moderation.ts';
 import { AppError } from '../../server/errors.ts';
 import { assertCan } from '../../server/access/permissions.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
@@ -33,7 +31,6 @@ import {
   type DurationValue,
 } from '../services.ts';
 
-const SEVERITIES = ['no_access', 'no_matching'] as const;
 const EXPORT_FORMATS = ['plain', 'json', 'nginx'] as const;
 type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
@@ -167,7 +164,7 @@ interface ExportOptions extends GlobalOptions {
 }
 
 function severityOption(): Option {
-  return new Option('--severity <severity>', 'no_access (no site at all) or no_matching (may read the site, never paired)').choices(SEVERITIES).default('no_access');
+  return new Option('--severity <severity>', 'no_access (no site at all) or no_matching (may read the site, never paired)').choices(BAN_SEVERITIES).default('no_access');
 }
 
 function durationOption(description = 'how long: 30m, 12h, 7d, 2w, 1d12h, or permanent'): Option {
@@ -266,10 +263,6 @@ export function registerBan(program: Command, ctx: Context): void {
   withExamples(exportCommand, ['strangerchat ban export > bans.txt', 'strangerchat ban export --format nginx > /etc/nginx/strangerchat-deny.conf && nginx -s reload']);
 }
 
-/** A ban as the CLI prints it: every field, and whether it still applies. */
-export function banView(ban: Ban, now: number) {
-  return { ...ban, status: banStatus(ban, now) };
-}
 
 /** A target as it is typed (and as `ban import` reads it). */
 export function targetText(ban: Pick<Ban, 'targetKind' | 'target'>): string {

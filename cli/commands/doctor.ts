@@ -28,6 +28,7 @@ import { silentLogger } from '../../server/logger.ts';
 import { DELIVERY_HEALTH_DAYS } from '../../server/moderation/alerts.ts';
 import { createServices, safeguardingAlertsOn } from '../../server/services.ts';
 import { formatTime } from '../output.ts';
+import { checkOidc } from '../oidc-check.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -242,6 +243,10 @@ export const CHECKS: Record<string, Check> = {
     description: 'safeguarding alerts: where they go (e-mail, webhooks), and whether any delivery failed in the last 7 days',
     run: async ({ config }) => checkAlerts(config),
   },
+  oidc: {
+    description: "the school sign-in: the provider's discovery document, its signing keys and algorithms, PKCE, and that it accepts the redirect URI for the client id (nobody is signed in)",
+    run: async ({ config, deps }) => checkOidc(config, deps.timeoutMs),
+  },
 };
 
 /** Where the safeguarding alerts go, and the outbox's failures (server/moderation/alerts.ts). */
@@ -354,10 +359,10 @@ async function checkWebSocket(base: string, config: ServerConfig, timeoutMs: num
     if (result.welcome) return ok(`connected to ${wsUrl(base)} and got welcome`);
     return fail(`the WebSocket to ${wsUrl(base)} failed: ${result.problem}`, proxyFix);
   }
-  if (response.status === 403 && body.error?.code && ['invite_required', 'email_required', 'closed', 'paused'].includes(body.error.code)) {
-    // Without an invite or a verified address (or while closed) no session is possible: a made-up ticket must reach strangerchat and get its 401.
+  if (response.status === 403 && body.error?.code && ['invite_required', 'email_required', 'sign_in_required', 'adult_sign_in_required', 'closed', 'paused'].includes(body.error.code)) {
+    // Without an invite, a verified address or a school sign-in (or while closed) no session is possible: a made-up ticket must reach strangerchat and get its 401.
     const probe = await openSocket(base, 'doctor-probe', origin, timeoutMs);
-    const why = ['closed', 'paused'].includes(body.error.code) ? `the space is ${body.error.code} now` : `a full session needs an invite or e-mail in the ${config.settings.accessMode} access mode`;
+    const why = ['closed', 'paused'].includes(body.error.code) ? `the space is ${body.error.code} now` : `a full session needs an invite, an e-mail or a school sign-in in the ${config.settings.accessMode} access mode`;
     if (probe.status === 401) return ok(`the upgrade reaches strangerchat through ${base} (a dummy ticket got 401; ${why})`);
     return fail(`the WebSocket upgrade through ${base} did not reach strangerchat: ${probe.problem}`, proxyFix);
   }
@@ -397,7 +402,7 @@ export function registerDoctor(program: Command, ctx: Context): void {
   const command = program
     .command('doctor')
     .argument('[check...]', `checks to run (default: all): ${CHECK_NAMES.join(', ')}`)
-    .description('check the instance: config, data folder, file modes, database integrity, migrations, port, HTTPS, TURN relay, WebSocket through the public URL, the SMTP server in the email mode, safeguarding alert deliveries (exit 4 when a check fails)')
+    .description('check the instance: config, data folder, file modes, database integrity, migrations, port, HTTPS, TURN relay, WebSocket through the public URL, the SMTP server in the email mode, the school sign-in, safeguarding alert deliveries (exit 4 when a check fails)')
     .option('--fix', 'repair what can be repaired safely: file modes of the data folder and .env')
     .action(async (checks: string[], _o: DoctorOptions, command: Command) => {
       await doctor(ctx, command.optsWithGlobals<DoctorOptions>(), checks);

@@ -33,10 +33,12 @@ import {
 import { Output, type GlobalOptions } from '../output.ts';
 import { answer, canPrompt } from '../questions.ts';
 import { askSmtp, SMTP_PASSWORD_ENV, smtpCheck, type SmtpFlags } from '../smtp-questions.ts';
+import { askOidc, OIDC_PROVIDERS, OIDC_SECRET_ENV, oidcCheck, type OidcFlags } from '../oidc-questions.ts';
+import { redirectUriOf } from '../../server/access/oidc.ts';
 import { check, flagParser, promptCheck, repeatableParser, splitList } from '../validate.ts';
 
 const PROFILES = ['school', 'community', 'adult'] as const;
-const ACCESS_MODES = ['open', 'invite', 'email'] as const;
+const ACCESS_MODES = ['open', 'invite', 'email', 'oidc'] as const;
 const TURN_CHOICES = ['none', 'coturn'] as const;
 const DEFAULT_PORT = 8080;
 const DEFAULT_OWNER = 'owner';
@@ -58,7 +60,7 @@ export interface InitOptions extends GlobalOptions {
   dryRun?: boolean;
 }
 
-export type InitAllOptions = InitOptions & SmtpFlags;
+export type InitAllOptions = InitOptions & SmtpFlags & OidcFlags;
 
 export function registerInit(program: Command, ctx: Context): void {
   const command = program
@@ -68,7 +70,7 @@ export function registerInit(program: Command, ctx: Context): void {
     .option('--name <name>', 'the name shown on every page', flagParser('--name', check.name))
     .option('--contact <address>', 'how people reach whoever runs the space: an e-mail address or an https:// page (shown on the privacy page; "" for none yet)', flagParser('--contact', (v) => (v.trim() === '' ? undefined : check.contact(v))))
     .addOption(new Option('--profile <profile>', 'school (restricted access, relay-only video), community (13+, two age bands) or adult (18+)').choices(PROFILES))
-    .addOption(new Option('--access <mode>', 'who may join: open (rules and age), invite (an invite code) or email (a verified address in --email-domain)').choices(ACCESS_MODES))
+    .addOption(new Option('--access <mode>', "who may join: open (rules and age), invite (an invite code), email (a verified address in --email-domain) or oidc (a sign-in with the school's Google or Microsoft account, which gives the age band)").choices(ACCESS_MODES))
     .option('--email-domain <domain...>', 'e-mail domains allowed in the email access mode (repeatable, or comma-separated)', repeatableParser('--email-domain', check.emailDomain))
     .option('--smtp-host <host>', 'with --access email: the SMTP server that sends the magic links (default localhost)', flagParser('--smtp-host', smtpCheck.host))
     .option('--smtp-port <port>', 'with --access email: its port (default 587: STARTTLS)', flagParser('--smtp-port', smtpCheck.port, Number))
@@ -76,6 +78,13 @@ export function registerInit(program: Command, ctx: Context): void {
     .option('--no-smtp-secure', 'with --access email: STARTTLS (the default, except on port 465)')
     .option('--smtp-user <user>', `with --access email: the SMTP username; its password comes from ${SMTP_PASSWORD_ENV} in the environment, or is asked (never shown) and kept in .env`, flagParser('--smtp-user', smtpCheck.user))
     .option('--email-from <sender>', 'with --access email: the sender of the magic links, e.g. "Maple Chat <no-reply@chat.example.org>"', flagParser('--email-from', smtpCheck.from))
+    .option('--oidc-for-adults', 'with --access invite or email: staff sign in with the school for the adult band; typed ages stay under 18')
+    .addOption(new Option('--oidc-provider <kind>', 'with --access oidc or --oidc-for-adults: google (Workspace), entra (Microsoft Entra ID) or other').choices(OIDC_PROVIDERS))
+    .option('--oidc-issuer <url>', "the provider's issuer URL (google and entra: derived)", flagParser('--oidc-issuer', oidcCheck.issuer))
+    .option('--oidc-client-id <id>', `the client ID the provider gave; its secret comes from ${OIDC_SECRET_ENV} in the environment, or is asked (never shown) and kept in .env`, flagParser('--oidc-client-id', oidcCheck.clientId))
+    .option('--oidc-domain <domain...>', "Google Workspace: the accounts' hd domain (repeatable; required for google)", repeatableParser('--oidc-domain', oidcCheck.domain))
+    .option('--oidc-tenant <id...>', 'Microsoft Entra ID: the directory (tenant) ID whose accounts may sign in (repeatable)', repeatableParser('--oidc-tenant', oidcCheck.tenant))
+    .option('--oidc-adult <rule...>', 'who is in the adult band: an e-mail domain (staff.school.org) or claim=value (roles=Staff, groups=<id>); repeatable; none: everyone is under 18', repeatableParser('--oidc-adult', oidcCheck.adult))
     .option('--port <port>', `port to listen on (default ${DEFAULT_PORT})`, flagParser('--port', check.port, Number))
     .option('--public-url <url>', 'the https:// address people will use (needed for video across networks and for the email mode; "" for none yet)', flagParser('--public-url', (v) => (v.trim() === '' ? undefined : check.publicUrl(v))))
     .addOption(new Option('--turn <server>', 'TURN for video across networks: none, or coturn (generates the shared secret into .env)').choices(TURN_CHOICES))
@@ -94,6 +103,7 @@ export function registerInit(program: Command, ctx: Context): void {
     'echo "$OWNER_PASSWORD" | strangerchat init my-chat --yes --owner alice --password-stdin',
     'strangerchat init my-chat --yes --public-url https://chat.example.org --turn coturn --turn-url turn:turn.example.org:3478',
     'STRANGERCHAT_SMTP_PASSWORD=… strangerchat init my-chat --yes --access email --email-domain school.example.org --public-url https://chat.example.org --smtp-host smtp.example.org --smtp-user chat',
+    `${OIDC_SECRET_ENV}=… strangerchat init my-chat --yes --profile school --access oidc --oidc-provider google --oidc-client-id 1234.apps.googleusercontent.com --oidc-domain school.example.org --oidc-adult staff.school.example.org --public-url https://chat.school.example.org`,
     'strangerchat init my-chat --yes --dry-run',
     'strangerchat init my-chat --reset --profile school --access invite',
     'strangerchat init my-chat --reset --yes --dry-run',
@@ -134,7 +144,7 @@ function checkFolder(dir: string, options: InitOptions): string[] {
 }
 
 /** Step 3: the settings, from flags, defaults (--yes) or questions. */
-export async function askInstance(ctx: Context, options: InitAllOptions, dir: string): Promise<{ instance: NewInstance; smtpPassword?: string }> {
+export async function askInstance(ctx: Context, options: InitAllOptions, dir: string): Promise<{ instance: NewInstance; smtpPassword?: string; oidcClientSecret?: string }> {
   const name = await answer(ctx, options, options.name, {
     flag: '--name',
     default: basename(dir),
@@ -179,6 +189,7 @@ export async function askInstance(ctx: Context, options: InitAllOptions, dir: st
           { value: 'open', name: 'open', description: 'anyone who accepts the rules and is old enough' },
           { value: 'invite', name: 'invite', description: 'people with an invite code (strangerchat invite create)' },
           { value: 'email', name: 'email', description: 'people who verify an address at allowed domains' },
+          { value: 'oidc', name: 'oidc', description: "people who sign in with the school's Google Workspace or Microsoft Entra account; their age band comes from it" },
         ],
       }),
   });
@@ -202,6 +213,33 @@ export async function askInstance(ctx: Context, options: InitAllOptions, dir: st
     });
   } else if (options.emailDomain?.length) {
     throw new CliError(`--email-domain only applies with --access email (got --access ${accessMode})`, ExitCode.Usage);
+  }
+  // The school sign-in: everyone (oidc), or staff for the adult band beside invite codes or e-mail.
+  const oidcFlags = (['oidcProvider', 'oidcIssuer', 'oidcClientId', 'oidcDomain', 'oidcTenant', 'oidcAdult'] as const).filter((flag) => options[flag] !== undefined);
+  const forAdults =
+    accessMode === 'invite' || accessMode === 'email'
+      ? await answer(ctx, options, options.oidcForAdults, {
+          flag: '--oidc-for-adults',
+          default: false,
+          ask: () =>
+            profile === 'school'
+              ? ctx.prompt.confirm({ message: `Should staff sign in with the school's Google or Microsoft account to chat as adults? (pupils keep their ${accessMode === 'invite' ? 'invite codes' : 'e-mail'}, as under-18s)`, default: false })
+              : Promise.resolve(false),
+        })
+      : false;
+  if (options.oidcForAdults && !(accessMode === 'invite' || accessMode === 'email')) {
+    throw new CliError(`--oidc-for-adults applies with --access invite or email (with --access oidc everyone signs in); got --access ${accessMode}`, ExitCode.Usage);
+  }
+  if (accessMode !== 'oidc' && !forAdults && oidcFlags.length) {
+    throw new CliError(`${oidcFlags.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} only apply with --access oidc or --oidc-for-adults`, ExitCode.Usage);
+  }
+  const signIn = accessMode === 'oidc' || forAdults ? await askOidc(ctx, options) : undefined;
+  if (signIn && publicUrl === undefined) {
+    // The provider sends people back to <publicUrl>/api/oidc/callback.
+    publicUrl = await answer(ctx, options, options.publicUrl || undefined, {
+      flag: '--public-url',
+      ask: () => ctx.prompt.input({ message: 'Public URL (https://…; the school sign-in sends people back there)', validate: promptCheck(check.publicUrl) }),
+    });
   }
   const smtpFlags = (['smtpHost', 'smtpPort', 'smtpSecure', 'smtpUser', 'emailFrom'] as const).filter((flag) => options[flag] !== undefined);
   if (accessMode !== 'email' && smtpFlags.length) {
@@ -276,8 +314,9 @@ export async function askInstance(ctx: Context, options: InitAllOptions, dir: st
     ...(emailDomains ? { emailDomains } : {}),
     ...(mail ? { smtp: mail.smtp, emailFrom: mail.from } : {}),
     ...(turnUrls ? { turnUrls } : {}),
+    ...(signIn ? { oidc: { ...signIn.oidc, ...(forAdults ? { requireForAdults: true } : {}) } } : {}),
   };
-  return { instance, ...(mail?.password !== undefined ? { smtpPassword: mail.password } : {}) };
+  return { instance, ...(mail?.password !== undefined ? { smtpPassword: mail.password } : {}), ...(signIn ? { oidcClientSecret: signIn.clientSecret } : {}) };
 }
 
 /** Which flag supplies a settings key, for errors. */
@@ -290,12 +329,17 @@ const FLAG_OF: Record<string, string> = {
   contact: '--contact',
   'server.port': '--port',
   'turn.urls': '--turn-url',
+  'oidc.issuer': '--oidc-issuer',
+  'oidc.clientId': '--oidc-client-id',
+  'oidc.allowedDomains': '--oidc-domain',
+  'oidc.allowedTenants': '--oidc-tenant',
+  'oidc.bands': '--oidc-adult',
 };
 
 /** Step 4: the settings as a whole, with the checks start makes (e.g. email needs a public URL). */
-export function validateInstance(dir: string, instance: NewInstance, turnSecret: string | undefined): void {
+export function validateInstance(dir: string, instance: NewInstance, turnSecret: string | undefined, oidcClientSecret?: string): void {
   try {
-    makeConfig({ settings: instanceSettings(instance), dir, secrets: turnSecret ? { turnSecret } : {} });
+    makeConfig({ settings: instanceSettings(instance), dir, secrets: { ...(turnSecret ? { turnSecret } : {}), ...(oidcClientSecret ? { oidcClientSecret } : {}) } });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const flags = error.keys.map((key) => FLAG_OF[key]).filter(Boolean);
@@ -374,15 +418,15 @@ export async function init(ctx: Context, options: InitAllOptions, dirArg?: strin
     const { resetInstance } = await import('../reset.ts');
     return resetInstance(ctx, options, output, dir, found);
   }
-  const { instance, smtpPassword: givenSmtpPassword } = await askInstance(ctx, options, dir);
+  const { instance, smtpPassword: givenSmtpPassword, oidcClientSecret } = await askInstance(ctx, options, dir);
   const turnSecret = instance.turnUrls?.length ? generateSecret() : undefined;
   const smtpPassword = instance.smtp?.user ? givenSmtpPassword : undefined;
-  validateInstance(dir, instance, turnSecret);
+  validateInstance(dir, instance, turnSecret, oidcClientSecret);
   const owner = await askOwner(ctx, options);
   // A package.json or .gitignore already in a --force folder is the operator's own: left alone.
   const kept = ['package.json', '.gitignore'].filter((path) => existsSync(resolve(dir, path)));
   const source = installSource();
-  const files = renderInstance(instance, { ...(turnSecret ? { turnSecret } : {}), ...(smtpPassword ? { smtpPassword } : {}) }, { packageJson: true, strangerchatSpec: source.spec }).filter(
+  const files = renderInstance(instance, { ...(turnSecret ? { turnSecret } : {}), ...(smtpPassword ? { smtpPassword } : {}), ...(oidcClientSecret ? { oidcClientSecret } : {}) }, { packageJson: true, strangerchatSpec: source.spec }).filter(
     (file) => !kept.includes(file.path),
   );
   const url = `http://127.0.0.1:${instance.port}`;
@@ -397,6 +441,8 @@ export async function init(ctx: Context, options: InitAllOptions, dirArg?: strin
     // The email access mode's mail server (the password itself is only ever in .env).
     ...(instance.smtp ? { smtp: { ...instance.smtp, user: instance.smtp.user ?? null, from: instance.emailFrom ?? null, passwordInEnv: smtpPassword !== undefined } } : {}),
     turnUrls: instance.turnUrls ?? [],
+    // The school sign-in (the client secret itself is only ever in .env).
+    ...(instance.oidc ? { oidc: { ...instance.oidc, redirectUri: redirectUriOf(instance.publicUrl ?? ''), clientSecretInEnv: oidcClientSecret !== undefined } } : {}),
   };
 
   if (options.dryRun) {
@@ -463,6 +509,14 @@ export function nextSteps(cwd: string, dir: string, instance: NewInstance, owner
   );
   if (instance.accessMode === 'invite') lines.push('', 'Invite people with strangerchat invite create --uses 30 --expires 7d.');
   if (instance.accessMode === 'email') lines.push('', 'Check the mail server with strangerchat doctor email, then send yourself a message: strangerchat email test you@' + (instance.emailDomains?.[0] ?? 'example.org'));
+  if (instance.oidc) {
+    lines.push(
+      '',
+      `School sign-in: register the redirect URI ${redirectUriOf(instance.publicUrl ?? '')} at your provider (docs/schools.md walks`,
+      '  through Google Workspace and Microsoft Entra ID), then check it with strangerchat doctor oidc.',
+      ...(instance.oidc.bands?.length ? [] : ['  No rule says who is an adult yet: everyone who signs in is in the under-18 band (oidc.bands).']),
+    );
+  }
   lines.push('', 'Every command: strangerchat --help, and docs/cli.md in the strangerchat repository.');
   return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 // `strangerchat invite create|list|revoke`: invite codes for the `invite` access mode, through the
 // InviteService the dashboard uses. A code is printed once and stored only as a keyed hash.
 import type { Command } from 'commander';
-import { MAX_INVITE_USES, type Invite } from '../../server/access/invites.ts';
+import { MAX_INVITE_USES, type Invite } from '../../server/protocol/moderation.ts';
 import type { Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { table, type GlobalOptions } from '../output.ts';

@@ -1,12 +1,12 @@
-// `strangerchat mod add|list|disable|enable|reset-password|role|email|duty`: moderator accounts, through
+// `strangerchat mod add|list|disable|enable|reset-password|role|email|sso|duty`: moderator accounts, through
 // the ModeratorService the dashboard uses (the operator acts as an owner; every change is audited
 // as cli:<user>, and changes to safeguarding accounts are mailed to them). Passwords are never
 // taken on the command line: from standard input, or generated and shown once (the person
 // chooses their own at the first sign-in). `mod duty on|off` puts the account (--as) or the
 // operator on duty for a set number of hours, through the DutyService the dashboard's toggle uses.
 import { Option, type Command } from 'commander';
-import type { Moderator } from '../../server/access/moderators.ts';
-import { ROLES, type Role } from '../../server/access/permissions.ts';
+import type { SsoAccount } from '../../server/access/moderator-sso.ts';
+import { ROLES, type Moderator, type Role } from '../../server/protocol/moderation.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { table, type GlobalOptions } from '../output.ts';
@@ -23,7 +23,7 @@ interface AddOptions extends GlobalOptions {
 const ONCE = 'Shown only this once: they sign in at /mod with it and choose their own password.';
 
 export function registerMod(program: Command, ctx: Context): void {
-  const mod = program.command('mod').description('moderator accounts: add, list, disable, enable, reset-password, role, email; and duty');
+  const mod = program.command('mod').description('moderator accounts: add, list, disable, enable, reset-password, role, email, sso; and duty');
   withExamples(mod, ['strangerchat mod add alice --role moderator', 'strangerchat mod list', 'strangerchat mod disable alice']);
 
   const add = mod
@@ -90,6 +90,20 @@ export function registerMod(program: Command, ctx: Context): void {
     .option('--hours <hours>', 'with on: how long (default moderation.dutyHours)', hoursFlag)
     .action(async (state: string | undefined, _o: DutyOptions, command: Command) => modDuty(ctx, command.optsWithGlobals<DutyOptions>(), state));
   withExamples(duty, ['strangerchat mod duty on --as sam', 'strangerchat mod duty on --hours 2', 'strangerchat mod duty', 'strangerchat mod duty off --as sam']);
+
+  const sso = mod.command('sso').description("moderators who sign in with the school's provider (oidc.moderators): list them, confirm an owner or safeguarding role");
+  withExamples(sso, ['strangerchat mod sso list', 'strangerchat mod sso confirm j.jones']);
+  const ssoList = sso
+    .command('list')
+    .description('every identity that signed in to /mod with the provider: its account, role, and any role awaiting confirmation')
+    .action(async (_o: GlobalOptions, command: Command) => modSsoList(ctx, command.optsWithGlobals<GlobalOptions>()));
+  withExamples(ssoList, ['strangerchat mod sso list', 'strangerchat mod sso list --json']);
+  const ssoConfirm = sso
+    .command('confirm')
+    .argument('<username>', 'the username the refused sign-in named (strangerchat mod sso list shows it)')
+    .description("confirm, once, the owner or safeguarding role a moderator's school claims ask for: a claim alone never grants them (owners only; audited)")
+    .action(async (username: string, _o: GlobalOptions, command: Command) => modSsoConfirm(ctx, command.optsWithGlobals<GlobalOptions>(), username));
+  withExamples(ssoConfirm, ['strangerchat mod sso confirm j.jones']);
 }
 
 interface DutyOptions extends GlobalOptions {
@@ -215,5 +229,41 @@ export async function modEmail(ctx: Context, options: GlobalOptions, usernameTex
   await withServices(ctx, options, async ({ services, actor, output }) => {
     const moderator = await services.moderators.setEmail(username, address ?? null, actor);
     output.result({ moderator: view(moderator) }, () => (moderator.email ? `${moderator.username}'s address is now ${moderator.email}` : `${moderator.username} has no address now`));
+  });
+}
+
+function ssoView(account: SsoAccount) {
+  return { ...account, status: account.role === null ? 'awaiting' : account.disabled ? 'disabled' : 'active' };
+}
+
+export async function modSsoList(ctx: Context, options: GlobalOptions): Promise<void> {
+  await withServices(ctx, options, async ({ services, actor, output }) => {
+    const accounts = await services.moderatorSso.list(actor);
+    output.result({ accounts: accounts.map(ssoView) }, () =>
+      accounts.length === 0
+        ? 'nobody has signed in to /mod with the school yet (oidc.moderators.enabled)'
+        : table(
+            ['username', 'role', 'status', 'awaiting', 'confirmed', 'first', 'last sign-in'],
+            accounts.map((a) => [
+              a.username,
+              a.role,
+              ssoView(a).status,
+              a.pendingRole ? output.out.yellow(a.pendingRole) : null,
+              a.confirmedRole,
+              output.time(a.createdAt),
+              a.lastSignInAt === null ? null : output.time(a.lastSignInAt),
+            ]),
+          ),
+    );
+    const waiting = accounts.filter((a) => a.pendingRole);
+    if (waiting.length) output.say(`Confirm a role with strangerchat mod sso confirm <username> (${waiting.map((a) => a.username).join(', ')}).`);
+  });
+}
+
+export async function modSsoConfirm(ctx: Context, options: GlobalOptions, usernameText: string): Promise<void> {
+  const username = usernameOf(usernameText);
+  await withServices(ctx, options, async ({ services, actor, output }) => {
+    const account = await services.moderatorSso.confirm(username, actor);
+    output.result({ account: ssoView(account) }, () => `${account.username} is confirmed as ${account.confirmedRole}; they sign in at /mod with the school, and keep the role while their claims ask for it`);
   });
 }

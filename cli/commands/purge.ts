@@ -2,7 +2,7 @@
 // through RetentionService: what is past its period is removed, and the counts are printed and
 // audited. --dry-run only counts.
 import type { Command } from 'commander';
-import type { RetentionCounts } from '../../server/moderation/retention.ts';
+import type { RetentionCounts } from '../../server/protocol/moderation.ts';
 import type { Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { table, type GlobalOptions } from '../output.ts';

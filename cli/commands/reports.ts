@@ -7,17 +7,17 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { ReportReason } from '../../server/protocol/messages.ts';
-import { REPORT_BAN_TARGETS, RESOLUTIONS, type OpenedReport, type ReportBanTarget, type Resolution } from '../../server/moderation/report-review.ts';
-import type { BanSeverity } from '../../server/moderation/ban-index.ts';
+import { banView } from '../../server/moderation/bans.ts';
+import { BAN_SEVERITIES, REPORT_BAN_TARGETS, REPORT_STATUSES, RESOLUTIONS, type BanSeverity, type OpenedReport, type ReportBanTarget, type Resolution } from '../../server/protocol/moderation.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples, withNotes } from '../help.ts';
 import { table, type GlobalOptions, type Output } from '../output.ts';
 import { isFreshFolder, MANIFEST, writeEvidencePackage } from '../evidence-package.ts';
 import { countFlag, liveNote, type DurationValue, resolveId, runningServer, shortId, terminalSafe, withServices } from '../services.ts';
-import { banDuration, banView, decisionDurationOption, forceOption, guardLockout, permanentOption, targetText } from './ban.ts';
+import { banDuration, decisionDurationOption, forceOption, guardLockout, permanentOption, targetText } from './ban.ts';
 import { registerReportsWatch } from './watch.ts';
 
-const STATUSES = ['open', 'resolved', 'all'] as const;
+const STATUSES = [...REPORT_STATUSES, 'all'] as const;
 const BANDS = ['minor', 'adult'] as const;
 
 interface ListOptions extends GlobalOptions {
@@ -82,7 +82,7 @@ export function registerReports(program: Command, ctx: Context): void {
     .addOption(new Option('--action <action>', 'dismiss, ban or lift_quarantine').choices(RESOLUTIONS).makeOptionMandatory())
     .option('--note <text>', 'why (for the audit log and other moderators)')
     .addOption(new Option('--target <which>', "with --action ban: the reported person's device (default), address, identity or network (/24 or /48)").choices(REPORT_BAN_TARGETS))
-    .addOption(new Option('--severity <severity>', 'with --action ban: no_access (default) or no_matching').choices(['no_access', 'no_matching']))
+    .addOption(new Option('--severity <severity>', 'with --action ban: no_access (default) or no_matching').choices(BAN_SEVERITIES))
     .addOption(decisionDurationOption('with --action ban: '))
     .addOption(permanentOption('with --action ban: '))
     .option('--reason <text>', 'with --action ban: the reason shown to the banned person (required)')

@@ -126,15 +126,15 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
         startOptions: { ...(options.port !== undefined ? { port: options.port } : {}), ...(options.host !== undefined ? { host: options.host } : {}) },
         ...(supervisor ? { supervisor } : {}),
       });
-      const writeStatus = () => {
+      const writeStatus = async () => {
         try {
-          writeStatusFile(config, { pid: process.pid, updatedAt: Date.now(), ...server.stats(), sessions: server.liveSessionIds() });
+          writeStatusFile(config, { pid: process.pid, updatedAt: Date.now(), ...(await server.stats()), sessions: server.liveSessionIds() });
         } catch (error) {
           logger.warn({ err: error }, 'could not write the status file');
         }
       };
-      writeStatus();
-      statusTimer = setInterval(writeStatus, STATUS_INTERVAL_MS);
+      await writeStatus();
+      statusTimer = setInterval(() => void writeStatus(), STATUS_INTERVAL_MS);
       statusTimer.unref();
       updates = scheduleUpdateChecks({ config, env: ctx.env, logger });
       output.result({ url: server.url, pid: process.pid, version: config.version, publicUrl: config.settings.publicUrl ?? null }, () => server.url);

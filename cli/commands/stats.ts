@@ -2,9 +2,9 @@
 // (server/moderation/stats.ts computes them; the /transparency page shows the same): readable,
 // --json, or the per-day table as --csv; --transparency arranges a year as a DSA Art. 15/24 report.
 import type { Command } from 'commander';
-import type { InstanceStats, TransparencyReport } from '../../server/moderation/stats.ts';
+import type { InstanceStats, TransparencyReport } from '../../server/protocol/stats.ts';
 import { transparencyReport } from '../../server/moderation/stats.ts';
-import { ALERT_KINDS, type AlertKind } from '../../server/moderation/alerts.ts';
+import { ALERT_KINDS, type AlertKind } from '../../server/protocol/enums.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples, withNotes } from '../help.ts';
 import { table, type GlobalOptions, type Output } from '../output.ts';

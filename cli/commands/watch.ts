@@ -4,8 +4,7 @@
 // on an interval, print one line per event (--json: one JSON object per line), and end cleanly on
 // Ctrl-C.
 import type { Command } from 'commander';
-import type { AuditEntry } from '../../server/moderation/audit.ts';
-import type { ReportSummary } from '../../server/moderation/report-review.ts';
+import type { AuditEntry, ReportSummary } from '../../server/protocol/moderation.ts';
 import type { Context } from '../context.ts';
 import { withExamples, withNotes } from '../help.ts';
 import { type GlobalOptions, type Output } from '../output.ts';

@@ -20,8 +20,17 @@ export const BAND_LOCKED_MESSAGE =
   'This browser was recently used with an age in another age group, so it cannot change age group for now. ' +
   'If you made a mistake, ask the people who run this space.';
 
+/** Who a lock applies to: the device, and the verified identity; only the identity with `identityOnly` (and one). */
+export interface LockOrigin {
+  deviceId: string;
+  identityHash?: string | null;
+  /** The band came from the identity (a school sign-in) and nobody can declare another: the device is not locked. */
+  identityOnly?: boolean;
+}
+
 /** The subject a lock is on: `device:<id>` or `identity:<hash>`. */
-function subjectsOf(origin: { deviceId: string; identityHash?: string | null }): string[] {
+function subjectsOf(origin: LockOrigin): string[] {
+  if (origin.identityHash && origin.identityOnly) return [`identity:${origin.identityHash}`];
   return origin.identityHash ? [`device:${origin.deviceId}`, `identity:${origin.identityHash}`] : [`device:${origin.deviceId}`];
 }
 
@@ -57,7 +66,7 @@ export class AgeBandLocks {
    * conditional upsert), and both subjects in one transaction, so two racing sessions with
    * different ages cannot both pass.
    */
-  async claim(origin: { deviceId: string; identityHash?: string | null }, band: AgeBand): Promise<void> {
+  async claim(origin: LockOrigin, band: AgeBand): Promise<void> {
     if (this.#lockMs <= 0) return;
     const now = this.#now();
     const subjects = subjectsOf(origin);
@@ -89,26 +98,29 @@ export class AgeBandLocks {
 
   /** Counts the attempt on every locked subject of the person and audits it (at most hourly per subject). */
   async #refused(locked: BandLocked, band: AgeBand, now: number, subjects: string[]): Promise<void> {
-    const rows = await this.#db.selectFrom('age_band_locks').select(['subject', 'band', 'last_attempt_at']).where('subject', 'in', subjects).execute();
-    const holding = rows.filter((row) => row.band !== band);
-    if (!holding.length) return;
-    await this.#db
-      .updateTable('age_band_locks')
-      .set((eb) => ({ switch_attempts: eb('switch_attempts', '+', 1), last_attempt_at: now }))
-      .where('subject', 'in', holding.map((row) => row.subject))
-      .execute();
-    const quiet = holding.every((row) => row.last_attempt_at !== null && now - Number(row.last_attempt_at) < AUDIT_EVERY_MS);
-    if (quiet) return;
-    // Audited and alerted together, as often as each other: at most hourly per subject.
-    await this.#audit.transaction(async (trx, record) => {
+    // The counter, its audit entry and the alert are one transaction: audited and alerted together,
+    // as often as each other (at most hourly per subject); the alert's sender is woken after the commit.
+    await this.#audit.transaction(async (trx, record, write) => {
+      const rows = await trx.selectFrom('age_band_locks').select(['subject', 'band', 'last_attempt_at']).where('subject', 'in', subjects).execute();
+      const holding = rows.filter((row) => row.band !== band);
+      if (!holding.length) return;
+      await trx
+        .updateTable('age_band_locks')
+        .set((eb) => ({ switch_attempts: eb('switch_attempts', '+', 1), last_attempt_at: now }))
+        .where('subject', 'in', holding.map((row) => row.subject))
+        .execute();
+      const quiet = holding.every((row) => row.last_attempt_at !== null && now - Number(row.last_attempt_at) < AUDIT_EVERY_MS);
+      if (quiet) return;
       await record(AGE_BAND_ACTOR, {
         action: BAND_SWITCH_ACTION,
         target: locked.subject,
         details: { from: locked.lockedBand, to: band, subjects: holding.map((row) => row.subject) },
       });
-      await this.#alerts?.raiseIn(trx, { kind: 'band_switch', subject: locked.subject, details: { from: locked.lockedBand, to: band } });
+      const alerts = this.#alerts;
+      if (!alerts) return;
+      await alerts.raiseIn(trx, { kind: 'band_switch', subject: locked.subject, details: { from: locked.lockedBand, to: band } });
+      write.afterCommit(() => alerts.raised());
     });
-    this.#alerts?.raised();
   }
 
   /** Refused switches recorded on these devices and identities (moderators see it beside reports). */

@@ -11,7 +11,6 @@ import type { Db } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import type { AuditLog } from '../moderation/audit.ts';
 import type { DutyService, OnDuty } from '../moderation/duty.ts';
-import { publishEvent } from '../moderation/events.ts';
 import type { Availability } from '../protocol/http.ts';
 import type { Actor } from './actor.ts';
 import { formatMoment, nextOpening, openingState } from './opening-hours.ts';
@@ -85,7 +84,7 @@ export class AvailabilityService {
     const message = input.message?.trim() || null;
     if (message && message.length > PAUSE_MESSAGE_MAX_LENGTH) throw new AppError(400, 'invalid_message', `message: at most ${PAUSE_MESSAGE_MAX_LENGTH} characters.`, { field: 'message' });
     const until = input.until ?? null;
-    const pause = await this.#audit.transaction(async (trx, record) => {
+    const pause = await this.#audit.transaction(async (trx, record, write) => {
       const now = this.#now();
       if (until !== null && (!Number.isFinite(until) || until <= now)) throw new AppError(400, 'invalid_until', 'until: must be in the future.', { field: 'until' });
       if (until !== null && until - now > PAUSE_MAX_MS) throw new AppError(400, 'invalid_until', 'until: at most 90 days from now; leave it out for a pause that lasts until you resume.', { field: 'until' });
@@ -93,7 +92,7 @@ export class AvailabilityService {
       const row = { id: randomUUID(), paused_at: now, paused_by: actor.name, until, message, resumed_at: null, resumed_by: null };
       await trx.insertInto('site_pauses').values(row).execute();
       await record(actor, { action: 'site.pause', details: { pauseId: row.id, until, message } });
-      await publishEvent(trx, { kind: 'availability_changed', payload: { what: 'pause' } }, now);
+      await write.publish({ kind: 'availability_changed', payload: { what: 'pause' } });
       return { id: row.id, pausedAt: now, pausedBy: actor.name, until, message };
     });
     this.#pause = pause;
@@ -103,13 +102,13 @@ export class AvailabilityService {
   /** Ends the pause in force; false when there was none. Audited (`site.resume`) and published. */
   async resume(actor: Actor): Promise<boolean> {
     assertCan(actor.role, 'site.pause');
-    const resumed = await this.#audit.transaction(async (trx, record) => {
+    const resumed = await this.#audit.transaction(async (trx, record, write) => {
       const now = this.#now();
       const active = await activePause(trx, now);
       await trx.updateTable('site_pauses').set({ resumed_at: now, resumed_by: actor.name }).where('resumed_at', 'is', null).execute();
       if (!active) return false;
       await record(actor, { action: 'site.resume', details: { pauseId: active.id } });
-      await publishEvent(trx, { kind: 'availability_changed', payload: { what: 'pause' } }, now);
+      await write.publish({ kind: 'availability_changed', payload: { what: 'pause' } });
       return true;
     });
     if (resumed) this.#pause = null;

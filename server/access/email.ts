@@ -10,7 +10,7 @@ import type { InstanceSettings, ServerConfig } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { KeyedLimiter } from '../limits.ts';
+import { memoryLimiterStore, type KeyedLimit, type LimiterStore } from '../cluster/limiter-store.ts';
 import { addressKey } from './ip.ts';
 
 /** Abuse limits of `start`: each sent link costs a mail, so both the sender and the inbox are capped. */
@@ -21,6 +21,7 @@ export const EMAIL_LIMITS = {
   perAddress: 20,
   windowMs: 15 * 60_000,
 } as const;
+const EMAIL_WINDOW_SECONDS = EMAIL_LIMITS.windowMs / 1000;
 
 /**
  * The page a magic link opens; the token rides in the fragment, which browsers never send to a
@@ -176,6 +177,8 @@ export interface EmailAccessDeps {
   now: () => number;
   transport: Pick<MailTransport, 'sendMail'>;
   logger: Logger;
+  /** Where the link limits are counted (default: this process, on `now`). */
+  limiters?: LimiterStore;
 }
 
 export class EmailAccessService {
@@ -186,8 +189,8 @@ export class EmailAccessService {
   readonly #logger: Logger;
   readonly #domains: Set<string>;
   readonly #ignoreDotsDomains: Set<string>;
-  readonly #perEmail: KeyedLimiter;
-  readonly #perAddress: KeyedLimiter;
+  readonly #perEmail: KeyedLimit;
+  readonly #perAddress: KeyedLimit;
 
   constructor(deps: EmailAccessDeps) {
     this.#db = deps.db;
@@ -197,8 +200,10 @@ export class EmailAccessService {
     this.#logger = deps.logger;
     this.#domains = new Set(deps.config.settings.email.domains.map((d) => d.toLowerCase().replace(/\.$/, '')));
     this.#ignoreDotsDomains = new Set(deps.config.settings.email.ignoreDotsDomains.map((d) => d.toLowerCase().replace(/\.$/, '')));
-    this.#perEmail = new KeyedLimiter({ limit: EMAIL_LIMITS.perEmail, windowMs: EMAIL_LIMITS.windowMs, now: deps.now });
-    this.#perAddress = new KeyedLimiter({ limit: EMAIL_LIMITS.perAddress, windowMs: EMAIL_LIMITS.windowMs, now: deps.now });
+    // In the cluster's store: a mailbox or a network is counted the same on every node.
+    const limiters = deps.limiters ?? memoryLimiterStore({ now: deps.now });
+    this.#perEmail = limiters.limit({ name: 'email-links-per-mailbox', points: EMAIL_LIMITS.perEmail, durationSeconds: EMAIL_WINDOW_SECONDS });
+    this.#perAddress = limiters.limit({ name: 'email-links-per-address', points: EMAIL_LIMITS.perAddress, durationSeconds: EMAIL_WINDOW_SECONDS });
   }
 
   /** Minutes a link stays valid. */
@@ -224,14 +229,16 @@ export class EmailAccessService {
     const mailbox = parsed.data;
     // An IPv6 client counts as its /64, as every other limit does: one home holds a whole /64.
     const client = addressKey(address);
-    if (!this.#perAddress.hit(client)) throw rateLimited(this.#perAddress.retryAfterMs(client));
+    const byClient = await this.#perAddress.consume(client);
+    if (!byClient.allowed) throw rateLimited(byClient.msBeforeNext);
     const domain = mailbox.slice(mailbox.lastIndexOf('@') + 1).toLowerCase();
     if (!this.#domains.has(domain)) {
       throw new AppError(403, 'email_domain_not_allowed', `Only addresses at ${[...this.#domains].join(', ')} can join ${settings.name}.`);
     }
     // The limit counts the person's mailbox, not how they spelled it, as the identity does.
     const identity = identityHash(this.#config.secrets.sessionSecret, canonicalMailbox(mailbox, this.#ignoreDotsDomains));
-    if (!this.#perEmail.hit(identity)) throw rateLimited(this.#perEmail.retryAfterMs(identity));
+    const byMailbox = await this.#perEmail.consume(identity);
+    if (!byMailbox.allowed) throw rateLimited(byMailbox.msBeforeNext);
 
     const now = this.#now();
     const token = randomBytes(TOKEN_BYTES).toString('base64url');

@@ -13,21 +13,11 @@ import { assertCan } from './permissions.ts';
 /** Codes read aloud in a classroom: no look-alike characters, grouped in fours. */
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const CODE_LENGTH = 12;
-export const MAX_INVITE_USES = 100_000;
+import type { Invite } from '../protocol/moderation.ts';
 
-export interface Invite {
-  id: string;
-  /** The first group of the code, to tell invites apart. */
-  hint: string;
-  maxUses: number;
-  usedCount: number;
-  expiresAt: number | null;
-  note: string | null;
-  createdBy: string;
-  createdAt: number;
-  revokedAt: number | null;
-  status: 'active' | 'expired' | 'used_up' | 'revoked';
-}
+import { MAX_INVITE_USES } from '../protocol/moderation.ts';
+export { MAX_INVITE_USES, type Invite } from '../protocol/moderation.ts';
+
 
 /** Upper-cases and drops spaces and dashes, so "abcd-efgh ijkl" works. */
 export function normaliseInviteCode(code: string): string {
@@ -93,12 +83,14 @@ export class InviteService {
       created_at: now,
       revoked_at: null,
     };
-    await this.#db.insertInto('invites').values(row).execute();
-    // The hint, never the code: the audit log is readable by every moderator.
-    await this.#audit.record(actor, {
-      action: 'invite.create',
-      target: `invite:${row.id}`,
-      details: { hint: row.hint, uses: row.max_uses, expiresAt: row.expires_at, note: row.note },
+    await this.#audit.transaction(async (trx, record) => {
+      await trx.insertInto('invites').values(row).execute();
+      // The hint, never the code: the audit log is readable by every moderator.
+      await record(actor, {
+        action: 'invite.create',
+        target: `invite:${row.id}`,
+        details: { hint: row.hint, uses: row.max_uses, expiresAt: row.expires_at, note: row.note },
+      });
     });
     return { invite: this.#toInvite(row), code };
   }
@@ -111,22 +103,25 @@ export class InviteService {
 
   async revoke(id: string, actor: Actor): Promise<Invite> {
     assertCan(actor.role, 'invites.revoke');
-    const row = await this.#db.selectFrom('invites').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw new AppError(404, 'not_found', 'No such invite.');
-    if (row.revoked_at === null) {
-      row.revoked_at = this.#now();
-      await this.#db.updateTable('invites').set({ revoked_at: row.revoked_at }).where('id', '=', id).execute();
-      await this.#audit.record(actor, { action: 'invite.revoke', target: `invite:${row.id}`, details: { hint: row.hint } });
-    }
+    const row = await this.#audit.transaction(async (trx, record) => {
+      const row = await trx.selectFrom('invites').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw new AppError(404, 'not_found', 'No such invite.');
+      if (row.revoked_at === null) {
+        row.revoked_at = this.#now();
+        await trx.updateTable('invites').set({ revoked_at: row.revoked_at }).where('id', '=', id).execute();
+        await record(actor, { action: 'invite.revoke', target: `invite:${row.id}`, details: { hint: row.hint } });
+      }
+      return row;
+    });
     return this.#toInvite(row);
   }
 
-  /** Uses one use of a code, atomically; returns the invite id, or undefined when it is not valid. */
-  async redeem(code: string): Promise<string | undefined> {
+  /** Uses one use of a code, atomically (inside the caller's transaction when given one); returns the invite id, or undefined when it is not valid. */
+  async redeem(code: string, db: Db = this.#db): Promise<string | undefined> {
     if (!code || code.length > 64) return undefined;
     const hash = this.#hash(code);
     const now = this.#now();
-    const result = await this.#db
+    const result = await db
       .updateTable('invites')
       .set({ used_count: sql`used_count + 1` })
       .where('code_hash', '=', hash)
@@ -135,7 +130,7 @@ export class InviteService {
       .where((eb) => eb('used_count', '<', eb.ref('max_uses')))
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return undefined;
-    const row = await this.#db.selectFrom('invites').select('id').where('code_hash', '=', hash).executeTakeFirst();
+    const row = await db.selectFrom('invites').select('id').where('code_hash', '=', hash).executeTakeFirst();
     return row?.id;
   }
 }

@@ -1,7 +1,8 @@
 // Limits on moderator logins, counted before the password is hashed: each attempt reserves its
 // place in every limit first, so a burst of guesses sent at once is refused beyond the limit
 // instead of all passing a check made before any of them had failed. The counters are
-// rate-limiter-flexible's (in memory now; a cluster swaps in its Redis store).
+// rate-limiter-flexible's, in the cluster's LimiterStore (server/cluster/limiter-store.ts): in
+// memory for one process, in Redis for several, under the same rules.
 //
 // The policy (docs/security.md): an account is guessed at from one place (an IPv4 address, an
 // IPv6 /64, or one browser the account has signed in from) at most 5 times per 15 minutes; one
@@ -11,8 +12,8 @@
 // cannot keep the owner out of their own browser; and the locks of an account are keyed by its
 // password, so `strangerchat mod reset-password` clears them at once.
 import { createHash } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../errors.ts';
+import { memoryLimiterStore, type KeyedLimit, type LimiterStore } from '../cluster/limiter-store.ts';
 import { addressKey } from './ip.ts';
 
 const MINUTE_S = 60;
@@ -76,16 +77,22 @@ export function passwordEpoch(passwordHash: string | undefined): string {
   return passwordHash ? createHash('sha256').update(passwordHash).digest('base64url').slice(0, 16) : 'none';
 }
 
-function limiter(prefix: string, rule: { attempts: number; windowSeconds: number; lockSeconds: number }): RateLimiterMemory {
-  return new RateLimiterMemory({ keyPrefix: prefix, points: rule.attempts, duration: rule.windowSeconds, blockDuration: rule.lockSeconds });
+function limit(store: LimiterStore, name: string, rule: { attempts: number; windowSeconds: number; lockSeconds: number }): KeyedLimit {
+  return store.limit({ name, points: rule.attempts, durationSeconds: rule.windowSeconds, blockSeconds: rule.lockSeconds });
 }
 
 export class LoginLimits {
-  readonly #perAccountPlace = limiter('login-account-place', LOGIN_LIMITS.perAccountPlace);
-  readonly #perNetwork = limiter('login-network', LOGIN_LIMITS.perNetwork);
-  readonly #perAccount = limiter('login-account', LOGIN_LIMITS.perAccount);
-  /** Checks in progress, by `account:<name>` and `network:<key>`. */
+  readonly #perAccountPlace: KeyedLimit;
+  readonly #perNetwork: KeyedLimit;
+  readonly #perAccount: KeyedLimit;
+  /** Checks in progress, by `account:<name>` and `network:<key>` (this process's: scrypt runs here). */
   readonly #inFlight = new Map<string, number>();
+
+  constructor(store: LimiterStore = memoryLimiterStore()) {
+    this.#perAccountPlace = limit(store, 'login-account-place', LOGIN_LIMITS.perAccountPlace);
+    this.#perNetwork = limit(store, 'login-network', LOGIN_LIMITS.perNetwork);
+    this.#perAccount = limit(store, 'login-account', LOGIN_LIMITS.perAccount);
+  }
 
   /**
    * Reserves one attempt on `account` (its name and password epoch) before its password is
@@ -98,15 +105,11 @@ export class LoginLimits {
     const placeKey = `${accountKey}|${place.knownBrowser ? `browser:${place.knownBrowser}` : `network:${network}`}`;
     // Every attempt counts, the refused ones included. A known browser answers only for its own
     // attempts; anywhere else also counts for the network and for the account.
-    const counted: Array<[LoginLimitScope, RateLimiterMemory, string]> = [['account_place', this.#perAccountPlace, placeKey]];
+    const counted: Array<[LoginLimitScope, KeyedLimit, string]> = [['account_place', this.#perAccountPlace, placeKey]];
     if (!place.knownBrowser) counted.push(['network', this.#perNetwork, network], ['account', this.#perAccount, accountKey]);
     for (const [scope, counter, key] of counted) {
-      try {
-        await counter.consume(key);
-      } catch (refusal) {
-        if (!(refusal instanceof RateLimiterRes)) throw refusal;
-        throw new LoginLimited(scope, refusal.msBeforeNext, refusal.consumedPoints === counter.points + 1);
-      }
+      const verdict = await counter.consume(key);
+      if (!verdict.allowed) throw new LoginLimited(scope, verdict.msBeforeNext, verdict.consumed === counter.rule.points + 1);
     }
 
     const slots = [`account:${account.name}`, `network:${network}`];

@@ -12,6 +12,7 @@ import { isUniqueViolation } from '../db/errors.ts';
 import type { ModeratorsTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { AuditLog, RecordInTransaction } from '../moderation/audit.ts';
+import type { LimiterStore } from '../cluster/limiter-store.ts';
 import type { Actor } from './actor.ts';
 import { LOGIN_LIMITS, LoginLimited, LoginLimits, passwordEpoch, type LoginPlace } from './login-limits.ts';
 import { dummyHash, generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
@@ -27,17 +28,8 @@ export const KNOWN_BROWSER_DAYS = 30;
 const DAY_MS = 86_400_000;
 const KNOWN_BROWSER = /^([0-9a-f-]{36})\.(\d{1,15})\.([A-Za-z0-9_-]{12})\.([A-Za-z0-9_-]{43})$/;
 
-export interface Moderator {
-  id: string;
-  username: string;
-  role: Role;
-  mustChangePassword: boolean;
-  createdAt: number;
-  createdBy: string;
-  disabledAt: number | null;
-  /** Where safeguarding alerts reach the account; null when none was given. */
-  email: string | null;
-}
+import { type Moderator } from '../protocol/moderation.ts';
+export type { Moderator } from '../protocol/moderation.ts';
 
 export interface ModeratorLogin {
   /** The cookie value; only its keyed hash is stored. */
@@ -100,11 +92,12 @@ export class ModeratorService {
   readonly #secret: string;
   readonly #now: () => number;
   readonly #sessionMs: number;
-  readonly #limits = new LoginLimits();
+  readonly #limits: LoginLimits;
   readonly #audit: AuditLog;
   readonly #alerts: SafeguardingAlerts;
 
-  constructor(deps: { db: Db; audit: AuditLog; alerts: SafeguardingAlerts; secret: string; now: () => number; sessionHours: number }) {
+  constructor(deps: { db: Db; audit: AuditLog; alerts: SafeguardingAlerts; secret: string; now: () => number; sessionHours: number; limiters?: LimiterStore }) {
+    this.#limits = new LoginLimits(deps.limiters);
     this.#db = deps.db;
     this.#audit = deps.audit;
     this.#alerts = deps.alerts;
@@ -213,15 +206,53 @@ export class ModeratorService {
     } finally {
       attempt.release();
     }
+    return this.#openSession(row, place);
+  }
+
+  /**
+   * Signs in an account whose holder the school's provider vouched for (moderator SSO,
+   * moderator-sso.ts): no password, but the same limits (a refusal counts as a failed attempt),
+   * the same session and CSRF token, and the same audit entries, marked `via: "sso"`.
+   */
+  async loginVouched(moderatorId: string, place: LoginPlace): Promise<ModeratorLogin> {
+    const row = await this.#db.selectFrom('moderators').selectAll().where('id', '=', moderatorId).executeTakeFirst();
+    if (!row) throw new AppError(401, 'invalid_credentials', 'This account does not exist.');
+    const knownBrowser = place.knownBrowser && this.#isKnownBrowser(place.knownBrowser, row.id) ? place.knownBrowser : undefined;
+    let attempt;
+    try {
+      attempt = await this.#limits.reserve({ name: row.username, epoch: passwordEpoch(row.password_hash) }, { address: place.address, ...(knownBrowser ? { knownBrowser } : {}) });
+    } catch (error) {
+      if (error instanceof LoginLimited && error.justLocked) {
+        await this.#audit.record(LOGIN_ACTOR, { action: 'moderator.login_locked', target: moderatorTarget(row.username), details: { scope: error.scope, via: 'sso' } });
+      }
+      throw error;
+    }
+    try {
+      if (row.disabled_at !== null) {
+        await this.#audit.record(LOGIN_ACTOR, { action: 'moderator.login_failed', target: moderatorTarget(row.username), details: { problem: 'disabled', via: 'sso' } });
+        throw new AppError(403, 'account_disabled', `The account ${row.username} is disabled.`);
+      }
+      await attempt.succeeded();
+    } finally {
+      attempt.release();
+    }
+    return this.#openSession(row, place, { via: 'sso' });
+  }
+
+  /** A new session for a proven account: its cookie token, CSRF token and known-browser mark; audited. */
+  async #openSession(row: ModeratorsTable, place: LoginPlace, details?: Record<string, unknown>): Promise<ModeratorLogin> {
     const token = randomBytes(SESSION_BYTES).toString('base64url');
     const csrfToken = randomBytes(SESSION_BYTES).toString('base64url');
     const now = this.#now();
     const expiresAt = now + this.#sessionMs;
-    await this.#db
-      .insertInto('moderator_sessions')
-      .values({ id_hash: this.#hash(token), moderator_id: row.id, csrf_token: csrfToken, address: place.address, created_at: now, expires_at: expiresAt, ended_at: null })
-      .execute();
-    await this.#audit.record(moderatorActorName(row.username), { action: 'moderator.login', target: moderatorTarget(row.username) });
+    // The login and its audit entry are one transaction: no session that the log does not show.
+    await this.#audit.transaction(async (trx, record) => {
+      await trx
+        .insertInto('moderator_sessions')
+        .values({ id_hash: this.#hash(token), moderator_id: row.id, csrf_token: csrfToken, address: place.address, created_at: now, expires_at: expiresAt, ended_at: null })
+        .execute();
+      await record(moderatorActorName(row.username), { action: 'moderator.login', target: moderatorTarget(row.username), ...(details ? { details } : {}) });
+    });
     return { token, csrfToken, expiresAt, moderator: toModerator(row), knownBrowser: this.#newKnownBrowser(row.id, now) };
   }
 
@@ -293,15 +324,17 @@ export class ModeratorService {
 
   async logout(token: string): Promise<void> {
     const idHash = this.#hash(token);
-    const result = await this.#db.updateTable('moderator_sessions').set({ ended_at: this.#now() }).where('id_hash', '=', idHash).where('ended_at', 'is', null).executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return;
-    const row = await this.#db
-      .selectFrom('moderator_sessions')
-      .innerJoin('moderators', 'moderators.id', 'moderator_sessions.moderator_id')
-      .select('moderators.username')
-      .where('moderator_sessions.id_hash', '=', idHash)
-      .executeTakeFirst();
-    if (row) await this.#audit.record(moderatorActorName(row.username), { action: 'moderator.logout', target: moderatorTarget(row.username) });
+    await this.#audit.transaction(async (trx, record) => {
+      const result = await trx.updateTable('moderator_sessions').set({ ended_at: this.#now() }).where('id_hash', '=', idHash).where('ended_at', 'is', null).executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return;
+      const row = await trx
+        .selectFrom('moderator_sessions')
+        .innerJoin('moderators', 'moderators.id', 'moderator_sessions.moderator_id')
+        .select('moderators.username')
+        .where('moderator_sessions.id_hash', '=', idHash)
+        .executeTakeFirst();
+      if (row) await record(moderatorActorName(row.username), { action: 'moderator.logout', target: moderatorTarget(row.username) });
+    });
   }
 
   /**

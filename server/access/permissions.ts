@@ -1,9 +1,9 @@
 // The permission matrix: role × action, and whose accounts each role manages, in one place.
 // Services ask it; HTTP routes and CLI commands reach it only through them.
 import { AppError } from '../errors.ts';
+import { ROLES, type Action, type Role } from '../protocol/moderation.ts';
 
-export const ROLES = ['owner', 'admin', 'moderator', 'safeguarding', 'auditor'] as const;
-export type Role = (typeof ROLES)[number];
+export { ACTIONS, ROLES, type Action, type Role } from '../protocol/moderation.ts';
 
 /** Report reasons whose evidence only the safeguarding role may open. */
 export const SENSITIVE_REASONS: ReadonlySet<string> = new Set(['minor', 'illegal']);
@@ -50,8 +50,10 @@ export const PERMISSIONS = {
   'moderators.list': MANAGERS,
   /** Create, disable, enable, reset, re-role and set the e-mail of accounts: which ones, MANAGED_ROLES says. */
   'moderators.manage': MANAGERS,
+  /** Confirm the owner or safeguarding role a school sign-in asked for (moderator-sso.ts): a claim alone never grants them. */
+  'moderators.confirm_sso': ['owner'],
   'config.manage': ['owner'],
-} as const satisfies Record<string, readonly Role[]>;
+} as const satisfies Record<Action, readonly Role[]>;
 
 /**
  * Whose accounts each role manages. Owners manage every account. Admins manage everyone but
@@ -66,9 +68,6 @@ export const MANAGED_ROLES: Readonly<Record<Role, readonly Role[]>> = {
   moderator: [],
   auditor: [],
 };
-
-export type Action = keyof typeof PERMISSIONS;
-export const ACTIONS = Object.keys(PERMISSIONS) as Action[];
 
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);

@@ -6,19 +6,23 @@ import type { Db } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import type { SessionRequest, SessionResponse } from '../protocol/http.ts';
 import type { AgeBand } from '../chat/hub.ts';
-import type { TicketService } from './tickets.ts';
+import type { TicketService, TicketSession } from './tickets.ts';
 import type { InviteService } from './invites.ts';
 import type { AgeBandLocks } from './age-bands.ts';
 import type { AvailabilityService } from './availability.ts';
-import type { BanIndex } from '../moderation/ban-index.ts';
-import { bannedError } from '../moderation/ban-gate.ts';
+import type { BanIndex, BanSubject } from '../moderation/ban-index.ts';
+import { assertMayChat } from '../moderation/ban-gate.ts';
 import type { AuditLog } from '../moderation/audit.ts';
-import { publishEvent } from '../moderation/events.ts';
+import { writeTransaction } from '../db/transaction.ts';
 import type { Actor } from './actor.ts';
 import { assertCan } from './permissions.ts';
 
+/** The `age` stored for a session whose band came from a school sign-in: no age was asked or given. */
+export const NO_DECLARED_AGE = -1;
+
 /** Longest reason a moderator can give for ending a session. */
-export const KILL_REASON_MAX_LENGTH = 500;
+import { KILL_REASON_MAX_LENGTH } from '../protocol/moderation.ts';
+export { KILL_REASON_MAX_LENGTH } from '../protocol/moderation.ts';
 
 /** The band of a declared age; anything that is not clearly an adult age is minor. */
 export function ageBand(age: number): AgeBand {
@@ -46,8 +50,10 @@ export const SESSIONS_PAGE_MAX = 1000;
 export interface SessionOrigin {
   address: string;
   deviceId: string;
-  /** The keyed hash of an e-mail address verified on this device (email access mode). */
+  /** The keyed hash of an e-mail address verified on this device (email access mode), or of a school sign-in. */
   identityHash?: string;
+  /** The band a school sign-in gave (oidc): it replaces the declared age, which is then refused. */
+  identityBand?: AgeBand;
 }
 
 export class SessionService {
@@ -85,53 +91,92 @@ export class SessionService {
     this.#now = deps.now;
   }
 
+  /** The ban check of chat (moderation/ban-gate.ts): the one rule at session creation and at the upgrade. */
+  #refuseBanned(subject: BanSubject, during: string): void {
+    if (!this.#bans) throw new TypeError(`SessionService.${during} needs the ban index of a process that enforces bans (createServices({ banIndex }))`);
+    assertMayChat(this.#bans, subject, this.#config.settings.moderation.appealUrl);
+  }
+
   /** Checks the rules, age and access mode, records the session and issues a ticket. */
   async create(request: SessionRequest, origin: SessionOrigin): Promise<SessionResponse & { sessionId: string }> {
-    if (!this.#bans) throw new TypeError('SessionService.create needs the ban index of a process that enforces bans (createServices({ banIndex }))');
-    // Any ban, including no_matching: a session exists only to be paired.
-    const ban = this.#bans.match({ address: origin.address, deviceId: origin.deviceId, identityHash: origin.identityHash ?? null });
-    if (ban) throw bannedError(ban, this.#config.settings.moderation.appealUrl);
+    this.#refuseBanned({ address: origin.address, deviceId: origin.deviceId, identityHash: origin.identityHash ?? null }, 'create');
     // Outside the opening hours, or paused: 403 closed / paused, with when it opens again.
     await this.#availability?.assertOpen();
     if (request.acceptRules !== true) {
       throw new AppError(400, 'rules_not_accepted', 'Please read and accept the rules first.');
     }
-    if (request.age < this.#config.minAge) {
-      throw new AppError(403, 'too_young', `You must be at least ${this.#config.minAge} to use ${this.#config.settings.name}.`);
+    const { accessMode, oidc } = this.#config.settings;
+    const schoolBand = origin.identityBand;
+    if (accessMode === 'oidc' && !schoolBand) {
+      throw new AppError(403, 'sign_in_required', `Sign in with ${oidc.label ?? this.#config.settings.name} first.`);
     }
-    const { accessMode } = this.#config.settings;
+    let band: AgeBand;
+    if (schoolBand) {
+      // The school says who this is; an age typed beside it would be a second, weaker answer.
+      if (request.age !== undefined) {
+        throw new AppError(400, 'age_not_accepted', 'Your age group comes from your school account: no age is needed.');
+      }
+      band = schoolBand;
+    } else {
+      if (request.age === undefined) throw new AppError(400, 'invalid_body', 'Invalid request: age is required.');
+      if (request.age < this.#config.minAge) {
+        throw new AppError(403, 'too_young', `You must be at least ${this.#config.minAge} to use ${this.#config.settings.name}.`);
+      }
+      band = ageBand(request.age);
+      if (band === 'adult' && oidc.requireForAdults) {
+        throw new AppError(403, 'adult_sign_in_required', `Adults sign in with ${oidc.label ?? this.#config.settings.name}: a typed age of ${ADULT_AGE} or more is not accepted here.`);
+      }
+    }
     if (accessMode === 'email' && !origin.identityHash) {
       throw new AppError(403, 'email_required', 'Confirm your e-mail address first: we send you a link.');
     }
-    const band = ageBand(request.age);
-    // Before the invite is spent: a refused switch must not use up an invite.
-    await this.#bands.claim(origin, band);
-    let inviteId: string | null = null;
-    if (accessMode === 'invite') {
-      if (!request.inviteCode) {
-        throw new AppError(403, 'invite_required', 'This space is open to invited people only: enter your invite code.');
-      }
-      inviteId = (await this.#invites.redeem(request.inviteCode)) ?? null;
-      if (!inviteId) throw new AppError(403, 'invite_invalid', 'This invite code is not valid: it may be mistyped, used up, expired or revoked.');
+    // Before the invite is spent: a refused switch must not use up an invite. Where nobody can
+    // type an age (oidc), only the identity is locked: a shared school computer is used by staff
+    // and pupils in turn, and no one on it can claim another band.
+    await this.#bands.claim(accessMode === 'oidc' ? { deviceId: origin.deviceId, identityHash: origin.identityHash, identityOnly: true } : origin, band);
+    // A school sign-in is its own admission: staff need no invite code.
+    const needsInvite = accessMode === 'invite' && !schoolBand;
+    if (needsInvite && !request.inviteCode) {
+      throw new AppError(403, 'invite_required', 'This space is open to invited people only: enter your invite code.');
     }
     const sessionId = randomUUID();
-    await this.#db
-      .insertInto('sessions')
-      .values({
-        id: sessionId,
-        device_id: origin.deviceId,
-        age_band: band,
-        age: request.age,
-        address: origin.address,
-        created_at: this.#now(),
-        ended_at: null,
-        identity_hash: origin.identityHash ?? null,
-        invite_id: inviteId,
-      })
-      .execute();
     const ttl = this.#config.settings.limits.ticketTtlSeconds;
-    const ticket = await this.#tickets.issue(sessionId, ttl);
+    // The invite's use, the session and its ticket are one write: a failure spends no invite.
+    const ticket = await writeTransaction(this.#db, async (trx) => {
+      let inviteId: string | null = null;
+      if (needsInvite) {
+        inviteId = (await this.#invites.redeem(request.inviteCode!, trx)) ?? null;
+        if (!inviteId) throw new AppError(403, 'invite_invalid', 'This invite code is not valid: it may be mistyped, used up, expired or revoked.');
+      }
+      await trx
+        .insertInto('sessions')
+        .values({
+          id: sessionId,
+          device_id: origin.deviceId,
+          age_band: band,
+          age: request.age ?? NO_DECLARED_AGE,
+          address: origin.address,
+          created_at: this.#now(),
+          ended_at: null,
+          identity_hash: origin.identityHash ?? null,
+          invite_id: inviteId,
+        })
+        .execute();
+      return this.#tickets.issue(sessionId, ttl, trx);
+    });
     return { ticket, expiresIn: ttl, sessionId };
+  }
+
+  /**
+   * Lets a WebSocket in: redeems its single-use ticket (401 `invalid_ticket` when it is missing,
+   * unknown, used or expired) and applies the same ban check as `create`, to the session's device
+   * and identity and to the address the upgrade comes from (403 `banned`).
+   */
+  async admit(ticket: string | null | undefined, address: string): Promise<TicketSession> {
+    const session = await this.#tickets.redeem(ticket);
+    if (!session) throw new AppError(401, 'invalid_ticket', 'The ticket is missing, unknown, used or expired.');
+    this.#refuseBanned({ address, deviceId: session.device_id, identityHash: session.identity_hash }, 'admit');
+    return session;
   }
 
   /** Recent sessions, newest first: by default only those not ended, created since `since`. */
@@ -164,13 +209,16 @@ export class SessionService {
     assertCan(actor.role, 'sessions.kill');
     const note = reason?.trim() || null;
     if (note && note.length > KILL_REASON_MAX_LENGTH) throw new AppError(400, 'invalid_reason', `The reason is limited to ${KILL_REASON_MAX_LENGTH} characters.`);
-    const row = await this.#db.selectFrom('sessions').select(['id']).where('id', '=', sessionId).executeTakeFirst();
-    if (!row) throw new AppError(404, 'not_found', 'No such session.');
-    const now = this.#now();
-    const result = await this.#db.updateTable('sessions').set({ ended_at: now }).where('id', '=', sessionId).where('ended_at', 'is', null).executeTakeFirst();
-    const ended = Number(result.numUpdatedRows) === 1;
-    await this.#audit.record(actor, { action: 'session.kill', target: `session:${sessionId}`, reason: note, details: { wasOpen: ended } });
-    await publishEvent(this.#db, { kind: 'session_killed', payload: { sessionId } }, now);
-    return { sessionId, ended };
+    // The end, its audit entry and its feed event are one transaction; the sockets close after it,
+    // on every process, when the feed delivers the event.
+    return this.#audit.transaction(async (trx, record, write) => {
+      const row = await trx.selectFrom('sessions').select(['id']).where('id', '=', sessionId).executeTakeFirst();
+      if (!row) throw new AppError(404, 'not_found', 'No such session.');
+      const result = await trx.updateTable('sessions').set({ ended_at: this.#now() }).where('id', '=', sessionId).where('ended_at', 'is', null).executeTakeFirst();
+      const ended = Number(result.numUpdatedRows) === 1;
+      await record(actor, { action: 'session.kill', target: `session:${sessionId}`, reason: note, details: { wasOpen: ended } });
+      await write.publish({ kind: 'session_killed', payload: { sessionId } });
+      return { sessionId, ended };
+    });
   }
 }

@@ -32,9 +32,10 @@ export class TicketService {
     return keyedHash(this.#secret, 'ticket', ticket);
   }
 
-  async issue(sessionId: string, ttlSeconds: number): Promise<string> {
+  /** Issues a ticket for a session (inside the caller's transaction when given one). */
+  async issue(sessionId: string, ttlSeconds: number, db: Db = this.#db): Promise<string> {
     const ticket = randomBytes(TICKET_BYTES).toString('base64url');
-    await this.#db
+    await db
       .insertInto('tickets')
       .values({ hash: this.#hash(ticket), session_id: sessionId, expires_at: this.#now() + ttlSeconds * 1000, used_at: null })
       .execute();

@@ -5,7 +5,9 @@
 // `notice` and ends (`ended`, by system, reason `closed`) after the grace period. When video
 // goes, video searches are taken out of the queue (`mode_unavailable`, reason `no_moderator`);
 // video conversations already under way go on. The rules live in AvailabilityService; this module
-// only watches the answer (each tick, and whenever the moderation feed says it changed).
+// only watches the answer (each tick, and whenever the moderation feed says it changed). Who is
+// searching or in a conversation is each connection's own knowledge (what the Hub last told it):
+// nothing here asks the Hub about a person; the one Hub command is `kick` when the grace ends.
 import type { Logger } from '../logger.ts';
 import type { Availability, AvailabilityService } from '../access/availability.ts';
 import { VIDEO_NEEDS_MODERATOR } from '../access/availability.ts';
@@ -16,15 +18,17 @@ import type { MediaPolicy } from './media-policy.ts';
 /** How often the answer is recomputed (opening hours turn at a minute, a duty lapses at its expiry). */
 export const AVAILABILITY_TICK_MS = 1000;
 
-/** A connection as the watch needs it. */
+/** A connection as the watch needs it (a LiveConnection, chat/connection.ts). */
 export interface WatchedConnection {
   readonly participant: Participant;
+  readonly inConversation: boolean;
+  withdrawSearch(mode?: ChatMode): boolean;
   send(message: ServerMessage): void;
 }
 
 export interface AvailabilityWatchDeps {
   availability: AvailabilityService;
-  hub: Hub;
+  hub: Pick<Hub, 'kick'>;
   media: MediaPolicy;
   /** This process's connections (read at each change). */
   connections: () => Iterable<WatchedConnection>;
@@ -101,15 +105,14 @@ export class AvailabilityWatch {
 
   /** Searches stop at once; conversations hear that they end after the grace, and then do. */
   #close(availability: Availability): void {
-    const { hub, connections, graceSeconds, now } = this.#deps;
+    const { connections, graceSeconds, now } = this.#deps;
     const refusal = this.#deps.availability.refusal(availability)!;
     const endsAt = now() + graceSeconds * 1000;
     const minutes = Math.max(1, Math.round(graceSeconds / 60));
     const text = graceSeconds > 0 ? `${refusal.message} Your conversation ends in ${graceSeconds < 60 ? `${graceSeconds} seconds` : `${minutes} minute${minutes === 1 ? '' : 's'}`}.` : refusal.message;
     for (const connection of connections()) {
-      const { id } = connection.participant;
-      if (hub.dequeue(id)) connection.send({ type: 'error', code: refusal.code, message: refusal.message, opensAt: refusal.opensAt });
-      else if (hub.inConversation(id)) connection.send({ type: 'notice', text, kind: 'closing', endsAt });
+      if (connection.withdrawSearch()) connection.send({ type: 'error', code: refusal.code, message: refusal.message, opensAt: refusal.opensAt });
+      else if (connection.inConversation) connection.send({ type: 'notice', text, kind: 'closing', endsAt });
     }
     this.#cancelClosing();
     this.#closing = setTimeout(() => this.#endConversations(), graceSeconds * 1000);
@@ -120,8 +123,7 @@ export class AvailabilityWatch {
     this.#closing = undefined;
     if (this.#stopped || this.#last?.open) return;
     for (const connection of this.#deps.connections()) {
-      const { id } = connection.participant;
-      if (this.#deps.hub.inConversation(id)) this.#deps.hub.kick(id, 'closed');
+      if (connection.inConversation) this.#deps.hub.kick(connection.participant.id, 'closed');
     }
   }
 
@@ -133,7 +135,7 @@ export class AvailabilityWatch {
   /** Video searches leave the queue and are told why; video conversations under way go on. */
   #videoGone(): void {
     for (const connection of this.#deps.connections()) {
-      if (this.#deps.hub.dequeue(connection.participant.id, 'video')) {
+      if (connection.withdrawSearch('video')) {
         connection.send({ type: 'error', code: 'mode_unavailable', message: VIDEO_NEEDS_MODERATOR, reason: 'no_moderator' });
       }
     }

@@ -6,19 +6,32 @@
 // dependencies are one object shared by all, and what only some connections need (strike
 // counters, the report allowance, a logger bound to the connection) is created on first use.
 // Sends go through a WriteBatch (write-batch.ts): one system call per socket per event-loop turn.
+// A connection knows its own state from what the Hub told it (queued, matched, ended), so nothing
+// asks the Hub about one person; and the one command that waits for a shared store (a report's
+// per-address limit) holds the frames after it until it has been decided, so frames keep their order.
 import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import { CloseCode } from '../protocol/close-codes.ts';
-import { ClientMessage, CLIENT_MESSAGE_TYPES, plainChatMessage, PROTOCOL_VERSION, type ChatMode, type IceServer, type ServerMessage, type WsErrorCode } from '../protocol/messages.ts';
+import {
+  ClientMessage,
+  CLIENT_MESSAGE_TYPES,
+  plainChatMessage,
+  PROTOCOL_VERSION,
+  type ChatMode,
+  type IceServer,
+  type ReportReason,
+  type ServerMessage,
+  type WsErrorCode,
+} from '../protocol/messages.ts';
 import type { Ban } from '../moderation/ban-index.ts';
 import type { InstanceSettings, Profile } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { MessageFilter } from '../moderation/filter.ts';
 import { RecentMessages } from '../moderation/message-window.ts';
 import type { ReportService } from '../moderation/reports.ts';
-import type { RateLimits, WindowLimiter } from '../moderation/rate-limits.ts';
+import type { WindowLimiter } from '../moderation/rate-limits.ts';
 import { addressKey } from '../access/ip.ts';
-import type { FindRequest, Hub, Participant, ParticipantSink } from './hub.ts';
+import type { FindRequest, Hub, Participant, ParticipantSink, ReportOutcome } from './hub.ts';
 import type { MediaPolicy } from './media-policy.ts';
 import { ALWAYS_OPEN, type AvailabilityService } from '../access/availability.ts';
 import { StrikeCounter, TokenBucket } from './rate-limit.ts';
@@ -32,6 +45,28 @@ const KNOWN_TYPES = new Set<string>(CLIENT_MESSAGE_TYPES);
 const FINDS_LIMITED = 'You are looking for new people very fast: wait a moment.';
 /** `ws` sends a Buffer as a binary frame unless told otherwise; relayed frames are JSON text. */
 const AS_TEXT = { binary: false } as const;
+/** Frames kept while a report's shared limit is asked: more is a flood, and is dropped as one. */
+const HELD_FRAMES_MAX = 64;
+/** Where a connection stands, as the Hub last told it (small integers: one field per socket). */
+const IDLE = 0;
+const QUEUED = 1;
+const MATCHED = 2;
+
+/** The limits a connection asks: per address (messages here, reports in the cluster's store) and its own allowances. */
+export interface ConnectionRateLimits {
+  /** The per-address message limit, for a key from `addressKey`; false when over. */
+  takeMessageFor(addressKey: string): boolean;
+  /** The per-address and per-device report limits; false when either is over. */
+  takeReportFor(addressKey: string, deviceId: string): Promise<boolean>;
+  findLimiter(): WindowLimiter;
+  reportLimiter(): WindowLimiter;
+}
+
+/** This node's live connections, as the registry keeps them (registry.ts). */
+export interface ConnectionSet {
+  add(connection: LiveConnection): void;
+  delete(connection: LiveConnection): void;
+}
 
 export interface ConnectionDeps {
   hub: Hub;
@@ -42,7 +77,7 @@ export interface ConnectionDeps {
   /** The instance's profile: with the sender's band, it decides whether contact details pass. */
   profile: Profile;
   /** Per-address limits shared by every connection, and the source of per-connection ones. */
-  rateLimits: RateLimits;
+  rateLimits: ConnectionRateLimits;
   reports: ReportService;
   /** ICE servers for one person (TURN credentials are minted per person; no STUN when relay-only). */
   iceServers: (participantId: string, relayOnly: boolean) => IceServer[];
@@ -55,10 +90,17 @@ export interface ConnectionDeps {
    * pairing-gate.ts); asked before every `find` and `next`. Rejects when it cannot tell.
    */
   pairingBan: (participant: Participant) => Promise<Ban | undefined>;
+  /**
+   * Ends a banned person's connection: out of the Hub, told why, closed with 4403
+   * (moderation/enforcement.ts, the same for a ban found at find and one arriving by the feed).
+   */
+  expel: (connection: LiveConnection, ban: Ban, at: 'find' | 'feed') => void;
   /** Holds each socket's writes to the end of the event-loop turn. */
   writes: WriteBatch;
-  /** Called once when the socket has closed (after the Hub has been told). */
-  onClosed?: (connection: LiveConnection) => void;
+  /** This node's live connections: a connection is in it from its welcome until its socket has closed. */
+  connections: ConnectionSet;
+  /** How many people are online now (the welcome says it). */
+  online: () => number;
   /** Counts conversations and filtered messages per day (server/chat/usage.ts). */
   usage?: UsageCounters;
 }
@@ -69,6 +111,15 @@ export interface LiveConnection {
   readonly ws: WebSocket;
   alive: boolean;
   lastFrameAt: number;
+  /** Neither queued nor in a conversation, as the Hub last told this connection. */
+  readonly idle: boolean;
+  /** In a conversation, as the Hub last told this connection. */
+  readonly inConversation: boolean;
+  /**
+   * Takes this person's search out of the queue (only a search in `mode`, when given), as a
+   * `leave` would; true when there was one. Nothing is sent: the caller says why.
+   */
+  withdrawSearch(mode?: ChatMode): boolean;
   /** Sends a message (dropped when the socket is no longer open); `encoded`: the message already serialised. */
   send(message: ServerMessage, encoded?: Uint8Array): void;
   /** Closes with a protocol close code. */
@@ -89,13 +140,14 @@ export function attachConnection(ws: WebSocket, socket: Duplex, participant: Par
   ws.on('message', onSocketMessage);
   ws.on('pong', onSocketPong);
   ws.on('close', onSocketClose);
+  deps.connections.add(connection);
   deps.hub.connect(participant, connection);
   const relayOnly = participant.relayOnly === true;
   connection.send({
     type: 'welcome',
     v: PROTOCOL_VERSION,
     id: participant.id,
-    online: deps.hub.stats().online,
+    online: deps.online(),
     iceServers: deps.iceServers(participant.id, relayOnly),
     relayOnly,
     modes: deps.media.modesFor(participant.band),
@@ -115,7 +167,7 @@ function onSocketPong(this: WebSocket): void {
 function onSocketClose(this: WebSocket): void {
   const connection = (this as ConnectedSocket)[CONNECTION];
   connection.deps.hub.disconnect(connection.participant.id);
-  connection.deps.onClosed?.(connection);
+  connection.deps.connections.delete(connection);
 }
 
 class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
@@ -138,6 +190,10 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
   #findTurn = 0;
   /** The current (or last) conversation is relay-only, as the Hub said in `matched`. */
   #conversationRelayOnly = false;
+  /** IDLE, QUEUED or MATCHED: what the Hub last said (`leave` makes it IDLE at once). */
+  #phase = IDLE;
+  /** Frames that arrived while a report's limit was asked, replayed in order once it is decided. */
+  #held: Array<[RawData, boolean]> | undefined;
   #rateStrikes: StrikeCounter | undefined;
   #protocolStrikes: StrikeCounter | undefined;
   #log: Logger | undefined;
@@ -155,6 +211,22 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     this.#bucket = new TokenBucket(deps.limits.messagesPerSecond, deps.limits.messageBurst, at);
   }
 
+  get idle(): boolean {
+    return this.#phase === IDLE;
+  }
+
+  get inConversation(): boolean {
+    return this.#phase === MATCHED;
+  }
+
+  withdrawSearch(mode?: ChatMode): boolean {
+    if (this.#phase !== QUEUED || (mode !== undefined && this.#mode !== mode)) return false;
+    this.#findTurn++;
+    this.#phase = IDLE;
+    this.deps.hub.leave(this.participant.id);
+    return true;
+  }
+
   get #logger(): Logger {
     return (this.#log ??= this.deps.logger.child({ conn: this.participant.id, session: this.participant.sessionId }));
   }
@@ -166,8 +238,13 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
    */
   send(message: ServerMessage, encoded?: Uint8Array): void {
     const { ws } = this;
-    // Exactly one side of a pair is the initiator: each conversation is counted once, on any node.
-    if (message.type === 'matched' && message.initiator) this.deps.usage?.conversationStarted(message.mode);
+    const { type } = message;
+    if (type === 'matched') {
+      this.#phase = MATCHED;
+      // Exactly one side of a pair is the initiator: each conversation is counted once, on any node.
+      if (message.initiator) this.deps.usage?.conversationStarted(message.mode);
+    } else if (type === 'queued') this.#phase = QUEUED;
+    else if (type === 'ended') this.#phase = IDLE;
     if (ws.readyState !== ws.OPEN) return;
     this.deps.writes.hold(this);
     if (encoded) return ws.send(encoded, AS_TEXT);
@@ -195,6 +272,7 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     // arrive until the peer answers the close, which a hostile peer can delay for 30 s: drop them,
     // so a condemned socket can neither relay nor queue up for a new match.
     if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.#held) return this.#hold(data, isBinary);
     const at = this.deps.now();
     this.lastFrameAt = at;
     if (!this.#bucket.take(at)) return this.#rateLimited('Slow down: too many messages.');
@@ -244,6 +322,7 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
         const refusal = this.#mode && this.deps.media.refusal(this.participant.band, this.#mode);
         if (refusal) {
           this.#findTurn++;
+          this.#phase = IDLE;
           hub.leave(id);
           return this.send({ type: 'error', code: 'mode_unavailable', message: refusal.message, reason: refusal.reason });
         }
@@ -251,6 +330,7 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
       }
       case 'leave':
         this.#findTurn++;
+        this.#phase = IDLE;
         return hub.leave(id);
       case 'signal': {
         // Relay-only for this person or this conversation (a minor's, in every profile): the partner
@@ -287,26 +367,65 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
         if (!(this.#reports ??= this.deps.rateLimits.reportLimiter()).take(now())) {
           return this.#rateLimited('You have sent many reports in a short time: wait a few minutes.');
         }
-        // Across every connection of this network and of this browser: a flood opens many.
-        if (!this.deps.rateLimits.takeReportFor(this.#addressKey, this.participant.deviceId)) {
-          return this.#rateLimited('Many reports came from your network or browser in a short time: wait a few minutes.');
-        }
-        const record = hub.endForReport(id);
-        if (!record) return this.#fail('nothing_to_report', 'There is no recent conversation to report.');
-        this.deps.reports.file(record, message.reason, message.note).then(
-          (filed) => {
-            this.#logger.info({ reportId: filed.reportId, reason: message.reason }, 'report filed');
-            this.send({ type: 'reported', reportId: filed.reportId, evidenceToken: filed.evidenceToken });
-          },
-          (error: unknown) => {
-            this.#logger.error({ err: error }, 'filing a report failed');
-            this.#fail('internal', 'The report could not be saved; please try again.');
-          },
-        );
-        return;
+        // Across every connection of this network and of this browser (a flood opens many), in the
+        // cluster's store: the frames after this one wait until it is decided.
+        return void this.#report(message.reason, message.note);
       }
       case 'ping':
         return this.send({ type: 'pong' });
+    }
+  }
+
+  async #report(reason: ReportReason, note: string | undefined): Promise<void> {
+    const hold: Array<[RawData, boolean]> = (this.#held = []);
+    let found: Promise<ReportOutcome>;
+    try {
+      let allowed: boolean;
+      try {
+        allowed = await this.deps.rateLimits.takeReportFor(this.#addressKey, this.participant.deviceId);
+      } catch (error) {
+        this.#logger.error({ err: error }, 'the report limits could not be read');
+        return this.#fail('internal', 'The report could not be saved; please try again.');
+      }
+      if (this.ws.readyState !== this.ws.OPEN) return;
+      if (!allowed) return this.#rateLimited('Many reports came from your network or browser in a short time: wait a few minutes.');
+      // Ends the conversation now, before the frames held behind this one.
+      found = this.deps.hub.endForReport(this.participant.id);
+    } finally {
+      this.#release(hold);
+    }
+    const outcome = await found;
+    if (outcome.kind === 'nothing') return this.#fail('nothing_to_report', 'There is no recent conversation to report.');
+    if (outcome.kind === 'failed') return this.#fail('internal', 'The report could not be saved; please try again.');
+    try {
+      const filed = await this.deps.reports.file(outcome.record, reason, note);
+      this.#logger.info({ reportId: filed.reportId, reason }, 'report filed');
+      this.send({ type: 'reported', reportId: filed.reportId, evidenceToken: filed.evidenceToken });
+    } catch (error) {
+      this.#logger.error({ err: error }, 'filing a report failed');
+      this.#fail('internal', 'The report could not be saved; please try again.');
+    }
+  }
+
+  /** Keeps a frame that arrived while a report's limit is asked (past HELD_FRAMES_MAX, a flood: dropped as rate-limited). */
+  #hold(data: RawData, isBinary: boolean): void {
+    const held = this.#held!;
+    if (held.length < HELD_FRAMES_MAX) held.push([data, isBinary]);
+    else this.#rateLimited('Slow down: too many messages.');
+  }
+
+  /** Replays the frames held during a report's limit check, in order. */
+  #release(held: Array<[RawData, boolean]>): void {
+    if (this.#held !== held) return;
+    this.#held = undefined;
+    for (let i = 0; i < held.length; i++) {
+      // A frame replayed may start another report, which holds the rest again.
+      const again = this.#held as Array<[RawData, boolean]> | undefined;
+      if (again) {
+        again.push(...held.slice(i));
+        return;
+      }
+      this.receive(held[i]![0], held[i]![1]);
     }
   }
 
@@ -327,12 +446,7 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     }
     if (turn !== this.#findTurn || this.ws.readyState !== this.ws.OPEN) return;
     const { hub } = this.deps;
-    if (ban) {
-      hub.kick(this.participant.id, 'ban');
-      this.send({ type: 'banned', reason: ban.reason, until: ban.expiresAt });
-      this.#logger.info({ banId: ban.id }, 'banned connection closed at find');
-      return this.close(CloseCode.Banned, 'banned');
-    }
+    if (ban) return this.deps.expel(this, ban, 'find');
     if (request) hub.enqueue(this.participant.id, request);
     else hub.next(this.participant.id);
   }

@@ -1,7 +1,21 @@
-// The Hub: pairing and relaying between live connections. This is the one place that holds
-// cross-connection state. Commands are fire-and-forget; their outcomes reach people as
-// protocol messages through the sink each person registered, so a Redis-backed Hub can
-// implement the same interface asynchronously.
+// The Hub: pairing and relaying between live connections, the one holder of cross-connection
+// state, and the seam a networked implementation (a Redis Hub serving several nodes) meets. The
+// shape is LiveKit's router (pkg/routing/interfaces.go): every call may fail, outcomes travel
+// through sinks as serialisable messages "potentially on a different node", and a node drains
+// before it leaves. The contract, which test/helpers/hub-contract.ts checks against every Hub:
+// - Commands (connect, disconnect, enqueue, next, leave, sendToPartner, kick) return nothing and
+//   never throw: their outcomes reach people as protocol messages through the sink each person
+//   registered. A failure is told to the person it concerns (an `error` frame) and reported to
+//   `onError`; it is never thrown at the caller.
+// - For one person, effects happen in the order of that person's commands.
+// - Delivery is node-addressed: a participant lives on the node where it connected, and only that
+//   node holds its sink. What one node hands another is plain data: Participant, FindRequest,
+//   PartnerMessage, ServerMessage and Avoid survive a JSON round trip (`encoded` bytes are the
+//   UTF-8 JSON of the message they come with).
+// - Answers that need the cluster's state (stats, a report's record) are asynchronous. Nothing
+//   asks the Hub synchronously about a person: a connection knows its own state from what it was
+//   told (queued, matched, ended).
+// - The interest waits are a Hub's only timers set through `setTimer`, and `close` clears them.
 import type { ChatMode, EndedReason, ServerMessage, SignalData } from '../protocol/messages.ts';
 import type { Avoid } from './avoids.ts';
 
@@ -62,6 +76,10 @@ export interface ConversationRecord {
   reportedAddressShared: boolean;
 }
 
+/** What `endForReport` found: the conversation's record, nothing reportable, or a failure (already reported to onError). */
+export type ReportOutcome = { kind: 'record'; record: ConversationRecord } | { kind: 'nothing' } | { kind: 'failed' };
+
+/** Live figures (the cluster's, for a cluster-wide Hub). */
 export interface HubStats {
   online: number;
   queued: number;
@@ -69,9 +87,11 @@ export interface HubStats {
   conversations: number;
 }
 
-/** The pairing and relay contract (DESIGN.md). */
+/** The pairing and relay contract (DESIGN.md, and the rules above). */
 export interface Hub {
-  /** Registers a live connection. */
+  /** The node this Hub serves: where the sinks of the participants it connected live. */
+  readonly nodeId: string;
+  /** Registers a live connection of this node. */
   connect(participant: Participant, sink: ParticipantSink): void;
   /** Removes a connection at once: its queue entry goes, its conversation ends with `disconnected`. */
   disconnect(id: string): void;
@@ -83,28 +103,29 @@ export interface Hub {
   leave(id: string): void;
   /** Relays a message, signal or typing state to the partner; the Hub stamps the sender. */
   sendToPartner(id: string, message: PartnerMessage): void;
-  /**
-   * Ends the conversation for a report; the two are never paired again: by device and identity,
-   * and by the reported side's address for a window (see avoids.ts). Returns the conversation
-   * record (current, or the last one within the report grace period) with the avoids it made.
-   */
-  endForReport(id: string): ConversationRecord | undefined;
   /** Ends a person's conversation or queue entry for a system reason (ban, moderator, the space closing). */
   kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator' | 'closed'>): void;
-  /** Takes a person out of the queue (only a queue in `mode`, when given); true when they were queued there. Nothing is sent. */
-  dequeue(id: string, mode?: ChatMode): boolean;
-  /** True when the person is in a conversation. */
-  inConversation(id: string): boolean;
-  /** Forbids pairing anyone holding `avoid.a` with anyone holding `avoid.b` (until it expires). */
-  avoid(avoid: Avoid): void;
-  /** Messages everyone online. */
-  broadcast(message: ServerMessage): void;
-  /** True when the person is neither queued nor in a conversation. */
-  isIdle(id: string): boolean;
-  stats(): HubStats;
-  /** Connection ids of everyone online (for moderation sweeps). */
-  participants(): Iterable<Participant>;
-  close(): void;
+  /**
+   * Ends the conversation for a report at once (as the person's next command would see it); the
+   * two are never paired again: by device and identity, and by the reported side's address for a
+   * window (see avoids.ts). Resolves with the conversation's record (current, or the last one
+   * within the report grace period) and the avoids it made, so they can be stored. Never rejects.
+   */
+  endForReport(id: string): Promise<ReportOutcome>;
+  /**
+   * Forbids pairing anyone holding `a` with anyone holding `b`, for each avoid (until it expires).
+   * Resolves once they are in force for every node; rejects when they could not be stored.
+   */
+  avoid(avoids: readonly Avoid[]): Promise<void>;
+  /** Live figures; rejects when they cannot be read. */
+  stats(): Promise<HubStats>;
+  /**
+   * A graceful leave: this node's waiting people leave the queues (nobody is paired with a node
+   * that is going) and new finds here are refused; conversations go on until their sockets close.
+   */
+  drain(): Promise<void>;
+  /** Forgets this node's participants and clears its timers. */
+  close(): Promise<void>;
 }
 
 export type PartnerMessage =
@@ -114,6 +135,8 @@ export type PartnerMessage =
   | { type: 'typing'; on: boolean };
 
 export interface HubOptions {
+  /** This node's id (unique in the cluster). */
+  nodeId: string;
   /** How long an entry with interests waits for a shared one before random pairing. */
   interestWaitMs: number;
   /** How long after a conversation its participants may still report it. */
@@ -129,9 +152,12 @@ export interface HubOptions {
    * an automatic quarantine written by this process) keeps the person out of every pairing.
    */
   mayPair?: (participant: Participant) => boolean;
+  /** Where failures go that nobody asked about (a duplicate connection, a store that failed). */
+  onError?: (error: unknown, context: { participantId?: string; during: string }) => void;
   now: () => number;
   random: () => number;
   newId: () => string;
+  /** The interest waits' timers (a Hub sets no others through these). */
   setTimer: (fn: () => void, ms: number) => unknown;
   clearTimer: (handle: unknown) => void;
 }

@@ -1,4 +1,5 @@
-// The in-memory Hub: one process, synchronous, so no two pairings of one person can race.
+// The in-memory Hub: one process, synchronous inside, so no two pairings of one person can race;
+// its asynchronous answers (stats, a report's record) are already settled when they are returned.
 import type { ChatMode, EndedReason } from '../protocol/messages.ts';
 import { AvoidIndex, avoidSubject, avoidsAfterReport, type Avoid, type AvoidSubject } from './avoids.ts';
 import { SHARED_ADDRESS_MEMORY_MS } from './hub.ts';
@@ -11,6 +12,7 @@ import type {
   Participant,
   ParticipantSink,
   PartnerMessage,
+  ReportOutcome,
   TranscriptLine,
 } from './hub.ts';
 
@@ -69,8 +71,18 @@ interface Queue {
   byInterest: Map<string, Set<Person>>;
 }
 
+/** What the memory Hub holds, for tests: every connection, queue entry and conversation by id. */
+export interface MemoryHubSnapshot {
+  online: string[];
+  queued: Array<{ id: string; key: string }>;
+  conversations: Array<{ id: string; a: string; b: string; mode: ChatMode }>;
+}
+
 export class InMemoryHub implements Hub {
+  readonly nodeId: string;
   readonly #options: HubOptions;
+  /** Set by drain: this node is leaving, and queues nobody any more. */
+  #draining = false;
   readonly #people = new Map<string, Person>();
   /** Queue per mode and band; Map keeps insertion (arrival) order. */
   readonly #queues = new Map<string, Queue>();
@@ -86,10 +98,14 @@ export class InMemoryHub implements Hub {
 
   constructor(options: HubOptions) {
     this.#options = options;
+    this.nodeId = options.nodeId;
   }
 
   connect(participant: Participant, sink: ParticipantSink): void {
-    if (this.#people.has(participant.id)) throw new TypeError(`participant ${participant.id} is already connected`);
+    if (this.#people.has(participant.id)) {
+      this.#options.onError?.(new TypeError(`participant ${participant.id} is already connected`), { participantId: participant.id, during: 'connect' });
+      return;
+    }
     const subject = avoidSubject(participant);
     this.#people.set(participant.id, { participant, subject, sink, state: 'idle', enqueuedAt: 0, seq: 0, ready: false });
     if (subject.address) this.#arrivedAt(subject.address, participant.deviceId);
@@ -147,6 +163,10 @@ export class InMemoryHub implements Hub {
       return;
     }
     if (person.state === 'queued') this.#dequeue(person);
+    if (this.#draining) {
+      person.sink.send({ type: 'error', code: 'internal', message: 'The server is restarting; connect again in a moment.' });
+      return;
+    }
     person.request = { mode: request.mode, interests: [...new Set(request.interests)] };
     const key = queueKey(request.mode, person.participant.band);
     let queue = this.#queues.get(key);
@@ -220,7 +240,12 @@ export class InMemoryHub implements Hub {
     }
   }
 
-  endForReport(id: string): ConversationRecord | undefined {
+  endForReport(id: string): Promise<ReportOutcome> {
+    const record = this.#endForReport(id);
+    return Promise.resolve(record ? { kind: 'record', record } : { kind: 'nothing' });
+  }
+
+  #endForReport(id: string): ConversationRecord | undefined {
     const person = this.#people.get(id);
     if (!person) return undefined;
     let conversation = person.conversation;
@@ -241,7 +266,7 @@ export class InMemoryHub implements Hub {
       addressWindowMs: this.#options.reportedAddressAvoidMs,
       reportedAddressShared,
     });
-    for (const avoid of avoids) this.avoid(avoid);
+    for (const avoid of avoids) this.#avoided.add(avoid);
     return {
       conversationId: conversation.id,
       mode: conversation.mode,
@@ -262,46 +287,30 @@ export class InMemoryHub implements Hub {
     if (person.conversation) this.#end(person.conversation, { actor: null, reason, notifyActor: true });
   }
 
-  dequeue(id: string, mode?: ChatMode): boolean {
-    const person = this.#people.get(id);
-    if (!person || person.state !== 'queued' || (mode !== undefined && person.request?.mode !== mode)) return false;
-    this.#dequeue(person);
-    return true;
+  avoid(avoids: readonly Avoid[]): Promise<void> {
+    for (const avoid of avoids) this.#avoided.add(avoid);
+    return Promise.resolve();
   }
 
-  inConversation(id: string): boolean {
-    return this.#people.get(id)?.state === 'matched';
-  }
-
-  avoid(avoid: Avoid): void {
-    this.#avoided.add(avoid);
-  }
-
-  broadcast(message: Parameters<ParticipantSink['send']>[0]): void {
-    for (const person of this.#people.values()) person.sink.send(message);
-  }
-
-  isIdle(id: string): boolean {
-    return this.#people.get(id)?.state === 'idle';
-  }
-
-  stats(): HubStats {
+  stats(): Promise<HubStats> {
     let queued = 0;
     for (const queue of this.#queues.values()) queued += queue.people.size;
-    return {
+    return Promise.resolve({
       online: this.#people.size,
       queued,
       inConversation: this.#conversations.size * 2,
       conversations: this.#conversations.size,
-    };
+    });
   }
 
-  *participants(): Iterable<Participant> {
-    for (const person of this.#people.values()) yield person.participant;
+  drain(): Promise<void> {
+    this.#draining = true;
+    for (const person of this.#people.values()) if (person.state === 'queued') this.#dequeue(person);
+    return Promise.resolve();
   }
 
-  /** Internal state for invariant tests: every queue entry and conversation side by id. */
-  snapshot(): { queued: Array<{ id: string; key: string }>; conversations: Array<{ id: string; a: string; b: string; mode: ChatMode }> } {
+  /** Internal state for invariant tests: every connection, queue entry and conversation by id. */
+  snapshot(): MemoryHubSnapshot {
     const queued: Array<{ id: string; key: string }> = [];
     for (const [key, queue] of this.#queues) for (const id of queue.people.keys()) queued.push({ id, key });
     const conversations = [...this.#conversations.values()].map((c) => ({
@@ -310,14 +319,15 @@ export class InMemoryHub implements Hub {
       b: c.b.participant.id,
       mode: c.mode,
     }));
-    return { queued, conversations };
+    return { online: [...this.#people.keys()], queued, conversations };
   }
 
-  close(): void {
+  close(): Promise<void> {
     for (const person of this.#people.values()) this.#clearWaitTimer(person);
     this.#people.clear();
     this.#queues.clear();
     this.#conversations.clear();
+    return Promise.resolve();
   }
 
   #canPair(x: Person, y: Person): boolean {

@@ -3,6 +3,7 @@
 // as they happen, added to the table every minute), sessions per day and active devices per month
 // (counted from the sessions table every hour, before retention removes the rows). Numbers only:
 // nothing here names a person, a device or an address.
+import { memoryLock, type Lock } from '../cluster/lock.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { ChatMode } from '../protocol/messages.ts';
@@ -11,6 +12,8 @@ import type { ChatMode } from '../protocol/messages.ts';
 export const USAGE_FLUSH_INTERVAL_MS = 60_000;
 /** How often sessions and the month's active devices are counted from the sessions table. */
 export const USAGE_RECOUNT_INTERVAL_MS = 3_600_000;
+/** The recount's lock: one node recounts at a time (the counts are the same from any of them). */
+export const USAGE_RECOUNT_LOCK = 'usage-recount';
 const DAY_MS = 86_400_000;
 
 /** Metric names in daily_counts. */
@@ -73,7 +76,10 @@ export class UsageCounters {
   }
 }
 
-/** Writes the counts to daily_counts on a schedule; every write is idempotent or additive, so any number of nodes may run one. */
+/**
+ * Writes the counts to daily_counts on a schedule. The flush is additive (every node adds its
+ * own); the recount reads the whole sessions table, so one node of the cluster does it at a time.
+ */
 export class UsageRecorder {
   readonly #db: Db;
   readonly #counters: UsageCounters;
@@ -84,8 +90,10 @@ export class UsageRecorder {
   #flushTimer: NodeJS.Timeout | undefined;
   #recountTimer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
+  readonly #locks: Lock;
 
-  constructor(deps: { db: Db; counters: UsageCounters; now: () => number; logger: Logger; flushIntervalMs?: number; recountIntervalMs?: number }) {
+  constructor(deps: { db: Db; counters: UsageCounters; now: () => number; logger: Logger; flushIntervalMs?: number; recountIntervalMs?: number; locks?: Lock }) {
+    this.#locks = deps.locks ?? memoryLock();
     this.#db = deps.db;
     this.#counters = deps.counters;
     this.#now = deps.now;
@@ -121,29 +129,33 @@ export class UsageRecorder {
    */
   recount(): Promise<void> {
     return this.#serial(async () => {
-      const now = this.#now();
-      const today = Date.parse(`${utcDay(now)}T00:00:00Z`);
-      for (const start of [today - DAY_MS, today]) {
-        const row = await this.#db
-          .selectFrom('sessions')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('created_at', '>=', start)
-          .where('created_at', '<', start + DAY_MS)
-          .executeTakeFirstOrThrow();
-        await this.#keepLarger(utcDay(start), METRICS.sessions, Number(row.n));
-      }
-      const month = utcMonth(now);
-      const monthStart = Date.parse(`${month}-01T00:00:00Z`);
-      const next = new Date(monthStart);
-      next.setUTCMonth(next.getUTCMonth() + 1);
-      const devices = await this.#db
-        .selectFrom('sessions')
-        .select((eb) => eb.fn.count<number>('device_id').distinct().as('n'))
-        .where('created_at', '>=', monthStart)
-        .where('created_at', '<', next.getTime())
-        .executeTakeFirstOrThrow();
-      await this.#keepLarger(month, METRICS.activeDevices, Number(devices.n));
+      await this.#locks.ifFree(USAGE_RECOUNT_LOCK, () => this.#recount());
     });
+  }
+
+  async #recount(): Promise<void> {
+    const now = this.#now();
+    const today = Date.parse(`${utcDay(now)}T00:00:00Z`);
+    for (const start of [today - DAY_MS, today]) {
+      const row = await this.#db
+        .selectFrom('sessions')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('created_at', '>=', start)
+        .where('created_at', '<', start + DAY_MS)
+        .executeTakeFirstOrThrow();
+      await this.#keepLarger(utcDay(start), METRICS.sessions, Number(row.n));
+    }
+    const month = utcMonth(now);
+    const monthStart = Date.parse(`${month}-01T00:00:00Z`);
+    const next = new Date(monthStart);
+    next.setUTCMonth(next.getUTCMonth() + 1);
+    const devices = await this.#db
+      .selectFrom('sessions')
+      .select((eb) => eb.fn.count<number>('device_id').distinct().as('n'))
+      .where('created_at', '>=', monthStart)
+      .where('created_at', '<', next.getTime())
+      .executeTakeFirstOrThrow();
+    await this.#keepLarger(month, METRICS.activeDevices, Number(devices.n));
   }
 
   async #keepLarger(day: string, metric: string, value: number): Promise<void> {

@@ -6,11 +6,12 @@ export interface SessionsTable {
   device_id: string;
   /** `minor` (under 18) or `adult`: the pairing band. */
   age_band: string;
+  /** The declared age; NO_DECLARED_AGE (-1) when the band came from a school sign-in (no age is asked). */
   age: number;
   address: string;
   created_at: number;
   ended_at: number | null;
-  /** Keyed hash of a verified e-mail address (email access mode), never the address. */
+  /** Keyed hash of a verified e-mail address (email access mode) or school sign-in (iss|sub), never the address. */
   identity_hash: string | null;
   invite_id: string | null;
 }
@@ -186,6 +187,33 @@ export interface EmailVerificationsTable {
   used_at: number | null;
 }
 
+/** A sign-in with the school's OpenID provider in flight (server/access/oidc.ts). */
+export interface OidcSignInsTable {
+  /** Keyed hash of the transaction id in the browser's cookie; state, nonce and PKCE verifier derive from that id. */
+  id_hash: string;
+  /** `member` or `moderator`. */
+  purpose: string;
+  created_at: number;
+  expires_at: number;
+  /** Set when the callback spent it: a replayed callback finds it used. */
+  used_at: number | null;
+}
+
+/** A moderator who signs in with the school's provider (server/access/moderator-sso.ts). */
+export interface ModeratorSsoTable {
+  /** Keyed hash of iss|sub. */
+  identity_hash: string;
+  /** The account's username (proposed, until an account exists). */
+  username: string;
+  moderator_id: string | null;
+  /** `owner` or `safeguarding` asked for by the claims, awaiting an owner's confirmation. */
+  pending_role: string | null;
+  /** `owner` or `safeguarding`, confirmed once by an owner from the terminal. */
+  confirmed_role: string | null;
+  created_at: number;
+  last_sign_in_at: number | null;
+}
+
 /** Counts per UTC day (`2026-12-01`) or month (`2026-12`); numbers only, never about a person. */
 export interface DailyCountsTable {
   day: string;
@@ -275,4 +303,6 @@ export interface Database {
   site_pauses: SitePausesTable;
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;
+  oidc_sign_ins: OidcSignInsTable;
+  moderator_sso: ModeratorSsoTable;
 }

@@ -9,6 +9,12 @@ import { SQLITE_BUSY_TIMEOUT_MS } from './sqlite-adapter.ts';
 
 /** The longest pause between two tries for SQLite's write lock. */
 const LOCK_RETRY_MAX_MS = 20;
+/**
+ * PostgreSQL advisory lock serialising the ordered writes across nodes, as SQLite's write lock does
+ * across processes: the audit chain's appends and the moderation feed's rows (whose ids are then
+ * committed in increasing order, so the feed can be read by id).
+ */
+export const ORDERED_WRITES_LOCK_ID = 0x5c_a0d17;
 
 /** True on the embedded SQLite database (Kysely's adapter says which dialect a Db speaks). */
 export function isSqlite(db: Db): boolean {
@@ -53,5 +59,18 @@ export async function writeTransaction<T>(db: Db, work: (trx: Db) => Promise<T>)
     }
     await sql`commit`.execute(connection);
     return result;
+  });
+}
+
+/**
+ * A write transaction that holds the ordered-writes lock for its whole length: on SQLite the write
+ * lock BEGIN IMMEDIATE takes, on PostgreSQL an advisory lock. What it appends to the audit chain or
+ * the moderation feed is therefore committed in the order it was numbered.
+ */
+export async function orderedWriteTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
+  return writeTransaction(db, async (trx) => {
+    // SQLite's BEGIN IMMEDIATE already holds the only write lock; PostgreSQL nodes take this one.
+    if (!isSqlite(trx)) await sql`select pg_advisory_xact_lock(${ORDERED_WRITES_LOCK_ID})`.execute(trx);
+    return work(trx);
   });
 }

@@ -2,22 +2,15 @@
 // moderators' queue and decisions. Thin: parse, then call AppealService.
 import Router from '@koa/router';
 import type { ParameterizedContext } from 'koa';
-import { z } from 'zod';
 import type { ModeratorService } from '../access/moderators.ts';
-import { APPEAL_MESSAGE_MAX_LENGTH, DECISION_NOTE_MAX_LENGTH, type AppealService } from '../moderation/appeals.ts';
+import type { AppealService } from '../moderation/appeals.ts';
+import { AppealBody, AppealListQuery as ListQuery, DecideBody } from '../protocol/moderation.ts';
 import { requestSubject } from '../moderation/ban-gate.ts';
 import type { BanSubject } from '../moderation/ban-index.ts';
 import { actor, moderatorAuth, parseBody } from './mod-routes.ts';
 import { parseQuery } from './mod-reports-routes.ts';
 import { DEVICE_COOKIE } from './routes.ts';
 
-const AppealBody = z.strictObject({ message: z.string().trim().min(1).max(APPEAL_MESSAGE_MAX_LENGTH) });
-const ListQuery = z.object({
-  status: z.enum(['open', 'upheld', 'lifted', 'decided', 'all']).default('open'),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-});
-const DecideBody = z.strictObject({ decision: z.enum(['uphold', 'lift']), note: z.string().trim().min(1).max(DECISION_NOTE_MAX_LENGTH) });
 
 export interface AppealRouteDeps {
   appeals: AppealService;

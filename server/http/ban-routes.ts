@@ -5,10 +5,9 @@ import type { Middleware } from 'koa';
 import type { BanIndex, BanSubject } from '../moderation/ban-index.ts';
 import { banNotice } from '../moderation/ban-gate.ts';
 
-/** The answer of `GET /api/ban`. */
-export type BanStatusResponse =
-  | { banned: false }
-  | { banned: true; reason: string; until: number | null; severity: 'no_access' | 'no_matching'; appealUrl: string };
+import type { BanStatusResponse } from '../protocol/moderation.ts';
+
+export type { BanStatusResponse } from '../protocol/moderation.ts';
 
 export function createBanStatusRouter(deps: {
   index: BanIndex;

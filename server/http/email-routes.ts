@@ -7,6 +7,7 @@ import { AppError } from '../errors.ts';
 import { EmailStartRequest, EmailVerifyRequest, type EmailStartResponse, type EmailStatusResponse } from '../protocol/http.ts';
 import { CONFIRM_PAGE, type EmailAccessService, type VerifiedEmail } from '../access/email.ts';
 import { signedCookie, type RequestState } from './security.ts';
+import { schoolSignInReader, type VerifiedIdentity } from './oidc-routes.ts';
 
 /** The signed HttpOnly cookie holding `<identity hash>.<expiry ms>` once a magic link was opened. */
 export const IDENTITY_COOKIE = 'sc_identity';
@@ -73,12 +74,16 @@ function writeIdentityCookie(ctx: ParameterizedContext, identity: VerifiedEmail,
 }
 
 /**
- * Reads the verified identity from the signed cookie: undefined when the instance is not in the
- * email mode, or the cookie is missing, tampered with or past its expiry (a browser may keep or
+ * Reads the verified identity of this device: a school sign-in first (with its band; oidc-routes.ts),
+ * else a confirmed e-mail address from the signed cookie. Undefined when the instance uses
+ * neither, or the cookie is missing, tampered with or past its expiry (a browser may keep or
  * replay a cookie beyond its Max-Age; the expiry inside the signed value is what counts).
  */
-export function verifiedIdentityReader(config: ServerConfig, now: () => number): (ctx: ParameterizedContext) => VerifiedEmail | undefined {
+export function verifiedIdentityReader(config: ServerConfig, now: () => number): (ctx: ParameterizedContext) => VerifiedIdentity | undefined {
+  const schoolSignIn = schoolSignInReader(config, now);
   return (ctx) => {
+    const signedIn = schoolSignIn(ctx);
+    if (signedIn) return signedIn;
     if (config.settings.accessMode !== 'email') return undefined;
     const match = IDENTITY_VALUE.exec(signedCookie(ctx, IDENTITY_COOKIE) ?? '');
     if (!match) return undefined;

@@ -8,31 +8,17 @@ import { AppError } from '../errors.ts';
 import type { HubStats } from '../chat/hub.ts';
 import type { ModeratorService } from '../access/moderators.ts';
 import { assertCan } from '../access/permissions.ts';
-import { KILL_REASON_MAX_LENGTH, type SessionService } from '../access/sessions.ts';
-import { AUDIT_HASH, type AuditLog } from '../moderation/audit.ts';
-import { ANNOUNCEMENT_MAX_LENGTH, type AnnouncementService } from '../moderation/announcements.ts';
+import type { SessionService } from '../access/sessions.ts';
+import type { AuditLog } from '../moderation/audit.ts';
+import type { AnnouncementService } from '../moderation/announcements.ts';
+import { AnnounceBody, AuditQuery, KillBody, PurgeBody, VerifyQuery } from '../protocol/moderation.ts';
 import type { RetentionService } from '../moderation/retention.ts';
 import { moderationCounts } from '../moderation/stats.ts';
 import { actor, moderatorAuth, parseBody } from './mod-routes.ts';
 import { parseQuery } from './mod-reports-routes.ts';
 
-/** Most audit entries one request returns. */
-export const AUDIT_PAGE_MAX = 1000;
+export { AUDIT_PAGE_MAX } from '../protocol/moderation.ts';
 const AUDIT_PAGE_DEFAULT = 100;
-
-const Millis = z.coerce.number().int().min(0).max(8_640_000_000_000_000);
-const AuditQuery = z.strictObject({
-  since: Millis.optional(),
-  until: Millis.optional(),
-  action: z.string().min(1).max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).optional(),
-  beforeId: z.coerce.number().int().min(1).optional(),
-});
-/** `expect`: an entry hash a witness kept outside the instance (`strangerchat audit head`). */
-const VerifyQuery = z.strictObject({ expect: z.string().toLowerCase().regex(AUDIT_HASH, 'must be an entry hash: 64 hex digits').optional() });
-const AnnounceBody = z.strictObject({ text: z.string().trim().min(1).max(ANNOUNCEMENT_MAX_LENGTH) });
-const KillBody = z.strictObject({ reason: z.string().max(KILL_REASON_MAX_LENGTH).optional() });
-const PurgeBody = z.strictObject({ dryRun: z.boolean().optional() });
 /** Session ids are UUIDs; anything else cannot name one. */
 const SessionId = z.uuid();
 
@@ -44,8 +30,8 @@ export interface ModAdminDeps {
   sessions: SessionService;
   announcements: AnnouncementService;
   retention: RetentionService;
-  /** This process's live figures (the Hub's). */
-  hubStats: () => HubStats;
+  /** The live figures (the Hub's: the cluster's). */
+  hubStats: () => Promise<HubStats>;
 }
 
 export function createModAdminRouter(deps: ModAdminDeps): Router {
@@ -54,7 +40,7 @@ export function createModAdminRouter(deps: ModAdminDeps): Router {
 
   router.get('/stats', async (ctx) => {
     assertCan(actor(ctx).role, 'stats.read');
-    const live = deps.hubStats();
+    const live = await deps.hubStats();
     const counts = await moderationCounts(deps.db, deps.now());
     ctx.body = {
       online: live.online,

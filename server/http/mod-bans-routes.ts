@@ -6,36 +6,14 @@ import { AppError } from '../errors.ts';
 import type { ModeratorService } from '../access/moderators.ts';
 import { assertCan } from '../access/permissions.ts';
 import type { Ban, BanMatch } from '../moderation/ban-index.ts';
-import { BAN_NOTE_MAX_LENGTH, BAN_REASON_MAX_LENGTH, banStatus, parseBanSubject, type BanService } from '../moderation/bans.ts';
+import { banView, parseBanSubject, type BanService } from '../moderation/bans.ts';
+import { AddBanBody, BanListQuery as ListQuery, LiftBanBody } from '../protocol/moderation.ts';
 import { parseDuration } from '../moderation/duration.ts';
 import { jsonBody } from './body.ts';
 import { actor, moderatorAuth, parseBody } from './mod-routes.ts';
 
-/** A page of the bans list: the default and the largest. */
-export const BANS_PAGE_DEFAULT = 50;
-export const BANS_PAGE_MAX = 500;
+export { BANS_PAGE_DEFAULT, BANS_PAGE_MAX } from '../protocol/moderation.ts';
 
-const AddBanBody = z.strictObject({
-  /** `203.0.113.7`, `2001:db8::1` (its /64), `198.51.100.0/24`, `device:<id>`, `identity:<hash>`. */
-  target: z.string().min(1).max(200),
-  reason: z.string().max(BAN_REASON_MAX_LENGTH),
-  severity: z.enum(['no_access', 'no_matching']).optional(),
-  /** `30m`, `12h`, `7d`, `2w`, `permanent`; null or absent for a permanent ban. */
-  duration: z.string().max(40).nullable().optional(),
-  note: z.string().max(BAN_NOTE_MAX_LENGTH).nullable().optional(),
-});
-const LiftBanBody = z.strictObject({ reason: z.string().max(BAN_REASON_MAX_LENGTH).optional() });
-
-const ListQuery = z.object({
-  status: z.enum(['active', 'expired', 'lifted', 'all']).default('active'),
-  limit: z.coerce.number().int().min(1).max(BANS_PAGE_MAX).default(BANS_PAGE_DEFAULT),
-  offset: z.coerce.number().int().min(0).default(0),
-});
-
-/** A ban as the dashboard shows it: every field, and whether it still applies. */
-export function banView(ban: Ban, now: number) {
-  return { ...ban, status: banStatus(ban, now) };
-}
 
 function matchView(match: BanMatch, now: number) {
   return { ban: banView(match.ban, now), why: match.why };

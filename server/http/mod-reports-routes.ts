@@ -4,36 +4,12 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { ModeratorService } from '../access/moderators.ts';
-import { ReportReason } from '../protocol/messages.ts';
 import { EVIDENCE_MAX_FRAMES } from '../moderation/evidence.ts';
-import { REPORT_BAN_TARGETS, RESOLUTIONS, RESOLUTION_NOTE_MAX_LENGTH, type ReportReviewService } from '../moderation/report-review.ts';
-import { BAN_REASON_MAX_LENGTH } from '../moderation/bans.ts';
+import type { ReportReviewService } from '../moderation/report-review.ts';
+import { ReportListQuery as ListQuery, ResolveBody } from '../protocol/moderation.ts';
 import { parseDuration } from '../moderation/duration.ts';
 import { actor, moderatorAuth, parseBody } from './mod-routes.ts';
 
-const ListQuery = z.object({
-  status: z.enum(['open', 'resolved', 'all']).default('open'),
-  reason: ReportReason.optional(),
-  band: z.enum(['minor', 'adult']).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-});
-
-const ResolveBody = z
-  .strictObject({
-    action: z.enum(RESOLUTIONS),
-    note: z.string().max(RESOLUTION_NOTE_MAX_LENGTH).optional(),
-    ban: z
-      .strictObject({
-        target: z.enum(REPORT_BAN_TARGETS),
-        severity: z.enum(['no_access', 'no_matching']).default('no_access'),
-        /** `30m`, `12h`, `7d`, `2w`, `permanent`; null or absent for no expiry. */
-        duration: z.string().max(40).nullable().optional(),
-        reason: z.string().trim().min(1).max(BAN_REASON_MAX_LENGTH),
-      })
-      .optional(),
-  })
-  .refine((body) => (body.action === 'ban') === (body.ban !== undefined), { path: ['ban'], message: 'is required for a ban, and only for a ban' });
 
 /** Query parameters arrive as strings, or arrays when repeated: the first of each counts. */
 export function parseQuery<T>(schema: z.ZodType<T>, query: Record<string, string | string[] | undefined>): T {

@@ -8,9 +8,10 @@ import { AppError } from '../errors.ts';
 import type { Actor } from '../access/actor.ts';
 import type { InviteService } from '../access/invites.ts';
 import type { DutyService } from '../moderation/duty.ts';
-import type { AuthenticatedModerator, ModeratorService } from '../access/moderators.ts';
-import { ACTIONS, can, MANAGED_ROLES, ROLES, type Role } from '../access/permissions.ts';
+import type { AuthenticatedModerator, ModeratorLogin, ModeratorService } from '../access/moderators.ts';
+import { ACTIONS, can, MANAGED_ROLES, type Role } from '../access/permissions.ts';
 import type { RequestState } from './security.ts';
+import { AccountChangeBody, InviteBody, LoginBody, ModeratorBody, PasswordBody } from '../protocol/moderation.ts';
 
 /** The moderator session cookie: HttpOnly, SameSite=Strict. */
 export const MOD_COOKIE = 'sc_mod';
@@ -29,22 +30,6 @@ export interface ModState extends RequestState {
   actor: Actor;
 }
 
-const LoginBody = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
-const PasswordBody = z.strictObject({ current: z.string().min(1).max(256), next: z.string().min(1).max(256) });
-const InviteBody = z.strictObject({
-  uses: z.number().int().min(1).max(100_000),
-  expiresInHours: z.number().positive().max(24 * 365).nullable().optional(),
-  note: z.string().max(200).optional(),
-});
-const Email = z.string().trim().max(254);
-const ModeratorBody = z.strictObject({
-  username: z.string().min(1).max(64),
-  role: z.enum(ROLES),
-  password: z.string().min(1).max(256).optional(),
-  email: Email.nullable().optional(),
-});
-/** A new role, or an address (null removes it): one change, one audit entry. */
-const AccountChangeBody = z.union([z.strictObject({ role: z.enum(ROLES) }), z.strictObject({ email: Email.nullable() })]);
 
 /** Parses a body with a schema; errors name the field, in the one error shape. */
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -95,6 +80,19 @@ export function moderatorAuth(moderators: ModeratorService): Middleware {
   };
 }
 
+/** Leaves a moderator session on this browser: the session cookie, and the mark of a browser the account signed in from. */
+export function setModeratorCookies(ctx: ParameterizedContext, login: ModeratorLogin): void {
+  const { secure } = ctx.state as RequestState;
+  ctx.cookies.set(MOD_COOKIE, login.token, { httpOnly: true, sameSite: 'strict', secure, expires: new Date(login.expiresAt), path: '/' });
+  ctx.cookies.set(KNOWN_BROWSER_COOKIE, login.knownBrowser.token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure,
+    expires: new Date(login.knownBrowser.expiresAt),
+    path: LOGIN_PATH,
+  });
+}
+
 /** The acting moderator of an authenticated request. */
 export function actor(ctx: ParameterizedContext): Actor {
   return (ctx.state as ModState).actor;
@@ -109,20 +107,7 @@ export function createModRouter(deps: { moderators: ModeratorService; invites: I
     const state = ctx.state as RequestState;
     const knownBrowser = ctx.cookies.get(KNOWN_BROWSER_COOKIE);
     const login = await moderators.login(body.username, body.password, { address: state.clientAddress, ...(knownBrowser ? { knownBrowser } : {}) });
-    ctx.cookies.set(MOD_COOKIE, login.token, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: state.secure,
-      expires: new Date(login.expiresAt),
-      path: '/',
-    });
-    ctx.cookies.set(KNOWN_BROWSER_COOKIE, login.knownBrowser.token, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: state.secure,
-      expires: new Date(login.knownBrowser.expiresAt),
-      path: LOGIN_PATH,
-    });
+    setModeratorCookies(ctx, login);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { moderator: publicModerator(login.moderator), csrfToken: login.csrfToken, expiresAt: login.expiresAt, ...rights(login.moderator.role) };
   });

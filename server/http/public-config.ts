@@ -1,5 +1,6 @@
 // The instance's public settings: what `GET /api/config` answers and what the site's pages carry.
-import { localDescription, localRules, type ServerConfig } from '../config.ts';
+import { localDescription, localRules, oidcInUse, type ServerConfig } from '../config.ts';
+import { providerLabel } from '../access/oidc.ts';
 import { contactDetailsBlocked } from '../moderation/filter.ts';
 import type { ModerationPromises, PublicConfig } from '../protocol/http.ts';
 
@@ -14,6 +15,14 @@ export function publicConfig(config: ServerConfig, lang = config.settings.langua
     description: localDescription(settings, lang),
     profile: settings.profile,
     accessMode: settings.accessMode,
+    schoolSignIn: oidcInUse(settings)
+      ? {
+          label: providerLabel(config),
+          members: settings.accessMode === 'oidc',
+          adults: settings.accessMode !== 'oidc' && settings.oidc.requireForAdults,
+          moderators: settings.oidc.moderators.enabled,
+        }
+      : null,
     minAge: config.minAge,
     modes: [...settings.modes],
     rules: localRules(config, lang),

@@ -7,6 +7,7 @@ import { AppError } from '../errors.ts';
 import { SessionRequest, type Availability, type PresenceResponse } from '../protocol/http.ts';
 import type { SessionService } from '../access/sessions.ts';
 import type { RateLimits } from '../moderation/rate-limits.ts';
+import type { AgeBand } from '../chat/hub.ts';
 import { signedCookie, type RequestState } from './security.ts';
 import { publicConfig } from './public-config.ts';
 import { chooseLanguage, LANGUAGE_COOKIE } from './static.ts';
@@ -25,8 +26,8 @@ export interface RouteDeps {
   isReady: () => boolean;
   /** New sessions per address (`rateLimits.sessionsPer10Minutes`). */
   rateLimits: Pick<RateLimits, 'takeSession'>;
-  /** The e-mail identity verified on this device (signed `sc_identity` cookie), if any. */
-  verifiedIdentity?: (ctx: ParameterizedContext) => { identityHash: string } | undefined;
+  /** The identity verified on this device (a confirmed e-mail or a school sign-in, in signed cookies), if any; a school sign-in also carries its band. */
+  verifiedIdentity?: (ctx: ParameterizedContext) => { identityHash: string; band?: AgeBand } | undefined;
   /** How many people are online, as last read by the presence timer (never computed per request). */
   online: () => number;
   /** Whether the space is open now and video offered (opening hours, a pause, moderators on duty). */
@@ -78,7 +79,7 @@ export function createRouter({ config, sessions, rateLimits, isHealthy, isReady,
 
   router.post('/api/session', async (ctx) => {
     // Every attempt counts, valid or not: a script trying ages or invite codes is what this stops.
-    const waitMs = rateLimits.takeSession((ctx.state as RequestState).clientAddress);
+    const waitMs = await rateLimits.takeSession((ctx.state as RequestState).clientAddress);
     if (waitMs > 0) {
       const retryAfter = Math.ceil(waitMs / 1000);
       ctx.set('Retry-After', String(retryAfter));
@@ -89,10 +90,12 @@ export function createRouter({ config, sessions, rateLimits, isHealthy, isReady,
       const issue = parsed.error.issues[0];
       throw new AppError(400, 'invalid_body', `Invalid request: ${issue?.path.join('.') || 'body'} ${issue?.message ?? 'is invalid'}.`);
     }
+    const identity = verifiedIdentity?.(ctx);
     const created = await sessions.create(parsed.data, {
       address: (ctx.state as RequestState).clientAddress,
       deviceId: deviceId(ctx),
-      identityHash: verifiedIdentity?.(ctx)?.identityHash,
+      identityHash: identity?.identityHash,
+      ...(identity?.band ? { identityBand: identity.band } : {}),
     });
     ctx.status = 201;
     ctx.set('Cache-Control', 'no-store');

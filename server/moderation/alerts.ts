@@ -12,9 +12,9 @@ import { AppError } from '../errors.ts';
 import type { Actor } from '../access/actor.ts';
 import { assertCan, can, SENSITIVE_REASONS } from '../access/permissions.ts';
 import type { AuditLog } from './audit.ts';
+import type { Alert, AlertKind, DeliveryHealth } from '../protocol/moderation.ts';
 
-export const ALERT_KINDS = ['report_sensitive', 'report_repeat', 'quarantine', 'band_switch'] as const;
-export type AlertKind = (typeof ALERT_KINDS)[number];
+export { ALERT_KINDS, type Alert, type AlertKind, type DeliveryHealth } from '../protocol/moderation.ts';
 /** Longest note a moderator may give when acknowledging. */
 export const ACKNOWLEDGE_NOTE_MAX_LENGTH = 500;
 /** Most alerts one list returns. */
@@ -22,24 +22,6 @@ export const ALERTS_PAGE_MAX = 200;
 /** How far back `deliveryHealth` counts failures (doctor, the dashboard). */
 export const DELIVERY_HEALTH_DAYS = 7;
 const DAY_MS = 86_400_000;
-
-/** An alert as moderators see it. */
-export interface Alert {
-  id: string;
-  kind: AlertKind;
-  /** What it is about: `report:<id>`, `device:<id>`, `identity:<hash>`. */
-  subject: string;
-  reportId: string | null;
-  banId: string | null;
-  /** Ids and counts: the report's reason, earlier reports, reporters, the bands of a switch. */
-  details: Record<string, unknown>;
-  createdAt: number;
-  acknowledgedAt: number | null;
-  acknowledgedBy: string | null;
-  acknowledgeNote: string | null;
-  /** Its deliveries: how many went, wait, or failed. */
-  deliveries: { sent: number; pending: number; failed: number };
-}
 
 export interface RaiseInput {
   kind: AlertKind;
@@ -56,16 +38,6 @@ export interface FiledReportFacts {
   reportedDeviceId: string | null;
   reportedIdentityHash: string | null;
   reportedBand: string | null;
-}
-
-/** The deliveries' state (doctor, the dashboard). */
-export interface DeliveryHealth {
-  /** Deliveries marked failed in the last DELIVERY_HEALTH_DAYS days. */
-  failed: number;
-  /** Waiting for their (next) attempt. */
-  pending: number;
-  /** The latest failure: its channel, where (a webhook URL, or `e-mail to <username>`), the code, when. */
-  lastFailure: { channel: string; target: string; error: string | null; at: number } | null;
 }
 
 /** What the alerts ask of the outbox's sender: to look at the outbox now. */

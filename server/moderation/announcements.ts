@@ -5,9 +5,9 @@ import { AppError } from '../errors.ts';
 import type { Actor } from '../access/actor.ts';
 import { assertCan } from '../access/permissions.ts';
 import type { AuditLog } from './audit.ts';
-import { publishEvent } from './events.ts';
 
-export const ANNOUNCEMENT_MAX_LENGTH = 500;
+import { ANNOUNCEMENT_MAX_LENGTH } from '../protocol/moderation.ts';
+export { ANNOUNCEMENT_MAX_LENGTH } from '../protocol/moderation.ts';
 
 export class AnnouncementService {
   readonly #db: Db;
@@ -28,8 +28,11 @@ export class AnnouncementService {
       throw new AppError(400, 'invalid_text', `An announcement is 1 to ${ANNOUNCEMENT_MAX_LENGTH} characters.`);
     }
     const at = this.#now();
-    await this.#audit.record(actor, { action: 'announcement.send', details: { text: trimmed } });
-    await publishEvent(this.#db, { kind: 'announcement', payload: { text: trimmed } }, at);
+    // The audit entry and the feed event are one transaction: no announcement goes out unrecorded.
+    await this.#audit.transaction(async (_trx, record, write) => {
+      await record(actor, { action: 'announcement.send', details: { text: trimmed } });
+      await write.publish({ kind: 'announcement', payload: { text: trimmed } });
+    });
     return { text: trimmed, at };
   }
 }

@@ -4,6 +4,7 @@
 // until a moderator gives in.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.ts';
+import { orderedWriteTransaction } from '../db/transaction.ts';
 import type { AppealsTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { accountOf, type Actor } from '../access/actor.ts';
@@ -12,31 +13,15 @@ import type { AuditLog } from './audit.ts';
 import type { BanService } from './bans.ts';
 import type { Ban, BanIndex, BanSubject } from './ban-index.ts';
 
-export const APPEAL_MESSAGE_MAX_LENGTH = 2000;
-export const DECISION_NOTE_MAX_LENGTH = 1000;
 const MAX_PAGE = 200;
 const DAY_MS = 86_400_000;
 
-export type AppealStatus = 'open' | 'upheld' | 'lifted';
-export type AppealDecision = 'uphold' | 'lift';
+import type { Appeal, AppealDecision, AppealStatus, OwnAppeal } from '../protocol/moderation.ts';
 
-/** What the banned person sees of their appeal. */
-export interface OwnAppeal {
-  id: string;
-  status: AppealStatus;
-  createdAt: number;
-  decidedAt: number | null;
-  /** Once decided: when the same ban may be appealed again (ms); null while open. */
-  nextAppealAt: number | null;
-}
+import { APPEAL_MESSAGE_MAX_LENGTH, DECISION_NOTE_MAX_LENGTH } from '../protocol/moderation.ts';
+export { APPEAL_MESSAGE_MAX_LENGTH, DECISION_NOTE_MAX_LENGTH, type Appeal, type AppealDecision, type AppealStatus, type OwnAppeal } from '../protocol/moderation.ts';
 
-/** An appeal as moderators see it, with the ban it is about. */
-export interface Appeal extends OwnAppeal {
-  message: string;
-  decidedBy: string | null;
-  decisionNote: string | null;
-  ban: Pick<Ban, 'id' | 'targetKind' | 'target' | 'reason' | 'severity' | 'createdBy' | 'createdAt' | 'expiresAt' | 'liftedAt' | 'reportId' | 'quarantine'> | null;
-}
+
 
 function own(row: AppealsTable, cooldownMs: number): OwnAppeal {
   const decidedAt = row.decided_at === null ? null : Number(row.decided_at);
@@ -91,37 +76,35 @@ export class AppealService {
       throw new AppError(400, 'invalid_message', `An appeal is 1 to ${APPEAL_MESSAGE_MAX_LENGTH} characters.`);
     }
     const ban = this.#banOf(subject);
-    if (await this.#openAppeal(ban.id)) throw appealExists();
-    const nextAt = await this.#nextAppealAt(ban.id);
-    if (nextAt !== undefined && nextAt > this.#now()) {
-      throw new AppError(429, 'appeal_too_soon', `Your last appeal of this ban was decided recently. You can appeal again from ${utcMinute(nextAt)}.`, {
-        retryAt: nextAt,
-        retryAfter: Math.ceil((nextAt - this.#now()) / 1000),
-      });
-    }
-    const row: AppealsTable = {
-      id: randomUUID(),
-      ban_id: ban.id,
-      message: text,
-      status: 'open',
-      created_at: this.#now(),
-      decided_by: null,
-      decided_at: null,
-      decision_note: null,
-    };
-    await this.#db.insertInto('appeals').values(row).execute();
-    // Two simultaneous submissions: the earliest stays, the other is withdrawn.
-    const first = await this.#openAppeal(ban.id);
-    if (first !== row.id) {
-      await this.#db.deleteFrom('appeals').where('id', '=', row.id).execute();
-      throw appealExists();
-    }
-    return own(row, this.#cooldownMs);
+    // The checks and the insert hold the ordered-writes lock together: of two simultaneous
+    // submissions, the second finds the first.
+    return orderedWriteTransaction(this.#db, async (trx) => {
+      if (await this.#openAppeal(ban.id, trx)) throw appealExists();
+      const nextAt = await this.#nextAppealAt(ban.id, trx);
+      if (nextAt !== undefined && nextAt > this.#now()) {
+        throw new AppError(429, 'appeal_too_soon', `Your last appeal of this ban was decided recently. You can appeal again from ${utcMinute(nextAt)}.`, {
+          retryAt: nextAt,
+          retryAfter: Math.ceil((nextAt - this.#now()) / 1000),
+        });
+      }
+      const row: AppealsTable = {
+        id: randomUUID(),
+        ban_id: ban.id,
+        message: text,
+        status: 'open',
+        created_at: this.#now(),
+        decided_by: null,
+        decided_at: null,
+        decision_note: null,
+      };
+      await trx.insertInto('appeals').values(row).execute();
+      return own(row, this.#cooldownMs);
+    });
   }
 
   /** When the latest decision on this ban lets a new appeal in; undefined when none was decided. */
-  async #nextAppealAt(banId: string): Promise<number | undefined> {
-    const row = await this.#db
+  async #nextAppealAt(banId: string, db: Db): Promise<number | undefined> {
+    const row = await db
       .selectFrom('appeals')
       .select('decided_at')
       .where('ban_id', '=', banId)
@@ -132,8 +115,8 @@ export class AppealService {
     return row?.decided_at == null ? undefined : Number(row.decided_at) + this.#cooldownMs;
   }
 
-  async #openAppeal(banId: string): Promise<string | undefined> {
-    const row = await this.#db
+  async #openAppeal(banId: string, db: Db): Promise<string | undefined> {
+    const row = await db
       .selectFrom('appeals')
       .select('id')
       .where('ban_id', '=', banId)
@@ -179,24 +162,22 @@ export class AppealService {
     if (decision === 'lift') assertCan(actor.role, 'bans.remove');
     const now = this.#now();
     const status: AppealStatus = decision === 'lift' ? 'lifted' : 'upheld';
-    const claimed = await this.#db
-      .updateTable('appeals')
-      .set({ status, decided_by: actor.name, decided_at: now, decision_note: text })
-      .where('id', '=', id)
-      .where('status', '=', 'open')
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) throw new AppError(409, 'already_decided', 'This appeal was already decided.');
-    try {
-      if (decision === 'lift' && ban) await this.#bans.lift(ban.id, actor, `appeal ${id}: ${text}`);
-    } catch (error) {
-      await this.#db.updateTable('appeals').set({ status: 'open', decided_by: null, decided_at: null, decision_note: null }).where('id', '=', id).execute();
-      throw error;
-    }
-    await this.#audit.record(actor, {
-      action: `appeal.${decision}`,
-      target: ban ? `${ban.targetKind}:${ban.target}` : `ban:${row.ban_id}`,
-      reason: text,
-      details: { appealId: id, banId: row.ban_id },
+    // The decision, the ban it lifts and the audit entry are one transaction: nothing half-decided.
+    await this.#audit.transaction(async (trx, record, write) => {
+      const claimed = await trx
+        .updateTable('appeals')
+        .set({ status, decided_by: actor.name, decided_at: now, decision_note: text })
+        .where('id', '=', id)
+        .where('status', '=', 'open')
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1) throw new AppError(409, 'already_decided', 'This appeal was already decided.');
+      if (decision === 'lift' && ban) await this.#bans.liftIn(write, ban.id, actor, `appeal ${id}: ${text}`);
+      await record(actor, {
+        action: `appeal.${decision}`,
+        target: ban ? `${ban.targetKind}:${ban.target}` : `ban:${row.ban_id}`,
+        reason: text,
+        details: { appealId: id, banId: row.ban_id },
+      });
     });
     return this.#appeal({ ...row, status, decided_by: actor.name, decided_at: now, decision_note: text });
   }

@@ -15,10 +15,8 @@ const HEAD_FILE = /^(\d{16})\.json$/;
 const HASH = /^[0-9a-f]{64}$/;
 
 /** An entry of the chain, as an outside witness keeps it: `strangerchat audit head`. */
-export interface AuditHead {
-  id: number;
-  hash: string;
-}
+import { type AuditHead } from '../protocol/moderation.ts';
+export type { AuditHead } from '../protocol/moderation.ts';
 
 /** A head file that is there but cannot be read as one: the folder was tampered with or damaged. */
 export class AuditHeadError extends Error {

@@ -16,8 +16,11 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { AuditLogTable } from '../db/schema.ts';
-import { isSqlite, writeTransaction } from '../db/transaction.ts';
+import { orderedWriteTransaction } from '../db/transaction.ts';
+import type { EventBus } from '../cluster/event-bus.ts';
 import type { Logger } from '../logger.ts';
+import type { ModerationEvent } from '../protocol/feed.ts';
+import { appendEvent } from './events.ts';
 import type { Actor } from '../access/actor.ts';
 import { keyedHash } from '../access/keyed-hash.ts';
 import { assertCan } from '../access/permissions.ts';
@@ -37,9 +40,10 @@ const VERIFY_BATCH = 1000;
 export const RETENTION_PURGE_ACTION = 'retention.purge';
 /** The purpose the MAC key is derived under (keyed-hash.ts): distinct from every other use of the secret. */
 const MAC_PURPOSE = 'audit-entry';
-/** PostgreSQL advisory lock serialising appends across nodes, as SQLite's write lock does across processes. */
-const CHAIN_LOCK_ID = 0x5c_a0d17;
-export const AUDIT_HASH = /^[0-9a-f]{64}$/;
+import type { AuditEntry, AuditVerification } from '../protocol/moderation.ts';
+
+import { type AuditFinding } from '../protocol/moderation.ts';
+export { AUDIT_FINDINGS, AUDIT_HASH, type AuditEntry, type AuditFinding, type AuditVerification } from '../protocol/moderation.ts';
 
 export interface AuditEntryInput {
   action: string;
@@ -48,51 +52,27 @@ export interface AuditEntryInput {
   details?: Record<string, unknown> | null;
 }
 
-export interface AuditEntry {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  target: string | null;
-  reason: string | null;
-  details: Record<string, unknown> | null;
-  hash: string;
-}
 
 /** Appends an entry inside the caller's transaction (see AuditLog.transaction). */
 export type RecordInTransaction = (actor: Actor | string, entry: AuditEntryInput) => Promise<AuditEntry>;
 
 /**
- * What `verify` found wrong, named for the operator (docs/moderation.md):
- * - `edited_row`: a row's content, hash or MAC does not match (changed, or written without the key);
- * - `missing_rows`: a row is intact but does not link to the one before it (rows between were deleted);
- * - `missing_oldest_rows`: the oldest rows are gone and no retention purge records removing them;
- * - `truncated_tail`: the newest rows are gone: the chain ends before the head recorded in the data folder;
- * - `emptied`: the log is empty, but the data folder records that it held entries;
- * - `expected_not_found`: the entry an outside witness kept (`--expect`) is not in the chain;
- * - `head_unreadable`: the head recorded in the data folder cannot be read.
+ * One write of the audit log, as its work sees it: the transaction, its audit entries, its feed
+ * events (the outbox) and the side effects that wait for the commit. Services that change several
+ * things together take one of these, so a caller can join them into its own transaction.
  */
-export const AUDIT_FINDINGS = ['edited_row', 'missing_rows', 'missing_oldest_rows', 'truncated_tail', 'emptied', 'expected_not_found', 'head_unreadable'] as const;
-export type AuditFinding = (typeof AUDIT_FINDINGS)[number];
-
-export interface AuditVerification {
-  ok: boolean;
-  /** Rows checked. */
-  rows: number;
-  /** What was found wrong. */
-  finding?: AuditFinding;
-  /** The first row that does not verify, or that should be there and is not. */
-  badRowId?: number;
-  problem?: string;
-  /** Set when older rows were purged by retention: the chain is checked from this row on. */
-  anchoredAt?: number;
-  /** Rows written before entries were MACed (hash-chained only). */
-  unkeyedRows: number;
-  /** The newest row: what an outside witness keeps. Null for an empty log. */
-  last: AuditHead | null;
-  /** The head recorded in the data folder (null before the first entry of this version). */
-  recordedHead: AuditHead | null;
+export interface AuditedWrite {
+  /** The transaction: every query of the work goes through it. */
+  readonly trx: Db;
+  /** Appends an audit entry in this transaction. */
+  record: RecordInTransaction;
+  /** Appends a moderation-feed event in this transaction; the feed's readers are woken after the commit. */
+  publish(event: ModerationEvent): Promise<void>;
+  /** Runs `effect` once the transaction has committed (an index in memory, sockets, e-mail); a failure is logged, not thrown. */
+  afterCommit(effect: () => void | Promise<void>): void;
 }
+
+
 
 export interface VerifyOptions {
   /** A hash an outside witness kept (`strangerchat audit head`): it must still be in the chain. */
@@ -131,6 +111,8 @@ export interface AuditLogDeps {
   /** Where the head is recorded: the data folder's audit-head/. */
   head: AuditHeadStore;
   logger: Logger;
+  /** Woken after a commit that published feed events (default: none; the feed's poll reads them). */
+  bus?: EventBus;
 }
 
 export class AuditLog {
@@ -139,6 +121,7 @@ export class AuditLog {
   readonly #secret: string;
   readonly #head: AuditHeadStore;
   readonly #logger: Logger;
+  readonly #bus: EventBus | undefined;
 
   constructor(deps: AuditLogDeps) {
     this.#db = deps.db;
@@ -146,6 +129,7 @@ export class AuditLog {
     this.#secret = deps.secret;
     this.#head = deps.head;
     this.#logger = deps.logger;
+    this.#bus = deps.bus;
   }
 
   /** Appends an entry. Safe across processes and nodes: appends take the chain's lock in turn. */
@@ -154,20 +138,21 @@ export class AuditLog {
   }
 
   /**
-   * Runs `work` in one write transaction with the chain's lock held: what it changes and the
-   * entries it records commit together or not at all. The head is recorded after the commit.
-   * `work` must use `trx` for every query, and may be run again when a writer that took no lock
-   * extended the chain first.
+   * Runs `work` in one write transaction with the chain's lock held: what it changes, the entries
+   * it records and the feed events it publishes commit together or not at all. After the commit
+   * the head is recorded, the feed's readers are woken and the side effects run, in order. `work`
+   * must use `trx` for every query, and may be run again (with nothing of the first run kept) when
+   * a writer that took no lock extended the chain first.
    */
-  async transaction<T>(work: (trx: Db, record: RecordInTransaction) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (trx: Db, record: RecordInTransaction, write: AuditedWrite) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const recorded: AuditEntry[] = [];
+      const effects: Array<() => void | Promise<void>> = [];
+      let published = false;
       let lostRace = false;
       try {
-        const result = await writeTransaction(this.#db, async (trx) => {
-          // SQLite's BEGIN IMMEDIATE already holds the only write lock; PostgreSQL nodes take this one.
-          if (!isSqlite(trx)) await sql`select pg_advisory_xact_lock(${CHAIN_LOCK_ID})`.execute(trx);
-          return work(trx, async (actor, entry) => {
+        const result = await orderedWriteTransaction(this.#db, async (trx) => {
+          const record: RecordInTransaction = async (actor, entry) => {
             try {
               const appended = await this.#append(trx, actor, entry);
               recorded.push(appended);
@@ -177,9 +162,27 @@ export class AuditLog {
               lostRace = isUniqueViolation(error);
               throw error;
             }
-          });
+          };
+          const write: AuditedWrite = {
+            trx,
+            record,
+            publish: async (event) => {
+              await appendEvent(trx, event, this.#now());
+              published = true;
+            },
+            afterCommit: (effect) => void effects.push(effect),
+          };
+          return work(trx, record, write);
         });
         if (recorded.length > 0) this.#recordHead(recorded[recorded.length - 1]!);
+        if (published) this.#bus?.notify();
+        for (const effect of effects) {
+          try {
+            await effect();
+          } catch (error) {
+            this.#logger.error({ err: error }, 'an effect after a committed change failed');
+          }
+        }
         return result;
       } catch (error) {
         if (!lostRace || attempt >= APPEND_ATTEMPTS) throw error;

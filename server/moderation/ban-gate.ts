@@ -22,6 +22,16 @@ export function bannedError(ban: Ban, appealUrl = DEFAULT_APPEAL_URL): AppError 
   return new AppError(403, 'banned', `You are banned ${until}: ${ban.reason}`, banNotice(ban, appealUrl));
 }
 
+/**
+ * The ban check of chat, at session creation and at the WebSocket upgrade alike (SessionService):
+ * any ban, `no_matching` included, since a session exists only to be paired. Throws the error the
+ * banned person is shown.
+ */
+export function assertMayChat(index: Pick<BanIndex, 'match'>, subject: BanSubject, appealUrl?: string): void {
+  const ban = index.match(subject);
+  if (ban) throw bannedError(ban, appealUrl);
+}
+
 export function banGate(deps: { index: BanIndex; subject: (ctx: Parameters<Middleware>[0]) => BanSubject; appealUrl?: string }): Middleware {
   return async (ctx, next) => {
     if (!OPEN_TO_BANNED.some((pattern) => pattern.test(ctx.path))) {

@@ -3,24 +3,10 @@
 // address is checked with one map lookup per distinct prefix length in use.
 import { networkKeyOf, parseAddress, parseRange, rangeKey } from '../access/ip.ts';
 
-export type BanSeverity = 'no_access' | 'no_matching';
-export type BanTargetKind = 'ip' | 'cidr' | 'device' | 'identity';
+import type { Ban } from '../protocol/moderation.ts';
 
-export interface Ban {
-  id: string;
-  targetKind: BanTargetKind;
-  target: string;
-  reason: string;
-  severity: BanSeverity;
-  note: string | null;
-  createdBy: string;
-  createdAt: number;
-  expiresAt: number | null;
-  liftedAt: number | null;
-  liftedBy: string | null;
-  reportId: string | null;
-  quarantine: boolean;
-}
+export type { Ban, BanSeverity, BanTargetKind } from '../protocol/moderation.ts';
+
 
 /** Who is asking: any of these may match a ban. */
 export interface BanSubject {

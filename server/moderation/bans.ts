@@ -1,6 +1,8 @@
 // Bans: on an address, a range, a device or a verified identity; `no_access` (no site at all)
-// or `no_matching` (may read the site, never paired); with an expiry or none. Every change is
-// audited and published on the moderation feed, so every process enforces it within 2 s.
+// or `no_matching` (may read the site, never paired); with an expiry or none. A ban, its audit
+// entry and its feed event are one transaction (the event row is the outbox), so every process
+// enforces it within 2 s, and a failure anywhere leaves no half of it. The `…In` methods join a
+// caller's transaction (a report resolved with a ban, a quarantine of a device and an identity).
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.ts';
 import type { BansTable } from '../db/schema.ts';
@@ -8,13 +10,13 @@ import { AppError } from '../errors.ts';
 import type { Actor } from '../access/actor.ts';
 import { assertCan } from '../access/permissions.ts';
 import { formatAddress, formatRange, parseAddress, parseRange } from '../access/ip.ts';
-import type { AuditLog } from './audit.ts';
-import { publishEvent } from './events.ts';
+import type { AuditedWrite, AuditLog } from './audit.ts';
+import type { BanStatus, BanView } from '../protocol/moderation.ts';
 import { BanIndex, type Ban, type BanMatch, type BanSeverity, type BanSubject, type BanTargetKind } from './ban-index.ts';
 import { lockoutRisks, type LockoutContext, type LockoutRisk } from './lockout.ts';
 
-export const BAN_REASON_MAX_LENGTH = 500;
-export const BAN_NOTE_MAX_LENGTH = 1000;
+import { BAN_NOTE_MAX_LENGTH, BAN_REASON_MAX_LENGTH } from '../protocol/moderation.ts';
+export { BAN_NOTE_MAX_LENGTH, BAN_REASON_MAX_LENGTH } from '../protocol/moderation.ts';
 const DEVICE_ID = /^[0-9a-f-]{36}$/i;
 const IDENTITY_HASH = /^[A-Za-z0-9_-]{20,128}$/;
 
@@ -111,12 +113,17 @@ function toBan(row: BansTable): Ban {
   };
 }
 
-export type BanStatus = 'active' | 'expired' | 'lifted';
+export type { BanStatus } from '../protocol/moderation.ts';
 
 export function banStatus(ban: Ban, now: number): BanStatus {
   if (ban.liftedAt !== null) return 'lifted';
   if (ban.expiresAt !== null && ban.expiresAt <= now) return 'expired';
   return 'active';
+}
+
+/** A ban as the dashboard and `ban … --json` show it: every field, and whether it still applies. */
+export function banView(ban: Ban, now: number): BanView {
+  return { ...ban, status: banStatus(ban, now) };
 }
 
 export class BanService {
@@ -150,6 +157,15 @@ export class BanService {
 
   async add(input: AddBanInput, actor: Actor): Promise<Ban> {
     assertCan(actor.role, 'bans.add');
+    return this.#audit.transaction((_trx, _record, write) => this.addIn(write, input, actor));
+  }
+
+  /**
+   * Adds a ban inside `write`'s transaction: the row, its audit entry and its `ban_added` event
+   * commit together, and this process's index learns the ban once they have.
+   */
+  async addIn(write: AuditedWrite, input: AddBanInput, actor: Actor): Promise<Ban> {
+    assertCan(actor.role, 'bans.add');
     const target = typeof input.target === 'string' ? parseBanTarget(input.target) : input.target;
     const reason = input.reason.trim();
     if (!reason) throw new AppError(400, 'invalid_reason', 'reason: a ban needs a reason; it is shown to the person.', { field: 'reason' });
@@ -176,16 +192,16 @@ export class BanService {
       report_id: input.reportId ?? null,
       quarantine: input.quarantine ? 1 : 0,
     };
-    await this.#db.insertInto('bans').values(row).execute();
+    await write.trx.insertInto('bans').values(row).execute();
     const ban = toBan(row);
-    this.#index?.put(ban);
-    await this.#audit.record(actor, {
+    await write.record(actor, {
       action: ban.quarantine ? 'ban.quarantine' : 'ban.add',
       target: `${ban.targetKind}:${ban.target}`,
       reason,
       details: { banId: ban.id, severity, expiresAt: ban.expiresAt, reportId: ban.reportId, note: ban.note },
     });
-    await publishEvent(this.#db, { kind: 'ban_added', payload: { banId: ban.id } }, now);
+    await write.publish({ kind: 'ban_added', payload: { banId: ban.id } });
+    write.afterCommit(() => this.#index?.put(ban));
     return ban;
   }
 
@@ -193,41 +209,53 @@ export class BanService {
    * Adds a ban unless an active ban on the same target already covers it (at least as severe,
    * and lasting at least as long, to the minute: durations are typed in minutes at the finest):
    * for batches (the CLI's `ban add` and `ban import`), so that running one twice adds nothing.
-   * `added` is false when the covering ban is returned instead.
+   * `added` is false when the covering ban is returned instead. The look and the ban are one
+   * transaction: two batches at once add it once.
    */
   async addUnlessCovered(input: AddBanInput, actor: Actor): Promise<{ ban: Ban; added: boolean }> {
     assertCan(actor.role, 'bans.add');
     const target = typeof input.target === 'string' ? parseBanTarget(input.target) : input.target;
     const severity = input.severity ?? 'no_access';
-    const now = this.#now();
-    const until = input.durationMs == null ? null : now + input.durationMs;
-    const rows = await this.#db
-      .selectFrom('bans')
-      .selectAll()
-      .where('target_kind', '=', target.kind)
-      .where('target', '=', target.target)
-      .where('lifted_at', 'is', null)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-      .execute();
-    const covering = rows
-      .map(toBan)
-      .find((ban) => (ban.severity === 'no_access' || ban.severity === severity) && (ban.expiresAt === null || (until !== null && ban.expiresAt >= until - COVER_TOLERANCE_MS)));
-    if (covering) return { ban: covering, added: false };
-    return { ban: await this.add({ ...input, target }, actor), added: true };
+    return this.#audit.transaction(async (trx, _record, write) => {
+      const now = this.#now();
+      const until = input.durationMs == null ? null : now + input.durationMs;
+      const rows = await trx
+        .selectFrom('bans')
+        .selectAll()
+        .where('target_kind', '=', target.kind)
+        .where('target', '=', target.target)
+        .where('lifted_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+        .execute();
+      const covering = rows
+        .map(toBan)
+        .find((ban) => (ban.severity === 'no_access' || ban.severity === severity) && (ban.expiresAt === null || (until !== null && ban.expiresAt >= until - COVER_TOLERANCE_MS)));
+      if (covering) return { ban: covering, added: false };
+      return { ban: await this.addIn(write, { ...input, target }, actor), added: true };
+    });
   }
 
   /** Lifts a ban (kept for the record). */
   async lift(id: string, actor: Actor, reason?: string): Promise<Ban> {
     assertCan(actor.role, 'bans.remove');
-    const row = await this.#db.selectFrom('bans').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.#audit.transaction((_trx, _record, write) => this.liftIn(write, id, actor, reason));
+  }
+
+  /**
+   * Lifts a ban inside `write`'s transaction: the change, its audit entry and its `ban_lifted`
+   * event commit together; this process's index forgets the ban once they have.
+   */
+  async liftIn(write: AuditedWrite, id: string, actor: Actor, reason?: string): Promise<Ban> {
+    assertCan(actor.role, 'bans.remove');
+    const row = await write.trx.selectFrom('bans').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new AppError(404, 'not_found', 'No such ban.');
     if (row.lifted_at !== null) return toBan(row);
     const now = this.#now();
-    await this.#db.updateTable('bans').set({ lifted_at: now, lifted_by: actor.name }).where('id', '=', id).execute();
+    await write.trx.updateTable('bans').set({ lifted_at: now, lifted_by: actor.name }).where('id', '=', id).execute();
     const ban = toBan({ ...row, lifted_at: now, lifted_by: actor.name });
-    this.#index?.remove(id);
-    await this.#audit.record(actor, { action: 'ban.lift', target: `${ban.targetKind}:${ban.target}`, reason: reason ?? null, details: { banId: id } });
-    await publishEvent(this.#db, { kind: 'ban_lifted', payload: { banId: id } }, now);
+    await write.record(actor, { action: 'ban.lift', target: `${ban.targetKind}:${ban.target}`, reason: reason ?? null, details: { banId: id } });
+    await write.publish({ kind: 'ban_lifted', payload: { banId: id } });
+    write.afterCommit(() => this.#index?.remove(id));
     return ban;
   }
 

@@ -8,7 +8,7 @@ import { AppError } from '../errors.ts';
 import type { Actor } from '../access/actor.ts';
 import { assertCan } from '../access/permissions.ts';
 import type { AuditLog } from './audit.ts';
-import { publishEvent } from './events.ts';
+import type { DutyVia, OnDuty } from '../protocol/moderation.ts';
 
 /** How long on duty from the dashboard lasts without a renewal. */
 export const DUTY_DASHBOARD_TTL_MS = 3 * 60_000;
@@ -16,16 +16,7 @@ export const DUTY_DASHBOARD_TTL_MS = 3 * 60_000;
 export const DUTY_HEARTBEAT_MS = 60_000;
 const HOUR_MS = 3600_000;
 
-export type DutyVia = 'dashboard' | 'terminal';
-
-/** Someone on duty. */
-export interface OnDuty {
-  /** The account's username, or `cli:<os user>`. */
-  name: string;
-  via: DutyVia;
-  since: number;
-  until: number;
-}
+export type { DutyVia, OnDuty } from '../protocol/moderation.ts';
 
 /** The key of an actor's duty row: their account, or the operator's terminal identity. */
 function holderOf(actor: Actor): string {
@@ -55,7 +46,7 @@ export class DutyService {
     assertCan(actor.role, 'duty.set');
     if (how.via === 'terminal' && !(how.hours > 0 && how.hours <= 24)) throw new AppError(400, 'invalid_hours', 'hours: from a quarter of an hour to 24.');
     const holder = holderOf(actor);
-    return this.#audit.transaction(async (trx, record) => {
+    return this.#audit.transaction(async (trx, record, write) => {
       const now = this.#now();
       const row = await trx.selectFrom('moderator_duty').selectAll().where('holder', '=', holder).executeTakeFirst();
       const active = row && Number(row.expires_at) > now ? row : undefined;
@@ -67,7 +58,7 @@ export class DutyService {
       // Pressing the toggle again while on duty changes nothing worth recording; a new length from the terminal does.
       if (!active || how.via === 'terminal') {
         await record(actor, { action: 'duty.on', target: holder.startsWith('moderator:') ? `moderator:${values.name}` : holder, details: { via: how.via, until } });
-        await publishEvent(trx, { kind: 'availability_changed', payload: { what: 'duty' } }, now);
+        await write.publish({ kind: 'availability_changed', payload: { what: 'duty' } });
       }
       return { name: values.name, via, since, until };
     });
@@ -108,14 +99,14 @@ export class DutyService {
 
   async #end(actor: Actor, only: { via?: DutyVia; details?: Record<string, unknown> }): Promise<boolean> {
     const holder = holderOf(actor);
-    return this.#audit.transaction(async (trx, record) => {
+    return this.#audit.transaction(async (trx, record, write) => {
       const now = this.#now();
       const row = await trx.selectFrom('moderator_duty').select(['expires_at', 'name', 'via']).where('holder', '=', holder).executeTakeFirst();
       if (!row || (only.via && row.via !== only.via)) return false;
       await trx.deleteFrom('moderator_duty').where('holder', '=', holder).execute();
       if (Number(row.expires_at) <= now) return false;
       await record(actor, { action: 'duty.off', target: holder.startsWith('moderator:') ? `moderator:${row.name}` : holder, ...(only.details ? { details: only.details } : {}) });
-      await publishEvent(trx, { kind: 'availability_changed', payload: { what: 'duty' } }, now);
+      await write.publish({ kind: 'availability_changed', payload: { what: 'duty' } });
       return true;
     });
   }

@@ -1,26 +1,29 @@
 // The moderation_events feed: how a change made by another process (the CLI, another node)
-// reaches this one. Every process polls for rows above the last id it has seen.
+// reaches this one. The table is the outbox: a change and its event row commit in one transaction
+// (AuditLog.transaction's `publish`), always under the ordered-writes lock, so ids are committed in
+// increasing order and every process reads the rows above the last id it has seen, in commit
+// order. It reads every second, and at once when the cluster's EventBus wakes it (a notify after
+// a commit); the payloads are validated (server/protocol/feed.ts) before anything acts on them.
+import type { EventBus } from '../cluster/event-bus.ts';
 import type { Db } from '../db/database.ts';
+import { orderedWriteTransaction } from '../db/transaction.ts';
 import type { Logger } from '../logger.ts';
+import { ModerationEvent } from '../protocol/feed.ts';
+
+export { ModerationEvent, type ModerationEventKind } from '../protocol/feed.ts';
 
 /** How often each server process reads the feed: a ban reaches everyone within 2 s. */
 export const FEED_POLL_INTERVAL_MS = 1000;
 const FEED_BATCH = 500;
 
-export type ModerationEvent =
-  | { kind: 'session_killed'; payload: { sessionId: string } }
-  | { kind: 'announcement'; payload: { text: string } }
-  /** A ban was added or changed: every process reloads it and disconnects whoever it matches. */
-  | { kind: 'ban_added'; payload: { banId: string } }
-  | { kind: 'ban_lifted'; payload: { banId: string } }
-  /** Someone went on or off duty, or the site was paused or resumed: every process reads the state again. */
-  | { kind: 'availability_changed'; payload: { what: 'duty' | 'pause' } };
+/** Appends an event inside the caller's transaction, which must hold the ordered-writes lock (AuditLog.transaction does). */
+export async function appendEvent(trx: Db, event: ModerationEvent, now: number): Promise<void> {
+  await trx.insertInto('moderation_events').values({ kind: event.kind, payload: JSON.stringify(event.payload), created_at: now }).execute();
+}
 
-export type ModerationEventKind = ModerationEvent['kind'];
-
-/** Appends an event (used by services in any process). */
+/** Appends an event on its own (a change that writes nothing else), under the ordered-writes lock. */
 export async function publishEvent(db: Db, event: ModerationEvent, now: number): Promise<void> {
-  await db.insertInto('moderation_events').values({ kind: event.kind, payload: JSON.stringify(event.payload), created_at: now }).execute();
+  await orderedWriteTransaction(db, (trx) => appendEvent(trx, event, now));
 }
 
 /** Handles one event; a returned promise is awaited before the next event (and before catchUp resolves). */
@@ -39,11 +42,15 @@ export class ModerationFeed {
   #queued: Promise<boolean> | undefined;
   #stopped = false;
 
-  constructor(deps: { db: Db; logger: Logger; handler: EventHandler; intervalMs?: number }) {
+  readonly #bus: EventBus | undefined;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(deps: { db: Db; logger: Logger; handler: EventHandler; intervalMs?: number; bus?: EventBus }) {
     this.#db = deps.db;
     this.#logger = deps.logger;
     this.#handler = deps.handler;
     this.#intervalMs = deps.intervalMs ?? FEED_POLL_INTERVAL_MS;
+    this.#bus = deps.bus;
   }
 
   /** Starts after the newest existing event: what happened before this process started is already in the database. */
@@ -55,6 +62,8 @@ export class ModerationFeed {
     this.#lastId = Number(row?.max ?? 0);
     this.#timer = setInterval(() => void this.poll(), this.#intervalMs);
     this.#timer.unref();
+    // A wake-up reads now, after whatever read is running (rows committed during it may be past its query).
+    this.#unsubscribe = this.#bus?.subscribe(() => void this.catchUp());
   }
 
   /** Reads new events now; concurrent calls share one read. True when the read succeeded. */
@@ -90,8 +99,13 @@ export class ModerationFeed {
         .execute();
       for (const row of rows) {
         this.#lastId = Number(row.id);
+        const event = parseEvent(row.kind, row.payload);
+        if (!event) {
+          this.#logger.warn({ eventId: row.id, kind: row.kind }, 'a moderation event does not match its schema: skipped');
+          continue;
+        }
         try {
-          await this.#handler({ kind: row.kind, payload: JSON.parse(row.payload) } as ModerationEvent);
+          await this.#handler(event);
         } catch (error) {
           this.#logger.error({ err: error, eventId: row.id, kind: row.kind }, 'moderation event handler failed');
         }
@@ -107,8 +121,21 @@ export class ModerationFeed {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#unsubscribe?.();
     clearInterval(this.#timer);
     await this.#queued;
     await this.#polling;
   }
+}
+
+/** A row as an event, or undefined when its payload is not JSON or does not match the schema. */
+function parseEvent(kind: string, payload: string): ModerationEvent | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  const parsed = ModerationEvent.safeParse({ kind, payload: body });
+  return parsed.success ? parsed.data : undefined;
 }

@@ -11,15 +11,10 @@ import type { BanTarget } from './bans.ts';
 /** The widest ranges a ban may cover without --force (MIN_BAN_PREFIX is the hard limit). */
 export const WIDEST_UNFORCED_PREFIX = { 4: 16, 6: 32 } as const;
 
-export const LOCKOUT_RISKS = ['loopback', 'trusted_proxy', 'own_address', 'private_range', 'wide_range'] as const;
-export type LockoutRiskCode = (typeof LOCKOUT_RISKS)[number];
+import type { LockoutRisk } from '../protocol/moderation.ts';
 
-/** One reason a ban could shut out more than the person it is meant for. */
-export interface LockoutRisk {
-  code: LockoutRiskCode;
-  /** For a person: what the ban covers and what that would do. */
-  message: string;
-}
+export { LOCKOUT_RISKS, type LockoutRisk, type LockoutRiskCode } from '../protocol/moderation.ts';
+
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
 /** RFC 1918, link-local, carrier-grade NAT (RFC 6598), unique-local and link-local IPv6. */

@@ -5,6 +5,8 @@ import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { SYSTEM_ACTOR, type Actor } from '../access/actor.ts';
 import { formatRange, parseRange } from '../access/ip.ts';
+import { memoryLock, type Lock } from '../cluster/lock.ts';
+import type { AuditLog } from './audit.ts';
 import type { BanService } from './bans.ts';
 import type { BanTargetKind } from './ban-index.ts';
 import type { ReportFiledHook } from './reports.ts';
@@ -16,6 +18,9 @@ export const QUARANTINE_ACTOR: Actor = { ...SYSTEM_ACTOR, name: 'system:quaranti
 /** Shown to the quarantined person. */
 export const QUARANTINE_REASON =
   'Several people reported you recently. You will not be matched with anyone until a moderator has reviewed the reports.';
+
+/** The lock under which quarantine decisions are made: one at a time in the whole cluster. */
+export const QUARANTINE_LOCK = 'quarantine-decisions';
 
 /** The weight of a reporter whose reports were dismissed repeatedly. */
 export const DISCOUNTED_WEIGHT = 0.5;
@@ -136,27 +141,28 @@ function groupPeople(rows: readonly ReporterRow[]): { personOfRow: number[]; key
 
 export class QuarantineService implements ReportFiledHook {
   readonly #db: Db;
+  readonly #audit: AuditLog;
   readonly #bans: BanService;
   readonly #now: () => number;
   readonly #settings: QuarantineSettings;
   readonly #logger: Logger;
-  readonly #alerts: Pick<AlertService, 'raise'> | undefined;
-  /** Reviews run one at a time in this process, so two simultaneous reports never stack two quarantines. */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #alerts: Pick<AlertService, 'raiseIn' | 'raised'> | undefined;
+  /** Reviews run one at a time in the cluster, so two simultaneous reports never stack two quarantines. */
+  readonly #locks: Lock;
 
-  constructor(deps: { db: Db; bans: BanService; alerts?: Pick<AlertService, 'raise'>; now: () => number; settings: QuarantineSettings; logger: Logger }) {
+  constructor(deps: { db: Db; audit: AuditLog; bans: BanService; alerts?: Pick<AlertService, 'raiseIn' | 'raised'>; now: () => number; settings: QuarantineSettings; logger: Logger; locks?: Lock }) {
     this.#db = deps.db;
+    this.#audit = deps.audit;
     this.#alerts = deps.alerts;
     this.#bans = deps.bans;
     this.#now = deps.now;
     this.#settings = deps.settings;
     this.#logger = deps.logger;
+    this.#locks = deps.locks ?? memoryLock();
   }
 
   afterReport(reportId: string): Promise<void> {
-    const run = this.#queue.then(() => this.#review(reportId));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#locks.withLock(QUARANTINE_LOCK, () => this.#review(reportId));
   }
 
   async #review(reportId: string): Promise<void> {
@@ -206,36 +212,45 @@ export class QuarantineService implements ReportFiledHook {
     });
     if (weight < this.#settings.reporters) return;
 
-    const added: string[] = [];
-    for (const target of targets) {
-      const existing = await this.#db
-        .selectFrom('bans')
-        .select('id')
-        .where('target_kind', '=', target.kind)
-        .where('target', '=', target.target)
-        .where('quarantine', '=', 1)
-        .where('lifted_at', 'is', null)
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-        .executeTakeFirst();
-      if (existing) continue;
-      const ban = await this.#bans.add(
-        {
-          target,
-          reason: QUARANTINE_REASON,
-          severity: 'no_matching',
-          durationMs: null,
-          reportId,
-          quarantine: true,
-          note: `Automatic: ${weight} distinct reporters within ${Math.round(this.#settings.windowMs / 60_000)} minutes; awaiting review.`,
-        },
-        QUARANTINE_ACTOR,
-      );
-      added.push(ban.id);
-    }
-    if (!added.length) return;
-    this.#logger.info({ reportId, banIds: added, reporters: weight }, 'quarantined after repeated reports');
-    // The safeguarding lead hears of it now, not at the next look at the queue.
-    await this.#alerts?.raise({ kind: 'quarantine', subject: `device:${deviceId}`, reportId, banId: added[0]!, details: { banIds: added, reporters: weight } });
+    // The device's and the identity's quarantines are one transaction: both or neither.
+    const added = await this.#audit.transaction(async (trx, _record, write) => {
+      const added: string[] = [];
+      for (const target of targets) {
+        const existing = await trx
+          .selectFrom('bans')
+          .select('id')
+          .where('target_kind', '=', target.kind)
+          .where('target', '=', target.target)
+          .where('quarantine', '=', 1)
+          .where('lifted_at', 'is', null)
+          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+          .executeTakeFirst();
+        if (existing) continue;
+        const ban = await this.#bans.addIn(
+          write,
+          {
+            target,
+            reason: QUARANTINE_REASON,
+            severity: 'no_matching',
+            durationMs: null,
+            reportId,
+            quarantine: true,
+            note: `Automatic: ${weight} distinct reporters within ${Math.round(this.#settings.windowMs / 60_000)} minutes; awaiting review.`,
+          },
+          QUARANTINE_ACTOR,
+        );
+        added.push(ban.id);
+      }
+      // The safeguarding lead hears of it now, not at the next look at the queue: the alert commits
+      // with the quarantine, and its sender is woken after the commit.
+      const alerts = this.#alerts;
+      if (added.length && alerts) {
+        await alerts.raiseIn(trx, { kind: 'quarantine', subject: `device:${deviceId}`, reportId, banId: added[0]!, details: { banIds: added, reporters: weight } });
+        write.afterCommit(() => alerts.raised());
+      }
+      return added;
+    });
+    if (added.length) this.#logger.info({ reportId, banIds: added, reporters: weight }, 'quarantined after repeated reports');
   }
 
   /** Dismissed reports filed by these reporters' devices and identities, ever. */

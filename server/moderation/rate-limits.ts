@@ -4,15 +4,19 @@
 // The defaults (config `rateLimits`) are ones a person never meets and a script always does;
 // per-address ones are generous because a whole school often shares one address. An address
 // is counted as `addressKey` sees it: one IPv4 address, or one IPv6 /64 (a single v6 address
-// is trivially rotated). In memory, per process.
+// is trivially rotated). Sessions, connections and reports are counted in the cluster's
+// LimiterStore (every node sees the same counts); the per-address message limit is this
+// process's, since it answers on the relay's hot path, synchronously and in frame order.
 import type { InstanceSettings } from '../config.ts';
 import { addressKey } from '../access/ip.ts';
-import { KeyedLimiter } from '../limits.ts';
+import { KeyedLimiter } from '../chat/rate-limit.ts';
+import type { KeyedLimit, LimiterStore, SlotCounter } from '../cluster/limiter-store.ts';
 
 export type RateLimitSettings = InstanceSettings['rateLimits'];
 
 const MINUTE_MS = 60_000;
 const TEN_MINUTES_MS = 10 * MINUTE_MS;
+const TEN_MINUTES_S = TEN_MINUTES_MS / 1000;
 
 /** A sliding-window limit for one thing (one connection's finds, one connection's reports). */
 export class WindowLimiter {
@@ -34,77 +38,47 @@ export class WindowLimiter {
   }
 }
 
-/** Counts open connections per key; a key leaves the map when its count returns to zero. */
-export class ConnectionCounter {
-  readonly #limit: number;
-  readonly #open = new Map<string, number>();
-
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  /** Takes a slot; false when the key already holds the limit. */
-  acquire(key: string): boolean {
-    const open = this.#open.get(key) ?? 0;
-    if (open >= this.#limit) return false;
-    this.#open.set(key, open + 1);
-    return true;
-  }
-
-  release(key: string): void {
-    const open = this.#open.get(key) ?? 0;
-    if (open <= 1) this.#open.delete(key);
-    else this.#open.set(key, open - 1);
-  }
-
-  count(key: string): number {
-    return this.#open.get(key) ?? 0;
-  }
-
-  /** Keys holding at least one slot (tests check that closing everything leaves none). */
-  get size(): number {
-    return this.#open.size;
-  }
-}
-
 /** Something that emits `close` once, like the socket of an upgrade. */
 interface Closable {
   on(event: 'close', listener: () => void): unknown;
+  /** True once closed (it will not emit `close` again). */
+  readonly destroyed?: boolean;
 }
 
 export class RateLimits {
   readonly #settings: RateLimitSettings;
-  readonly #sessions: KeyedLimiter;
+  readonly #sessions: KeyedLimit;
   readonly #messages: KeyedLimiter;
-  readonly #reportsByAddress: KeyedLimiter;
-  readonly #reportsByDevice: KeyedLimiter;
-  readonly connections: ConnectionCounter;
+  readonly #reportsByAddress: KeyedLimit;
+  readonly #reportsByDevice: KeyedLimit;
+  /** Open WebSocket connections per address key. */
+  readonly connections: SlotCounter;
 
-  constructor(settings: RateLimitSettings, now: () => number) {
+  constructor(settings: RateLimitSettings, deps: { now: () => number; limiters: LimiterStore }) {
     this.#settings = settings;
-    this.#sessions = new KeyedLimiter({ limit: settings.sessionsPer10Minutes, windowMs: TEN_MINUTES_MS, now });
-    this.#messages = new KeyedLimiter({ limit: settings.messagesPerMinutePerAddress, windowMs: MINUTE_MS, now });
-    this.#reportsByAddress = new KeyedLimiter({ limit: settings.reportsPer10MinutesPerAddress, windowMs: TEN_MINUTES_MS, now });
-    this.#reportsByDevice = new KeyedLimiter({ limit: settings.reportsPer10MinutesPerDevice, windowMs: TEN_MINUTES_MS, now });
-    this.connections = new ConnectionCounter(settings.connectionsPerAddress);
+    const { limiters } = deps;
+    this.#sessions = limiters.limit({ name: 'sessions-per-address', points: settings.sessionsPer10Minutes, durationSeconds: TEN_MINUTES_S });
+    this.#messages = new KeyedLimiter({ limit: settings.messagesPerMinutePerAddress, windowMs: MINUTE_MS, now: deps.now });
+    this.#reportsByAddress = limiters.limit({ name: 'reports-per-address', points: settings.reportsPer10MinutesPerAddress, durationSeconds: TEN_MINUTES_S });
+    this.#reportsByDevice = limiters.limit({ name: 'reports-per-device', points: settings.reportsPer10MinutesPerDevice, durationSeconds: TEN_MINUTES_S });
+    this.connections = limiters.slots('connections-per-address', settings.connectionsPerAddress);
   }
 
   /**
    * Counts a report for its address (an `addressKey`) and its device, across all their
-   * connections; false, and nothing counted, when either is over its limit.
+   * connections; false, and nothing counted against the other, when either is over its limit.
    */
-  takeReportFor(addressKey: string, deviceId: string): boolean {
-    if (!this.#reportsByAddress.allowed(addressKey) || !this.#reportsByDevice.allowed(deviceId)) return false;
-    this.#reportsByAddress.hit(addressKey);
-    this.#reportsByDevice.hit(deviceId);
-    return true;
+  async takeReportFor(addressKey: string, deviceId: string): Promise<boolean> {
+    if (!(await this.#reportsByAddress.consume(addressKey)).allowed) return false;
+    if ((await this.#reportsByDevice.consume(deviceId)).allowed) return true;
+    await this.#reportsByAddress.reward(addressKey);
+    return false;
   }
 
-  /** Counts a new session for the address; returns 0 when allowed, else milliseconds to wait. */
-  takeSession(address: string): number {
-    const key = addressKey(address);
-    if (this.#sessions.hit(key)) return 0;
-    return Math.max(1, this.#sessions.retryAfterMs(key));
+  /** Counts a new session for the address; resolves with 0 when allowed, else milliseconds to wait. */
+  async takeSession(address: string): Promise<number> {
+    const verdict = await this.#sessions.consume(addressKey(address));
+    return verdict.allowed ? 0 : Math.max(1, verdict.msBeforeNext);
   }
 
   /** Counts a chat message for the address (all its connections together); false when over. */
@@ -121,15 +95,27 @@ export class RateLimits {
    * Holds one of the address's connection slots until `socket` closes, whatever happens in
    * between (refused upgrade, failed handshake, normal close); false when none is free.
    */
-  holdConnection(address: string, socket: Closable): boolean {
+  async holdConnection(address: string, socket: Closable): Promise<boolean> {
     const key = addressKey(address);
-    if (!this.connections.acquire(key)) return false;
+    if (socket.destroyed) return false;
+    // Listening before the slot is taken: a socket that closes while it is being taken still gives it back.
     // Not `once`: its wrapper is one more object per socket, for an event a socket emits once.
-    let held = true;
+    const slot = { state: 'taking' as 'taking' | 'held' | 'closed' | 'released' };
     socket.on('close', () => {
-      if (held) this.connections.release(key);
-      held = false;
+      if (slot.state === 'held') this.connections.release(key);
+      slot.state = slot.state === 'taking' ? 'closed' : 'released';
     });
+    const taken = await this.connections.acquire(key);
+    if (!taken) {
+      slot.state = 'released';
+      return false;
+    }
+    if (slot.state === 'closed') {
+      this.connections.release(key);
+      slot.state = 'released';
+      return false;
+    }
+    slot.state = 'held';
     return true;
   }
 

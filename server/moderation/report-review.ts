@@ -21,83 +21,20 @@ import type { AgeBandLocks } from '../access/age-bands.ts';
 /** A report row as read. */
 type ReportsTable = Selectable<StoredReport>;
 
-/** How a moderator closes a report. */
-export const RESOLUTIONS = ['dismiss', 'ban', 'lift_quarantine'] as const;
-export type Resolution = (typeof RESOLUTIONS)[number];
-/** Which of the reported person's identifiers a ban from a report targets. */
-export const REPORT_BAN_TARGETS = ['device', 'address', 'identity', 'network'] as const;
-export type ReportBanTarget = (typeof REPORT_BAN_TARGETS)[number];
+import type { EvidenceExport, OpenedReport, ReportBanTarget, ReportDetails, ReportEvidence, ReportParty, ReportSummary, Resolution, ResolveResult, TranscriptEntry } from '../protocol/moderation.ts';
+
+import { RESOLUTION_NOTE_MAX_LENGTH } from '../protocol/moderation.ts';
+export { REPORT_BAN_TARGETS, RESOLUTIONS, RESOLUTION_NOTE_MAX_LENGTH } from '../protocol/moderation.ts';
+export type { EvidenceExport, OpenedReport, ReportBanTarget, ReportDetails, ReportEvidence, ReportParty, ReportSummary, Resolution, ResolveResult, TranscriptEntry } from '../protocol/moderation.ts';
 /** The `network` target: the surrounding /24 (IPv4) or /48 (IPv6, a typical site). */
 export const NETWORK_PREFIX = { 4: 24, 6: 48 } as const;
-export const RESOLUTION_NOTE_MAX_LENGTH = 1000;
 const MAX_PAGE = 200;
 
-/** One side of a report as moderators see it. */
-export interface ReportParty {
-  sessionId: string;
-  deviceId: string | null;
-  identityHash: string | null;
-  /** Null once retention removed it. */
-  address: string | null;
-}
 
-/** A report in the queue (no evidence). */
-export interface ReportSummary {
-  id: string;
-  createdAt: number;
-  reason: string;
-  /** The reporter's note; null when there is none, or when it is withheld (see noteWithheld). */
-  note: string | null;
-  /** True when the report has a note this answer does not show: a sensitive report's note is evidence. */
-  noteWithheld: boolean;
-  status: ReportStatus;
-  mode: string | null;
-  /** The reported person's pairing band. */
-  reportedBand: string | null;
-  /** Only the safeguarding role may open this report's evidence. */
-  sensitive: boolean;
-  frames: number;
-  /** The reported person is under an active automatic quarantine. */
-  quarantined: boolean;
-  /** Reporter and reported were on one network (one person's two sessions, or one NAT): not counted toward quarantine. */
-  sameNetwork: boolean;
-  resolution: Resolution | null;
-  resolvedAt: number | null;
-  resolvedBy: string | null;
-}
 
-export interface ReportDetails extends ReportSummary {
-  conversationId: string;
-  resolutionNote: string | null;
-  reporter: ReportParty;
-  reported: ReportParty;
-  /** Reports against the same device, this one included. */
-  reportsAgainstReported: number;
-  /** Active quarantine bans on the reported person. */
-  quarantineBanIds: string[];
-  /** Refused attempts of the reported person's device or identity to start a session in the other age band. */
-  reportedBandSwitches: number;
-  evidencePurged: boolean;
-}
 
-export interface TranscriptEntry {
-  by: 'reporter' | 'reported';
-  text: string;
-  at: number;
-}
 
-export interface ReportEvidence {
-  transcript: TranscriptEntry[];
-  frames: Array<{ idx: number; size: number; createdAt: number }>;
-}
 
-/** A report opened by a moderator: evidence only when their role may see it. */
-export interface OpenedReport {
-  report: ReportDetails;
-  evidence: ReportEvidence | null;
-  /** True when evidence exists but this role may not open it. */
-  evidenceHidden: boolean;
-}
 
 export interface ReportFilter {
   status?: ReportStatus | 'all';
@@ -119,26 +56,7 @@ export interface ResolveInput {
   };
 }
 
-/** Everything a report holds, for a referral: what `reports export` writes (safeguarding only). */
-export interface EvidenceExport {
-  report: ReportDetails;
-  /** Null once retention removed the evidence. */
-  transcript: TranscriptEntry[] | null;
-  frames: Array<{ idx: number; createdAt: number; jpeg: Uint8Array }>;
-  /** Bans made from this report, and the automatic quarantines on the reported person. */
-  bans: Ban[];
-  /** The audit entries about the report and those bans, oldest first, this export's own included. */
-  audit: AuditEntry[];
-  exportedAt: number;
-  exportedBy: string;
-}
 
-export interface ResolveResult {
-  report: ReportDetails;
-  ban?: Ban;
-  /** Quarantine bans lifted by this resolution. */
-  liftedBanIds: string[];
-}
 
 export class ReportReviewService {
   readonly #db: Db;
@@ -291,57 +209,44 @@ export class ReportReviewService {
       }
       if (input.ban.durationMs !== null && !(input.ban.durationMs > 0)) throw new AppError(400, 'invalid_duration', 'The duration must be positive.');
     }
-    const quarantines = await this.#activeQuarantines(row);
-    if (input.action === 'lift_quarantine' && quarantines.length === 0) {
-      throw new AppError(409, 'not_quarantined', 'The reported person is not quarantined.');
-    }
-
-    const now = this.#now();
-    const claimed = await this.#db
-      .updateTable('reports')
-      .set({ status: 'resolved', resolved_at: now, resolved_by: actor.name, resolution: input.action, resolution_note: note })
-      .where('id', '=', id)
-      .where('status', '=', 'open')
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) throw new AppError(409, 'already_resolved', 'This report was already resolved.');
-
-    let ban: Ban | undefined;
-    const liftedBanIds: string[] = [];
-    try {
+    // The claim, the ban, the quarantines it replaces and the audit entry are one transaction: a
+    // failure anywhere leaves the report open and nothing of the decision written.
+    const { ban, liftedBanIds } = await this.#audit.transaction(async (trx, record, write) => {
+      const quarantines = await this.#activeQuarantines(row, trx);
+      if (input.action === 'lift_quarantine' && quarantines.length === 0) {
+        throw new AppError(409, 'not_quarantined', 'The reported person is not quarantined.');
+      }
+      const now = this.#now();
+      const claimed = await trx
+        .updateTable('reports')
+        .set({ status: 'resolved', resolved_at: now, resolved_by: actor.name, resolution: input.action, resolution_note: note })
+        .where('id', '=', id)
+        .where('status', '=', 'open')
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1) throw new AppError(409, 'already_resolved', 'This report was already resolved.');
+      let ban: Ban | undefined;
       if (input.action === 'ban') {
-        ban = await this.#bans.add(
-          {
-            target: banTarget!,
-            reason: input.ban!.reason,
-            severity: input.ban!.severity,
-            durationMs: input.ban!.durationMs,
-            note,
-            reportId: id,
-          },
+        ban = await this.#bans.addIn(
+          write,
+          { target: banTarget!, reason: input.ban!.reason, severity: input.ban!.severity, durationMs: input.ban!.durationMs, note, reportId: id },
           actor,
         );
       }
       // A moderator's decision replaces the automatic hold: lifting it, or a ban that says how long.
+      const liftedBanIds: string[] = [];
       if (input.action === 'ban' || input.action === 'lift_quarantine') {
         for (const quarantine of quarantines) {
-          await this.#bans.lift(quarantine, actor, input.action === 'ban' ? `reviewed in report ${id}: replaced by ban ${ban!.id}` : `reviewed in report ${id}`);
+          await this.#bans.liftIn(write, quarantine, actor, input.action === 'ban' ? `reviewed in report ${id}: replaced by ban ${ban!.id}` : `reviewed in report ${id}`);
           liftedBanIds.push(quarantine);
         }
       }
-    } catch (error) {
-      // Nothing was decided: give the report back to the queue.
-      await this.#db
-        .updateTable('reports')
-        .set({ status: 'open', resolved_at: null, resolved_by: null, resolution: null, resolution_note: null })
-        .where('id', '=', id)
-        .execute();
-      throw error;
-    }
-    await this.#audit.record(actor, {
-      action: `report.${input.action}`,
-      target: `report:${id}`,
-      reason: note,
-      details: { reason: row.reason, ...(ban ? { banId: ban.id } : {}), ...(liftedBanIds.length ? { liftedBanIds } : {}) },
+      await record(actor, {
+        action: `report.${input.action}`,
+        target: `report:${id}`,
+        reason: note,
+        details: { reason: row.reason, ...(ban ? { banId: ban.id } : {}), ...(liftedBanIds.length ? { liftedBanIds } : {}) },
+      });
+      return { ban, liftedBanIds };
     });
     return { report: await this.#details(await this.#load(id), false), ...(ban ? { ban } : {}), liftedBanIds };
   }
@@ -393,14 +298,14 @@ export class ReportReviewService {
     };
   }
 
-  /** Ids of the active quarantine bans on the reported person's device or identity. */
-  async #activeQuarantines(row: ReportsTable): Promise<string[]> {
+  /** Ids of the active quarantine bans on the reported person's device or identity (read in `db`: a transaction's, when given). */
+  async #activeQuarantines(row: ReportsTable, db: Db = this.#db): Promise<string[]> {
     const targets: Array<[string, string]> = [];
     if (row.reported_device_id) targets.push(['device', row.reported_device_id]);
     if (row.reported_identity_hash) targets.push(['identity', row.reported_identity_hash]);
     if (targets.length === 0) return [];
     const now = this.#now();
-    const bans = await this.#db
+    const bans = await db
       .selectFrom('bans')
       .select('id')
       .where('quarantine', '=', 1)

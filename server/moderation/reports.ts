@@ -16,7 +16,7 @@ export interface FiledReport {
 }
 
 /** Report statuses: `open` until a moderator resolves it. */
-export type ReportStatus = 'open' | 'resolved';
+export type { ReportStatus } from '../protocol/moderation.ts';
 
 /**
  * True when both sides were on one network (an IPv4 address, or an IPv6 /64): two sessions of

@@ -11,6 +11,7 @@ import type { Database } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { Actor } from '../access/actor.ts';
 import { assertCan } from '../access/permissions.ts';
+import { memoryLock, type Lock } from '../cluster/lock.ts';
 import { RETENTION_PURGE_ACTION, type AuditLog } from './audit.ts';
 
 export const DAY_MS = 86_400_000;
@@ -19,34 +20,14 @@ export const RETENTION_INTERVAL_MS = 3600_000;
 /** Feed events are read within seconds by every process; a day is a wide margin. */
 export const EVENT_RETENTION_MS = DAY_MS;
 
+/** The lock a purge holds: one runner in the whole cluster at a time. */
+export const RETENTION_LOCK = 'retention-purge';
+
 /** Who the scheduled purge is recorded as. */
 export const RETENTION_ACTOR: Actor = { role: 'owner', name: 'system:retention' };
 
-/** What a purge removed (or, in a dry run, would remove), per category. */
-export interface RetentionCounts {
-  /** Reports whose evidence (transcript, frames, note) was removed. */
-  evidence: number;
-  /** Decided appeals whose text was removed (the decision stays). */
-  appeals: number;
-  /** Chat sessions, reports and moderator logins whose addresses were cleared. */
-  addresses: number;
-  /** Audit entries deleted. */
-  audit: number;
-  /** Chat sessions deleted. */
-  sessions: number;
-  /** Used or expired WebSocket tickets deleted. */
-  tickets: number;
-  /** Ended or expired moderator logins deleted. */
-  moderatorSessions: number;
-  /** Used or expired e-mail links deleted. */
-  emailVerifications: number;
-  /** Moderation feed events deleted. */
-  events: number;
-  /** Expired "never pair again" entries deleted (address entries, and any past the address period). */
-  avoids: number;
-  /** Expired age-band locks deleted. */
-  bandLocks: number;
-}
+import { type RetentionCounts } from '../protocol/moderation.ts';
+export type { RetentionCounts } from '../protocol/moderation.ts';
 
 export interface PurgeResult {
   dryRun: boolean;
@@ -166,15 +147,17 @@ export class RetentionService {
   readonly #now: () => number;
   readonly #periods: RetentionPeriods;
   readonly #logger: Logger | undefined;
+  readonly #locks: Lock;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
 
-  constructor(deps: { db: Db; audit: AuditLog; now: () => number; periods: RetentionPeriods; logger?: Logger }) {
+  constructor(deps: { db: Db; audit: AuditLog; now: () => number; periods: RetentionPeriods; logger?: Logger; locks?: Lock }) {
     this.#db = deps.db;
     this.#audit = deps.audit;
     this.#now = deps.now;
     this.#periods = deps.periods;
     this.#logger = deps.logger;
+    this.#locks = deps.locks ?? memoryLock();
   }
 
   #cutoffs(): Cutoffs {
@@ -197,6 +180,11 @@ export class RetentionService {
    */
   async purge(options: { dryRun?: boolean; actor?: Actor } = {}): Promise<PurgeResult> {
     if (options.actor) assertCan(options.actor.role, 'config.manage');
+    // After a purge another runner is doing, not beside it.
+    return this.#locks.withLock(RETENTION_LOCK, () => this.#purge(options));
+  }
+
+  async #purge(options: { dryRun?: boolean; actor?: Actor }): Promise<PurgeResult> {
     const dryRun = options.dryRun === true;
     const c = this.#cutoffs();
     const counts = dryRun ? await this.#count(c) : await this.#apply(c, options.actor);
@@ -214,7 +202,7 @@ export class RetentionService {
         .where(where as unknown as Where<keyof Database>)
         .executeTakeFirst()
         .then(n);
-    const audit = await this.#auditDue(c);
+    const audit = await this.#auditDue(c, db);
     return {
       evidence: await count('reports', evidenceDue(c)),
       appeals: await count('appeals', appealDue(c)),
@@ -269,14 +257,14 @@ export class RetentionService {
 
     const sessions = changed(await db.deleteFrom('sessions').where(sessionDue(c)).executeTakeFirst());
 
-    // The audit log last, so its entry can carry every count. The entry is written before the old
-    // rows go: it names the hash the remaining chain will start from (see AuditLog.verify).
-    const due = await this.#auditDue(c);
+    // The audit log last, so its entry can carry every count. The entry and the removal of the old
+    // rows are one transaction: it names the hash the remaining chain will start from (see
+    // AuditLog.verify), and the rows go exactly when it is written.
     const counts: RetentionCounts = {
       evidence,
       appeals,
       addresses,
-      audit: due?.count ?? 0,
+      audit: 0,
       sessions,
       tickets,
       moderatorSessions,
@@ -285,13 +273,17 @@ export class RetentionService {
       avoids,
       bandLocks,
     };
-    if (due || actor || total(counts) > 0) {
-      await this.#audit.record(actor ?? RETENTION_ACTOR, {
-        action: RETENTION_PURGE_ACTION,
-        details: { counts, periods: { ...this.#periods }, ...(due ? { auditAnchor: due.lastHash } : {}) },
-      });
-    }
-    if (due) await db.deleteFrom('audit_log').where('id', '<=', due.lastId).execute();
+    await this.#audit.transaction(async (trx, record) => {
+      const due = await this.#auditDue(c, trx);
+      counts.audit = due?.count ?? 0;
+      if (due || actor || total(counts) > 0) {
+        await record(actor ?? RETENTION_ACTOR, {
+          action: RETENTION_PURGE_ACTION,
+          details: { counts, periods: { ...this.#periods }, ...(due ? { auditAnchor: due.lastHash } : {}) },
+        });
+      }
+      if (due) await trx.deleteFrom('audit_log').where('id', '<=', due.lastId).execute();
+    });
     return counts;
   }
 
@@ -299,13 +291,13 @@ export class RetentionService {
    * The oldest audit entries past the period, as a prefix of the chain: everything before the
    * first entry still within the period (so a clock that went back cannot split the chain).
    */
-  async #auditDue(c: Cutoffs): Promise<{ lastId: number; lastHash: string; count: number } | undefined> {
-    const firstKept = await this.#db.selectFrom('audit_log').select('id').where('at', '>', c.audit).orderBy('id').limit(1).executeTakeFirst();
-    let lastQuery = this.#db.selectFrom('audit_log').select(['id', 'hash']).orderBy('id', 'desc').limit(1);
+  async #auditDue(c: Cutoffs, db: Db): Promise<{ lastId: number; lastHash: string; count: number } | undefined> {
+    const firstKept = await db.selectFrom('audit_log').select('id').where('at', '>', c.audit).orderBy('id').limit(1).executeTakeFirst();
+    let lastQuery = db.selectFrom('audit_log').select(['id', 'hash']).orderBy('id', 'desc').limit(1);
     if (firstKept) lastQuery = lastQuery.where('id', '<', firstKept.id);
     const last = await lastQuery.executeTakeFirst();
     if (!last) return undefined;
-    const row = await this.#db
+    const row = await db
       .selectFrom('audit_log')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('id', '<=', last.id)
@@ -313,12 +305,15 @@ export class RetentionService {
     return { lastId: Number(last.id), lastHash: last.hash, count: Number(row.n) };
   }
 
-  /** Purges every `intervalMs` (unref'd: it never keeps the process alive); errors are logged. */
+  /**
+   * Purges every `intervalMs` (unref'd: it never keeps the process alive); errors are logged. A
+   * purge another runner of the cluster is doing (or this one still is) is not started again.
+   */
   start(intervalMs = RETENTION_INTERVAL_MS): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => {
-      // A purge still running (a very large first purge) is not started twice.
-      this.#running ??= this.purge()
+      this.#running ??= this.#locks
+        .ifFree(RETENTION_LOCK, () => this.#purge({}))
         .catch((error: unknown) => this.#logger?.error({ err: error }, 'retention purge failed'))
         .finally(() => (this.#running = undefined));
     }, intervalMs);

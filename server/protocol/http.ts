@@ -3,7 +3,8 @@ import { z } from 'zod';
 
 export const SessionRequest = z.strictObject({
   acceptRules: z.boolean(),
-  age: z.number().int().min(0).max(150),
+  /** The declared age; required, except for people signed in with the school (their band comes from it, and an age is refused). */
+  age: z.number().int().min(0).max(150).optional(),
   inviteCode: z.string().min(1).max(128).optional(),
 });
 export type SessionRequest = z.infer<typeof SessionRequest>;
@@ -42,6 +43,25 @@ export interface EmailStatusResponse {
   expiresAt?: number;
 }
 
+/** `GET /api/oidc/status`: whether this browser holds a school sign-in, its band and until when (ms). */
+export interface OidcStatusResponse {
+  signedIn: boolean;
+  band?: 'minor' | 'adult';
+  expiresAt?: number;
+}
+
+/** How the school's sign-in is offered (`PublicConfig.schoolSignIn`). */
+export interface SchoolSignIn {
+  /** Who people sign in with: "Continue with {label}". */
+  label: string;
+  /** Members sign in (the `oidc` access mode): no age is asked. */
+  members: boolean;
+  /** In another access mode: the adult band only through the sign-in (staff); typed ages stay under 18. */
+  adults: boolean;
+  /** Moderators may sign in to /mod with it. */
+  moderators: boolean;
+}
+
 /**
  * `GET /api/config`: the instance's public settings (the site also receives them inside each page).
  * `description` and `rules` are in the visitor's language when the instance gives them in it.
@@ -50,7 +70,9 @@ export interface PublicConfig {
   name: string;
   description: string;
   profile: 'school' | 'community' | 'adult';
-  accessMode: 'open' | 'invite' | 'email';
+  accessMode: 'open' | 'invite' | 'email' | 'oidc';
+  /** The school's sign-in (OpenID Connect), when the instance offers it to anyone; else null. */
+  schoolSignIn: SchoolSignIn | null;
   minAge: number;
   modes: Array<'text' | 'video'>;
   /** Markdown. */

@@ -31,7 +31,7 @@ test('a refused camera is explained, can be retried, and the visitor can chat by
   assert.match(await message.innerText(), /camera or microphone is blocked/);
   assert.ok(await shy.page.getByRole('button', { name: 'Try again' }).isVisible());
   assert.is(await shy.page.evaluate(() => document.activeElement?.id), 'camera-retry', 'the focus is on what to do next');
-  assert.is(server.stats().online, 0, 'no connection is opened without a camera');
+  assert.is((await server.stats()).online, 0, 'no connection is opened without a camera');
   await screenshot(shy.page, 'chat-camera-refused-desktop-light');
 
   await shy.page.getByRole('button', { name: 'Chat by text instead' }).click();

@@ -1,16 +1,20 @@
-// An InMemoryHub with everything it depends on replaced by something the test controls: a fake
-// clock whose timers fire only when the test moves time forward, a seeded random, sequential ids,
-// and sinks that record what each person receives. No network, no real timers.
-import { HUB_DEFAULTS, type AgeBand, type HubOptions, type Participant } from '../../server/chat/hub.ts';
+// What the Hub contract suite (hub-contract.ts) drives a Hub with: everything the Hub depends on
+// replaced by something the test controls — a fake clock whose timers fire only when the test
+// moves time forward, a seeded random, sequential ids, and sinks that record what each person
+// receives — and, for the Hub itself, a factory any implementation can meet (`MakeHub`). Every
+// command is followed by `settle()`, so an asynchronous Hub (Redis) is checked only once its
+// effects have arrived; for the memory Hub that costs nothing.
+import type { AgeBand, ConversationRecord, FindRequest, Hub, HubOptions, HubStats, Participant, PartnerMessage } from '../../server/chat/hub.ts';
+import { HUB_DEFAULTS } from '../../server/chat/hub.ts';
+import type { Avoid } from '../../server/chat/avoids.ts';
 import { InMemoryHub } from '../../server/chat/memory-hub.ts';
-import type { ServerMessage } from '../../server/protocol/messages.ts';
-
-/** A fixed, realistic epoch so times never start at zero. */
-export const START_TIME = Date.UTC(2026, 0, 5, 9, 0, 0);
-
+import type { EndedReason, ServerMessage } from '../../server/protocol/messages.ts';
 import { seededRandom } from './random.ts';
 
 export { seededRandom };
+
+/** A fixed, realistic epoch so times never start at zero. */
+export const START_TIME = Date.UTC(2026, 0, 5, 9, 0, 0);
 
 /** `conv-1`, `conv-2`, …: readable in failure output and predictable in assertions. */
 export function sequentialIds(prefix = 'conv'): () => string {
@@ -55,9 +59,10 @@ export class FakeTime {
 
   /**
    * Moves the clock forward by `ms`, firing every timer that falls due on the way at its own
-   * due time (earliest first), including timers that those timers set.
+   * due time (earliest first), including timers that those timers set; after each, `settle`
+   * lets an asynchronous Hub finish what the timer began before the clock moves on.
    */
-  advance(ms: number): void {
+  async advance(ms: number, settle: () => Promise<void> = async () => undefined): Promise<void> {
     const target = this.#now + ms;
     for (;;) {
       let nextHandle: number | undefined;
@@ -73,6 +78,7 @@ export class FakeTime {
       this.#timers.delete(nextHandle);
       this.#now = Math.max(this.#now, next.due);
       next.fn();
+      await settle();
     }
     this.#now = target;
   }
@@ -90,7 +96,8 @@ export class Inbox {
   }
 
   readonly send = (message: ServerMessage): void => {
-    // A copy, so a later mutation by the Hub cannot rewrite what was "sent".
+    // A copy, so a later mutation by the Hub cannot rewrite what was "sent"; and what crosses
+    // nodes must survive serialisation anyway.
     this.messages.push(structuredClone(message));
     this.receivedAt.push(this.#now());
   };
@@ -121,47 +128,132 @@ export const TEST_HUB_OPTIONS = {
   sharedAddressDevices: 5,
 } as const;
 
-export interface HubHarness {
-  hub: InMemoryHub;
-  time: FakeTime;
-  inboxes: Map<string, Inbox>;
-  /** Connects `id` (session `session-<id>`, device `device-<id>` unless given; address, identity and the rest as given) and returns its inbox. */
-  connect(id: string, identity?: Partial<Omit<Participant, 'id'>>): Inbox;
-  inbox(id: string): Inbox;
+/**
+ * What a Hub holds, as the suite checks it: every connection, every queue entry (`key` is
+ * `<mode>:<band>`, the queue it waits in) and every conversation (`a` is the initiator).
+ */
+export interface HubSnapshot {
+  online: string[];
+  queued: Array<{ id: string; key: string }>;
+  conversations: Array<{ id: string; a: string; b: string; mode: string }>;
 }
 
-export function createHubHarness(
-  options: Partial<
-    Pick<HubOptions, 'interestWaitMs' | 'reportGraceMs' | 'transcriptLinesPerSide' | 'reportedAddressAvoidMs' | 'sharedAddressDevices' | 'mayPair'>
-  > & { seed?: number } = {},
-): HubHarness {
+/** A Hub as the suite drives it. */
+export interface HubUnderTest {
+  hub: Hub;
+  /** Resolves once every effect of the commands given so far has been delivered to the sinks. */
+  settle(): Promise<void>;
+  /** What the Hub holds now (after settle). */
+  snapshot(): Promise<HubSnapshot>;
+  /** Releases what the Hub holds (its store, its connections), after `hub.close()`. */
+  dispose(): Promise<void>;
+}
+
+/** Builds a fresh, empty Hub with these options (every option the suite controls: clock, timers, random, ids). */
+export type MakeHub = (options: HubOptions) => Promise<HubUnderTest> | HubUnderTest;
+
+/** The in-memory Hub, which is synchronous inside: settled at once. */
+export const memoryHub: MakeHub = (options) => {
+  const hub = new InMemoryHub(options);
+  return {
+    hub,
+    settle: async () => undefined,
+    snapshot: async () => hub.snapshot(),
+    dispose: async () => undefined,
+  };
+};
+
+export interface HubHarness {
+  hub: Hub;
+  time: FakeTime;
+  inboxes: Map<string, Inbox>;
+  /** Failures the Hub reported to onError. */
+  errors: unknown[];
+  /** Connects `id` (session `session-<id>`, device `device-<id>` unless given; address, identity and the rest as given) and returns its inbox. */
+  connect(id: string, identity?: Partial<Omit<Participant, 'id'>>): Promise<Inbox>;
+  inbox(id: string): Inbox;
+  enqueue(id: string, request: FindRequest): Promise<void>;
+  next(id: string): Promise<void>;
+  leave(id: string): Promise<void>;
+  sendToPartner(id: string, message: PartnerMessage): Promise<void>;
+  kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator' | 'closed'>): Promise<void>;
+  disconnect(id: string): Promise<void>;
+  /** endForReport: the record, or undefined when there was nothing to report. */
+  report(id: string): Promise<ConversationRecord | undefined>;
+  avoid(...avoids: Avoid[]): Promise<void>;
+  stats(): Promise<HubStats>;
+  snapshot(): Promise<HubSnapshot>;
+  settle(): Promise<void>;
+  /** Moves the fake clock forward, settling after every timer that fires. */
+  advance(ms: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type HarnessOptions = Partial<
+  Pick<HubOptions, 'interestWaitMs' | 'reportGraceMs' | 'transcriptLinesPerSide' | 'reportedAddressAvoidMs' | 'sharedAddressDevices' | 'mayPair'>
+> & { seed?: number };
+
+export async function createHubHarness(makeHub: MakeHub, options: HarnessOptions = {}): Promise<HubHarness> {
   const time = new FakeTime();
   const { seed = 1, ...overrides } = options;
-  const hub = new InMemoryHub({
+  const errors: unknown[] = [];
+  const under = await makeHub({
+    nodeId: 'node-test',
     ...TEST_HUB_OPTIONS,
     ...overrides,
+    onError: (error) => void errors.push(error),
     now: time.now,
     random: seededRandom(seed),
     newId: sequentialIds(),
     setTimer: time.setTimer,
     clearTimer: time.clearTimer,
   });
+  const { hub, settle } = under;
   const inboxes = new Map<string, Inbox>();
+  const settled = async (command: () => void): Promise<void> => {
+    command();
+    await settle();
+  };
   return {
     hub,
     time,
     inboxes,
-    connect(id, identity = {}) {
+    errors,
+    async connect(id, identity = {}) {
       const inbox = new Inbox(time.now);
       const band: AgeBand = identity.band ?? 'adult';
-      hub.connect({ ...identity, id, sessionId: identity.sessionId ?? `session-${id}`, deviceId: identity.deviceId ?? `device-${id}`, band }, inbox);
       inboxes.set(id, inbox);
+      await settled(() => hub.connect({ ...identity, id, sessionId: identity.sessionId ?? `session-${id}`, deviceId: identity.deviceId ?? `device-${id}`, band }, inbox));
       return inbox;
     },
     inbox(id) {
       const inbox = inboxes.get(id);
       if (!inbox) throw new TypeError(`no inbox for ${id}: connect it first`);
       return inbox;
+    },
+    enqueue: (id, request) => settled(() => hub.enqueue(id, request)),
+    next: (id) => settled(() => hub.next(id)),
+    leave: (id) => settled(() => hub.leave(id)),
+    sendToPartner: (id, message) => settled(() => hub.sendToPartner(id, message)),
+    kick: (id, reason) => settled(() => hub.kick(id, reason)),
+    disconnect: (id) => settled(() => hub.disconnect(id)),
+    async report(id) {
+      const outcome = await hub.endForReport(id);
+      await settle();
+      if (outcome.kind === 'failed') throw new Error(`endForReport(${id}) failed`);
+      return outcome.kind === 'record' ? outcome.record : undefined;
+    },
+    async avoid(...avoids) {
+      await hub.avoid(avoids);
+      await settle();
+    },
+    stats: () => hub.stats(),
+    snapshot: () => under.snapshot(),
+    settle,
+    advance: (ms) => time.advance(ms, settle),
+    async close() {
+      await hub.close();
+      await under.dispose();
     },
   };
 }

@@ -39,7 +39,7 @@ test.after.each(async () => {
   for (const client of clients.splice(0)) client.close();
   // Wait until the server has seen every disconnect, so live figures start from zero.
   const deadline = Date.now() + 2000;
-  while (server.stats().online > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  while ((await server.stats()).online > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 });
 test.after(() => server.stop());
 
@@ -155,7 +155,7 @@ test('stats: live figures from the hub and open reports, open appeals, active ba
   assert.is(res.status, 200);
   assert.equal(await res.json(), { online: 4, queued: 1, inConversation: 2, conversations: 1, openReports: 2, openAppeals: 1, activeBans: 3, openAlerts: 0 });
   // The live figures are this process's hub: the same as what the server reports about itself.
-  assert.equal({ ...server.stats() }, { online: 4, queued: 1, inConversation: 2, conversations: 1 });
+  assert.equal({ ...(await server.stats()) }, { online: 4, queued: 1, inConversation: 2, conversations: 1 });
   await server.db.deleteFrom('appeals').execute();
   await server.db.deleteFrom('bans').execute();
   await server.db.deleteFrom('reports').execute();

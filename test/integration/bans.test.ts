@@ -96,7 +96,7 @@ test('a ban written through a second database connection kicks a live, paired cl
   // The partner stays online and may look for someone else.
   partner.send({ type: 'find', mode: 'text' });
   await partner.next('queued');
-  assert.is(server.stats().conversations, 0);
+  assert.is((await server.stats()).conversations, 0);
 });
 
 test('a banned device is refused at /api/session with the reason, until and appeal link; another device is not', async () => {

@@ -65,6 +65,7 @@ test('init on a terminal asks for the SMTP settings; the password goes to .env o
       Profile: 'school',
       'Who may join': 'email',
       'Allowed e-mail domains': 'school.example.org',
+      'Should staff sign in': false,
       'Public URL': 'https://chat.example.org',
       'SMTP server': 'smtp.school.example.org',
       'SMTP port': '465',

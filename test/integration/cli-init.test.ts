@@ -117,6 +117,7 @@ test('on a terminal it asks each question, validating answers with the settings 
       'How can people reach': 'safeguarding@school.example',
       Profile: 'school',
       'Who may join': DEFAULT,
+      'Should staff sign in': false,
       'Port to listen on': '9000',
       'Public URL': 'https://chat.school.example',
       'TURN server': 'coturn',
@@ -128,7 +129,7 @@ test('on a terminal it asks each question, validating answers with the settings 
   assert.is(result.code, 0, result.stderr);
   assert.equal(
     result.asked.map((q) => q.split(' (')[0]),
-    ['Name of the space', 'How can people reach whoever runs this space?', 'Profile', 'Who may join?', 'Port to listen on', 'Public URL', 'TURN server for video across networks', 'TURN URLs of your coturn', 'Username of the first owner', 'Password for head.teacher'],
+    ['Name of the space', 'How can people reach whoever runs this space?', 'Profile', 'Who may join?', "Should staff sign in with the school's Google or Microsoft account to chat as adults?", 'Port to listen on', 'Public URL', 'TURN server for video across networks', 'TURN URLs of your coturn', 'Username of the first owner', 'Password for head.teacher'],
   );
   const dir = join(here, 'asked');
   const settings = JSON.parse(readFileSync(join(dir, 'strangerchat.json'), 'utf8'));

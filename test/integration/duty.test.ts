@@ -50,7 +50,7 @@ test('without a moderator on duty a school offers text only, and says why', asyn
   assert.is(refused.code, 'mode_unavailable');
   assert.is(refused.reason, 'no_moderator');
   assert.match(refused.message, /moderator is on duty/);
-  assert.is(server.stats().queued, 0, 'not queued');
+  assert.is((await server.stats()).queued, 0, 'not queued');
 });
 
 test('a moderator on duty from the dashboard brings video to everyone connected; going off duty takes it away', async () => {
@@ -87,10 +87,10 @@ test('a moderator on duty from the dashboard brings video to everyone connected;
   assert.is((await c.next('availability', LIVE_MS)).availability.video, false);
   const gone = await c.next('error');
   assert.equal([gone.code, gone.reason], ['mode_unavailable', 'no_moderator'], 'the video search is told why it stopped');
-  assert.is(server.stats().queued, 0, 'taken out of the queue');
+  assert.is((await server.stats()).queued, 0, 'taken out of the queue');
   assert.is((await a.next('availability')).availability.video, false);
   await a.none('ended', 300);
-  assert.is(server.stats().conversations, 1, 'the video conversation under way goes on');
+  assert.is((await server.stats()).conversations, 1, 'the video conversation under way goes on');
   a.send({ type: 'next' });
   const refusedNext = await a.next('error');
   assert.is(refusedNext.reason, 'no_moderator', 'next does not search for video again');

@@ -144,7 +144,7 @@ test('without TURN, video is refused to minors with mode_unavailable, text still
   const refused = await minor.next('error');
   assert.equal(refused, { type: 'error', code: 'mode_unavailable', message: VIDEO_NEEDS_RELAY_FOR_MINORS, reason: 'no_relay' });
   await minor.none('queued', 0);
-  assert.is(server.stats().queued, 0, 'not queued for video');
+  assert.is((await server.stats()).queued, 0, 'not queued for video');
 
   const other = await join(server, MINOR);
   minor.send({ type: 'find', mode: 'text' });

@@ -66,7 +66,7 @@ test('at closing time: searches stop, conversations are warned and end after the
   assert.is(stopped.code, 'closed');
   assert.is(stopped.opensAt, TUESDAY_0830);
   assert.match(stopped.message, /Maple High is closed at this time\. It opens again on Tuesday 1 December, 08:30 \(Europe\/Paris\)\./);
-  assert.is(server.stats().queued, 0, 'the search left the queue');
+  assert.is((await server.stats()).queued, 0, 'the search left the queue');
 
   for (const person of [a, b]) {
     const notice = await person.next('notice');

@@ -36,6 +36,8 @@ const MIGRATIONS = [
   '2026-12-01T1500_create_daily_counts',
   '2026-12-01T1700_create_duty_and_pauses',
   '2026-12-01T1710_create_alerts',
+  '2026-12-01T1800_create_oidc_sign_ins',
+  '2026-12-01T1810_create_moderator_sso',
 ];
 /** DESIGN.md: a ban written by any process disconnects the person within 2 seconds. */
 const LIVE_DEADLINE_MS = 2000;
@@ -90,7 +92,7 @@ test('every migration goes up, down to zero, and up again on PostgreSQL', async 
   assert.equal(up.results?.map((r) => [r.migrationName, r.direction, r.status]), MIGRATIONS.map((name) => [name, 'Up', 'Success']));
   assert.equal(await tables(db), [
     'age_band_locks', 'alert_deliveries', 'alerts', 'appeals', 'audit_log', 'bans', 'daily_counts', 'email_verifications', 'invites', 'moderation_events',
-    'moderator_duty', 'moderator_sessions', 'moderators', 'pair_avoids', 'report_frames', 'reports', 'sessions', 'site_pauses', 'tickets',
+    'moderator_duty', 'moderator_sessions', 'moderator_sso', 'moderators', 'oidc_sign_ins', 'pair_avoids', 'report_frames', 'reports', 'sessions', 'site_pauses', 'tickets',
   ]);
   assert.equal(await column(db, 'moderation_events', 'id'), { data_type: 'integer', is_identity: 'YES' });
   assert.equal(await column(db, 'audit_log', 'id'), { data_type: 'integer', is_identity: 'YES' });
@@ -114,7 +116,7 @@ test('every migration goes up, down to zero, and up again on PostgreSQL', async 
 
   const again = await migrateToLatest(db);
   assert.equal(again.results?.map((r) => r.status), MIGRATIONS.map(() => 'Success'));
-  assert.is((await tables(db)).length, 19);
+  assert.is((await tables(db)).length, 21);
 });
 
 test('the safety tables on PostgreSQL: earlier reports copied into the avoids, merged upserts, conditional band claims', async () => {

@@ -166,7 +166,7 @@ test('find and next per connection: over the limit answers rate_limited and the 
   b.send({ type: 'find', mode: 'text' });
   await b.next('queued');
   await b.none('matched', QUIET_MS);
-  assert.is(server.stats().queued, 1);
+  assert.is((await server.stats()).queued, 1);
   // Another connection has its own allowance.
   const c = await person(server, '203.0.113.50');
   c.send({ type: 'find', mode: 'text' });

@@ -32,9 +32,9 @@ async function join(on: TestServer = server): Promise<Client> {
   return client;
 }
 
-async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -61,7 +61,7 @@ test.before(async () => {
 });
 test.after.each(async () => {
   for (const client of clients.splice(0)) client.close();
-  await until(() => server.stats().online === 0);
+  await until(async () => (await server.stats()).online === 0);
 });
 test.after(() => server.stop());
 
@@ -147,7 +147,7 @@ test('the partner of a socket closed for abuse is freed at once, even if that so
   assert.equal(await partner.next('ended', PROMPT_MS), { type: 'ended', by: 'stranger', reason: 'disconnected' });
   partner.send({ type: 'find', mode: 'text' });
   await partner.next('queued');
-  assert.equal(server.stats().conversations, 0);
+  assert.equal((await server.stats()).conversations, 0);
 });
 
 test('a frame over 64 KiB closes the socket with 1009; one just under it does not', async () => {
@@ -206,7 +206,7 @@ test('while one connection floods and sends garbage, another pair talks undistur
   assert.is(bob.closeCode, undefined);
   await alice.none('ended', 0);
   await bob.none('ended', 0);
-  assert.is(server.stats().conversations, 1);
+  assert.is((await server.stats()).conversations, 1);
 });
 
 test('an idle connection closes with 4408; queued, talking and recently active ones stay', async () => {

@@ -29,9 +29,9 @@ async function join(body: Record<string, unknown> = ADULT): Promise<Client> {
 }
 
 /** Polls a condition (the server notices a close a moment after the client sends it). */
-async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -65,7 +65,7 @@ test.before(async () => {
 test.after.each(async () => {
   frozenAt = undefined;
   for (const client of clients.splice(0)) client.close();
-  await until(() => server.stats().online === 0);
+  await until(async () => (await server.stats()).online === 0);
 });
 test.after(() => server.stop());
 
@@ -80,7 +80,7 @@ test('find: the first is queued; the second is matched with them, exactly one in
   assert.is(mb.mode, 'text');
   assert.equal(ma.commonInterests, []);
   assert.equal(mb.commonInterests, []);
-  assert.equal(server.stats(), { online: 2, queued: 0, inConversation: 2, conversations: 1 });
+  assert.equal(await server.stats(), { online: 2, queued: 0, inConversation: 2, conversations: 1 });
 });
 
 test('find: shared interests are named to both sides (trimmed and lowercased)', async () => {
@@ -101,7 +101,7 @@ test('find: text and video queues are separate', async () => {
   b.send({ type: 'find', mode: 'video' });
   await Promise.all([a.next('queued'), b.next('queued')]);
   await Promise.all([a.none('matched', QUIET_MS), b.none('matched', 0)]);
-  assert.is(server.stats().queued, 2);
+  assert.is((await server.stats()).queued, 2);
 });
 
 test('find: while in a conversation it answers already_matched and changes nothing', async () => {
@@ -112,7 +112,7 @@ test('find: while in a conversation it answers already_matched and changes nothi
   assert.is((await a.next('error')).code, 'already_matched');
   a.send({ type: 'message', text: 'still here' });
   assert.is((await b.next('message')).text, 'still here');
-  assert.equal(server.stats(), { online: 2, queued: 0, inConversation: 2, conversations: 1 });
+  assert.equal(await server.stats(), { online: 2, queued: 0, inConversation: 2, conversations: 1 });
 });
 
 test('find: two tabs of one browser are never paired with each other', async () => {
@@ -126,7 +126,7 @@ test('find: two tabs of one browser are never paired with each other', async () 
     await client.next('queued');
   }
   await Promise.all([tab.none('matched', QUIET_MS), otherTab.none('matched', 0)]);
-  assert.is(server.stats().queued, 2);
+  assert.is((await server.stats()).queued, 2);
 });
 
 test('message: the partner gets the text and a server time; the sender gets no echo', async () => {
@@ -252,12 +252,12 @@ test('leave: ends the conversation for both; leaving the queue removes the entry
   a.send({ type: 'leave' });
   assert.equal(await a.next('ended'), { type: 'ended', by: 'self', reason: 'left' });
   assert.equal(await b.next('ended'), { type: 'ended', by: 'stranger', reason: 'left' });
-  assert.is(server.stats().conversations, 0);
+  assert.is((await server.stats()).conversations, 0);
 
   a.send({ type: 'find', mode: 'text' });
   await a.next('queued');
   a.send({ type: 'leave' });
-  await until(() => server.stats().queued === 0);
+  await until(async () => (await server.stats()).queued === 0);
   const c = await join();
   c.send({ type: 'find', mode: 'text' });
   await c.next('queued');
@@ -307,7 +307,7 @@ test('report: ends the conversation, files it with the transcript, and the two n
   // Both come back later with new sessions from the same browsers.
   reporter.close();
   reported.close();
-  await until(() => server.stats().online === 0);
+  await until(async () => (await server.stats()).online === 0);
   const comeback = async (cookie: string) => {
     const { ticket, cookie: sameCookie } = await getTicket(server.url, ADULT, cookie);
     assert.is(deviceOf(sameCookie), deviceOf(cookie), 'the device cookie was reused');
@@ -324,7 +324,7 @@ test('report: ends the conversation, files it with the transcript, and the two n
     await client.next('queued');
   }
   await Promise.all([reporterAgain.none('matched', QUIET_MS), reportedAgain.none('matched', 0)]);
-  assert.is(server.stats().queued, 2);
+  assert.is((await server.stats()).queued, 2);
 
   // Both are still pairable with other people.
   const others = [await join(), await join()];
@@ -357,13 +357,13 @@ test('disconnect: the partner hears ended{stranger, disconnected}; a queued entr
   await pairUp(a, b);
   a.close();
   assert.equal(await b.next('ended'), { type: 'ended', by: 'stranger', reason: 'disconnected' });
-  assert.is(server.stats().conversations, 0);
+  assert.is((await server.stats()).conversations, 0);
 
   const queued = await join();
   queued.send({ type: 'find', mode: 'text' });
   await queued.next('queued');
   queued.close();
-  await until(() => server.stats().queued === 0);
+  await until(async () => (await server.stats()).queued === 0);
   b.send({ type: 'find', mode: 'text' });
   await b.next('queued');
   await b.none('matched', QUIET_MS);
@@ -377,14 +377,14 @@ test('age bands: an adult and a minor are never paired; two minors are', async (
   minor.send({ type: 'find', mode: 'text' });
   await minor.next('queued');
   await Promise.all([adult.none('matched', QUIET_MS), minor.none('matched', 0)]);
-  assert.is(server.stats().queued, 2);
+  assert.is((await server.stats()).queued, 2);
 
   const otherMinor = await join(MINOR);
   otherMinor.send({ type: 'find', mode: 'text' });
   const [m1, m2] = await Promise.all([minor.next('matched'), otherMinor.next('matched')]);
   assert.is(m1.conversationId, m2.conversationId);
   await adult.none('matched', 0);
-  assert.is(server.stats().queued, 1);
+  assert.is((await server.stats()).queued, 1);
 });
 
 test('announcement: an event written through another database connection reaches everyone as notice', async () => {

@@ -47,9 +47,9 @@ function openPath(baseUrl: string, pathAndQuery: string): Promise<TestClient> {
 }
 
 /** Polls a condition (server-side cleanup follows a client's close by a moment). */
-async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -65,7 +65,7 @@ test.before(async () => {
 });
 test.after.each(async () => {
   for (const client of clients.splice(0)) client.close();
-  await until(() => server.stats().online === 0);
+  await until(async () => (await server.stats()).online === 0);
 });
 test.after(() => server.stop());
 

@@ -52,7 +52,7 @@ test('every environment override and every secret is documented', () => {
     assert.match(docs, new RegExp(`^\\| \`${name}\` \\| \\[\`${key.replaceAll('.', '\\.')}\`\\]`, 'm'), name);
   }
   const secretsSection = docs.slice(docs.indexOf('## Secrets'));
-  for (const name of ['STRANGERCHAT_SESSION_SECRET', 'STRANGERCHAT_TURN_SECRET', 'STRANGERCHAT_SMTP_PASSWORD']) {
+  for (const name of ['STRANGERCHAT_SESSION_SECRET', 'STRANGERCHAT_TURN_SECRET', 'STRANGERCHAT_SMTP_PASSWORD', 'STRANGERCHAT_OIDC_CLIENT_SECRET']) {
     assert.ok(secretsSection.includes(`| \`${name}\` |`), `${name} is in the secrets table`);
   }
   const source = readFileSync(new URL('../../server/config.ts', import.meta.url), 'utf8');

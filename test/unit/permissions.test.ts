@@ -12,7 +12,7 @@ const READ_ONLY: ReadonlySet<Action> = new Set([
 /** The policy in words: what each role may do, written independently of the matrix. */
 function expected(role: Role, action: Action): boolean {
   if (action === 'evidence.view_sensitive' || action === 'evidence.export') return role === 'safeguarding';
-  if (action === 'config.manage') return role === 'owner';
+  if (action === 'config.manage' || action === 'moderators.confirm_sso') return role === 'owner';
   if (action === 'moderators.list' || action === 'moderators.manage') return role === 'owner' || role === 'admin' || role === 'safeguarding';
   // Closing the whole space: those who run it, and the safeguarding lead (not every moderator).
   if (action === 'site.pause') return role === 'owner' || role === 'admin' || role === 'safeguarding';

@@ -1,7 +1,6 @@
 // The appeal page: the visitor's ban (GET /api/ban), the state of an appeal already sent
 // (GET /api/appeals), or the form that sends one (POST /api/appeals).
-import type { BanStatusResponse } from '../../../server/http/ban-routes.ts';
-import type { OwnAppeal } from '../../../server/moderation/appeals.ts';
+import type { BanStatusResponse, OwnAppeal } from '../../../server/protocol/moderation.ts';
 import { api } from './lib/api.ts';
 import { $, formatDate, say, t } from './lib/page.ts';
 

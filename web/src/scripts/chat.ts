@@ -9,7 +9,7 @@
 import { CloseCode } from '../../../server/protocol/close-codes.ts';
 import { Limits } from '../../../server/protocol/limits.ts';
 import type { ClientMessage, EndedBy, EndedReason, IceServer, ServerMessage, WsErrorCode } from '../../../server/protocol/messages.ts';
-import type { BanStatusResponse } from '../../../server/http/ban-routes.ts';
+import type { BanStatusResponse } from '../../../server/protocol/moderation.ts';
 import type { Availability } from '../../../server/protocol/http.ts';
 import { api } from './lib/api.ts';
 import { banFrom, showBan } from './lib/ban.ts';

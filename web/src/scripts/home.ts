@@ -1,9 +1,10 @@
 // The landing page and the entry step. The landing page starts a text or a video chat in one click
 // (with optional interests), shows the live count and what the instance promises; the first time
 // in a tab, the entry step (#start) comes first: the rules, their acceptance, the age, an invite
-// code or an e-mail check. The ticket and the answers go to sessionStorage for the chat page, so a
+// code, an e-mail check, or a sign-in with the school (which gives the age band: then no age is
+// asked). The ticket and the answers go to sessionStorage for the chat page, so a
 // later start in the same tab (and a reconnection) skips the entry step.
-import type { Availability, EmailStartResponse, EmailStatusResponse, PresenceResponse } from '../../../server/protocol/http.ts';
+import type { Availability, EmailStartResponse, EmailStatusResponse, OidcStatusResponse, PresenceResponse } from '../../../server/protocol/http.ts';
 import { Limits } from '../../../server/protocol/limits.ts';
 import type { ChatMode } from '../../../server/protocol/messages.ts';
 import { api } from './lib/api.ts';
@@ -29,6 +30,12 @@ const startButtons = [...chooseForm.querySelectorAll<HTMLButtonElement>('button[
 for (const button of startButtons) button.hidden = !instance.modes.includes(button.value as ChatMode);
 age.min = String(instance.minAge);
 $('invite-field').hidden = instance.accessMode !== 'invite';
+/** The school's sign-in: for everyone (no age is asked), or for staff beside typed ages and invite codes. */
+const schoolSignIn = instance.schoolSignIn;
+const label = schoolSignIn?.label ?? instance.name;
+/** Whether this browser holds a school sign-in (its band comes from the school: no age, no invite). */
+let signedIn = false;
+$('age-field').hidden = schoolSignIn?.members === true;
 
 /** The answers given earlier in this tab; with the rules accepted, a start is one click. */
 const previous = loadEntry();
@@ -54,9 +61,10 @@ let chosen: ChatMode | undefined = previous && instance.modes.includes(previous.
     relay: relayOnly && modes.includes('video'),
     invite: accessMode === 'invite',
     email: accessMode === 'email',
+    oidc: accessMode === 'oidc',
     notRecorded: true,
   };
-  const vars = { count: moderation.quarantineReporters, minutes: moderation.quarantineWindowMinutes, days: moderation.evidenceDays, minAge };
+  const vars = { count: moderation.quarantineReporters, minutes: moderation.quarantineWindowMinutes, days: moderation.evidenceDays, minAge, label };
   for (const item of document.querySelectorAll<HTMLElement>('[data-promise]')) {
     const id = item.dataset.promise!;
     item.hidden = !shown[id];
@@ -130,6 +138,7 @@ async function open(entry: Entry, error: HTMLElement): Promise<string | undefine
   }
   const { code, message } = result.error;
   if (code === 'banned') showBan(banFrom(result.error));
+  else if (code === 'sign_in_required' && location.hash !== '#start') location.hash = '#start';
   else say(error, explain(code, message));
   return code;
 }
@@ -154,7 +163,7 @@ chooseForm.addEventListener('submit', async (event) => {
   }
   say(chooseError, '');
   chosen = mode;
-  if (previous?.rulesAccepted && previous.age > 0) {
+  if (previous?.rulesAccepted && (previous.age > 0 || previous.schoolSignIn)) {
     // The rules were accepted in this tab already: straight to the chat.
     for (const b of startButtons) b.disabled = true;
     const refused = await open({ ...previous, mode, interests: list }, chooseError);
@@ -175,7 +184,7 @@ $('back').addEventListener('click', () => {
 /** The message for an error code, with the server's own message as the last resort. */
 function explain(code: string, message: string): string {
   const key = `error.${code}`;
-  const text = t(key);
+  const text = t(key, { label });
   return text === key ? message || t('error.generic') : text;
 }
 
@@ -197,21 +206,23 @@ entryForm.addEventListener('submit', async (event) => {
     accept.focus();
     return;
   }
+  // Signed in with the school (or in a space where everyone is): the band is the school's, no age is sent.
+  const byIdentity = signedIn || schoolSignIn?.members === true;
   const years = Number(age.value);
-  if (!age.value.trim() || !Number.isInteger(years) || years < 0 || years > 150) {
+  if (!byIdentity && (!age.value.trim() || !Number.isInteger(years) || years < 0 || years > 150)) {
     say(entryError, t('error.age_invalid'));
     age.focus();
     return;
   }
-  const entry: Entry = { mode, interests: list, age: years };
-  if (instance.accessMode === 'invite' && invite.value.trim()) entry.inviteCode = invite.value.trim();
+  const entry: Entry = byIdentity ? { mode, interests: list, age: 0, schoolSignIn: true } : { mode, interests: list, age: years };
+  if (!byIdentity && instance.accessMode === 'invite' && invite.value.trim()) entry.inviteCode = invite.value.trim();
   start.disabled = true;
   start.textContent = t('entry.starting');
   const refused = await open(entry, entryError);
   start.disabled = false;
   start.textContent = t('entry.start');
   if (!refused || refused === 'banned') return;
-  const field = ({ too_young: age, age_band_locked: age, invite_required: invite, invite_invalid: invite, email_required: $('email') } as Record<string, HTMLElement>)[refused];
+  const field = ({ too_young: age, age_band_locked: age, invite_required: invite, invite_invalid: invite, email_required: $('email'), sign_in_required: $('signin'), adult_sign_in_required: $('signin') } as Record<string, HTMLElement>)[refused];
   (field ?? entryError).focus();
 });
 
@@ -246,6 +257,54 @@ if (instance.accessMode === 'email') {
     if (chosen && list) saveEntry({ mode: chosen, interests: list, age: Number(age.value) || 0 });
     const result = await api<EmailStartResponse>('/api/email/start', { body: { email: address } });
     say(status, result.ok ? t('entry.emailSent', { email: address, minutes: result.data.expiresInMinutes }) : explain(result.error.code === 'invalid_body' ? 'invalid_email' : result.error.code, result.error.message));
+  });
+}
+
+// --- The school's sign-in (OpenID Connect): everyone, or staff for the adult band ---
+if (schoolSignIn && (schoolSignIn.members || schoolSignIn.adults)) {
+  const box = $('signin-box');
+  const link = $<HTMLAnchorElement>('signin');
+  const status = $('signin-status');
+  const signOutLine = $('signout-line');
+  box.hidden = false;
+  say($('signin-intro'), t(schoolSignIn.members ? 'entry.signInIntro' : 'entry.signInAdultsIntro', { label }));
+  link.textContent = t('entry.signIn', { label });
+  const params = new URLSearchParams(location.search);
+  const refusal = params.get('signin');
+  if (refusal) {
+    // Back from the provider with a refusal: the entry step explains it, and the address bar is clean.
+    history.replaceState(null, '', '/#start');
+    say($('signin-error'), explain(refusal, ''));
+  }
+  /** Shows what the sign-in on this browser gives; staff signed in need no age and no invite. */
+  const show = (answer: OidcStatusResponse) => {
+    signedIn = answer.signedIn;
+    link.hidden = signedIn;
+    signOutLine.hidden = !signedIn;
+    if (signedIn) {
+      say($('signin-error'), '');
+      say(status, t(answer.band === 'adult' ? 'entry.signedInAdult' : 'entry.signedInMinor', { label }));
+    }
+    if (schoolSignIn.adults) {
+      $('age-field').hidden = signedIn;
+      $('invite-field').hidden = signedIn || instance.accessMode !== 'invite';
+    }
+  };
+  void api<OidcStatusResponse>('/api/oidc/status').then((result) => {
+    if (result.ok) show(result.data);
+  });
+  // The choices made so far survive the trip to the provider.
+  link.addEventListener('click', () => {
+    const list = parseInterests(interests.value);
+    if (chosen && list) saveEntry({ mode: chosen, interests: list, age: 0, ...(schoolSignIn.members ? { schoolSignIn: true } : {}) });
+  });
+  $('signout').addEventListener('click', async () => {
+    await api('/api/oidc/sign-out', { body: {} });
+    show({ signedIn: false });
+    // The next person at this computer starts from the beginning.
+    sessionStorage.clear();
+    say(status, t('entry.signedOut'));
+    link.focus();
   });
 }
 

@@ -8,6 +8,8 @@ export interface Entry {
   interests: string[];
   age: number;
   inviteCode?: string;
+  /** Signed in with the school: the band is the school's, and no age is sent (the server refuses one). */
+  schoolSignIn?: boolean;
   /** Set once a session was opened with these answers: the rules were accepted in this tab. */
   rulesAccepted?: boolean;
 }
@@ -31,7 +33,7 @@ export function saveEntry(entry: Entry): void {
 /** POST /api/session with the stored answers. */
 export function startSession(entry: Entry): Promise<ApiResult<SessionResponse>> {
   return api<SessionResponse>('/api/session', {
-    body: { acceptRules: true, age: entry.age, ...(entry.inviteCode ? { inviteCode: entry.inviteCode } : {}) },
+    body: { acceptRules: true, ...(entry.schoolSignIn ? {} : { age: entry.age }), ...(entry.inviteCode ? { inviteCode: entry.inviteCode } : {}) },
   });
 }
 

@@ -2,7 +2,7 @@
 // where it was sent and whether that worked, and a button to acknowledge it (with a note; an
 // alert about a minor or illegal report by a safeguarding account only). Failed deliveries are
 // said above the list: the alerts stay here whatever happened to the e-mails and webhooks.
-import type { Alert, DeliveryHealth } from '../../../../server/moderation/alerts.ts';
+import type { Alert, DeliveryHealth } from '../../../../server/protocol/moderation.ts';
 import { get, post, query } from './api.ts';
 import { $, say, t } from '../lib/page.ts';
 import { reasonLabel } from './reports.ts';

@@ -1,6 +1,6 @@
 // Appeals: what the banned person wrote and the ban it is about; a decision (keep or lift the ban)
 // with a note. The moderator who made a ban cannot decide its appeal: the page says so up front.
-import type { Appeal } from '../../../../server/moderation/appeals.ts';
+import type { Appeal } from '../../../../server/protocol/moderation.ts';
 import { get, post, query } from './api.ts';
 import { $, say, t } from '../lib/page.ts';
 import { severityLabel } from './bans.ts';

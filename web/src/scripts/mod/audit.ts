@@ -1,6 +1,6 @@
 // The audit log, newest first, a page at a time (by id), filtered by action; and the check of its
 // hash chain.
-import type { AuditEntry, AuditVerification } from '../../../../server/moderation/audit.ts';
+import type { AuditEntry, AuditVerification } from '../../../../server/protocol/moderation.ts';
 import { get, query } from './api.ts';
 import { $, say, t } from '../lib/page.ts';
 import { cell, errorText, fillTable, h, time, when } from './ui.ts';

@@ -1,5 +1,5 @@
 // Bans: the list by status (active, expired, lifted, all), adding one by target, lifting one.
-import type { Ban } from '../../../../server/moderation/ban-index.ts';
+import type { Ban } from '../../../../server/protocol/moderation.ts';
 import { call, get, post, query } from './api.ts';
 import { $, say, t } from '../lib/page.ts';
 import { badge, banTargetLabel, can, cell, confirmDialog, endsText, errorText, fillTable, h, inside, pager, time, tOr } from './ui.ts';

@@ -2,7 +2,7 @@
 // from here lasts while this page renews it (every `renewEveryMs`, as the server says): a closed
 // tab lapses on its own within minutes, and signing out ends it at once (the server does that).
 import type { Availability } from '../../../../server/protocol/http.ts';
-import type { OnDuty } from '../../../../server/moderation/duty.ts';
+import type { OnDuty } from '../../../../server/protocol/moderation.ts';
 import { get, post } from './api.ts';
 import { $, say, t } from '../lib/page.ts';
 import { can, errorText, session } from './ui.ts';

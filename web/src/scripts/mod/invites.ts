@@ -1,6 +1,6 @@
 // Invite codes (the `invite` access mode): create one with a number of uses and an expiry (the
 // code is shown once, only its first group is kept), list them, revoke one.
-import type { Invite } from '../../../../server/access/invites.ts';
+import type { Invite } from '../../../../server/protocol/moderation.ts';
 import { call, get, post } from './api.ts';
 import { $, instance, say, t } from '../lib/page.ts';
 import { badge, can, cell, confirmDialog, endsText, errorText, fillTable, h, inside, time } from './ui.ts';

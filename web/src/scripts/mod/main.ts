@@ -2,8 +2,7 @@
 // the account has a one-time one, keeps the live figures and the duty state fresh, and shows the
 // part of the page the URL's hash names (#alerts, #reports, #report/<id>, #bans, #appeals,
 // #invites, #audit, #announce, #moderators, #account) — only those the moderator's role permits.
-import type { Action } from '../../../../server/access/permissions.ts';
-import type { ModerationCounts } from '../../../../server/moderation/stats.ts';
+import type { Action, ModerationCounts } from '../../../../server/protocol/moderation.ts';
 import { get, onSessionLost, post, setCsrfToken } from './api.ts';
 import { $, instance, say, t } from '../lib/page.ts';
 import * as account from './account.ts';
@@ -210,6 +209,20 @@ $('logout').addEventListener('click', async () => {
 addEventListener('hashchange', () => route());
 document.addEventListener('visibilitychange', () => void refreshStats());
 document.addEventListener(alerts.COUNTS_CHANGED, () => void (session.me && !forced && refreshStats()));
+
+// --- Signing in with the school (oidc.moderators) ---
+if (instance.schoolSignIn?.moderators) {
+  const label = instance.schoolSignIn.label;
+  $('sso-start').textContent = t('mod.sso.start', { label });
+  $('sso-login').hidden = false;
+  const params = new URLSearchParams(location.search);
+  const refusal = params.get('signin');
+  if (refusal) {
+    // Back from the provider with a refusal: said once, and the address bar is clean.
+    say(loginError, tOr(`mod.sso.error.${refusal}`, t('mod.sso.error.generic'), { label, user: params.get('user') ?? '', role: tOr(`mod.role.${params.get('role')}`, params.get('role') ?? '') }));
+    history.replaceState(null, '', `${location.pathname}${location.hash}`);
+  }
+}
 
 /** Resumes the session this browser already has, or asks to log in. */
 async function boot(): Promise<void> {

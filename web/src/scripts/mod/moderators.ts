@@ -2,12 +2,11 @@
 // change a role, disable or enable, reset a password. Whose accounts a role manages comes from the
 // server (`manages`: owners everyone, admins all but owners and safeguarding, safeguarding its own
 // role); nobody disables themselves. The server enforces it all; the page only offers what it allows.
-import type { Role } from '../../../../server/access/permissions.ts';
+import { ROLES, type Role } from '../../../../server/protocol/enums.ts';
 import { get, post, call } from './api.ts';
 import { $, say, t } from '../lib/page.ts';
 import { badge, can, cell, confirmDialog, errorText, fillTable, h, inside, session, time, tOr, type ModeratorView } from './ui.ts';
 
-const ROLES: Role[] = ['owner', 'admin', 'moderator', 'safeguarding', 'auditor'];
 const table = $<HTMLTableElement>('moderators-table');
 const status = $('moderators-status');
 const error = $('moderators-error');

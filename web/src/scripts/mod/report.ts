@@ -1,7 +1,7 @@
 // One report: what happened, who (sessions, device, address), the evidence when the role may open
 // it (the transcript; frames blurred until clicked, each click a separate, audited request) and
 // the decision: dismiss, ban the reported person, lift their quarantine, end their session.
-import type { OpenedReport, ReportDetails, ReportParty, ResolveResult } from '../../../../server/moderation/report-review.ts';
+import type { OpenedReport, ReportDetails, ReportParty, ResolveResult } from '../../../../server/protocol/moderation.ts';
 import { get, getBlob, post } from './api.ts';
 import { $, say, t } from '../lib/page.ts';
 import { bandLabel, reasonLabel, reportStatus } from './reports.ts';

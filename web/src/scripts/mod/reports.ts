@@ -1,5 +1,5 @@
 // The report queue: filters (status, reason, age band), 50 a page, oldest open report first.
-import type { ReportSummary } from '../../../../server/moderation/report-review.ts';
+import type { ReportSummary } from '../../../../server/protocol/moderation.ts';
 import { get, query } from './api.ts';
 import { $, say, t } from '../lib/page.ts';
 import { badge, cell, errorText, fillTable, h, inside, pager, time, tOr } from './ui.ts';

@@ -1,7 +1,7 @@
 // What every part of the dashboard shares: the signed-in moderator and their permissions, a small
 // element builder (text only: nothing from a report or a person is ever parsed as HTML), dates,
 // error messages from the catalog, the confirmation dialog and the pagers.
-import type { Action, Role } from '../../../../server/access/permissions.ts';
+import type { Action, Role } from '../../../../server/protocol/moderation.ts';
 import type { ApiError } from './api.ts';
 import { $, say, t } from '../lib/page.ts';
 
