@@ -89,6 +89,8 @@ export interface InstanceSecrets {
   turnSecret?: string;
   /** STRANGERCHAT_SMTP_PASSWORD, for the magic links' mail server. */
   smtpPassword?: string;
+  /** STRANGERCHAT_WEBHOOK_SECRET, which signs the safeguarding alerts' webhooks (generated when missing). */
+  webhookSecret?: string;
   /** STRANGERCHAT_OIDC_CLIENT_SECRET, the client secret at the school's OpenID provider. */
   oidcClientSecret?: string;
 }
@@ -157,9 +159,12 @@ function packageName(name: string): string {
  */
 export function renderInstance(instance: NewInstance, secrets: InstanceSecrets = {}, options: { packageJson?: boolean; /** package.json's dependency on strangerchat (default: this version). */ strangerchatSpec?: string } = {}): InstanceFile[] {
   const sessionSecret = secrets.sessionSecret ?? generateSecret();
+  // Generated whether or not a webhook is set yet: adding one to alerts.webhooks then needs no new secret.
+  const webhookSecret = secrets.webhookSecret ?? generateSecret();
   const envLines = (show: (secret: string) => string) => [
     '# Secrets of this instance: never commit or share this file.',
     `STRANGERCHAT_SESSION_SECRET=${show(sessionSecret)}`,
+    `STRANGERCHAT_WEBHOOK_SECRET=${show(webhookSecret)}`,
     ...(secrets.turnSecret ? [`STRANGERCHAT_TURN_SECRET=${show(secrets.turnSecret)}`] : []),
     ...(secrets.smtpPassword ? [`STRANGERCHAT_SMTP_PASSWORD=${show(envValue(secrets.smtpPassword))}`] : []),
     ...(secrets.oidcClientSecret ? [`STRANGERCHAT_OIDC_CLIENT_SECRET=${show(envValue(secrets.oidcClientSecret))}`] : []),

@@ -42,6 +42,8 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'email', load: async () => (await import('./commands/email.ts')).registerEmail },
   { name: 'sessions', load: async () => (await import('./commands/sessions.ts')).registerSessions },
   { name: 'announce', load: async () => (await import('./commands/announce.ts')).registerAnnounce },
+  { name: 'pause', load: async () => (await import('./commands/pause.ts')).registerPause },
+  { name: 'resume', load: async () => (await import('./commands/pause.ts')).registerResume },
   { name: 'audit', load: async () => (await import('./commands/audit.ts')).registerAudit },
   { name: 'stats', load: async () => (await import('./commands/stats.ts')).registerStats },
   { name: 'purge', load: async () => (await import('./commands/purge.ts')).registerPurge },
@@ -56,7 +58,7 @@ export const COMMANDS: CommandEntry[] = [
  * The others work on the instance's files (settings, database, processes) with no account: an
  * explicit --as there exits 2 rather than being ignored (STRANGERCHAT_AS is simply not used).
  */
-export const MODERATION_COMMANDS: ReadonlySet<string> = new Set(['ban', 'reports', 'mod', 'invite', 'sessions', 'announce', 'audit', 'purge']);
+export const MODERATION_COMMANDS: ReadonlySet<string> = new Set(['ban', 'reports', 'mod', 'invite', 'sessions', 'announce', 'pause', 'resume', 'audit', 'purge']);
 
 /** Global options whose value is the next word (which is then not a command's name). */
 const VALUE_OPTIONS = new Set(['-C', '--dir', '--as']);

@@ -109,6 +109,7 @@ export async function resetInstance(ctx: Context, options: InitAllOptions, outpu
   if (instance.smtp?.user && smtpPassword && !env.STRANGERCHAT_SMTP_PASSWORD) addedSecrets.STRANGERCHAT_SMTP_PASSWORD = smtpPassword;
   if (instance.oidc && oidcClientSecret && !env.STRANGERCHAT_OIDC_CLIENT_SECRET) addedSecrets.STRANGERCHAT_OIDC_CLIENT_SECRET = oidcClientSecret;
   if (!env.STRANGERCHAT_SESSION_SECRET) addedSecrets.STRANGERCHAT_SESSION_SECRET = generateSecret();
+  if (!env.STRANGERCHAT_WEBHOOK_SECRET) addedSecrets.STRANGERCHAT_WEBHOOK_SECRET = generateSecret();
   if (instance.turnUrls?.length && !env.STRANGERCHAT_TURN_SECRET) addedSecrets.STRANGERCHAT_TURN_SECRET = generateSecret();
   validateInstance(dir, instance, env.STRANGERCHAT_TURN_SECRET ?? addedSecrets.STRANGERCHAT_TURN_SECRET, env.STRANGERCHAT_OIDC_CLIENT_SECRET ?? addedSecrets.STRANGERCHAT_OIDC_CLIENT_SECRET);
   const settings = { ...instanceSettings(instance), database } as Json;

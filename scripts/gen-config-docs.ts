@@ -43,7 +43,14 @@ export const SECRETS: Array<{ name: string; required: string; what: string }> = 
   {
     name: 'STRANGERCHAT_SMTP_PASSWORD',
     required: 'when the SMTP server in `email.smtp` needs a password',
-    what: 'The password of `email.smtp.user`, for sending magic links in the `email` access mode.',
+    what: 'The password of `email.smtp.user`, for sending magic links in the `email` access mode and the safeguarding e-mails.',
+  },
+  {
+    name: 'STRANGERCHAT_WEBHOOK_SECRET',
+    required: 'when `alerts.webhooks` lists a URL (32 characters or more)',
+    what:
+      'Signs every webhook request of the safeguarding alerts (HMAC-SHA256 of the timestamp and the body, in the ' +
+      '`X-Strangerchat-Signature` header), so the receiver can tell they come from this instance. `init` generates it.',
   },
   {
     name: 'STRANGERCHAT_OIDC_CLIENT_SECRET',

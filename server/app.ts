@@ -13,6 +13,7 @@
 //   connections      chat/registry.ts            this node's live sockets
 //   heartbeat        chat/heartbeat.ts           dead and idle sockets
 //   presence         chat/presence.ts            the online count, pushed when it changed
+//   availability     chat/availability-watch.ts  opening hours, pauses and duty: told, searches stopped, closing
 //   usage            chat/usage.ts               daily counts for `stats`
 //   shutdown         shutdown.ts                 the order everything stops in
 import { createServer as createHttpServer } from 'node:http';
@@ -27,6 +28,7 @@ import type { ConnectionDeps } from './chat/connection.ts';
 import { Gateway } from './chat/gateway.ts';
 import { Heartbeat } from './chat/heartbeat.ts';
 import { Presence } from './chat/presence.ts';
+import { AvailabilityWatch } from './chat/availability-watch.ts';
 import { ConnectionRegistry } from './chat/registry.ts';
 import { WriteBatch } from './chat/write-batch.ts';
 import { mediaPolicy, minorMediaWarnings } from './chat/media-policy.ts';
@@ -55,6 +57,8 @@ import { createEmailRouter, verifiedIdentityReader } from './http/email-routes.t
 import { createModRouter } from './http/mod-routes.ts';
 import { createOidcRouter } from './http/oidc-routes.ts';
 import { createModAdminRouter } from './http/mod-admin-routes.ts';
+import { createModDutyRouter } from './http/mod-duty-routes.ts';
+import { createModAlertsRouter } from './http/mod-alerts-routes.ts';
 import { staticSite } from './http/static.ts';
 import { HTTP_SERVER_OPTIONS, limitConnections } from './http/connection-limits.ts';
 import { transparencyPage } from './http/transparency.ts';
@@ -77,6 +81,10 @@ export interface ServerDeps {
   retentionIntervalMs?: number;
   /** How often the online count is read and pushed when it changed (default 5 s). */
   presenceIntervalMs?: number;
+  /** How often opening hours and duty expiries are checked (default 1 s). */
+  availabilityIntervalMs?: number;
+  /** Tests shorten the alert outbox's waits between attempts, and how often it is read. */
+  alertDelivery?: { retryFirstMs?: number; pollMs?: number };
 }
 
 export interface RunningServer {
@@ -126,21 +134,39 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     setTimer: (fn, ms) => setTimeout(fn, ms),
     clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
   });
-  const services = createServices({ db, config, now, logger, banIndex, cluster });
+  const services = createServices({ db, config, now, logger, banIndex, cluster, alertDelivery: deps.alertDelivery });
   const rateLimits = new RateLimits(settings.rateLimits, { now, limiters: cluster.limiters });
   const clientAddress = createClientAddressResolver(settings.trustedProxies);
-  const media = mediaPolicy(config);
+  // Video may depend on a moderator being on duty: the policy asks the live availability.
+  const media = mediaPolicy(config, services.availability);
 
   // --- This node's connections, and what acts on them ---
   const connections = new ConnectionRegistry();
   const enforcement = new Enforcement({ hub, connections, index: banIndex, logger });
   const loader = new BanLoader({ bans: services.bans, avoids: services.avoids, index: banIndex, hub, logger });
+  const availabilityWatch = new AvailabilityWatch({
+    availability: services.availability,
+    hub,
+    media,
+    connections: () => connections,
+    now,
+    logger,
+    graceSeconds: settings.openingHours.closingGraceSeconds,
+    intervalMs: deps.availabilityIntervalMs,
+  });
   const feed = new ModerationFeed({
     db,
     logger,
     intervalMs: deps.feedIntervalMs,
     bus: cluster.events,
-    handler: feedActions({ bans: services.bans, index: banIndex, enforcement, broadcast: (message) => connections.broadcast(message), logger }),
+    handler: feedActions({
+      bans: services.bans,
+      index: banIndex,
+      enforcement,
+      broadcast: (message) => connections.broadcast(message),
+      availabilityChanged: () => availabilityWatch.changed(),
+      logger,
+    }),
   });
   const pairingGate = new PairingGate({ feed, index: banIndex });
   const presence = new Presence({
@@ -167,6 +193,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     reports: services.reports,
     iceServers: createIceServers({ turn: settings.turn, secret: config.secrets.turnSecret, now }),
     media,
+    availability: services.availability,
     pairingBan: (p) => pairingGate.check({ address: p.address, deviceId: p.deviceId, identityHash: p.identityHash }),
     expel: (connection, ban, at) => enforcement.expel(connection, ban, at),
     writes,
@@ -187,9 +214,23 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     banGate: banGate({ index: banIndex, subject: banSubject, appealUrl }),
     rawBodyRouters: [createEvidenceRouter({ evidence: services.evidence, logger })],
   });
-  mount(app, createRouter({ config, sessions, rateLimits, isHealthy: () => pingDatabase(db), isReady: () => loader.loaded, verifiedIdentity, online: () => presence.online() }));
-  mount(app, createModRouter({ moderators, invites }));
+  mount(
+    app,
+    createRouter({
+      config,
+      sessions,
+      rateLimits,
+      isHealthy: () => pingDatabase(db),
+      isReady: () => loader.loaded,
+      verifiedIdentity,
+      online: () => presence.online(),
+      availability: () => services.availability.current(),
+    }),
+  );
+  mount(app, createModRouter({ moderators, invites, duty: services.duty }));
   mount(app, createModAdminRouter({ db, now, moderators, audit, sessions, announcements, retention, hubStats: () => hub.stats() }));
+  mount(app, createModDutyRouter({ moderators, duty: services.duty, availability: services.availability }));
+  mount(app, createModAlertsRouter({ moderators, alerts: services.alerts }));
   mount(app, createModBansRouter({ moderators, bans, now }));
   mount(app, createBanStatusRouter({ index: banIndex, subject: banSubject, appealUrl }));
   mount(app, createModReportsRouter({ moderators, reviews }));
@@ -216,9 +257,12 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
   });
   gateway.attach(server);
 
-  // --- Start: the feed's starting point first, then the timers, listening, and the load ---
+  // --- Start: whether the space is open (so the first session and welcome are right) and the
+  // feed's starting point first, then the timers, listening, and the load ---
+  await availabilityWatch.start();
   await feed.start();
   retention.start(deps.retentionIntervalMs);
+  services.alertDelivery.start();
   presence.start();
   heartbeat.start();
   usageRecorder.start();
@@ -236,7 +280,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     close: () =>
       (closed ??= shutdown({
         gateway,
-        background: [loader, heartbeat, presence, feed, retention],
+        background: [loader, heartbeat, presence, feed, availabilityWatch, retention, services.alertDelivery],
         hub,
         http: server,
         connections,

@@ -34,6 +34,32 @@ function isContact(value: string): boolean {
   return URL.canParse(value);
 }
 
+/** The days of `openingHours.week`, Monday first (ISO 8601). */
+export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+/** `08:30-16:00`: a 24-hour clock; `24:00` ends a day. */
+const TIME_RANGE = /^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
+
+function isOrderedRange(range: string): boolean {
+  const [start, end] = range.split('-') as [string, string];
+  return start < end;
+}
+
+/** True for a time zone Intl knows (an IANA name such as "Europe/Paris", or "UTC"). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 // Each key's description (`.describe`) is its documentation: scripts/gen-config-docs.ts turns the
 // schema into docs/configuration.md, and a test fails when a key has none or the page is stale.
 const DatabaseSettings = z.discriminatedUnion('driver', [
@@ -421,9 +447,9 @@ export const InstanceSettings = z.strictObject({
         .boolean()
         .optional()
         .describe(
-          'E-mail the safeguarding accounts (those with an address) and the account concerned whenever a safeguarding account is ' +
-            'created, changes role, is enabled or disabled, has its password reset or its address changed. Sent through `email.smtp`. ' +
-            'Default: on in the `email` access mode (its mail server is set up), off otherwise.',
+          'E-mail the safeguarding accounts (those with an address): every safeguarding alert (see `alerts`), and, with the account ' +
+            'concerned, whenever a safeguarding account is created, changes role, is enabled or disabled, has its password reset or ' +
+            'its address changed. Sent through `email.smtp`. Default: on in the `email` access mode (its mail server is set up), off otherwise.',
         ),
       appealCooldownDays: z
         .number()
@@ -431,9 +457,100 @@ export const InstanceSettings = z.strictObject({
         .max(365)
         .default(7)
         .describe('Days after an appeal is decided before the same ban may be appealed again (`appeal_too_soon` until then); 0 allows a new appeal at once.'),
+      videoOnlyOnDuty: z
+        .boolean()
+        .optional()
+        .describe(
+          'Offer video only while at least one moderator is on duty (the dashboard\'s toggle, or `strangerchat mod duty on`); ' +
+            'otherwise the site offers text only and says why. Default: on for the school profile, off elsewhere.',
+        ),
+      dutyHours: z
+        .number()
+        .min(0.25)
+        .max(24)
+        .default(4)
+        .describe(
+          'How long `strangerchat mod duty on` keeps someone on duty, in hours, unless `--hours` says otherwise. ' +
+            'On duty from the dashboard lasts while the dashboard is open (it renews it every minute).',
+        ),
     })
     .prefault({})
-    .describe('Moderator logins, automatic quarantine and appeals.'),
+    .describe('Moderator logins, automatic quarantine, appeals and who must be on duty.'),
+  openingHours: z
+    .strictObject({
+      timeZone: z
+        .string()
+        .min(1)
+        .max(64)
+        .refine(isTimeZone, 'must be an IANA time zone such as "Europe/Paris" or "UTC"')
+        .optional()
+        .describe('The time zone the opening hours are read in (an IANA name such as "Europe/Paris"). Default: the time zone of the machine the server runs on.'),
+      week: z
+        .strictObject(
+          Object.fromEntries(
+            WEEKDAYS.map((day) => [
+              day,
+              z
+                .array(z.string().regex(TIME_RANGE, 'must be a time range such as "08:30-16:00" (24-hour clock; "24:00" ends the day)').refine(isOrderedRange, 'must end after it starts'))
+                .max(8)
+                .optional()
+                .describe(`Opening times on ${day[0]!.toUpperCase()}${day.slice(1)}s, e.g. ["08:30-12:00", "13:30-16:00"]; leave it out (or []) for closed all day.`),
+            ]),
+          ) as Record<Weekday, z.ZodOptional<z.ZodArray<z.ZodString>>>,
+        )
+        .optional()
+        .describe(
+          'When the space is open, per weekday; a day left out is closed. Leave the whole key out to be open at all hours. ' +
+            'Outside these hours the site says when it opens, and new sessions and searches are refused with `closed`.',
+        ),
+      closingGraceSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(3600)
+        .default(120)
+        .describe(
+          'When the space closes (the end of its hours, or `strangerchat pause`), people in a conversation are told, and ' +
+            'their conversation ends this many seconds later.',
+        ),
+    })
+    .prefault({})
+    .describe('Opening hours: when people may start chatting. `strangerchat pause` closes the space at any time, `resume` opens it again.'),
+  alerts: z
+    .strictObject({
+      repeatReportDays: z
+        .number()
+        .int()
+        .min(0)
+        .max(90)
+        .default(7)
+        .describe('A report against someone (their browser or verified identity) already reported within this many days raises an alert; 0 turns it off.'),
+      webhooks: z
+        .array(
+          z
+            .url({ protocol: /^https?$/ })
+            .max(500)
+            .refine((url) => url.startsWith('https://') || isLoopbackUrl(url), 'must be an https:// URL (http:// only to this machine)'),
+        )
+        .max(8)
+        .default([])
+        .describe(
+          'URLs that receive every safeguarding alert as a JSON POST, signed with STRANGERCHAT_WEBHOOK_SECRET (see docs/moderation.md). ' +
+            'https:// only, except to this machine. The payload holds ids, kinds and a link to the dashboard, never chat text or evidence.',
+        ),
+      deliveryAttempts: z
+        .number()
+        .int()
+        .min(1)
+        .max(20)
+        .default(8)
+        .describe('Attempts to deliver an alert (each e-mail, each webhook) before it is marked failed; the waits between them double, from 30 seconds to an hour.'),
+    })
+    .prefault({})
+    .describe(
+      'Safeguarding alerts: a minor or illegal report, a repeated report, an automatic quarantine, a refused age-group switch. ' +
+        'They are shown first in the dashboard, e-mailed to the safeguarding accounts (see `moderation.safeguardingAlerts`) and posted to the webhooks.',
+    ),
   transparency: z
     .strictObject({
       publish: z
@@ -679,6 +796,8 @@ export interface Secrets {
   turnSecret?: string;
   /** The SMTP password for magic links. */
   smtpPassword?: string;
+  /** Signs the safeguarding alerts' webhook requests (HMAC-SHA256). */
+  webhookSecret?: string;
   /** The client secret at the school's OpenID provider (`oidc`). */
   oidcClientSecret?: string;
 }
@@ -870,6 +989,7 @@ export function loadConfig({ dir, env, version, overrides }: LoadOptions): Serve
   const secrets: Secrets = { sessionSecret };
   if (mergedEnv.STRANGERCHAT_TURN_SECRET) secrets.turnSecret = mergedEnv.STRANGERCHAT_TURN_SECRET;
   if (mergedEnv.STRANGERCHAT_SMTP_PASSWORD) secrets.smtpPassword = mergedEnv.STRANGERCHAT_SMTP_PASSWORD;
+  if (mergedEnv.STRANGERCHAT_WEBHOOK_SECRET) secrets.webhookSecret = mergedEnv.STRANGERCHAT_WEBHOOK_SECRET;
   if (mergedEnv.STRANGERCHAT_OIDC_CLIENT_SECRET) secrets.oidcClientSecret = mergedEnv.STRANGERCHAT_OIDC_CLIENT_SECRET;
   checkConsistency(settings, secrets);
   return deepFreeze({
@@ -917,6 +1037,19 @@ export function localDescription(settings: InstanceSettings, lang: string): stri
 export function localRules(config: ServerConfig, lang: string): string {
   if (lang === config.settings.language) return config.rules;
   return config.rulesByLanguage[lang] ?? config.rulesByLanguage[lang.split('-')[0]!] ?? config.rules;
+}
+
+/** Shortest webhook secret accepted: a guessable one would let anyone forge alerts. */
+export const WEBHOOK_SECRET_MIN_LENGTH = 32;
+
+/** Video only while a moderator is on duty: as set, else on for schools. */
+export function resolveVideoOnlyOnDuty(settings: InstanceSettings): boolean {
+  return settings.moderation.videoOnlyOnDuty ?? settings.profile === 'school';
+}
+
+/** The time zone of the opening hours: as set, else the machine's. */
+export function instanceTimeZone(settings: InstanceSettings): string {
+  return settings.openingHours.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
 }
 
 /** Relay-only unless turned off: on for schools and wherever a TURN server is configured. */
@@ -975,6 +1108,9 @@ function checkConsistency(settings: InstanceSettings, secrets: Secrets): void {
   }
   if (settings.turn.urls.length > 0 && !secrets.turnSecret) {
     fail('turn.urls is set but STRANGERCHAT_TURN_SECRET is missing from .env', ['STRANGERCHAT_TURN_SECRET']);
+  }
+  if (settings.alerts.webhooks.length > 0 && (secrets.webhookSecret ?? '').length < WEBHOOK_SECRET_MIN_LENGTH) {
+    fail(`alerts.webhooks is set but STRANGERCHAT_WEBHOOK_SECRET is missing from .env (or shorter than ${WEBHOOK_SECRET_MIN_LENGTH} characters)`, ['STRANGERCHAT_WEBHOOK_SECRET']);
   }
   if (settings.profile === 'adult' && (settings.minAge ?? ADULT_AGE) < ADULT_AGE) {
     fail('minAge: the adult profile needs a minimum age of 18 or more', ['minAge']);

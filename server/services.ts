@@ -7,6 +7,7 @@ import type { Db } from './db/database.ts';
 import type { Logger } from './logger.ts';
 import { memoryCluster, type Cluster } from './cluster/cluster.ts';
 import { AgeBandLocks } from './access/age-bands.ts';
+import { AvailabilityService } from './access/availability.ts';
 import { EmailAccessService, createMailTransport } from './access/email.ts';
 import { InviteService } from './access/invites.ts';
 import { ModeratorService } from './access/moderators.ts';
@@ -18,10 +19,13 @@ import { TicketService } from './access/tickets.ts';
 import { AnnouncementService } from './moderation/announcements.ts';
 import { AppealService } from './moderation/appeals.ts';
 import { AuditLog } from './moderation/audit.ts';
+import { AlertService } from './moderation/alerts.ts';
+import { AlertDelivery, type AlertDeliveryDeps } from './moderation/alert-delivery.ts';
 import { AUDIT_HEAD_DIR, AuditHeadStore } from './moderation/audit-head.ts';
 import { dataDirOf } from './db/data-dir.ts';
 import type { BanIndex } from './moderation/ban-index.ts';
 import { BanService } from './moderation/bans.ts';
+import { DutyService } from './moderation/duty.ts';
 import { serverAddresses } from './moderation/lockout.ts';
 import { EvidenceService } from './moderation/evidence.ts';
 import { PairAvoidStore } from './moderation/pair-avoids.ts';
@@ -45,6 +49,8 @@ export interface ServiceDeps {
   banIndex?: BanIndex;
   /** This machine's addresses, for the lockout check of bans (default: its network interfaces and server.host). */
   ownAddresses?: () => readonly string[];
+  /** Tests shorten the alert outbox's waits, or give it another HTTP client. */
+  alertDelivery?: Pick<AlertDeliveryDeps, 'retryFirstMs' | 'pollMs' | 'fetch'>;
   /** How the school's OpenID provider is reached (default: its discovery document, with the global fetch). */
   discoverOidc?: OidcDeps['discover'];
   /**
@@ -62,6 +68,10 @@ export interface Services {
   /** Age bands that stick to a device and an identity. */
   bands: AgeBandLocks;
   sessions: SessionService;
+  /** Who is on duty (the dashboard's toggle, `mod duty`). */
+  duty: DutyService;
+  /** Opening hours, pauses and whether video is offered now. */
+  availability: AvailabilityService;
   /** Only in the email access mode. */
   email: EmailAccessService | undefined;
   moderators: ModeratorService;
@@ -80,6 +90,10 @@ export interface Services {
   appeals: AppealService;
   /** The figures of a period: `strangerchat stats` and the transparency page. */
   stats: StatsService;
+  /** Safeguarding alerts: raised by reports, quarantines and refused band switches; acknowledged by moderators. */
+  alerts: AlertService;
+  /** The alerts' outbox sender; only a server process starts it. */
+  alertDelivery: AlertDelivery;
   /** Releases what the services hold (the mail transport). The database stays open: its owner closes it. */
   close(): void;
 }
@@ -118,23 +132,41 @@ export function createServices(deps: ServiceDeps): Services {
   });
   const tickets = new TicketService({ db, secret, now });
   const invites = new InviteService({ db, audit, secret, now });
-  const bands = new AgeBandLocks({ db, audit, now, lockDays: settings.safety.ageBandLockDays });
-  const sessions = new SessionService({ db, audit, config, tickets, invites, bands, ...(banIndex ? { bans: banIndex } : {}), now });
   // Built when the instance sends mail; nodemailer connects on the first send, not here.
   const alertsOn = safeguardingAlertsOn(settings);
   const mailer = settings.accessMode === 'email' || alertsOn ? createMailTransport(settings.email.smtp, config.secrets.smtpPassword) : undefined;
+  const alertDelivery = new AlertDelivery({
+    db,
+    now,
+    logger,
+    transport: alertsOn ? mailer : undefined,
+    from: settings.email.from,
+    instanceName: settings.name,
+    publicUrl: settings.publicUrl,
+    webhookSecret: config.secrets.webhookSecret,
+    attempts: settings.alerts.deliveryAttempts,
+    ...deps.alertDelivery,
+  });
+  const alerts = new AlertService({ db, audit, now, email: alertsOn, webhooks: settings.alerts.webhooks, repeatReportDays: settings.alerts.repeatReportDays });
+  alerts.useOutbox(alertDelivery);
+  const bands = new AgeBandLocks({ db, audit, alerts, now, lockDays: settings.safety.ageBandLockDays });
+  const duty = new DutyService({ db, audit, now });
+  const availability = new AvailabilityService({ db, audit, now, config, duty });
+  const sessions = new SessionService({ db, audit, config, tickets, invites, bands, availability, ...(banIndex ? { bans: banIndex } : {}), now });
   const email = mailer && settings.accessMode === 'email' ? new EmailAccessService({ db, config, now, transport: mailer, logger, limiters }) : undefined;
-  const alerts = new SafeguardingAlerts({ db, transport: alertsOn ? mailer : undefined, from: settings.email.from, instanceName: settings.name, logger });
-  const moderators = new ModeratorService({ db, audit, alerts, secret, now, sessionHours: settings.moderation.sessionHours, limiters });
+  // Mail about changes to safeguarding accounts (not the alerts outbox above).
+  const accountAlerts = new SafeguardingAlerts({ db, transport: alertsOn ? mailer : undefined, from: settings.email.from, instanceName: settings.name, logger });
+  const moderators = new ModeratorService({ db, audit, alerts: accountAlerts, secret, now, sessionHours: settings.moderation.sessionHours, limiters });
   // The provider is discovered at the first sign-in, not here: a school's outage never stops the chat from starting.
   const oidc = oidcInUse(settings) ? new OidcService({ db, config, now, logger, limiters, ...(deps.discoverOidc ? { discover: deps.discoverOidc } : {}) }) : undefined;
-  const moderatorSso = new ModeratorSsoService({ db, audit, moderators, alerts, config, now });
+  const moderatorSso = new ModeratorSsoService({ db, audit, moderators, alerts: accountAlerts, config, now });
   const announcements = new AnnouncementService({ db, audit, now });
   const retention = new RetentionService({ db, audit, now, periods: settings.retention, logger, locks });
   const quarantine = new QuarantineService({
     db,
     audit,
     bans,
+    alerts,
     locks,
     now,
     logger,
@@ -145,7 +177,7 @@ export function createServices(deps: ServiceDeps): Services {
     },
   });
   const avoids = new PairAvoidStore({ db, now });
-  const reports = new ReportService({ db, secret, now, avoids, afterReport: quarantine, logger });
+  const reports = new ReportService({ db, secret, now, avoids, alerts, afterReport: quarantine, logger });
   const evidence = new EvidenceService({ db, secret, now });
   const reviews = new ReportReviewService({ db, audit, bans, bands, now });
   const appeals = new AppealService({ db, audit, bans, ...(banIndex ? { index: banIndex } : {}), now, cooldownDays: settings.moderation.appealCooldownDays });
@@ -157,6 +189,8 @@ export function createServices(deps: ServiceDeps): Services {
     invites,
     bands,
     sessions,
+    duty,
+    availability,
     email,
     moderators,
     oidc,
@@ -170,6 +204,8 @@ export function createServices(deps: ServiceDeps): Services {
     reviews,
     appeals,
     stats,
+    alerts,
+    alertDelivery,
     close: () => {
       mailer?.close();
       void own?.close();

@@ -2,7 +2,8 @@
 // configuration, a writable data folder, an intact database, its port, HTTPS (browsers allow the
 // camera and microphone only on HTTPS or localhost), a TURN server that really relays, whether
 // under-18s can have video (only through a relay), the nudity check (no test-only setting on),
-// and the WebSocket upgrade through the public URL. Each check says ok / warn / fail and how to fix it;
+// the WebSocket upgrade through the public URL, and whether the safeguarding alerts reach anyone
+// (failed deliveries). Each check says ok / warn / fail and how to fix it;
 // any failure exits 4.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +27,10 @@ import { readRunning, type PidInfo } from '../pidfile.ts';
 import { dataDirProblem, portProblem } from '../preflight.ts';
 import { packageVersion } from '../version.ts';
 import { minorMediaCheck } from '../minor-media-check.ts';
+import { silentLogger } from '../../server/logger.ts';
+import { DELIVERY_HEALTH_DAYS } from '../../server/moderation/alerts.ts';
+import { createServices, safeguardingAlertsOn } from '../../server/services.ts';
+import { formatTime } from '../output.ts';
 import { checkOidc } from '../oidc-check.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
@@ -268,11 +273,47 @@ export const CHECKS: Record<string, Check> = {
     description: 'in the email access mode: the SMTP server answers, with TLS, and accepts the login (nothing is sent)',
     run: async ({ config, deps }) => checkSmtp(config, deps.timeoutMs),
   },
+  alerts: {
+    description: 'safeguarding alerts: where they go (e-mail, webhooks), and whether any delivery failed in the last 7 days',
+    run: async ({ config }) => checkAlerts(config),
+  },
   oidc: {
     description: "the school sign-in: the provider's discovery document, its signing keys and algorithms, PKCE, and that it accepts the redirect URI for the client id (nobody is signed in)",
     run: async ({ config, deps }) => checkOidc(config, deps.timeoutMs),
   },
 };
+
+/** Where the safeguarding alerts go, and the outbox's failures (server/moderation/alerts.ts). */
+async function checkAlerts(config: ServerConfig): Promise<Outcome> {
+  if (config.database.driver === 'sqlite' && !existsSync(config.database.path)) return skip('no database yet');
+  const db = await openDatabase(config.database);
+  const services = createServices({ db, config, logger: silentLogger() });
+  try {
+    if ((await pendingMigrations(db)).length) return skip('migrations are pending (see the migrations check)');
+    const email = safeguardingAlertsOn(config.settings);
+    const { webhooks } = config.settings.alerts;
+    const leads = email
+      ? await db.selectFrom('moderators').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'safeguarding').where('disabled_at', 'is', null).where('email', 'is not', null).executeTakeFirstOrThrow()
+      : undefined;
+    const channels = [...(email ? [`e-mail to ${Number(leads?.n ?? 0)} safeguarding account(s)`] : []), ...(webhooks.length ? [`${webhooks.length} webhook(s)`] : [])];
+    const health = await services.alerts.deliveryHealth();
+    if (health.failed > 0) {
+      const last = health.lastFailure;
+      return warn(
+        `${health.failed} alert deliver${health.failed === 1 ? 'y' : 'ies'} failed in the last ${DELIVERY_HEALTH_DAYS} days${last ? ` (the last: ${last.target}, ${last.error ?? 'unknown'}, ${formatTime(last.at)})` : ''}; ${health.pending} waiting`,
+        'check the receiver of the webhook (it must answer 2xx within 10 s) or the SMTP server (strangerchat doctor email); every alert stays in the dashboard (Alerts) until acknowledged',
+      );
+    }
+    if (email && Number(leads?.n ?? 0) === 0) {
+      return warn('alerts are e-mailed to the safeguarding accounts, but none has an address', 'give the safeguarding lead an address: strangerchat mod email <username> <address>');
+    }
+    const where = channels.length ? channels.join(' and ') : 'the dashboard only (no e-mail: moderation.safeguardingAlerts; no webhook: alerts.webhooks)';
+    return ok(`alerts go to ${where}; no failed delivery in the last ${DELIVERY_HEALTH_DAYS} days${health.pending ? `, ${health.pending} waiting` : ''}`);
+  } finally {
+    services.close();
+    await db.destroy();
+  }
+}
 
 /** Connects to the SMTP server as the magic links will, and says how it went (server/access/email.ts). */
 async function checkSmtp(config: ServerConfig, timeoutMs: number): Promise<Outcome> {
@@ -352,10 +393,11 @@ async function checkWebSocket(base: string, config: ServerConfig, timeoutMs: num
     if (result.welcome) return ok(`connected to ${wsUrl(base)} and got welcome`);
     return fail(`the WebSocket to ${wsUrl(base)} failed: ${result.problem}`, proxyFix);
   }
-  if (response.status === 403 && body.error?.code && ['invite_required', 'email_required', 'sign_in_required', 'adult_sign_in_required'].includes(body.error.code)) {
-    // Without an invite or a verified address no session is possible: a made-up ticket must reach strangerchat and get its 401.
+  if (response.status === 403 && body.error?.code && ['invite_required', 'email_required', 'sign_in_required', 'adult_sign_in_required', 'closed', 'paused'].includes(body.error.code)) {
+    // Without an invite, a verified address or a school sign-in (or while closed) no session is possible: a made-up ticket must reach strangerchat and get its 401.
     const probe = await openSocket(base, 'doctor-probe', origin, timeoutMs);
-    if (probe.status === 401) return ok(`the upgrade reaches strangerchat through ${base} (a dummy ticket got 401; a full session needs an invite, an e-mail or a school sign-in in the ${config.settings.accessMode} access mode)`);
+    const why = ['closed', 'paused'].includes(body.error.code) ? `the space is ${body.error.code} now` : `a full session needs an invite, an e-mail or a school sign-in in the ${config.settings.accessMode} access mode`;
+    if (probe.status === 401) return ok(`the upgrade reaches strangerchat through ${base} (a dummy ticket got 401; ${why})`);
     return fail(`the WebSocket upgrade through ${base} did not reach strangerchat: ${probe.problem}`, proxyFix);
   }
   return fail(`POST ${base}/api/session answered ${response.status}${body.error?.code ? ` (${body.error.code})` : ''}`, 'check that publicUrl points at this instance and that the proxy forwards to it');
@@ -394,7 +436,7 @@ export function registerDoctor(program: Command, ctx: Context): void {
   const command = program
     .command('doctor')
     .argument('[check...]', `checks to run (default: all): ${CHECK_NAMES.join(', ')}`)
-    .description('check the instance: config, data folder, file modes, database integrity, migrations, port, HTTPS, TURN relay, WebSocket through the public URL, the SMTP server in the email mode, the school sign-in (exit 4 when a check fails)')
+    .description('check the instance: config, data folder, file modes, database integrity, migrations, port, HTTPS, TURN relay, WebSocket through the public URL, the SMTP server in the email mode, the school sign-in, safeguarding alert deliveries (exit 4 when a check fails)')
     .option('--fix', 'repair what can be repaired safely: file modes of the data folder and .env')
     .action(async (checks: string[], _o: DoctorOptions, command: Command) => {
       await doctor(ctx, command.optsWithGlobals<DoctorOptions>(), checks);

@@ -1,8 +1,9 @@
-// `strangerchat mod add|list|disable|enable|reset-password|role|email|sso`: moderator accounts, through
+// `strangerchat mod add|list|disable|enable|reset-password|role|email|sso|duty`: moderator accounts, through
 // the ModeratorService the dashboard uses (the operator acts as an owner; every change is audited
 // as cli:<user>, and changes to safeguarding accounts are mailed to them). Passwords are never
 // taken on the command line: from standard input, or generated and shown once (the person
-// chooses their own at the first sign-in).
+// chooses their own at the first sign-in). `mod duty on|off` puts the account (--as) or the
+// operator on duty for a set number of hours, through the DutyService the dashboard's toggle uses.
 import { Option, type Command } from 'commander';
 import type { SsoAccount } from '../../server/access/moderator-sso.ts';
 import { ROLES, type Moderator, type Role } from '../../server/protocol/moderation.ts';
@@ -10,7 +11,8 @@ import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples } from '../help.ts';
 import { table, type GlobalOptions } from '../output.ts';
 import { check } from '../validate.ts';
-import { readInputFile, withServices } from '../services.ts';
+import { resolveVideoOnlyOnDuty } from '../../server/config.ts';
+import { liveNote, readInputFile, runningServer, withServices } from '../services.ts';
 
 interface AddOptions extends GlobalOptions {
   role: Role;
@@ -21,7 +23,7 @@ interface AddOptions extends GlobalOptions {
 const ONCE = 'Shown only this once: they sign in at /mod with it and choose their own password.';
 
 export function registerMod(program: Command, ctx: Context): void {
-  const mod = program.command('mod').description('moderator accounts: add, list, disable, enable, reset-password, role, email, sso');
+  const mod = program.command('mod').description('moderator accounts: add, list, disable, enable, reset-password, role, email, sso; and duty');
   withExamples(mod, ['strangerchat mod add alice --role moderator', 'strangerchat mod list', 'strangerchat mod disable alice']);
 
   const add = mod
@@ -81,6 +83,14 @@ export function registerMod(program: Command, ctx: Context): void {
     .action(async (username: string, address: string | undefined, _o: GlobalOptions, command: Command) => modEmail(ctx, command.optsWithGlobals<GlobalOptions>(), username, address));
   withExamples(email, ['strangerchat mod email sam sam@school.example', 'strangerchat mod email sam']);
 
+  const duty = mod
+    .command('duty')
+    .argument('[state]', 'on or off; leave it out to see who is on duty')
+    .description('go on or off duty (where video needs a moderator on duty, it is offered only while someone is), or list who is on duty')
+    .option('--hours <hours>', 'with on: how long (default moderation.dutyHours)', hoursFlag)
+    .action(async (state: string | undefined, _o: DutyOptions, command: Command) => modDuty(ctx, command.optsWithGlobals<DutyOptions>(), state));
+  withExamples(duty, ['strangerchat mod duty on --as sam', 'strangerchat mod duty on --hours 2', 'strangerchat mod duty', 'strangerchat mod duty off --as sam']);
+
   const sso = mod.command('sso').description("moderators who sign in with the school's provider (oidc.moderators): list them, confirm an owner or safeguarding role");
   withExamples(sso, ['strangerchat mod sso list', 'strangerchat mod sso confirm j.jones']);
   const ssoList = sso
@@ -94,6 +104,48 @@ export function registerMod(program: Command, ctx: Context): void {
     .description("confirm, once, the owner or safeguarding role a moderator's school claims ask for: a claim alone never grants them (owners only; audited)")
     .action(async (username: string, _o: GlobalOptions, command: Command) => modSsoConfirm(ctx, command.optsWithGlobals<GlobalOptions>(), username));
   withExamples(ssoConfirm, ['strangerchat mod sso confirm j.jones']);
+}
+
+interface DutyOptions extends GlobalOptions {
+  hours?: number;
+}
+
+function hoursFlag(value: string): number {
+  const hours = Number(value.trim());
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || hours < 0.25 || hours > 24) throw new CliError(`--hours must be a number of hours from 0.25 to 24, got "${value.slice(0, 20)}"`, ExitCode.Usage);
+  return hours;
+}
+
+export async function modDuty(ctx: Context, options: DutyOptions, state: string | undefined): Promise<void> {
+  if (state !== undefined && state !== 'on' && state !== 'off') throw new CliError(`[state]: on or off (or nothing, to list who is on duty), got "${state.slice(0, 20)}"`, ExitCode.Usage);
+  if (options.hours !== undefined && state !== 'on') throw new CliError('--hours goes with mod duty on', ExitCode.Usage);
+  await withServices(ctx, options, async ({ instance, services, actor, output }) => {
+    const { config } = instance;
+    const needed = resolveVideoOnlyOnDuty(config.settings) && config.settings.modes.includes('video');
+    const effect = needed ? 'video is offered while someone is on duty' : 'video does not need a moderator on duty here (moderation.videoOnlyOnDuty is off)';
+    if (state === 'on') {
+      const hours = options.hours ?? config.settings.moderation.dutyHours;
+      const duty = await services.duty.on(actor, { via: 'terminal', hours });
+      output.result({ duty }, () => `${duty.name} is on duty until ${output.time(duty.until)}`);
+      output.say(`${effect}; ${liveNote(config, runningServer(config))}. End it sooner with strangerchat mod duty off.`);
+      return;
+    }
+    if (state === 'off') {
+      const ended = await services.duty.off(actor);
+      output.result({ ended }, () => (ended ? 'off duty' : 'you were not on duty'));
+      if (ended && needed) {
+        const left = await services.duty.onDuty();
+        output.say(left.length ? `still on duty: ${left.map((d) => d.name).join(', ')}` : `nobody is on duty now: video is not offered; ${liveNote(config, runningServer(config))}`);
+      }
+      return;
+    }
+    const onDuty = await services.duty.list(actor);
+    output.result({ onDuty, videoOnlyOnDuty: needed }, () =>
+      onDuty.length
+        ? table(['who', 'via', 'since', 'until'], onDuty.map((d) => [d.name, d.via, output.time(d.since), output.time(d.until)]))
+        : `nobody is on duty${needed ? ': video is not offered' : ''}`,
+    );
+  });
 }
 
 function view(moderator: Moderator) {

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import type { InstanceStats, TransparencyReport } from '../../server/protocol/stats.ts';
 import { transparencyReport } from '../../server/moderation/stats.ts';
+import { ALERT_KINDS, type AlertKind } from '../../server/protocol/enums.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
 import { withExamples, withNotes } from '../help.ts';
 import { table, type GlobalOptions, type Output } from '../output.ts';
@@ -29,7 +30,7 @@ function yearFlag(value: string): number {
 export function registerStats(program: Command, ctx: Context): void {
   const command = program
     .command('stats')
-    .description("a period's figures: sessions and conversations per day, reports by reason and age band, time to the first moderator action, bans, quarantines, appeals; --transparency for a yearly transparency report")
+    .description("a period's figures: sessions and conversations per day, reports by reason and age band, time to the first moderator action, bans, quarantines, appeals, safeguarding alerts and the time to acknowledge them; --transparency for a yearly transparency report")
     .option('--since <when>', 'from: a duration back from now (30d, 12w) or a date (2026-09-01); default 30d', sinceFlag)
     .option('--until <when>', 'to (not included): a date, or a duration back from now; default now', sinceFlag)
     .option('--csv', 'the per-day table as CSV (for a spreadsheet)')
@@ -95,6 +96,7 @@ function list(counts: Record<string, number>, labels: Record<string, string> = {
 }
 
 const OUTCOMES = { dismiss: 'dismissed', ban: 'banned', lift_quarantine: 'quarantine lifted' };
+const ALERT_LABELS: Record<AlertKind, string> = { report_sensitive: 'minor or illegal reports', report_repeat: 'repeated reports', quarantine: 'quarantines', band_switch: 'age-group switches' };
 /** The period's last day: `to` is not included. */
 const lastDay = (to: number) => DAY(to - 1);
 
@@ -111,6 +113,10 @@ function statsText(s: InstanceStats, output: Output): string {
     ['  by age band', list(s.reports.byBand)],
     ['  outcomes', list(s.reports.outcomes, OUTCOMES)],
     ['first action', `median ${formatDuration(s.firstAction.medianMs)}, 90% within ${formatDuration(s.firstAction.p90Ms)} (${s.firstAction.actedOn} acted on, ${s.firstAction.waiting} waiting)`],
+    [
+      'alerts',
+      `${s.alerts.total} (${ALERT_KINDS.map((kind) => `${ALERT_LABELS[kind]} ${s.alerts.byKind[kind]}`).join(', ')}); acknowledged in a median ${formatDuration(s.alerts.medianAcknowledgeMs)}, 90% within ${formatDuration(s.alerts.p90AcknowledgeMs)} (${s.alerts.unacknowledged} not yet)`,
+    ],
     ['bans', `${s.bans.total} (from reports ${s.bans.fromReports}, own initiative ${s.bans.ownInitiative}; lifted since ${s.bans.liftedSince}; active now ${s.bans.activeNow})`],
     [
       'quarantines',

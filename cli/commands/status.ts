@@ -1,6 +1,7 @@
 // `strangerchat status`: is the instance running (pid file and /healthz), what is it doing (the
-// status file the running server rewrites), and the state of its data (reports, size, backups,
-// migrations). Works with the server running or stopped; exit 5 when it is not running.
+// status file the running server rewrites), whether the space is open (opening hours, a pause)
+// and who is on duty, and the state of its data (reports, size, backups, migrations). Works with
+// the server running or stopped; exit 5 when it is not running.
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { sql } from 'kysely';
@@ -20,6 +21,12 @@ import { fetchHealth } from '../preflight.ts';
 import { STATUS_INTERVAL_MS } from './start.ts';
 import { packageVersion } from '../version.ts';
 import { minorMediaWarnings } from '../../server/chat/media-policy.ts';
+import type { Availability } from '../../server/protocol/http.ts';
+import { formatMoment } from '../../server/access/opening-hours.ts';
+import type { OnDuty } from '../../server/protocol/moderation.ts';
+import { silentLogger } from '../../server/logger.ts';
+import { createServices } from '../../server/services.ts';
+import { terminalSafe } from '../services.ts';
 
 /** Live figures older than this are reported as stale (the server writes them every 2 s). */
 const STALE_AFTER_MS = STATUS_INTERVAL_MS * 5;
@@ -47,6 +54,8 @@ export interface StatusReport {
   pendingMigrations: string[] | null;
   /** Problems with the settings worth the operator's attention (e.g. minors without video). */
   warnings: string[];
+  /** Whether the space is open now (opening hours, a pause), whether video is offered, and who is on duty; null when the database cannot be read. */
+  availability: (Availability & { pausedBy: string | null; onDuty: OnDuty[] }) | null;
   /** The files changed since the running server loaded them (a restart applies them); null when not running. */
   changedSinceStart: string[] | null;
   /** A newer strangerchat in the registry, from the last check (cached: status never asks the network). */
@@ -56,7 +65,7 @@ export interface StatusReport {
 export function registerStatus(program: Command, ctx: Context): void {
   const command = program
     .command('status')
-    .description('whether the instance runs, its URL and version, people online / queued / in conversation, open reports, database size, last backup, pending migrations (exit 5 when not running)')
+    .description('whether the instance runs, its URL and version, people online / queued / in conversation, whether it is open (opening hours, a pause) and who is on duty, open reports, database size, last backup, pending migrations (exit 5 when not running)')
     .action(async (_options: GlobalOptions, command: Command) => {
       await status(ctx, command.optsWithGlobals<GlobalOptions>());
     });
@@ -109,11 +118,11 @@ function cachedUpdate(dir: string, config: ServerConfig): StatusReport['updateAv
 }
 
 /** What the database says: open reports, its size, pending migrations (nulls when it cannot be read). */
-async function readData(config: ServerConfig): Promise<Pick<StatusReport, 'openReports' | 'database' | 'pendingMigrations'>> {
+async function readData(config: ServerConfig): Promise<Pick<StatusReport, 'openReports' | 'database' | 'pendingMigrations' | 'availability'>> {
   const sqlite = config.database.driver === 'sqlite' ? config.database.path : null;
   const database: StatusReport['database'] = { driver: config.database.driver, path: sqlite, sizeBytes: null };
   // Opening a missing SQLite file would create it: report it missing instead.
-  if (sqlite && !existsSync(sqlite)) return { openReports: null, database, pendingMigrations: null };
+  if (sqlite && !existsSync(sqlite)) return { openReports: null, database, pendingMigrations: null, availability: null };
   if (sqlite) database.sizeBytes = ['', '-wal'].reduce((sum, suffix) => sum + (existsSync(sqlite + suffix) ? statSync(sqlite + suffix).size : 0), 0);
   let db: Db | undefined;
   try {
@@ -130,11 +139,23 @@ async function readData(config: ServerConfig): Promise<Pick<StatusReport, 'openR
       const size = await sql<{ size: string }>`select pg_database_size(current_database()) as size`.execute(db);
       database.sizeBytes = Number(size.rows[0]?.size ?? 0) || null;
     }
-    return { openReports, database, pendingMigrations: pending };
+    return { openReports, database, pendingMigrations: pending, availability: pending.length ? null : await readAvailability(db, config) };
   } catch {
-    return { openReports: null, database, pendingMigrations: null };
+    return { openReports: null, database, pendingMigrations: null, availability: null };
   } finally {
     await db?.destroy();
+  }
+}
+
+/** The same answer the server gives (AvailabilityService), read from the database. */
+async function readAvailability(db: Db, config: ServerConfig): Promise<StatusReport['availability']> {
+  const services = createServices({ db, config, logger: silentLogger() });
+  try {
+    const state = await services.availability.state();
+    const pause = state.state === 'paused' ? await db.selectFrom('site_pauses').select('paused_by').where('resumed_at', 'is', null).orderBy('paused_at', 'desc').executeTakeFirst() : undefined;
+    return { ...state, pausedBy: pause?.paused_by ?? null, onDuty: await services.duty.onDuty() };
+  } finally {
+    services.close();
   }
 }
 
@@ -175,6 +196,19 @@ function formatStatus(report: StatusReport, output: Output): string {
     for (const node of report.cluster.nodes) {
       lines.push([`  ${node.id}`, `${node.online} online, ${node.queued} queued, ${node.inConversation} in conversation (up since ${output.time(node.startedAt)})`]);
     }
+  }
+  const open = report.availability;
+  if (open) {
+    const when = (ms: number | null) => (ms === null ? '' : formatMoment(ms, open.timeZone));
+    const state =
+      open.state === 'open'
+        ? c.green(open.closesAt === null ? 'open' : `open until ${when(open.closesAt)}`)
+        : open.state === 'closed'
+          ? c.yellow(`closed by the opening hours${open.opensAt === null ? '' : `; opens ${when(open.opensAt)}`}`)
+          : c.yellow(`paused by ${open.pausedBy ?? '?'}${open.message ? ` ("${terminalSafe(open.message)}")` : ''}; ${open.opensAt === null ? 'until strangerchat resume' : `opens ${when(open.opensAt)}`}`);
+    lines.push(['open', state]);
+    lines.push(['on duty', open.onDuty.length ? open.onDuty.map((d) => `${d.name} (until ${output.time(d.until)})`).join(', ') : 'nobody']);
+    if (open.videoReason === 'no_moderator') lines.push(['video', c.yellow('not offered: nobody is on duty (moderation.videoOnlyOnDuty; strangerchat mod duty on)')]);
   }
   lines.push(['open reports', report.openReports === null ? '-' : String(report.openReports)]);
   lines.push(['database', `${report.database.driver}${report.database.path ? ` ${report.database.path}` : ''}, ${formatBytes(report.database.sizeBytes)}`]);

@@ -6,6 +6,7 @@
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import type { AuditLog } from '../moderation/audit.ts';
+import type { AlertService } from '../moderation/alerts.ts';
 import type { AgeBand } from '../chat/hub.ts';
 import { SYSTEM_ACTOR, type Actor } from './actor.ts';
 
@@ -49,9 +50,11 @@ export class AgeBandLocks {
   readonly #audit: AuditLog;
   readonly #now: () => number;
   readonly #lockMs: number;
+  readonly #alerts: Pick<AlertService, 'raiseIn' | 'raised'> | undefined;
 
-  constructor(deps: { db: Db; audit: AuditLog; now: () => number; lockDays: number }) {
+  constructor(deps: { db: Db; audit: AuditLog; alerts?: Pick<AlertService, 'raiseIn' | 'raised'>; now: () => number; lockDays: number }) {
     this.#db = deps.db;
+    this.#alerts = deps.alerts;
     this.#audit = deps.audit;
     this.#now = deps.now;
     this.#lockMs = deps.lockDays * 86_400_000;
@@ -95,8 +98,9 @@ export class AgeBandLocks {
 
   /** Counts the attempt on every locked subject of the person and audits it (at most hourly per subject). */
   async #refused(locked: BandLocked, band: AgeBand, now: number, subjects: string[]): Promise<void> {
-    // The counter and its audit entry are one transaction.
-    await this.#audit.transaction(async (trx, record) => {
+    // The counter, its audit entry and the alert are one transaction: audited and alerted together,
+    // as often as each other (at most hourly per subject); the alert's sender is woken after the commit.
+    await this.#audit.transaction(async (trx, record, write) => {
       const rows = await trx.selectFrom('age_band_locks').select(['subject', 'band', 'last_attempt_at']).where('subject', 'in', subjects).execute();
       const holding = rows.filter((row) => row.band !== band);
       if (!holding.length) return;
@@ -112,6 +116,10 @@ export class AgeBandLocks {
         target: locked.subject,
         details: { from: locked.lockedBand, to: band, subjects: holding.map((row) => row.subject) },
       });
+      const alerts = this.#alerts;
+      if (!alerts) return;
+      await alerts.raiseIn(trx, { kind: 'band_switch', subject: locked.subject, details: { from: locked.lockedBand, to: band } });
+      write.afterCommit(() => alerts.raised());
     });
   }
 

@@ -36,6 +36,16 @@ export const PERMISSIONS = {
   'sessions.list': ALL,
   'sessions.kill': STAFF,
   'announce': STAFF,
+  /** Who is on duty, and whether the space is open (opening hours, a pause). */
+  'duty.list': ALL,
+  /** Going on and off duty oneself: those who can act on what they see. */
+  'duty.set': STAFF,
+  /** Closing the whole space for a while (`strangerchat pause`) and opening it again. */
+  'site.pause': ['owner', 'admin', 'safeguarding'],
+  /** The safeguarding alerts and the state of their deliveries. */
+  'alerts.list': ALL,
+  /** Acknowledging an alert; one about a `minor` or `illegal` report needs `evidence.view_sensitive` as well. */
+  'alerts.acknowledge': STAFF,
   'audit.read': ALL,
   'moderators.list': MANAGERS,
   /** Create, disable, enable, reset, re-role and set the e-mail of accounts: which ones, MANAGED_ROLES says. */

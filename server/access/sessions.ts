@@ -9,6 +9,7 @@ import type { AgeBand } from '../chat/hub.ts';
 import type { TicketService, TicketSession } from './tickets.ts';
 import type { InviteService } from './invites.ts';
 import type { AgeBandLocks } from './age-bands.ts';
+import type { AvailabilityService } from './availability.ts';
 import type { BanIndex, BanSubject } from '../moderation/ban-index.ts';
 import { assertMayChat } from '../moderation/ban-gate.ts';
 import type { AuditLog } from '../moderation/audit.ts';
@@ -65,6 +66,7 @@ export class SessionService {
   readonly #now: () => number;
   readonly #audit: AuditLog;
   readonly #bands: AgeBandLocks;
+  readonly #availability: Pick<AvailabilityService, 'assertOpen'> | undefined;
 
   constructor(deps: {
     db: Db;
@@ -74,8 +76,11 @@ export class SessionService {
     invites: InviteService;
     bands: AgeBandLocks;
     bans?: BanIndex;
+    /** Opening hours and pauses: no session starts while the space is closed. */
+    availability?: Pick<AvailabilityService, 'assertOpen'>;
     now: () => number;
   }) {
+    this.#availability = deps.availability;
     this.#audit = deps.audit;
     this.#bands = deps.bands;
     this.#bans = deps.bans;
@@ -95,6 +100,8 @@ export class SessionService {
   /** Checks the rules, age and access mode, records the session and issues a ticket. */
   async create(request: SessionRequest, origin: SessionOrigin): Promise<SessionResponse & { sessionId: string }> {
     this.#refuseBanned({ address: origin.address, deviceId: origin.deviceId, identityHash: origin.identityHash ?? null }, 'create');
+    // Outside the opening hours, or paused: 403 closed / paused, with when it opens again.
+    await this.#availability?.assertOpen();
     if (request.acceptRules !== true) {
       throw new AppError(400, 'rules_not_accepted', 'Please read and accept the rules first.');
     }

@@ -17,6 +17,7 @@ import {
   CLIENT_MESSAGE_TYPES,
   plainChatMessage,
   PROTOCOL_VERSION,
+  type ChatMode,
   type IceServer,
   type ReportReason,
   type ServerMessage,
@@ -32,6 +33,7 @@ import type { WindowLimiter } from '../moderation/rate-limits.ts';
 import { addressKey } from '../access/ip.ts';
 import type { FindRequest, Hub, Participant, ParticipantSink, ReportOutcome } from './hub.ts';
 import type { MediaPolicy } from './media-policy.ts';
+import { ALWAYS_OPEN, type AvailabilityService } from '../access/availability.ts';
 import { StrikeCounter, TokenBucket } from './rate-limit.ts';
 import { filterSignalForRelayOnly } from './ice-filter.ts';
 import type { BatchedWriter, WriteBatch } from './write-batch.ts';
@@ -81,6 +83,8 @@ export interface ConnectionDeps {
   iceServers: (participantId: string, relayOnly: boolean) => IceServer[];
   /** Which modes a person may use and whose media is relayed (minors' always is). */
   media: MediaPolicy;
+  /** Whether the space is open now (opening hours, a pause): `find` and `next` are refused while it is not. */
+  availability?: Pick<AvailabilityService, 'current' | 'refusal'>;
   /**
    * The ban that forbids pairing this person, read fresh from the moderation feed (see
    * pairing-gate.ts); asked before every `find` and `next`. Rejects when it cannot tell.
@@ -109,6 +113,13 @@ export interface LiveConnection {
   lastFrameAt: number;
   /** Neither queued nor in a conversation, as the Hub last told this connection. */
   readonly idle: boolean;
+  /** In a conversation, as the Hub last told this connection. */
+  readonly inConversation: boolean;
+  /**
+   * Takes this person's search out of the queue (only a search in `mode`, when given), as a
+   * `leave` would; true when there was one. Nothing is sent: the caller says why.
+   */
+  withdrawSearch(mode?: ChatMode): boolean;
   /** Sends a message (dropped when the socket is no longer open); `encoded`: the message already serialised. */
   send(message: ServerMessage, encoded?: Uint8Array): void;
   /** Closes with a protocol close code. */
@@ -141,6 +152,7 @@ export function attachConnection(ws: WebSocket, socket: Duplex, participant: Par
     relayOnly,
     modes: deps.media.modesFor(participant.band),
     band: participant.band,
+    availability: deps.availability?.current() ?? ALWAYS_OPEN,
   });
   return connection;
 }
@@ -173,6 +185,8 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
   readonly #bucket: TokenBucket;
   #finds: WindowLimiter | undefined;
   #reports: WindowLimiter | undefined;
+  /** The mode of the last `find`, which `next` searches in again. */
+  #mode: ChatMode | undefined;
   /** Bumped by every find, next and leave: a find still waiting for its ban check is dropped when superseded. */
   #findTurn = 0;
   /** The current (or last) conversation is relay-only, as the Hub said in `matched`. */
@@ -200,6 +214,18 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
 
   get idle(): boolean {
     return this.#phase === IDLE;
+  }
+
+  get inConversation(): boolean {
+    return this.#phase === MATCHED;
+  }
+
+  withdrawSearch(mode?: ChatMode): boolean {
+    if (this.#phase !== QUEUED || (mode !== undefined && this.#mode !== mode)) return false;
+    this.#findTurn++;
+    this.#phase = IDLE;
+    this.deps.hub.leave(this.participant.id);
+    return true;
   }
 
   get #logger(): Logger {
@@ -283,13 +309,26 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     switch (message.type) {
       case 'find': {
         if (!(this.#finds ??= this.deps.rateLimits.findLimiter()).take(now())) return this.#rateLimited(FINDS_LIMITED);
+        if (this.#refusedWhileClosed()) return;
         const refusal = this.deps.media.refusal(this.participant.band, message.mode);
-        if (refusal) return this.#fail('mode_unavailable', refusal);
+        if (refusal) return this.send({ type: 'error', code: 'mode_unavailable', message: refusal.message, reason: refusal.reason });
+        this.#mode = message.mode;
         return void this.#findWhenAllowed({ mode: message.mode, interests: message.interests ?? [] });
       }
-      case 'next':
+      case 'next': {
         if (!(this.#finds ??= this.deps.rateLimits.findLimiter()).take(now())) return this.#rateLimited(FINDS_LIMITED);
+        // Closed: the conversation goes on until the closing grace ends it; no new one starts.
+        if (this.#refusedWhileClosed()) return;
+        // The mode may have gone since the last find (video, when the last moderator went off duty).
+        const refusal = this.#mode && this.deps.media.refusal(this.participant.band, this.#mode);
+        if (refusal) {
+          this.#findTurn++;
+          this.#phase = IDLE;
+          hub.leave(id);
+          return this.send({ type: 'error', code: 'mode_unavailable', message: refusal.message, reason: refusal.reason });
+        }
         return void this.#findWhenAllowed(undefined);
+      }
       case 'leave':
         this.#findTurn++;
         this.#phase = IDLE;
@@ -411,6 +450,14 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     if (ban) return this.deps.expel(this, ban, 'find');
     if (request) hub.enqueue(this.participant.id, request);
     else hub.next(this.participant.id);
+  }
+
+  /** Outside the opening hours or while paused: says so (with when it opens) and returns true. */
+  #refusedWhileClosed(): boolean {
+    const closed = this.deps.availability?.refusal();
+    if (!closed) return false;
+    this.send({ type: 'error', code: closed.code, message: closed.message, opensAt: closed.opensAt });
+    return true;
   }
 
   #fail(code: WsErrorCode, message: string): void {

@@ -103,8 +103,8 @@ export interface Hub {
   leave(id: string): void;
   /** Relays a message, signal or typing state to the partner; the Hub stamps the sender. */
   sendToPartner(id: string, message: PartnerMessage): void;
-  /** Ends a person's conversation or queue entry for a system reason (ban, moderator). */
-  kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator'>): void;
+  /** Ends a person's conversation or queue entry for a system reason (ban, moderator, the space closing). */
+  kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator' | 'closed'>): void;
   /**
    * Ends the conversation for a report at once (as the person's next command would see it); the
    * two are never paired again: by device and identity, and by the reported side's address for a

@@ -280,7 +280,7 @@ export class InMemoryHub implements Hub {
     };
   }
 
-  kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator'>): void {
+  kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator' | 'closed'>): void {
     const person = this.#people.get(id);
     if (!person) return;
     if (person.state === 'queued') this.#dequeue(person);

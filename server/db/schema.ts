@@ -222,6 +222,67 @@ export interface DailyCountsTable {
   value: number;
 }
 
+/** Who is on duty, until when (server/moderation/duty.ts); a row past `expires_at` is off duty. */
+export interface ModeratorDutyTable {
+  /** `moderator:<account id>`, or `cli:<os user>` for the operator without --as. */
+  holder: string;
+  moderator_id: string | null;
+  /** The username, or `cli:<os user>`. */
+  name: string;
+  /** dashboard (kept alive by the dashboard's heartbeat) | terminal (a set number of hours). */
+  via: string;
+  since: number;
+  expires_at: number;
+}
+
+/** The operator's pauses of the whole site (server/access/availability.ts). */
+export interface SitePausesTable {
+  id: string;
+  paused_at: number;
+  paused_by: string;
+  /** Null: until someone resumes. */
+  until: number | null;
+  message: string | null;
+  resumed_at: number | null;
+  resumed_by: string | null;
+}
+
+/** Safeguarding alerts (server/moderation/alerts.ts). */
+export interface AlertsTable {
+  id: string;
+  /** report_sensitive | report_repeat | quarantine | band_switch */
+  kind: string;
+  /** `report:<id>`, `device:<id>` or `identity:<hash>`. */
+  subject: string;
+  report_id: string | null;
+  ban_id: string | null;
+  /** JSON: ids and counts only. */
+  details: string | null;
+  created_at: number;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+  acknowledge_note: string | null;
+}
+
+/** The alerts' outbox: one row per e-mail recipient and per webhook (server/moderation/alert-delivery.ts). */
+export interface AlertDeliveriesTable {
+  id: string;
+  alert_id: string;
+  /** email | webhook */
+  channel: string;
+  /** `moderator:<account id>` (e-mail) or the webhook's URL. */
+  target: string;
+  /** pending | sent | failed */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  claimed_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+  failed_at: number | null;
+}
+
 export interface Database {
   report_frames: ReportFramesTable;
   bans: BansTable;
@@ -238,6 +299,10 @@ export interface Database {
   pair_avoids: PairAvoidsTable;
   age_band_locks: AgeBandLocksTable;
   daily_counts: DailyCountsTable;
+  moderator_duty: ModeratorDutyTable;
+  site_pauses: SitePausesTable;
+  alerts: AlertsTable;
+  alert_deliveries: AlertDeliveriesTable;
   oidc_sign_ins: OidcSignInsTable;
   moderator_sso: ModeratorSsoTable;
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { Actor } from '../access/actor.ts';
 import type { InviteService } from '../access/invites.ts';
+import type { DutyService } from '../moderation/duty.ts';
 import type { AuthenticatedModerator, ModeratorLogin, ModeratorService } from '../access/moderators.ts';
 import { ACTIONS, can, MANAGED_ROLES, type Role } from '../access/permissions.ts';
 import type { RequestState } from './security.ts';
@@ -97,7 +98,7 @@ export function actor(ctx: ParameterizedContext): Actor {
   return (ctx.state as ModState).actor;
 }
 
-export function createModRouter(deps: { moderators: ModeratorService; invites: InviteService }): Router {
+export function createModRouter(deps: { moderators: ModeratorService; invites: InviteService; duty?: Pick<DutyService, 'offAtLogout'> }): Router {
   const { moderators, invites } = deps;
   const router = new Router({ prefix: '/api/mod' });
 
@@ -121,6 +122,8 @@ export function createModRouter(deps: { moderators: ModeratorService; invites: I
   });
 
   router.post('/logout', async (ctx) => {
+    // The duty the dashboard kept ends with it (moderation/duty.ts).
+    await deps.duty?.offAtLogout(actor(ctx));
     await moderators.logout(ctx.cookies.get(MOD_COOKIE)!);
     ctx.cookies.set(MOD_COOKIE, '', { httpOnly: true, sameSite: 'strict', secure: (ctx.state as RequestState).secure, maxAge: 0, path: '/' });
     ctx.status = 204;

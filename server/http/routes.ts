@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { ParameterizedContext } from 'koa';
 import { contentLanguages, type ServerConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
-import { SessionRequest, type PresenceResponse } from '../protocol/http.ts';
+import { SessionRequest, type Availability, type PresenceResponse } from '../protocol/http.ts';
 import type { SessionService } from '../access/sessions.ts';
 import type { RateLimits } from '../moderation/rate-limits.ts';
 import type { AgeBand } from '../chat/hub.ts';
@@ -30,12 +30,14 @@ export interface RouteDeps {
   verifiedIdentity?: (ctx: ParameterizedContext) => { identityHash: string; band?: AgeBand } | undefined;
   /** How many people are online, as last read by the presence timer (never computed per request). */
   online: () => number;
+  /** Whether the space is open now and video offered (opening hours, a pause, moderators on duty). */
+  availability: () => Availability;
 }
 
 /** `GET /api/presence` may be cached this long: the count it gives is refreshed about as often. */
 const PRESENCE_MAX_AGE_SECONDS = 5;
 
-export function createRouter({ config, sessions, rateLimits, isHealthy, isReady, verifiedIdentity, online }: RouteDeps): Router {
+export function createRouter({ config, sessions, rateLimits, isHealthy, isReady, verifiedIdentity, online, availability }: RouteDeps): Router {
   const router = new Router();
   // One answer per language the instance has its own texts in, built once.
   const languages = contentLanguages(config);
@@ -66,13 +68,13 @@ export function createRouter({ config, sessions, rateLimits, isHealthy, isReady,
     ctx.vary('Accept-Language');
     ctx.vary('Cookie');
     ctx.set('Content-Language', lang);
-    ctx.body = instances.get(lang) ?? instances.get(config.settings.language);
+    ctx.body = { ...(instances.get(lang) ?? instances.get(config.settings.language)), availability: availability() };
   });
 
   // Public and the same for everyone: a cache (the browser's, a proxy's) may keep it a few seconds.
   router.get('/api/presence', (ctx) => {
     ctx.set('Cache-Control', `public, max-age=${PRESENCE_MAX_AGE_SECONDS}`);
-    ctx.body = { online: online() } satisfies PresenceResponse;
+    ctx.body = { online: online(), availability: availability() } satisfies PresenceResponse;
   });
 
   router.post('/api/session', async (ctx) => {

@@ -14,6 +14,8 @@ export interface FeedActionDeps {
   enforcement: Pick<Enforcement, 'enforceBans' | 'endSession'>;
   /** Sends a message to every connection of this process. */
   broadcast: (message: ServerMessage) => void;
+  /** Someone went on or off duty, or the space was paused or resumed: read again, and tell people (chat/availability-watch.ts). */
+  availabilityChanged: () => Promise<void>;
   logger: Logger;
 }
 
@@ -39,6 +41,8 @@ export function feedActions(deps: FeedActionDeps): EventHandler {
       case 'ban_lifted':
         deps.index.remove(event.payload.banId);
         return;
+      case 'availability_changed':
+        return deps.availabilityChanged();
     }
   };
 }

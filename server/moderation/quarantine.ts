@@ -10,6 +10,7 @@ import type { AuditLog } from './audit.ts';
 import type { BanService } from './bans.ts';
 import type { BanTargetKind } from './ban-index.ts';
 import type { ReportFiledHook } from './reports.ts';
+import type { AlertService } from './alerts.ts';
 
 /** Who writes automatic quarantines in the audit log and the bans table. */
 export const QUARANTINE_ACTOR: Actor = { ...SYSTEM_ACTOR, name: 'system:quarantine' };
@@ -145,12 +146,14 @@ export class QuarantineService implements ReportFiledHook {
   readonly #now: () => number;
   readonly #settings: QuarantineSettings;
   readonly #logger: Logger;
+  readonly #alerts: Pick<AlertService, 'raiseIn' | 'raised'> | undefined;
   /** Reviews run one at a time in the cluster, so two simultaneous reports never stack two quarantines. */
   readonly #locks: Lock;
 
-  constructor(deps: { db: Db; audit: AuditLog; bans: BanService; now: () => number; settings: QuarantineSettings; logger: Logger; locks?: Lock }) {
+  constructor(deps: { db: Db; audit: AuditLog; bans: BanService; alerts?: Pick<AlertService, 'raiseIn' | 'raised'>; now: () => number; settings: QuarantineSettings; logger: Logger; locks?: Lock }) {
     this.#db = deps.db;
     this.#audit = deps.audit;
+    this.#alerts = deps.alerts;
     this.#bans = deps.bans;
     this.#now = deps.now;
     this.#settings = deps.settings;
@@ -237,6 +240,13 @@ export class QuarantineService implements ReportFiledHook {
           QUARANTINE_ACTOR,
         );
         added.push(ban.id);
+      }
+      // The safeguarding lead hears of it now, not at the next look at the queue: the alert commits
+      // with the quarantine, and its sender is woken after the commit.
+      const alerts = this.#alerts;
+      if (added.length && alerts) {
+        await alerts.raiseIn(trx, { kind: 'quarantine', subject: `device:${deviceId}`, reportId, banId: added[0]!, details: { banIds: added, reporters: weight } });
+        write.afterCommit(() => alerts.raised());
       }
       return added;
     });

@@ -8,6 +8,7 @@ import type { ConversationRecord } from '../chat/hub.ts';
 import type { Logger } from '../logger.ts';
 import type { ReportReason } from '../protocol/messages.ts';
 import type { PairAvoidStore } from './pair-avoids.ts';
+import type { AlertService } from './alerts.ts';
 
 export interface FiledReport {
   reportId: string;
@@ -43,9 +44,11 @@ export class ReportService {
   readonly #hook: ReportFiledHook | undefined;
   readonly #logger: Logger | undefined;
   readonly #avoids: PairAvoidStore;
+  readonly #alerts: Pick<AlertService, 'forReport' | 'raised'> | undefined;
 
-  constructor(deps: { db: Db; secret: string; now: () => number; avoids: PairAvoidStore; afterReport?: ReportFiledHook; logger?: Logger }) {
+  constructor(deps: { db: Db; secret: string; now: () => number; avoids: PairAvoidStore; alerts?: Pick<AlertService, 'forReport' | 'raised'>; afterReport?: ReportFiledHook; logger?: Logger }) {
     this.#db = deps.db;
+    this.#alerts = deps.alerts;
     this.#avoids = deps.avoids;
     this.#secret = deps.secret;
     this.#now = deps.now;
@@ -57,8 +60,8 @@ export class ReportService {
     const reportId = randomUUID();
     const evidenceToken = randomBytes(24).toString('base64url');
     const { reporter, reported } = record;
-    // The report and the avoids it made are one write: a restart never knows one without the other.
-    await this.#db.transaction().execute(async (trx) => {
+    // The report, the avoids it made and the alert it raises are one write: a restart never knows one without the others.
+    const alerted = await this.#db.transaction().execute(async (trx) => {
       await trx
         .insertInto('reports')
         .values({
@@ -96,7 +99,9 @@ export class ReportService {
         })
         .execute();
       await this.#avoids.save(record.avoids, reportId, trx);
+      return this.#alerts?.forReport(trx, { reportId, reason, reportedDeviceId: reported.deviceId, reportedIdentityHash: reported.identityHash ?? null, reportedBand: reported.band });
     });
+    if (alerted) this.#alerts?.raised();
     if (this.#hook) {
       try {
         await this.#hook.afterReport(reportId);

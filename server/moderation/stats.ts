@@ -2,14 +2,15 @@
 // reports and appeals, active bans), and StatsService's account of a period for a school's
 // governors and for transparency (`strangerchat stats`, the /transparency page): sessions and
 // conversations per day, reports by reason and age band, the time to a moderator's first action,
-// bans, quarantines, appeals and their outcomes, and the same as a DSA Art. 15/24 report.
+// bans, quarantines, appeals and their outcomes, safeguarding alerts and the time to acknowledge
+// them, and the same as a DSA Art. 15/24 report.
 // Counted in the database, so they are the same on every process; numbers only, never a person.
 import type { Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import { assertCan } from '../access/permissions.ts';
 import { METRICS, utcDay } from '../chat/usage.ts';
 import { ReportReason } from '../protocol/messages.ts';
-import { RESOLUTIONS, type ModerationCounts, type Resolution } from '../protocol/moderation.ts';
+import { ALERT_KINDS, RESOLUTIONS, type AlertKind, type ModerationCounts, type Resolution } from '../protocol/moderation.ts';
 import { STATS_BANDS, type ByBand, type DayStats, type InstanceStats, type StatsBand, type TransparencyReport } from '../protocol/stats.ts';
 
 export type { ByBand, DayStats, InstanceStats, TransparencyReport } from '../protocol/stats.ts';
@@ -17,7 +18,7 @@ export type { ByBand, DayStats, InstanceStats, TransparencyReport } from '../pro
 export type { ModerationCounts } from '../protocol/moderation.ts';
 
 export async function moderationCounts(db: Db, now: number): Promise<ModerationCounts> {
-  const [reports, appeals, bans] = await Promise.all([
+  const [reports, appeals, bans, alerts] = await Promise.all([
     db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'open').executeTakeFirstOrThrow(),
     db.selectFrom('appeals').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'open').executeTakeFirstOrThrow(),
     db
@@ -26,8 +27,9 @@ export async function moderationCounts(db: Db, now: number): Promise<ModerationC
       .where('lifted_at', 'is', null)
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
       .executeTakeFirstOrThrow(),
+    db.selectFrom('alerts').select((eb) => eb.fn.countAll<number>().as('n')).where('acknowledged_at', 'is', null).executeTakeFirstOrThrow(),
   ]);
-  return { openReports: Number(reports.n), openAppeals: Number(appeals.n), activeBans: Number(bans.n) };
+  return { openReports: Number(reports.n), openAppeals: Number(appeals.n), activeBans: Number(bans.n), openAlerts: Number(alerts.n) };
 }
 
 const DAY_MS = 86_400_000;
@@ -208,6 +210,17 @@ export class StatsService {
       .map((a) => Number(a.decided_at) - Number(a.created_at))
       .sort((a, b) => a - b);
 
+    // Alerts raised in the period, and the wait to their acknowledgement.
+    const alertRows = inPeriod(
+      await db.selectFrom('alerts').select(['kind', 'created_at', 'acknowledged_at']).where('created_at', '>=', period.from).where('created_at', '<', period.to).execute(),
+    );
+    const byKind: Record<AlertKind, number> = zeroes(ALERT_KINDS);
+    for (const alert of alertRows) if (alert.kind in byKind) byKind[alert.kind as AlertKind]++;
+    const acknowledgeWaits = alertRows
+      .filter((a) => a.acknowledged_at !== null)
+      .map((a) => Math.max(0, Number(a.acknowledged_at) - Number(a.created_at)))
+      .sort((a, b) => a - b);
+
     const sum = (pick: (day: DayStats) => number) => perDay.reduce((total, day) => total + pick(day), 0);
     const { activeBans } = await moderationCounts(db, now);
     return {
@@ -233,6 +246,14 @@ export class StatsService {
         upheld: appeals.filter((a) => a.status === 'upheld').length,
         lifted: appeals.filter((a) => a.status === 'lifted').length,
         medianDecisionMs: percentile(decisions, 50),
+      },
+      alerts: {
+        total: alertRows.length,
+        byKind,
+        acknowledged: acknowledgeWaits.length,
+        unacknowledged: alertRows.length - acknowledgeWaits.length,
+        medianAcknowledgeMs: percentile(acknowledgeWaits, 50),
+        p90AcknowledgeMs: percentile(acknowledgeWaits, 90),
       },
     };
   }

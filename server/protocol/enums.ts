@@ -25,6 +25,11 @@ export const ACTIONS = [
   'sessions.list',
   'sessions.kill',
   'announce',
+  'duty.list',
+  'duty.set',
+  'site.pause',
+  'alerts.list',
+  'alerts.acknowledge',
   'audit.read',
   'moderators.list',
   'moderators.manage',
@@ -32,6 +37,14 @@ export const ACTIONS = [
   'config.manage',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
+
+/** What raises a safeguarding alert: a `minor` or `illegal` report, a repeat report, a quarantine, a refused age-group switch. */
+export const ALERT_KINDS = ['report_sensitive', 'report_repeat', 'quarantine', 'band_switch'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** Where a moderator went on duty: the dashboard (while it renews it) or the terminal (for set hours). */
+export const DUTY_VIAS = ['dashboard', 'terminal'] as const;
+export type DutyVia = (typeof DUTY_VIAS)[number];
 
 /** `no_access`: no site at all; `no_matching`: may read the site, never paired. */
 export const BAN_SEVERITIES = ['no_access', 'no_matching'] as const;

@@ -12,6 +12,8 @@ export const ModerationEvent = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('ban_added'), payload: z.strictObject({ banId: z.string().min(1).max(64) }) }),
   /** A ban was lifted: every process forgets it. */
   z.strictObject({ kind: z.literal('ban_lifted'), payload: z.strictObject({ banId: z.string().min(1).max(64) }) }),
+  /** Someone went on or off duty, or the site was paused or resumed: every process reads the state again. */
+  z.strictObject({ kind: z.literal('availability_changed'), payload: z.strictObject({ what: z.enum(['duty', 'pause']) }) }),
 ]);
 /** One event of the moderation feed. */
 export type ModerationEvent = z.infer<typeof ModerationEvent>;

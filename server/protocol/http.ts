@@ -90,6 +90,8 @@ export interface PublicConfig {
   moderation: ModerationPromises;
   /** The on-device nudity check of the video a person receives (the page knows the person's band from `welcome`). */
   nudityFilter: NudityFilterSettings;
+  /** Whether it is open now, and whether video is offered (live in `GET /api/config`; the pages read `GET /api/presence`). */
+  availability?: Availability;
 }
 
 /**
@@ -124,7 +126,31 @@ export interface ModerationPromises {
   evidenceDays: number;
 }
 
-/** `GET /api/presence`: how many people are online now (refreshed every few seconds; cacheable that long). */
+/** `GET /api/presence`: how many people are online now (refreshed every few seconds; cacheable that long), and whether the space is open. */
 export interface PresenceResponse {
   online: number;
+  availability: Availability;
+}
+
+/**
+ * Whether the space takes new conversations now, and whether video is offered: `GET /api/config`,
+ * `GET /api/presence`, the WebSocket's `welcome`, and an `availability` message whenever it changes.
+ */
+export interface Availability {
+  /** New sessions and searches are accepted. */
+  open: boolean;
+  /** `open`; `closed`: outside the opening hours; `paused`: the operator paused the space. */
+  state: 'open' | 'closed' | 'paused';
+  /** When not open: when it opens again (ms since 1970); null when nobody can say (a pause without an end, or hours that never open). */
+  opensAt: number | null;
+  /** When open within opening hours: when this opening ends (ms); null when nothing is planned. */
+  closesAt: number | null;
+  /** The operator's message with a pause. */
+  message: string | null;
+  /** The instance's time zone (IANA), in which its opening hours are written. */
+  timeZone: string;
+  /** Video is offered now (to minors only with a relay as well: `welcome.modes` says per person). */
+  video: boolean;
+  /** Why video is not offered now though the space offers it: `no_moderator` (video only while a moderator is on duty). */
+  videoReason: 'no_moderator' | null;
 }

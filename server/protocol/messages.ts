@@ -2,6 +2,7 @@
 // the web client imports the inferred types.
 import { z } from 'zod';
 import { Limits } from './limits.ts';
+import type { Availability } from './http.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -84,7 +85,8 @@ export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ClientMessage.
 
 /** Who ended a conversation, from the receiver's point of view. */
 export type EndedBy = 'self' | 'stranger' | 'system';
-export type EndedReason = 'left' | 'next' | 'disconnected' | 'report' | 'ban' | 'moderator';
+/** `closed`: the space closed (the end of its opening hours, or a pause), after the grace period. */
+export type EndedReason = 'left' | 'next' | 'disconnected' | 'report' | 'ban' | 'moderator' | 'closed';
 
 /** Error codes sent in `{type:"error"}` frames. */
 export type WsErrorCode =
@@ -99,6 +101,10 @@ export type WsErrorCode =
   | 'nothing_to_report'
   | 'no_matching'
   | 'mode_unavailable'
+  /** Outside the opening hours: `opensAt` says when it opens. */
+  | 'closed'
+  /** The operator paused the space: `opensAt` says when it opens, when known. */
+  | 'paused'
   | 'internal';
 
 /** A STUN/TURN server as given to RTCPeerConnection. */
@@ -117,10 +123,12 @@ export type ServerMessage =
       iceServers: IceServer[];
       /** This person's media is relay-only: a minor's always is, in every profile. */
       relayOnly: boolean;
-      /** The modes this person may use (video is not offered to minors when there is no TURN relay). */
+      /** The modes this person may use now (video is not offered to minors when there is no TURN relay, nor to anyone while it needs a moderator on duty and none is). */
       modes: ChatMode[];
       /** This person's age band, as the server decided it (the page applies the minors' protections by it). */
       band: 'minor' | 'adult';
+      /** Whether the space is open, and whether video is offered; an `availability` message follows each change. */
+      availability: Availability;
     }
   | { type: 'queued' }
   | {
@@ -138,10 +146,17 @@ export type ServerMessage =
   | { type: 'typing'; on: boolean }
   | { type: 'ended'; by: EndedBy; reason: EndedReason }
   | { type: 'reported'; reportId: string; evidenceToken: string }
-  /** `reason` accompanies `filtered`: words, email, phone, link or handle (for a translated explanation). */
-  | { type: 'error'; code: WsErrorCode; message: string; reason?: string }
+  /**
+   * `reason` accompanies `filtered` (words, email, phone, link or handle) and `mode_unavailable`
+   * (not_offered, no_relay, no_moderator), for a translated explanation; `opensAt` accompanies
+   * `closed` and `paused` (ms, or null when unknown).
+   */
+  | { type: 'error'; code: WsErrorCode; message: string; reason?: string; opensAt?: number | null }
   | { type: 'banned'; reason: string; until: number | null }
-  | { type: 'notice'; text: string }
+  /** A moderator's announcement; with `kind: "closing"`, the space is closing and the conversation ends at `endsAt`. */
+  | { type: 'notice'; text: string; kind?: 'closing'; endsAt?: number }
+  /** The space opened or closed, or video became available or not: the new state, and the modes this person may use now. */
+  | { type: 'availability'; availability: Availability; modes: ChatMode[] }
   /** How many people are online (across the cluster once there are several nodes); pushed every few seconds when it changed. */
   | { type: 'presence'; online: number }
   | { type: 'pong' };

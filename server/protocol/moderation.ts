@@ -9,7 +9,7 @@ import { ReportReason } from './messages.ts';
 
 export * from './enums.ts';
 import { APPEAL_DECISIONS, APPEAL_STATUSES, BAN_SEVERITIES, BAN_STATUSES, REPORT_BAN_TARGETS, REPORT_STATUSES, RESOLUTIONS, ROLES } from './enums.ts';
-import type { AppealStatus, AuditFinding, BanStatus, BanTargetKind, InviteStatus, LockoutRiskCode, ReportStatus, Resolution, Role } from './enums.ts';
+import type { AlertKind, AppealStatus, AuditFinding, BanStatus, BanTargetKind, DutyVia, InviteStatus, LockoutRiskCode, ReportStatus, Resolution, Role } from './enums.ts';
 /** A ban's severity, as a schema. */
 export const BanSeverity = z.enum(BAN_SEVERITIES);
 export type BanSeverity = (typeof BAN_SEVERITIES)[number];
@@ -336,6 +336,47 @@ export interface ModerationCounts {
   openAppeals: number;
   /** Bans neither lifted nor expired, quarantines included. */
   activeBans: number;
+  /** Safeguarding alerts nobody has acknowledged yet. */
+  openAlerts: number;
+}
+
+// --- On duty, and the safeguarding alerts (/api/mod/availability, /api/mod/alerts, `mod duty --json`) ---
+
+/** Someone on duty. */
+export interface OnDuty {
+  /** The account's username, or `cli:<os user>`. */
+  name: string;
+  via: DutyVia;
+  since: number;
+  until: number;
+}
+
+/** An alert as moderators see it. */
+export interface Alert {
+  id: string;
+  kind: AlertKind;
+  /** What it is about: `report:<id>`, `device:<id>`, `identity:<hash>`. */
+  subject: string;
+  reportId: string | null;
+  banId: string | null;
+  /** Ids and counts: the report's reason, earlier reports, reporters, the bands of a switch. */
+  details: Record<string, unknown>;
+  createdAt: number;
+  acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
+  acknowledgeNote: string | null;
+  /** Its deliveries: how many went, wait, or failed. */
+  deliveries: { sent: number; pending: number; failed: number };
+}
+
+/** The alert deliveries' state (doctor, the dashboard). */
+export interface DeliveryHealth {
+  /** Deliveries marked failed in the last DELIVERY_HEALTH_DAYS days (moderation/alerts.ts). */
+  failed: number;
+  /** Waiting for their (next) attempt. */
+  pending: number;
+  /** The latest failure: its channel, where (a webhook URL, or `e-mail to <username>`), the code, when. */
+  lastFailure: { channel: string; target: string; error: string | null; at: number } | null;
 }
 
 /** What a purge removed (or, in a dry run, would remove), per category: `purge --json`. */

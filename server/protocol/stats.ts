@@ -1,5 +1,6 @@
 // The figures' wire shapes: `strangerchat stats --json` (InstanceStats), the yearly transparency
 // report (TransparencyReport, also behind /transparency). Stable: scripts read them.
+import type { AlertKind } from './enums.ts';
 import type { Resolution } from './moderation.ts';
 
 /** One UTC day of a period. */
@@ -58,6 +59,8 @@ export interface InstanceStats {
   quarantines: { total: number; confirmedByBan: number; liftedByModerator: number; expired: number; awaitingReview: number };
   filteredMessages: { total: number; byReason: Record<string, number> };
   appeals: { total: number; open: number; upheld: number; lifted: number; medianDecisionMs: number | null };
+  /** Safeguarding alerts raised in the period, and how long they waited for a moderator to acknowledge them. */
+  alerts: { total: number; byKind: Record<AlertKind, number>; acknowledged: number; unacknowledged: number; medianAcknowledgeMs: number | null; p90AcknowledgeMs: number | null };
 }
 
 /**

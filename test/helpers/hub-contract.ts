@@ -325,6 +325,22 @@ export function describeHub(name: string, makeHub: MakeHub) {
     assert.is((await h.stats()).conversations, 0);
   });
 
+  test('kick when the space closes ends the conversation with by system, reason closed; a queued person just leaves the queue', async () => {
+    const h = await harness();
+    await pairTwo(h, 'alice', 'bob');
+    await h.kick('alice', 'closed');
+    assert.equal(h.inbox('alice').take(), [{ type: 'ended', by: 'system', reason: 'closed' }]);
+    assert.equal(h.inbox('bob').take(), [{ type: 'ended', by: 'system', reason: 'closed' }]);
+    assert.ok(await isIdle(h, 'alice') && await isIdle(h, 'bob'));
+    await h.connect('carol');
+    await h.enqueue('carol', TEXT);
+    h.inbox('carol').take();
+    await h.kick('carol', 'closed');
+    assert.equal(h.inbox('carol').take(), []);
+    assert.equal((await h.snapshot()).queued, []);
+    assert.equal(await h.stats(), { online: 3, queued: 0, inConversation: 0, conversations: 0 });
+  });
+
   // ---------------------------------------------------------------------------------------------
   // Reporting
 

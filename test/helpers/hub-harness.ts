@@ -176,7 +176,7 @@ export interface HubHarness {
   next(id: string): Promise<void>;
   leave(id: string): Promise<void>;
   sendToPartner(id: string, message: PartnerMessage): Promise<void>;
-  kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator'>): Promise<void>;
+  kick(id: string, reason: Extract<EndedReason, 'ban' | 'moderator' | 'closed'>): Promise<void>;
   disconnect(id: string): Promise<void>;
   /** endForReport: the record, or undefined when there was nothing to report. */
   report(id: string): Promise<ConversationRecord | undefined>;

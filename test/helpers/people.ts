@@ -10,6 +10,8 @@ export interface PersonOptions {
   /** An existing device cookie (another tab of the same browser); a new device by default. */
   cookie?: string;
   age?: number;
+  /** The page's origin, for an instance with a public URL (the upgrade checks it). */
+  origin?: string;
 }
 
 export type Person = TestClient & { cookie: string; address: string; welcome: Extract<ServerMessage, { type: 'welcome' }> };
@@ -30,7 +32,7 @@ export async function join(baseUrl: string, options: PersonOptions): Promise<Per
   const { res, cookie } = await requestSession(baseUrl, options);
   if (res.status !== 201) throw new Error(`session refused: ${res.status} ${await res.text()}`);
   const { ticket } = (await res.json()) as { ticket: string };
-  const client = await openSocket(baseUrl, ticket, { 'x-forwarded-for': options.address });
+  const client = await openSocket(baseUrl, ticket, { 'x-forwarded-for': options.address, ...(options.origin ? { origin: options.origin } : {}) });
   const welcome = await client.next('welcome');
   return Object.assign(client, { cookie, address: options.address, welcome });
 }

@@ -36,6 +36,8 @@ export interface NewServerOptions {
   rulesByLanguage?: Record<string, string>;
   /** How often the online count is pushed (default: the server's). */
   presenceIntervalMs?: number;
+  /** The alert outbox's waits between attempts and how often it is read (default: the server's). */
+  alertDelivery?: { retryFirstMs?: number; pollMs?: number };
 }
 
 export async function newServer(settings: Record<string, unknown> = {}, options: NewServerOptions = {}): Promise<TestServer> {
@@ -54,7 +56,7 @@ export async function newServer(settings: Record<string, unknown> = {}, options:
   const config: ServerConfig = options.database ? Object.freeze({ ...made, database: Object.freeze({ ...options.database }) }) : made;
   const db = await openDatabase(config.database);
   await migrateToLatest(db);
-  const server = await createServer(config, { db, logger: options.logger ?? silentLogger(), now: options.now, feedIntervalMs: options.feedIntervalMs ?? 100, presenceIntervalMs: options.presenceIntervalMs });
+  const server = await createServer(config, { db, logger: options.logger ?? silentLogger(), now: options.now, feedIntervalMs: options.feedIntervalMs ?? 100, presenceIntervalMs: options.presenceIntervalMs, alertDelivery: options.alertDelivery });
   const others: Db[] = [];
   return Object.assign(Object.create(null) as object, {
     url: server.url,

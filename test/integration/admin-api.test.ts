@@ -120,7 +120,7 @@ test('only an owner may purge', async () => {
 
 test('stats: live figures from the hub and open reports, open appeals, active bans from the database', async () => {
   const empty = await json<Record<string, number>>(await mod.request('/api/mod/stats'));
-  assert.equal(empty, { online: 0, queued: 0, inConversation: 0, conversations: 0, openReports: 0, openAppeals: 0, activeBans: 0 });
+  assert.equal(empty, { online: 0, queued: 0, inConversation: 0, conversations: 0, openReports: 0, openAppeals: 0, activeBans: 0, openAlerts: 0 });
 
   const [a, b] = await pair(server.url);
   track(a);
@@ -153,7 +153,7 @@ test('stats: live figures from the hub and open reports, open appeals, active ba
 
   const res = await auditor.request('/api/mod/stats');
   assert.is(res.status, 200);
-  assert.equal(await res.json(), { online: 4, queued: 1, inConversation: 2, conversations: 1, openReports: 2, openAppeals: 1, activeBans: 3 });
+  assert.equal(await res.json(), { online: 4, queued: 1, inConversation: 2, conversations: 1, openReports: 2, openAppeals: 1, activeBans: 3, openAlerts: 0 });
   // The live figures are this process's hub: the same as what the server reports about itself.
   assert.equal({ ...(await server.stats()) }, { online: 4, queued: 1, inConversation: 2, conversations: 1 });
   await server.db.deleteFrom('appeals').execute();

@@ -12,6 +12,12 @@ import { CHECK_NAMES, defaultDoctorDeps, doctor, type CheckResult } from '../../
 import { fakeContext, runCli, startInProcess } from '../helpers/cli.ts';
 import { startCoturn, type Coturn } from '../helpers/coturn.ts';
 import { tempDir } from '../helpers/server.ts';
+import { startWebhook } from '../helpers/webhook.ts';
+import { loadConfig } from '../../server/config.ts';
+import { openDatabase } from '../../server/db/database.ts';
+import { migrateToLatest } from '../../server/db/migrate.ts';
+import { silentLogger } from '../../server/logger.ts';
+import { createServices } from '../../server/services.ts';
 
 let here = '';
 let dir = '';
@@ -273,6 +279,48 @@ test('websocket: a proxy that does not pass upgrades fails with the proxy fix', 
   const down = await cli(['doctor', 'websocket', '--json']);
   assert.is(down.code, 4);
   assert.match(down.json().checks[0].message, /cannot reach/);
+});
+
+test('alerts: where they go; a webhook whose receiver fails makes it warn, naming the receiver and the error', async () => {
+  await init();
+  const hook = await startWebhook();
+  try {
+    setSettings((s) => (s.alerts = { webhooks: [hook.url], deliveryAttempts: 1 }));
+    const config = loadConfig({ dir, env: {}, version: '0.0.0-test' });
+    const db = await openDatabase(config.database);
+    await migrateToLatest(db);
+    const before = byName((await cli(['doctor', 'alerts', '--json'])).json<{ checks: CheckResult[] }>().checks).alerts!;
+    assert.is(before.status, 'ok', before.message);
+    assert.match(before.message, /alerts go to 1 webhook\(s\); no failed delivery in the last 7 days/);
+
+    // The server's outbox (the same service, on the instance's database) posts to a receiver that answers 500.
+    hook.status = 500;
+    const services = createServices({ db, config, logger: silentLogger(), alertDelivery: { retryFirstMs: 50, pollMs: 50 } });
+    try {
+      await services.alerts.raise({ kind: 'band_switch', subject: 'device:00000000-0000-4000-8000-000000000003', details: { from: 'adult', to: 'minor' } });
+      services.alertDelivery.start();
+      const deadline = Date.now() + 10_000;
+      while ((await services.alerts.deliveryHealth()).failed === 0) {
+        if (Date.now() > deadline) throw new Error('the delivery was never marked failed');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await services.alertDelivery.stop();
+      services.close();
+      await db.destroy();
+    }
+    assert.is(hook.received.length, 1, 'one attempt (alerts.deliveryAttempts)');
+
+    const result = await cli(['doctor', 'alerts', '--json']);
+    assert.is(result.code, 0, 'a warning, not a failure');
+    const after = byName(result.json<{ checks: CheckResult[] }>().checks).alerts!;
+    assert.is(after.status, 'warn');
+    assert.match(after.message, `1 alert delivery failed in the last 7 days (the last: ${hook.url}, http_500`);
+    assert.match(after.fix!, /receiver of the webhook/);
+    assert.match((await cli(['doctor', 'alerts'])).stdout, /^warn {2}alerts/m);
+  } finally {
+    await hook.close();
+  }
 });
 
 test('an unknown check exits 2 listing the names; selected checks run alone', async () => {

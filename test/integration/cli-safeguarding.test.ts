@@ -158,7 +158,7 @@ test('--as proves the password: asked on a terminal, else STRANGERCHAT_AS_PASSWO
 
   const notModeration = await instance.cli(['status', '--as', 'sam']);
   assert.is(notModeration.code, 2);
-  assert.match(notModeration.stderr, /--as applies to the commands that act as a moderator \(ban, reports, mod, invite, sessions, announce, audit, purge\), not to status/);
+  assert.match(notModeration.stderr, /--as applies to the commands that act as a moderator \(ban, reports, mod, invite, sessions, announce, pause, resume, audit, purge\), not to status/);
   assert.is((await instance.cli(['config', 'path'], { env: { STRANGERCHAT_AS: 'sam' } })).code, 0, 'STRANGERCHAT_AS is not used outside them');
 });
 

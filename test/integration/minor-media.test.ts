@@ -142,7 +142,7 @@ test('without TURN, video is refused to minors with mode_unavailable, text still
   assert.equal(minor.welcome.iceServers, [], 'no STUN for a minor, even where adults get it');
   minor.send({ type: 'find', mode: 'video' });
   const refused = await minor.next('error');
-  assert.equal(refused, { type: 'error', code: 'mode_unavailable', message: VIDEO_NEEDS_RELAY_FOR_MINORS });
+  assert.equal(refused, { type: 'error', code: 'mode_unavailable', message: VIDEO_NEEDS_RELAY_FOR_MINORS, reason: 'no_relay' });
   await minor.none('queued', 0);
   assert.is((await server.stats()).queued, 0, 'not queued for video');
 

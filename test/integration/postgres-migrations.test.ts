@@ -34,6 +34,8 @@ const MIGRATIONS = [
   '2026-12-01T1100_audit_mac',
   '2026-12-01T1110_moderator_email',
   '2026-12-01T1500_create_daily_counts',
+  '2026-12-01T1700_create_duty_and_pauses',
+  '2026-12-01T1710_create_alerts',
   '2026-12-01T1800_create_oidc_sign_ins',
   '2026-12-01T1810_create_moderator_sso',
 ];
@@ -89,8 +91,8 @@ test('every migration goes up, down to zero, and up again on PostgreSQL', async 
   const up = await migrateToLatest(db);
   assert.equal(up.results?.map((r) => [r.migrationName, r.direction, r.status]), MIGRATIONS.map((name) => [name, 'Up', 'Success']));
   assert.equal(await tables(db), [
-    'age_band_locks', 'appeals', 'audit_log', 'bans', 'daily_counts', 'email_verifications', 'invites', 'moderation_events', 'moderator_sessions',
-    'moderator_sso', 'moderators', 'oidc_sign_ins', 'pair_avoids', 'report_frames', 'reports', 'sessions', 'tickets',
+    'age_band_locks', 'alert_deliveries', 'alerts', 'appeals', 'audit_log', 'bans', 'daily_counts', 'email_verifications', 'invites', 'moderation_events',
+    'moderator_duty', 'moderator_sessions', 'moderator_sso', 'moderators', 'oidc_sign_ins', 'pair_avoids', 'report_frames', 'reports', 'sessions', 'site_pauses', 'tickets',
   ]);
   assert.equal(await column(db, 'moderation_events', 'id'), { data_type: 'integer', is_identity: 'YES' });
   assert.equal(await column(db, 'audit_log', 'id'), { data_type: 'integer', is_identity: 'YES' });
@@ -114,7 +116,7 @@ test('every migration goes up, down to zero, and up again on PostgreSQL', async 
 
   const again = await migrateToLatest(db);
   assert.equal(again.results?.map((r) => r.status), MIGRATIONS.map(() => 'Success'));
-  assert.is((await tables(db)).length, 15);
+  assert.is((await tables(db)).length, 21);
 });
 
 test('the safety tables on PostgreSQL: earlier reports copied into the avoids, merged upserts, conditional band claims', async () => {

@@ -61,9 +61,10 @@ interface Pair {
 /** Two minors in a video conversation on a school instance (relay-only by its profile). */
 async function minorPair(): Promise<Pair> {
   // A burst allowance for the many crafted frames each test sends at once; a TURN server (never
-  // contacted) because minors are offered video only where their media can be relayed.
+  // contacted) because minors are offered video only where their media can be relayed; video
+  // without a moderator on duty (a school offers it only while one is, by default).
   const server = await newServer(
-    { profile: 'school', limits: { messageBurst: 1000 }, turn: { urls: ['turn:turn.example.org:3478'] } },
+    { profile: 'school', limits: { messageBurst: 1000 }, turn: { urls: ['turn:turn.example.org:3478'] }, moderation: { videoOnlyOnDuty: false } },
     { secrets: { turnSecret: 'turn-secret-for-the-crafted-signal-test' } },
   );
   servers.push(server);

@@ -148,7 +148,8 @@ test('host, mDNS and srflx candidates never reach the partner; relay candidates 
 });
 
 test('the school profile is relay-only by default, even without TURN; relayOnly:false turns it off', async () => {
-  const school = await start({ profile: 'school', turn: { stunUrls: STUN_URLS } });
+  // Video without a moderator on duty, which a school otherwise needs for video (duty.test.ts).
+  const school = await start({ profile: 'school', turn: { stunUrls: STUN_URLS }, moderation: { videoOnlyOnDuty: false } });
   assert.is((await configOf(school)).relayOnly, true);
   const { a, b } = await pairVideo(school);
   assert.is(a.welcome.relayOnly, true);
@@ -157,7 +158,7 @@ test('the school profile is relay-only by default, even without TURN; relayOnly:
   a.send({ type: 'signal', data: { candidate: { candidate: HOST, sdpMid: '0', sdpMLineIndex: 0 } } });
   assert.equal(await signalsReceived(b), []);
 
-  const open = await start({ profile: 'school', relayOnly: false, turn: { urls: TURN_URLS, stunUrls: STUN_URLS } }, { turnSecret: TURN_SECRET });
+  const open = await start({ profile: 'school', relayOnly: false, turn: { urls: TURN_URLS, stunUrls: STUN_URLS }, moderation: { videoOnlyOnDuty: false } }, { turnSecret: TURN_SECRET });
   assert.is((await configOf(open)).relayOnly, false);
   const pair = await pairVideo(open);
   assert.is(pair.a.welcome.relayOnly, false);

@@ -6,6 +6,7 @@ import { ACTIONS, ROLES, can, canManageRole, evidenceAction, type Action, type R
 /** Actions that only read: the auditor may do these and nothing else. */
 const READ_ONLY: ReadonlySet<Action> = new Set([
   'stats.read', 'reports.list', 'reports.view', 'bans.list', 'appeals.list', 'invites.list', 'sessions.list', 'audit.read',
+  'duty.list', 'alerts.list',
 ]);
 
 /** The policy in words: what each role may do, written independently of the matrix. */
@@ -13,6 +14,8 @@ function expected(role: Role, action: Action): boolean {
   if (action === 'evidence.view_sensitive' || action === 'evidence.export') return role === 'safeguarding';
   if (action === 'config.manage' || action === 'moderators.confirm_sso') return role === 'owner';
   if (action === 'moderators.list' || action === 'moderators.manage') return role === 'owner' || role === 'admin' || role === 'safeguarding';
+  // Closing the whole space: those who run it, and the safeguarding lead (not every moderator).
+  if (action === 'site.pause') return role === 'owner' || role === 'admin' || role === 'safeguarding';
   if (READ_ONLY.has(action)) return true;
   return role !== 'auditor';
 }

@@ -10,6 +10,7 @@ import { CloseCode } from '../../../server/protocol/close-codes.ts';
 import { Limits } from '../../../server/protocol/limits.ts';
 import type { ClientMessage, EndedBy, EndedReason, IceServer, ServerMessage, WsErrorCode } from '../../../server/protocol/messages.ts';
 import type { BanStatusResponse } from '../../../server/protocol/moderation.ts';
+import type { Availability } from '../../../server/protocol/http.ts';
 import { api } from './lib/api.ts';
 import { banFrom, showBan } from './lib/ban.ts';
 import { loadEntry, saveEntry, startSession, takeTicket, type Entry } from './lib/entry.ts';
@@ -71,6 +72,10 @@ function main(entry: Entry): void {
   let searching = true;
   let iceServers: IceServer[] = [];
   let relayOnly = instance.relayOnly;
+  /** Whether the space is open and video offered, from welcome and each `availability` message. */
+  let availability: Availability | undefined;
+  /** Stopped because the space closed: its reopening is said when it comes. */
+  let stoppedClosed = false;
   const media = new LocalMedia();
   let call: Call | undefined;
   let retryMs = 1000;
@@ -359,10 +364,11 @@ function main(entry: Entry): void {
         relayOnly = msg.relayOnly;
         retryMs = 1000;
         showOnline(msg.online);
+        availability = msg.availability;
         // The classifier loads while this person searches (video mode only), for their band.
         if (entry.mode === 'video') guard.prepare(msg.band);
-        // Video is not offered to this person (an under-18 where there is no relay): say why, offer text.
-        if (entry.mode === 'video' && !msg.modes.includes('video')) return videoUnavailable();
+        // Video is not offered to this person (an under-18 where there is no relay, or nobody on duty): say why, offer text.
+        if (entry.mode === 'video' && !msg.modes.includes('video')) return videoUnavailable(msg.availability.videoReason ?? 'no_relay');
         if (searching) void find();
         else setPhase('idle', t('chat.status.idle'));
         return;
@@ -398,7 +404,7 @@ function main(entry: Entry): void {
         void uploadFrames(msg.reportId, msg.evidenceToken);
         return;
       case 'error':
-        failed(msg.code, msg.message, msg.reason);
+        failed(msg.code, msg.message, msg.reason, msg.opensAt);
         return;
       case 'banned':
         ban({ reason: msg.reason, until: msg.until });
@@ -406,8 +412,16 @@ function main(entry: Entry): void {
         void api<BanStatusResponse>('/api/ban').then((result) => result.ok && result.data.banned && showBan(result.data));
         return;
       case 'notice':
-        $('notice-text').textContent = msg.text;
+        // The closing notice is said in the page's language, with the time the conversation ends.
+        $('notice-text').textContent = msg.kind === 'closing' && msg.endsAt ? t('chat.closing', { time: new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: 'short' }).format(msg.endsAt) }) : msg.text;
         $('notice').hidden = false;
+        return;
+      case 'availability':
+        availability = msg.availability;
+        if (msg.availability.open && stoppedClosed) {
+          stoppedClosed = false;
+          addLine('system', t('chat.reopened'));
+        }
         return;
       case 'presence':
         showOnline(msg.online);
@@ -438,7 +452,9 @@ function main(entry: Entry): void {
         ? t(reason === 'report' ? 'chat.ended.report' : 'chat.ended.self')
         : by === 'stranger'
           ? t(reason === 'disconnected' ? 'chat.ended.disconnected' : 'chat.ended.stranger')
-          : t('chat.ended.moderator');
+          : reason === 'closed'
+            ? t('chat.ended.closed')
+            : t('chat.ended.moderator');
     searching = false;
     lostConversation = false;
     releaseCamera();
@@ -447,7 +463,13 @@ function main(entry: Entry): void {
     focusIfFree(buttons.again);
   }
 
-  function failed(code: WsErrorCode, serverMessage: string, reason: unknown): void {
+  function failed(code: WsErrorCode, serverMessage: string, reason: unknown, opensAt?: number | null): void {
+    if (code === 'closed' || code === 'paused') {
+      // Outside the opening hours, or paused: when it opens again, in the space's time zone.
+      const when = opensAt ? new Intl.DateTimeFormat(document.documentElement.lang, { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit', timeZone: availability?.timeZone }).format(opensAt) : '';
+      stoppedClosed = true;
+      return stop(when ? t(`chat.${code}`, { when }) : t(`chat.${code}NoTime`));
+    }
     let text: string;
     if (code === 'filtered') {
       // Why it was refused (a phone number, a link, …): from the catalog when the server names
@@ -457,7 +479,7 @@ function main(entry: Entry): void {
     } else if (code === 'rate_limited' || code === 'too_large' || code === 'not_matched' || code === 'nothing_to_report') {
       text = t(`chat.error.${code}`, { max: Limits.messageMaxLength });
     } else if (code === 'mode_unavailable') {
-      return entry.mode === 'video' ? videoUnavailable() : stop(serverMessage || t('chat.error.mode_unavailable'));
+      return entry.mode === 'video' ? videoUnavailable(reason === 'no_moderator' ? 'no_moderator' : 'no_relay') : stop(serverMessage || t('chat.error.mode_unavailable'));
     } else {
       return;
     }
@@ -603,12 +625,13 @@ function main(entry: Entry): void {
   // --- Video ---
 
   /** Video is refused to this person: the camera stops, the page says why and offers text. */
-  function videoUnavailable(): void {
+  function videoUnavailable(reason: 'no_relay' | 'no_moderator'): void {
     endCall();
     releaseCamera();
     searching = false;
-    showVideoMessage(t('video.minorsNeedRelay'), { text: true });
-    setPhase('stopped', t('video.minorsNeedRelay'));
+    const why = t(reason === 'no_moderator' ? 'video.noModerator' : 'video.minorsNeedRelay');
+    showVideoMessage(why, { text: true });
+    setPhase('stopped', why);
     buttons.reconnect.hidden = true;
     focusIfFree($('use-text'));
   }

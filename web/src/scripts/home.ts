@@ -4,7 +4,7 @@
 // code, an e-mail check, or a sign-in with the school (which gives the age band: then no age is
 // asked). The ticket and the answers go to sessionStorage for the chat page, so a
 // later start in the same tab (and a reconnection) skips the entry step.
-import type { EmailStartResponse, EmailStatusResponse, OidcStatusResponse, PresenceResponse } from '../../../server/protocol/http.ts';
+import type { Availability, EmailStartResponse, EmailStatusResponse, OidcStatusResponse, PresenceResponse } from '../../../server/protocol/http.ts';
 import { Limits } from '../../../server/protocol/limits.ts';
 import type { ChatMode } from '../../../server/protocol/messages.ts';
 import { api } from './lib/api.ts';
@@ -77,7 +77,33 @@ const onlineNow = $('online-now');
 async function showOnline(): Promise<void> {
   if (document.visibilityState !== 'visible') return;
   const result = await api<PresenceResponse>('/api/presence');
-  if (result.ok) say(onlineNow, t('home.online', { count: result.data.online }));
+  if (result.ok) {
+    say(onlineNow, t('home.online', { count: result.data.online }));
+    showAvailability(result.data.availability);
+  }
+}
+
+// --- Open or closed, and whether video is offered now (opening hours, a pause, moderators on duty) ---
+let availability: Availability | undefined;
+
+/** A start is possible now: the space is open, and the mode offered. */
+function enableStarts(): void {
+  for (const button of startButtons) button.disabled = availability !== undefined && (!availability.open || (button.value === 'video' && !availability.video));
+}
+
+function showAvailability(now: Availability | undefined): void {
+  if (!now) return;
+  availability = now;
+  const when =
+    now.opensAt === null
+      ? ''
+      : new Intl.DateTimeFormat(document.documentElement.lang, { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit', timeZone: now.timeZone }).format(now.opensAt);
+  let text = '';
+  if (now.state === 'closed') text = when ? t('home.closed', { when }) : t('home.closedNoTime');
+  else if (now.state === 'paused') text = [when ? t('home.paused', { when }) : t('home.pausedNoTime'), now.message ? t('home.pausedMessage', { message: now.message }) : ''].filter(Boolean).join(' ');
+  say($('availability'), text);
+  say($('video-note'), now.open && now.videoReason === 'no_moderator' && instance.modes.includes('video') ? t('home.videoNoModerator') : '');
+  enableStarts();
 }
 void showOnline();
 setInterval(() => void showOnline(), PRESENCE_EVERY_MS);
@@ -141,7 +167,7 @@ chooseForm.addEventListener('submit', async (event) => {
     // The rules were accepted in this tab already: straight to the chat.
     for (const b of startButtons) b.disabled = true;
     const refused = await open({ ...previous, mode, interests: list }, chooseError);
-    for (const b of startButtons) b.disabled = false;
+    enableStarts();
     if (refused && refused !== 'banned') button?.focus();
     return;
   }

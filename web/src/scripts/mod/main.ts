@@ -1,11 +1,13 @@
 // The moderation dashboard (/mod): signs in (or resumes a session), forces a new password when
-// the account has a one-time one, keeps the live figures fresh, and shows the part of the page the
-// URL's hash names (#reports, #report/<id>, #bans, #appeals, #invites, #audit, #announce,
-// #moderators, #account) — only those the moderator's role permits.
+// the account has a one-time one, keeps the live figures and the duty state fresh, and shows the
+// part of the page the URL's hash names (#alerts, #reports, #report/<id>, #bans, #appeals,
+// #invites, #audit, #announce, #moderators, #account) — only those the moderator's role permits.
 import type { Action, ModerationCounts } from '../../../../server/protocol/moderation.ts';
 import { get, onSessionLost, post, setCsrfToken } from './api.ts';
 import { $, instance, say, t } from '../lib/page.ts';
 import * as account from './account.ts';
+import * as alerts from './alerts.ts';
+import * as duty from './duty.ts';
 import * as appeals from './appeals.ts';
 import * as audit from './audit.ts';
 import * as bans from './bans.ts';
@@ -32,6 +34,7 @@ interface Section {
 }
 
 const SECTIONS: Record<string, Section> = {
+  alerts: { needs: 'alerts.list', show: () => alerts.load() },
   reports: { needs: 'reports.list', show: () => reports.load() },
   report: { needs: 'reports.view', show: (id) => report.show(id ?? ''), leave: report.leave, nav: 'reports' },
   bans: { needs: 'bans.list', show: () => bans.load() },
@@ -55,6 +58,7 @@ let forced = false;
 let current: Section | undefined;
 let statsTimer: ReturnType<typeof setInterval> | undefined;
 let lastOpenReports: number | undefined;
+let lastOpenAlerts: number | undefined;
 let statsOkAt = 0;
 
 function route(focus = true): void {
@@ -66,6 +70,7 @@ function route(focus = true): void {
   const section = SECTIONS[key]!;
   if (current !== section) current?.leave?.();
   current = section;
+  if (key === 'alerts') $('alerts-waiting').hidden = true;
   for (const panel of dash.querySelectorAll<HTMLElement>('.panel')) panel.hidden = panel.id !== `panel-${key}`;
   const navKey = section.nav ?? key;
   const nav = dash.querySelector<HTMLElement>('.mod-nav')!;
@@ -101,6 +106,15 @@ async function refreshStats(): Promise<void> {
   };
   badge('badge-reports', stats.openReports);
   badge('badge-appeals', stats.openAppeals);
+  badge('badge-alerts', stats.openAlerts);
+  // Unacknowledged safeguarding alerts come first: said above every part of the dashboard but their own.
+  const waiting = $('alerts-waiting');
+  waiting.hidden = !stats.openAlerts || !can('alerts.list') || current === SECTIONS.alerts;
+  $('alerts-waiting-link').textContent = t('mod.alerts.waiting', { count: stats.openAlerts });
+  // A new alert arrived: the list follows (not when one was acknowledged, which would take the card
+  // from under the moderator who just did it; one acknowledged elsewhere answers 409 and reloads).
+  if (lastOpenAlerts !== undefined && stats.openAlerts > lastOpenAlerts && current === SECTIONS.alerts) void alerts.load();
+  lastOpenAlerts = stats.openAlerts;
   statsOkAt = Date.now();
   say(updated, t('mod.stats.updated', { time: clock(statsOkAt) }));
   // A new report arrived (or one was resolved elsewhere): the open queue follows.
@@ -127,6 +141,7 @@ function start(me: Me): void {
   if (!forced) {
     void refreshStats();
     statsTimer = setInterval(() => void refreshStats(), STATS_EVERY_MS);
+    duty.start();
   }
   route();
 }
@@ -143,7 +158,9 @@ function stop(notice: string): void {
   session.me = null;
   setCsrfToken('');
   clearInterval(statsTimer);
-  lastOpenReports = undefined;
+  duty.stop();
+  $('alerts-waiting').hidden = true;
+  lastOpenReports = lastOpenAlerts = undefined;
   dash.hidden = true;
   loading.hidden = true;
   login.hidden = false;
@@ -191,6 +208,7 @@ $('logout').addEventListener('click', async () => {
 
 addEventListener('hashchange', () => route());
 document.addEventListener('visibilitychange', () => void refreshStats());
+document.addEventListener(alerts.COUNTS_CHANGED, () => void (session.me && !forced && refreshStats()));
 
 // --- Signing in with the school (oidc.moderators) ---
 if (instance.schoolSignIn?.moderators) {
