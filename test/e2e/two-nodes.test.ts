@@ -255,6 +255,31 @@ test('random churn across both nodes keeps the invariants: no self, no double pa
   dismiss(...crowd);
 });
 
+test("SIGKILL of one node ends its partners' conversations on the other within a few seconds; started again, it rejoins", async () => {
+  const survivor = await person(url(A));
+  const doomed = await person(url(B));
+  survivor.send({ type: 'find', mode: 'text' });
+  await survivor.next('queued');
+  doomed.send({ type: 'find', mode: 'text' });
+  const [ms, md] = await Promise.all([survivor.next('matched'), doomed.next('matched')]);
+  assert.is(ms.conversationId, md.conversationId, 'the two met each other');
+  const killedAt = Date.now();
+  nodes[B]!.child.kill('SIGKILL');
+  assert.equal(await survivor.next('ended', 10_000), { type: 'ended', by: 'stranger', reason: 'disconnected' });
+  const after = Date.now() - killedAt;
+  assert.ok(after < 8000, `ended ${after} ms after the kill`);
+  // The dead node's waiting people are never matched: a find on the survivor's node just waits.
+  survivor.send({ type: 'find', mode: 'text' });
+  await survivor.next('queued');
+  await survivor.none('matched', 500);
+  dismiss(survivor, doomed);
+  // The operator starts the crashed node again: it joins the cluster under the same name.
+  const again = await startNode('node-b', join(here, 'chat-b'));
+  nodes.splice(B, 1, nodes.pop()!);
+  assert.is(nodes[B], again);
+});
+
+
 test('a Redis restart is survived: a person waiting before it is paired across nodes after it', async () => {
   const early = await person(url(A));
   early.send({ type: 'find', mode: 'text' });
@@ -268,24 +293,6 @@ test('a Redis restart is survived: a person waiting before it is paired across n
   early.send({ type: 'message', text: 'still here' });
   assert.is((await late.next('message')).text, 'still here');
   dismiss(early, late);
-});
-
-test("SIGKILL of one node ends its partners' conversations on the other within a few seconds", async () => {
-  const survivor = await person(url(A));
-  const doomed = await person(url(B));
-  survivor.send({ type: 'find', mode: 'text' });
-  await survivor.next('queued');
-  doomed.send({ type: 'find', mode: 'text' });
-  await Promise.all([survivor.next('matched'), doomed.next('matched')]);
-  const killedAt = Date.now();
-  nodes[B]!.child.kill('SIGKILL');
-  assert.equal(await survivor.next('ended', 10_000), { type: 'ended', by: 'stranger', reason: 'disconnected' });
-  const after = Date.now() - killedAt;
-  assert.ok(after < 8000, `ended ${after} ms after the kill`);
-  // The dead node's waiting people are never matched: a find on the survivor's node just waits.
-  survivor.send({ type: 'find', mode: 'text' });
-  await survivor.next('queued');
-  await survivor.none('matched', 500);
 });
 
 test.run();

@@ -55,7 +55,7 @@ test('start writes its log to data/logs as JSON lines; a conversation leaves no 
 test('logs prints the last lines readably; --json prints them as JSON lines; -n limits them', async () => {
   const started = await instance.start();
   try {
-    await until('the log file', () => (existsSync(logsDir()) && readFileSync(join(logsDir(), 'strangerchat.1.log'), 'utf8').includes('bans and reported pairs loaded') ? true : undefined));
+    await until('the log file', () => (existsSync(join(logsDir(), 'strangerchat.1.log')) && readFileSync(join(logsDir(), 'strangerchat.1.log'), 'utf8').includes('bans and reported pairs loaded') ? true : undefined));
     const human = await instance.cli(['logs']);
     assert.is(human.code, 0, human.stderr);
     assert.match(human.stdout, /INFO.*: listening\n\s+url: "http:\/\/127\.0\.0\.1:\d+"/);
