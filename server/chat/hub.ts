@@ -166,3 +166,9 @@ export const HUB_DEFAULTS = { transcriptLinesPerSide: 50 } as const;
 
 /** How long an address that was once seen shared stays counted as shared. */
 export const SHARED_ADDRESS_MEMORY_MS = 24 * 3600_000;
+
+/** What every Hub answers a find it cannot take: already in a conversation, or the node is draining. */
+export const FIND_REFUSED = {
+  alreadyMatched: { type: 'error', code: 'already_matched', message: 'You are already in a conversation; send next or leave first.' },
+  draining: { type: 'error', code: 'internal', message: 'The server is restarting; connect again in a moment.' },
+} as const satisfies Record<string, ServerMessage>;

@@ -2,7 +2,7 @@
 // its asynchronous answers (stats, a report's record) are already settled when they are returned.
 import type { ChatMode, EndedReason } from '../protocol/messages.ts';
 import { AvoidIndex, avoidSubject, avoidsAfterReport, type Avoid, type AvoidSubject } from './avoids.ts';
-import { SHARED_ADDRESS_MEMORY_MS } from './hub.ts';
+import { FIND_REFUSED, SHARED_ADDRESS_MEMORY_MS } from './hub.ts';
 import type {
   ConversationRecord,
   FindRequest,
@@ -159,12 +159,12 @@ export class InMemoryHub implements Hub {
     const person = this.#people.get(id);
     if (!person) return;
     if (person.state === 'matched') {
-      person.sink.send({ type: 'error', code: 'already_matched', message: 'You are already in a conversation; send next or leave first.' });
+      person.sink.send(FIND_REFUSED.alreadyMatched);
       return;
     }
     if (person.state === 'queued') this.#dequeue(person);
     if (this.#draining) {
-      person.sink.send({ type: 'error', code: 'internal', message: 'The server is restarting; connect again in a moment.' });
+      person.sink.send(FIND_REFUSED.draining);
       return;
     }
     person.request = { mode: request.mode, interests: [...new Set(request.interests)] };

@@ -15,6 +15,17 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
+/** Calls every subscriber once: a subscriber's failure is its own to report, the others are still woken. */
+export function wakeAll(subscribers: ReadonlySet<() => void>): void {
+  for (const wake of [...subscribers]) {
+    try {
+      wake();
+    } catch {
+      // Reported (or not) by the subscriber itself.
+    }
+  }
+}
+
 /** The bus of one process: a notify wakes this process's subscribers, on a later turn of the event loop. */
 export function memoryEventBus(): EventBus {
   const subscribers = new Set<() => void>();
@@ -22,14 +33,7 @@ export function memoryEventBus(): EventBus {
   let closed = false;
   const deliver = () => {
     scheduled = false;
-    if (closed) return;
-    for (const wake of [...subscribers]) {
-      try {
-        wake();
-      } catch {
-        // A subscriber's failure is its own to report; the others are still woken.
-      }
-    }
+    if (!closed) wakeAll(subscribers);
   };
   return {
     notify() {

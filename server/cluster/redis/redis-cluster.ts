@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Hub, HubOptions } from '../../chat/hub.ts';
 import type { Logger } from '../../logger.ts';
 import type { Cluster } from '../cluster.ts';
-import type { EventBus } from '../event-bus.ts';
+import { wakeAll, type EventBus } from '../event-bus.ts';
 import type { KeyedLimit, LimiterStore, LimitRule, SlotCounter } from '../limiter-store.ts';
 import type { IfFree, Lock } from '../lock.ts';
 import { connectRedis, defineRedisScript, MIN_REDIS_VERSION, redisVersion, versionAtLeast, type RedisConnection } from './client.ts';
@@ -93,14 +93,7 @@ async function redisEventBus(redis: RedisConnection, subscriber: RedisConnection
   const subscribers = new Set<() => void>();
   let closed = false;
   await subscriber.subscribe(channel, () => {
-    if (closed) return;
-    for (const wake of [...subscribers]) {
-      try {
-        wake();
-      } catch {
-        // A subscriber's failure is its own to report.
-      }
-    }
+    if (!closed) wakeAll(subscribers);
   });
   return {
     notify() {

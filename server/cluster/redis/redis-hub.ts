@@ -9,7 +9,7 @@
 // script keeps other nodes' finds apart). Relaying needs no decision and skips the chain.
 import type { ChatMode, EndedReason, ServerMessage } from '../../protocol/messages.ts';
 import { avoidSubject, avoidsAfterReport, mergeAvoids, type Avoid, type AvoidSubject } from '../../chat/avoids.ts';
-import { SHARED_ADDRESS_MEMORY_MS } from '../../chat/hub.ts';
+import { FIND_REFUSED, SHARED_ADDRESS_MEMORY_MS } from '../../chat/hub.ts';
 import type { ConversationRecord, FindRequest, Hub, HubOptions, HubStats, Participant, ParticipantSink, PartnerMessage, ReportOutcome, TranscriptLine } from '../../chat/hub.ts';
 import type { RedisConnection } from './client.ts';
 import { RedisPairing, type FindOutcome } from './pairing.ts';
@@ -117,12 +117,12 @@ export class RedisHub implements Hub {
     const person = this.#people.get(id);
     if (!person) return;
     if (person.state === 'matched') {
-      person.sink.send({ type: 'error', code: 'already_matched', message: 'You are already in a conversation; send next or leave first.' });
+      person.sink.send(FIND_REFUSED.alreadyMatched);
       return;
     }
     if (person.state === 'queued') this.#dequeue(person);
     if (this.#draining) {
-      person.sink.send({ type: 'error', code: 'internal', message: 'The server is restarting; connect again in a moment.' });
+      person.sink.send(FIND_REFUSED.draining);
       return;
     }
     person.request = { mode: request.mode, interests: [...new Set(request.interests)] };
