@@ -72,8 +72,12 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
-/** Connects (and keeps reconnecting after a loss); rejects when the first connection fails. */
-export async function connectRedis(url: string, options: { logger?: Logger; name?: string; connectTimeoutMs?: number } = {}): Promise<RedisConnection> {
+/**
+ * Connects, and keeps reconnecting after a loss. Unless `reconnect` is false, a Redis that cannot
+ * be reached at first is tried again and again (the promise waits); with false, the first failure
+ * rejects (a short-lived process that must not hang on it).
+ */
+export async function connectRedis(url: string, options: { logger?: Logger; name?: string; connectTimeoutMs?: number; reconnect?: boolean } = {}): Promise<RedisConnection> {
   const base = redisClientOptions(url);
   const client = createClient({
     ...base,
@@ -81,7 +85,7 @@ export async function connectRedis(url: string, options: { logger?: Logger; name
     socket: {
       ...(base?.socket ?? {}),
       connectTimeout: options.connectTimeoutMs ?? 5000,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
+      reconnectStrategy: options.reconnect === false ? false : (retries: number) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
     },
   } as Parameters<typeof createClient>[0]);
   return wrap(client as unknown as NodeRedisClient, options.logger, options.name ?? 'main');
