@@ -2,8 +2,9 @@
 // cluster as an operator runs it (docs/scaling.md). People on different nodes are paired; what
 // they send crosses in order; a report on one node ends the conversation on the other and the two
 // never meet again; a ban typed in the terminal closes a socket on the other node within 2 s;
-// per-address limits are shared; random churn across both nodes keeps the invariants; a Redis
-// restart is survived; and a node killed with SIGKILL ends its partners' conversations.
+// per-address and login limits are shared; random churn across both nodes keeps the invariants;
+// a Redis restart is survived; and a node killed with SIGKILL after it ends its partners'
+// conversations.
 // (Hocuspocus tests its Redis extension the same way: two servers, one Redis.)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,6 +18,7 @@ import { newRedis, type TestRedis } from '../helpers/redis.ts';
 import { join as joinChat, requestSession, sleep, type Person } from '../helpers/people.ts';
 import { seededRandom } from '../helpers/random.ts';
 import type { ServerMessage } from '../../server/protocol/messages.ts';
+import { LOGIN_LIMITS } from '../../server/access/login-limits.ts';
 
 const SESSIONS_PER_ADDRESS = 12;
 
@@ -206,6 +208,24 @@ test('per-address limits are shared by the nodes', async () => {
   }
   assert.is(accepted, SESSIONS_PER_ADDRESS, 'one budget for the address, whichever node it reaches');
   assert.is(refused, SESSIONS_PER_ADDRESS);
+});
+
+test('wrong passwords spread over both nodes count against one login limit', async () => {
+  const added = await runBin(['mod', 'add', 'olive', '--role', 'owner', '--password-stdin', '-C', join(here, 'chat')], { cwd: here, env, stdin: 'correct horse battery staple' });
+  assert.is(added.code, 0, added.stderr);
+  const statuses: number[] = [];
+  const attempts = LOGIN_LIMITS.perAccountPlace.attempts;
+  // One guesser at one address, alternating nodes: each node alone would allow `attempts` of them.
+  for (let i = 0; i < attempts + 3; i++) {
+    const res = await fetch(`${url(i % 2)}/api/mod/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.150' },
+      body: JSON.stringify({ username: 'olive', password: `wrong guess ${i}` }),
+    });
+    await res.body?.cancel();
+    statuses.push(res.status);
+  }
+  assert.equal(statuses, [...Array(attempts).fill(401), 429, 429, 429], 'one budget for the account at that address, whichever node checks');
 });
 
 test('random churn across both nodes keeps the invariants: no self, no double pairing, one initiator', async () => {
