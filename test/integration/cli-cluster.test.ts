@@ -1,12 +1,13 @@
 // The terminal on a cluster: a moderation command typed on any machine (`ban add`) writes its row
 // to PostgreSQL, the source of truth, and wakes every node through Redis pub/sub, so no node waits
 // for its feed poll; with Redis unreachable the command still succeeds, at once, and says the
-// nodes will see it at their next poll. A private PostgreSQL and a private Redis.
+// nodes will see it at their next poll; and `start` with a Redis it cannot reach says so. A
+// private PostgreSQL and a private Redis.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.ts';
+import { runBin, runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/server.ts';
 import { newPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { newRedis, type TestRedis } from '../helpers/redis.ts';
@@ -62,6 +63,13 @@ test('with Redis unreachable the ban is still written, at once, and the terminal
   assert.ok(took < 5000, `the command took ${took} ms`);
   const listed = await runCli(['ban', 'list', '--json', '-C', join(here, 'chat')], { cwd: here, env });
   assert.match(listed.stdout, /203\.0\.113\.6/);
+});
+
+test('start on a cluster whose Redis cannot be reached says so and exits, instead of waiting for ever', async () => {
+  const unreachable = { ...env, STRANGERCHAT_REDIS_URL: `unix://${join(here, 'no-redis.sock')}` };
+  const started = await runBin(['start', '-C', join(here, 'chat')], { cwd: here, env: unreachable, timeoutMs: 30_000 });
+  assert.is.not(started.code, 0);
+  assert.match(started.stderr, /could not reach Redis at unix:\/\/.*no-redis\.sock/);
 });
 
 test.run();
