@@ -1,14 +1,15 @@
 // The Redis Hub held to the Hub contract (test/helpers/hub-contract.ts) on a real, private
 // redis-server: every test gets a fresh key prefix, so Hubs never see each other's keys. Then what
 // only a cluster has: two nodes on one Redis that is restarted under them (it loses everything,
-// as an unpersisted Redis does), and a node that dies without a word, as after SIGKILL.
+// as an unpersisted Redis does, inboxes and what they held unread included), and a node that
+// dies without a word, as after SIGKILL.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describeHub } from '../helpers/hub-contract.ts';
 import { createHubHarness, type HubHarness, type MakeHub } from '../helpers/hub-harness.ts';
 import { connectRedisCluster, type RedisCluster } from '../../server/cluster/redis/redis-cluster.ts';
 import { connectRedis, type RedisConnection } from '../../server/cluster/redis/client.ts';
-import { openInbox } from '../../server/cluster/redis/inbox.ts';
+import { openInbox, type NodeInbox } from '../../server/cluster/redis/inbox.ts';
 import { registerNode } from '../../server/cluster/redis/nodes.ts';
 import { RedisHub } from '../../server/cluster/redis/redis-hub.ts';
 import type { FindRequest } from '../../server/chat/hub.ts';
@@ -84,11 +85,12 @@ async function clusterNode(nodeId: string): Promise<{ h: HubHarness; node: Redis
  * A node that can die: built from the same parts, so that its connection can be dropped before
  * its registry stops (its key is then left to expire, as after SIGKILL, instead of being removed).
  */
-async function mortalNode(nodeId: string): Promise<{ h: HubHarness; die(): Promise<void> }> {
+async function mortalNode(nodeId: string): Promise<{ h: HubHarness; die(): Promise<void>; unread: UnreadInbox }> {
   const redis = await connectRedis(server.url, { name: 'main' });
   const reader = await redis.duplicate('inbox');
   const nodes = await registerNode({ redis, prefix, nodeId, ttlMs: NODE_TTL_MS });
-  const inbox = await openInbox({ redis, reader, prefix, nodeId });
+  const unread = new UnreadInbox(await openInbox({ redis, reader, prefix, nodeId }));
+  const inbox = unread.inbox;
   let dead = false;
   const make: MakeHub = (options) => {
     const hub = new RedisHub({ ...options, nodeId }, { redis, prefix, inbox, nodes });
@@ -104,7 +106,41 @@ async function mortalNode(nodeId: string): Promise<{ h: HubHarness; die(): Promi
     await h.close();
   };
   opened.push(die);
-  return { h, die };
+  return { h, die, unread };
+}
+
+/**
+ * A node's inbox whose reading can be held back: what arrives meanwhile stays unread, as it does
+ * for an instant in every inbox, and `lose()` forgets it, as a Redis restart in that instant does.
+ */
+class UnreadInbox {
+  readonly inbox: NodeInbox;
+  #holding = false;
+  #held: Array<() => void> = [];
+  constructor(real: NodeInbox) {
+    this.inbox = {
+      ...real,
+      send: (node, event) => real.send(node, event),
+      flushed: () => real.flushed(),
+      close: () => real.close(),
+      onEvent: (listener) =>
+        real.onEvent((event) => {
+          if (this.#holding) this.#held.push(() => listener(event));
+          else listener(event);
+        }),
+    };
+  }
+  hold(): void {
+    this.#holding = true;
+  }
+  get unread(): number {
+    return this.#held.length;
+  }
+  /** Forgets what was held and reads again. */
+  lose(): void {
+    this.#held = [];
+    this.#holding = false;
+  }
 }
 
 async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
@@ -210,6 +246,28 @@ cluster("a node that dies after a Redis restart ends its partners' conversations
   assert.equal(a.h.inbox('survivor').of('ended'), [{ type: 'ended', by: 'stranger', reason: 'disconnected' }]);
   const after = Date.now() - diedAt;
   assert.ok(after < NODE_TTL_MS * 4, `told ${after} ms after the death`);
+});
+
+cluster("a conversation whose 'matched' was lost with Redis ends for the side that was told, and the other waits on", async () => {
+  const a = await mortalNode('node-a');
+  const b = await clusterNode('node-b');
+  await a.h.connect('waiting');
+  await a.h.enqueue('waiting', TEXT);
+  a.unread.hold();
+  await b.h.connect('seeker');
+  await b.h.enqueue('seeker', TEXT);
+  assert.is(matched(b.h, 'seeker').length, 1, 'the seeker took the waiting person');
+  await eventually("the taken person's matched is in node A's inbox, unread", () => a.unread.unread === 1);
+  await restartRedis(b.node);
+  a.unread.lose();
+  await eventually('the seeker hears the stranger is gone', () => b.h.inbox('seeker').of('ended').length > 0);
+  assert.equal(b.h.inbox('seeker').of('ended'), [{ type: 'ended', by: 'stranger', reason: 'disconnected' }]);
+  assert.equal(matched(a.h, 'waiting'), [], 'never told of a conversation it never had');
+  // The waiting person was put back and meets the next one.
+  await b.h.connect('next-one');
+  await b.h.enqueue('next-one', TEXT);
+  await eventually('the waiting person meets the next one', () => matched(a.h, 'waiting').length === 1);
+  assert.is(matched(a.h, 'waiting')[0]!.conversationId, matched(b.h, 'next-one')[0]!.conversationId);
 });
 
 cluster.run();
