@@ -6,6 +6,8 @@ import type { Actor } from '../server/access/actor.ts';
 import type { ServerConfig } from '../server/config.ts';
 import type { Db } from '../server/db/database.ts';
 import { AppError } from '../server/errors.ts';
+import { memoryCluster } from '../server/cluster/cluster.ts';
+import { redisFeedPublisher } from '../server/cluster/redis/redis-cluster.ts';
 import { createLogger } from '../server/logger.ts';
 import { parseDuration } from '../server/moderation/duration.ts';
 import { createServices, type Services } from '../server/services.ts';
@@ -35,7 +37,11 @@ export async function withServices<T>(ctx: Context, options: GlobalOptions, work
   const instance = await openInstance(ctx, options);
   // Services log only what an operator must see (warnings), as JSON lines on stderr like the server.
   const logger = createLogger({ level: 'warn', destination: ctx.stderr });
-  const services = createServices({ db: instance.db, config: instance.config, now: Date.now, logger });
+  // Limits and locks stay this process's; on a cluster a change wakes the nodes through Redis.
+  const own = memoryCluster({ now: Date.now });
+  const redisUrl = instance.config.settings.redis.url;
+  const events = redisUrl ? redisFeedPublisher({ url: redisUrl, logger }) : own.events;
+  const services = createServices({ db: instance.db, config: instance.config, now: Date.now, logger, cluster: { events, limiters: own.limiters, locks: own.locks } });
   try {
     const actor = await terminalActor(ctx, options, services);
     return await work({ instance, services, actor, output, now: Date.now });
@@ -43,6 +49,8 @@ export async function withServices<T>(ctx: Context, options: GlobalOptions, work
     throw asCliError(error);
   } finally {
     services.close();
+    await events.close();
+    await own.close();
     await instance.close();
   }
 }

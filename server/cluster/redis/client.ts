@@ -72,19 +72,27 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
-/** Connects (and keeps reconnecting after a loss); rejects when the first connection fails. */
-export async function connectRedis(url: string, options: { logger?: Logger; name?: string; connectTimeoutMs?: number } = {}): Promise<RedisConnection> {
+/**
+ * Connects, and keeps reconnecting after a loss (unless `reconnect` is false: a short-lived
+ * process that must not wait for Redis); rejects when the first connection fails.
+ */
+export async function connectRedis(url: string, options: { logger?: Logger; name?: string; connectTimeoutMs?: number; reconnect?: boolean } = {}): Promise<RedisConnection> {
   const base = redisClientOptions(url);
+  // Retrying before the first success would leave the caller waiting for ever on a wrong URL
+  // (`start` could never say it cannot reach Redis); the duplicates share this once it is true.
+  let connected = false;
   const client = createClient({
     ...base,
     commandsQueueMaxLength: OFFLINE_QUEUE_MAX,
     socket: {
       ...(base?.socket ?? {}),
       connectTimeout: options.connectTimeoutMs ?? 5000,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
+      reconnectStrategy: (retries: number) => (connected && options.reconnect !== false ? Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS) : false),
     },
   } as Parameters<typeof createClient>[0]);
-  return wrap(client as unknown as NodeRedisClient, options.logger, options.name ?? 'main');
+  const connection = await wrap(client as unknown as NodeRedisClient, options.logger, options.name ?? 'main');
+  connected = true;
+  return connection;
 }
 
 /** What this file uses of a node-redis client. */

@@ -14,9 +14,11 @@ export type InboxEvent =
   | { t: 'message'; to: string; conv: string; text: string; at: number }
   | { t: 'signal'; to: string; conv: string; data: SignalData }
   | { t: 'typing'; to: string; conv: string; on: boolean }
-  | { t: 'ended'; to: string; conv: string; by: 'stranger' | 'system'; reason: EndedReason };
+  | { t: 'ended'; to: string; conv: string; by: 'stranger' | 'system'; reason: EndedReason }
+  /** After Redis lost its data: is `to` still in `conv`? If not, `from` hears it is over. */
+  | { t: 'check'; to: string; conv: string; from: { node: string; id: string } };
 
-const EVENT_TYPES = new Set(['matched', 'message', 'signal', 'typing', 'ended']);
+const EVENT_TYPES = new Set(['matched', 'message', 'signal', 'typing', 'ended', 'check']);
 /** How long one XREAD waits for entries before asking again (and noticing a close). */
 const BLOCK_MS = 1000;
 const READ_COUNT = 500;

@@ -2,8 +2,11 @@
 // value) and refreshes it several times per expiry; `<prefix>nodes` lists the ids ever seen, and a
 // reader drops those whose key has gone. A node also watches the nodes of its people's partners:
 // a node whose key has gone is dead, and its partners' conversations end. Redis losing its data
-// (a restart without persistence) is seen by the `<prefix>epoch` key having gone, and told to the
-// Hub, which puts back what it holds (avoids, waiting people).
+// (a restart without persistence) is seen by each node on its own: `<prefix>epoch` holds a value
+// the first node to come back writes, and a node that finds another value there than the one it
+// knew tells its Hub, which puts back what it holds (avoids, waiting people). Every node must see
+// it, not only the first one: each puts back what only it held.
+import { randomUUID } from 'node:crypto';
 import type { HubStats } from '../../chat/hub.ts';
 import type { Logger } from '../../logger.ts';
 import type { RedisConnection } from './client.ts';
@@ -77,18 +80,46 @@ export async function registerNode(options: {
     logger?.warn({ nodes: [...dead] }, 'nodes of the cluster stopped answering: their conversations here end');
     for (const listener of lost) listener(dead);
   };
-  const beat = () =>
-    (beating ??= (async () => {
-      try {
-        if (closed || !redis.isReady) return;
-        await refresh();
-        await checkPartners();
-      } catch (error) {
-        logger?.debug({ err: (error as Error).message }, 'node heartbeat failed');
-      } finally {
-        beating = undefined;
-      }
-    })());
+  /** The epoch this node last saw in Redis: another one there means Redis lost what this node put there. */
+  let epoch = '';
+  /** The epoch in Redis, written first when there is none (SET NX GET: Redis 7.0). */
+  const readEpoch = async (): Promise<string> => {
+    const candidate = `${now()}-${randomUUID()}`;
+    const old = await redis.command(['SET', epochKey, candidate, 'NX', 'GET']);
+    return old === null ? candidate : String(old);
+  };
+  /** True when Redis lost its data since this node last looked; the Hub is then told. */
+  const checkEpoch = async (): Promise<boolean> => {
+    const seen = await readEpoch();
+    if (seen === epoch) return false;
+    epoch = seen;
+    logger?.warn('redis lost its data (restarted?): putting back the avoids and the waiting people');
+    for (const listener of resets) listener();
+    return true;
+  };
+  const beatOnce = async () => {
+    if (closed || !redis.isReady) return;
+    try {
+      await refresh();
+      // Also here, not only after a reconnect: a reconnect whose registration failed, or data
+      // lost without one (a flush, a failover to an empty replica), is still seen within a beat.
+      await checkEpoch();
+      await checkPartners();
+    } catch (error) {
+      logger?.debug({ err: (error as Error).message }, 'node heartbeat failed');
+    }
+  };
+  // One beat at a time. The slot is freed by a callback on the beat's promise, which runs only
+  // after the slot was taken: a beat that returns at once (Redis not ready) must not keep it for
+  // ever, which would end this node's heartbeats and its watch over its partners' nodes.
+  const beat = (): Promise<void> => {
+    if (beating) return beating;
+    const current = beatOnce().finally(() => {
+      if (beating === current) beating = undefined;
+    });
+    beating = current;
+    return current;
+  };
 
   const live = async (): Promise<NodeInfo[]> => {
     const ids = ((await redis.command(['ZRANGE', nodesKey, 0, -1])) as string[]) ?? [];
@@ -99,7 +130,7 @@ export async function registerNode(options: {
     return values.flatMap((value) => (value === null ? [] : [JSON.parse(value) as NodeInfo]));
   };
 
-  await redis.command(['SET', epochKey, String(startedAt), 'NX']);
+  epoch = await readEpoch();
   await refresh();
   redis.onReady(() => {
     if (closed) return;
@@ -109,13 +140,7 @@ export async function registerNode(options: {
     void (async () => {
       try {
         await refresh();
-        const fresh = (await redis.command(['SET', epochKey, String(now()), 'NX'])) === 'OK';
-        if (fresh) {
-          logger?.warn('redis lost its data (restarted?): putting back the avoids and the waiting people');
-          for (const listener of resets) listener();
-        } else {
-          for (const listener of reconnects) listener();
-        }
+        if (!(await checkEpoch())) for (const listener of reconnects) listener();
       } catch (error) {
         logger?.warn({ err: (error as Error).message }, 'registering again after a reconnect failed');
       }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Hub, HubOptions } from '../../chat/hub.ts';
 import type { Logger } from '../../logger.ts';
 import type { Cluster } from '../cluster.ts';
-import { wakeAll, type EventBus } from '../event-bus.ts';
+import { memoryEventBus, wakeAll, type EventBus } from '../event-bus.ts';
 import type { KeyedLimit, LimiterStore, LimitRule, SlotCounter } from '../limiter-store.ts';
 import type { IfFree, Lock } from '../lock.ts';
 import { connectRedis, defineRedisScript, MIN_REDIS_VERSION, redisVersion, versionAtLeast, type RedisConnection } from './client.ts';
@@ -108,6 +108,51 @@ async function redisEventBus(redis: RedisConnection, subscriber: RedisConnection
     async close() {
       closed = true;
       subscribers.clear();
+    },
+  };
+}
+
+/** How long a process that is not a node waits, at most, for its wake-ups to reach Redis. */
+const PUBLISH_TIMEOUT_MS = 2000;
+
+/**
+ * The feed's wake-ups for a process that is not a node (a command typed in the terminal): a
+ * notify publishes on the nodes' channel, so every node reads the feed now rather than at its next
+ * poll; the rows stay the source of truth. It connects at the first notify, without retrying, and
+ * close waits for the publishing at most `timeoutMs`: an unreachable Redis costs the command that
+ * long at most, and the nodes only their poll's delay.
+ */
+export function redisFeedPublisher(options: { url: string; prefix?: string; timeoutMs?: number; logger?: Logger }): EventBus {
+  const channel = `${options.prefix ?? DEFAULT_PREFIX}feed`;
+  const timeoutMs = options.timeoutMs ?? PUBLISH_TIMEOUT_MS;
+  // This process's own subscribers, if any, are woken as the memory bus wakes them.
+  const local = memoryEventBus();
+  let connection: Promise<RedisConnection> | undefined;
+  let publishing: Promise<unknown> = Promise.resolve();
+  let warned = false;
+  let closed = false;
+  return {
+    notify() {
+      if (closed) return;
+      local.notify();
+      connection ??= connectRedis(options.url, { name: 'wake-ups', connectTimeoutMs: timeoutMs, reconnect: false });
+      const published = connection
+        .then((redis) => redis.command(['PUBLISH', channel, '1']))
+        .catch((error: unknown) => {
+          if (!warned) options.logger?.warn({ err: (error as Error).message }, 'could not wake the nodes through Redis: they apply the change at their next poll (within 1 s)');
+          warned = true;
+        });
+      publishing = Promise.all([publishing, published]);
+    },
+    subscribe: (wake) => local.subscribe(wake),
+    async close() {
+      closed = true;
+      await local.close();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([publishing, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+      const redis = await connection?.catch(() => undefined);
+      await redis?.close();
     },
   };
 }

@@ -1,8 +1,9 @@
 // The Redis Hub: one node of a cluster. Pairing is decided in Redis by one atomic script
 // (pairing-scripts.ts); after that a conversation lives on the two nodes of its two people, and
 // Redis carries only what one node hands the other, through the partner node's inbox stream
-// (inbox.ts): matched, message, signal, typing, ended. Each node keeps its own people's view of
-// their conversation, the lines they sent and received, so a report carries both sides.
+// (inbox.ts): matched, message, signal, typing, ended, and after a Redis restart a check of each
+// conversation across nodes. Each node keeps its own people's view of their conversation, the
+// lines they sent and received, so a report carries both sides.
 //
 // Inside a node, every Redis decision (find, cancel) runs on one chain, in command order: a
 // person's effects follow their commands, and the node's own finds never race each other (the
@@ -482,6 +483,12 @@ export class RedisHub implements Hub {
       return;
     }
     const view = person?.conversation;
+    if (event.t === 'check') {
+      // The partner's node holds a conversation this side never started (its `matched` was lost)
+      // or has ended (its `ended` was lost): it hears now that the stranger is gone.
+      if (!view || view.id !== event.conv) this.#inbox.send(event.from.node, { t: 'ended', to: event.from.id, conv: event.conv, by: 'stranger', reason: 'disconnected' });
+      return;
+    }
     if (!person || !view || view.id !== event.conv) return;
     switch (event.t) {
       case 'message':
@@ -516,12 +523,22 @@ export class RedisHub implements Hub {
     }
   }
 
-  /** Redis lost its data (a restart without persistence): the avoids go back, then every waiting person. */
+  /**
+   * Redis lost its data (a restart without persistence): the avoids go back, then every waiting
+   * person. What the inboxes held unread went too, so each conversation with another node's person
+   * is checked there: one whose `matched` or `ended` was lost ends here instead of staying open.
+   */
   #storeReset(): void {
     this.#enchain('restore', undefined, async () => {
       await this.#pairing.avoid([...this.#avoids.values()]);
     });
     this.#requeueAll();
+    for (const person of this.#people.values()) {
+      const view = person.conversation;
+      if (view && view.partner.node !== this.nodeId) {
+        this.#inbox.send(view.partner.node, { t: 'check', to: view.partner.id, conv: view.id, from: { node: this.nodeId, id: person.participant.id } });
+      }
+    }
   }
 
   /** Runs every waiting person's find again, with the same entry (idempotent: an entry already there stays one). */
