@@ -18,7 +18,6 @@ import {
   plainChatMessage,
   PROTOCOL_VERSION,
   type ChatMode,
-  type IceServer,
   type ReportReason,
   type ServerMessage,
   type WsErrorCode,
@@ -38,6 +37,7 @@ import { StrikeCounter, TokenBucket } from './rate-limit.ts';
 import { filterSignalForRelayOnly } from './ice-filter.ts';
 import type { BatchedWriter, WriteBatch } from './write-batch.ts';
 import type { UsageCounters } from './usage.ts';
+import type { IceServerSource } from '../access/turn.ts';
 
 /** Window over which protocol and rate-limit strikes are counted. */
 const STRIKE_WINDOW_MS = 60_000;
@@ -79,8 +79,8 @@ export interface ConnectionDeps {
   /** Per-address limits shared by every connection, and the source of per-connection ones. */
   rateLimits: ConnectionRateLimits;
   reports: ReportService;
-  /** ICE servers for one person (TURN credentials are minted per person; no STUN when relay-only). */
-  iceServers: (participantId: string, relayOnly: boolean) => IceServer[];
+  /** ICE servers for one person (TURN credentials are minted per person; no STUN when relay-only), also serialised. */
+  iceServers: IceServerSource;
   /** Which modes a person may use and whose media is relayed (minors' always is). */
   media: MediaPolicy;
   /** Whether the space is open now (opening hours, a pause): `find` and `next` are refused while it is not. */
@@ -254,7 +254,10 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
       this.#recent?.clear();
       this.#conversationRelayOnly = message.relayOnly;
       if (message.mode === 'video' && !message.iceServers) {
-        message = { ...message, iceServers: this.deps.iceServers(this.participant.id, message.relayOnly || this.participant.relayOnly === true) };
+        // The list as serialised once per person and second, spliced in as its last field.
+        const ice = this.deps.iceServers.json(this.participant.id, message.relayOnly || this.participant.relayOnly === true);
+        const head = JSON.stringify(message);
+        return ws.send(`${head.slice(0, -1)},"iceServers":${ice}}`);
       }
     }
     ws.send(JSON.stringify(message));
