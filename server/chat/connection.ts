@@ -15,7 +15,7 @@ import { CloseCode } from '../protocol/close-codes.ts';
 import {
   ClientMessage,
   CLIENT_MESSAGE_TYPES,
-  plainChatMessage,
+  plainClientMessage,
   PROTOCOL_VERSION,
   type ChatMode,
   type ReportReason,
@@ -294,7 +294,7 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     }
     const type = (frame as { type: string }).type;
     if (!KNOWN_TYPES.has(type)) return this.#violation('unknown_type', `Unknown message type "${type.slice(0, 32)}".`);
-    const plain = plainChatMessage(frame);
+    const plain = plainClientMessage(frame);
     if (plain) return this.#dispatch(plain, bytes);
     const parsed = ClientMessage.safeParse(frame);
     if (!parsed.success) {
