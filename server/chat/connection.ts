@@ -35,7 +35,7 @@ import type { MediaPolicy } from './media-policy.ts';
 import { ALWAYS_OPEN, type AvailabilityService } from '../access/availability.ts';
 import { StrikeCounter, TokenBucket } from './rate-limit.ts';
 import { filterSignalForRelayOnly } from './ice-filter.ts';
-import type { BatchedWriter, WriteBatch } from './write-batch.ts';
+import { writeTextFrame, type BatchedWriter, type WriteBatch } from './write-batch.ts';
 import type { UsageCounters } from './usage.ts';
 import type { IceServerSource } from '../access/turn.ts';
 
@@ -43,8 +43,6 @@ import type { IceServerSource } from '../access/turn.ts';
 const STRIKE_WINDOW_MS = 60_000;
 const KNOWN_TYPES = new Set<string>(CLIENT_MESSAGE_TYPES);
 const FINDS_LIMITED = 'You are looking for new people very fast: wait a moment.';
-/** `ws` sends a Buffer as a binary frame unless told otherwise; relayed frames are JSON text. */
-const AS_TEXT = { binary: false } as const;
 /** Frames kept while a report's shared limit is asked: more is a flood, and is dropped as one. */
 const HELD_FRAMES_MAX = 64;
 /** Where a connection stands, as the Hub last told it (small integers: one field per socket). */
@@ -248,7 +246,7 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     else if (type === 'ended') this.#phase = IDLE;
     if (ws.readyState !== ws.OPEN) return;
     this.deps.writes.hold(this);
-    if (encoded) return ws.send(encoded, AS_TEXT);
+    if (encoded) return writeTextFrame(this.socket, encoded);
     if (message.type === 'matched') {
       // A new conversation: the filter's window of earlier messages starts afresh.
       this.#recent?.clear();
@@ -257,10 +255,10 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
         // The list as serialised once per person and second, spliced in as its last field.
         const ice = this.deps.iceServers.json(this.participant.id, message.relayOnly || this.participant.relayOnly === true);
         const head = JSON.stringify(message);
-        return ws.send(`${head.slice(0, -1)},"iceServers":${ice}}`);
+        return writeTextFrame(this.socket, `${head.slice(0, -1)},"iceServers":${ice}}`);
       }
     }
-    ws.send(JSON.stringify(message));
+    writeTextFrame(this.socket, JSON.stringify(message));
   }
 
   close(code: number, reason: string): void {
