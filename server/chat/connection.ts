@@ -35,7 +35,7 @@ import type { MediaPolicy } from './media-policy.ts';
 import { ALWAYS_OPEN, type AvailabilityService } from '../access/availability.ts';
 import { StrikeCounter, TokenBucket } from './rate-limit.ts';
 import { filterSignalForRelayOnly } from './ice-filter.ts';
-import { writeTextFrame, type BatchedWriter, type WriteBatch } from './write-batch.ts';
+import { textFrame, writeTextFrame, type BatchedWriter, type WriteBatch } from './write-batch.ts';
 import type { UsageCounters } from './usage.ts';
 import type { IceServerSource } from '../access/turn.ts';
 
@@ -43,6 +43,21 @@ import type { IceServerSource } from '../access/turn.ts';
 const STRIKE_WINDOW_MS = 60_000;
 const KNOWN_TYPES = new Set<string>(CLIENT_MESSAGE_TYPES);
 const FINDS_LIMITED = 'You are looking for new people very fast: wait a moment.';
+/**
+ * `queued` and each `ended` (three sides, seven reasons) are the same bytes for everyone: framed
+ * once, on first use, and written as they are (a frame is only read once built).
+ */
+const QUEUED_FRAME = textFrame(JSON.stringify({ type: 'queued' } satisfies ServerMessage));
+const endedFrames = new Map<string, Buffer>();
+function endedFrame(message: Extract<ServerMessage, { type: 'ended' }>): Buffer {
+  const key = `${message.by}:${message.reason}`;
+  let frame = endedFrames.get(key);
+  if (frame) return frame;
+  frame = textFrame(JSON.stringify({ type: 'ended', by: message.by, reason: message.reason }));
+  // Bounded whatever a node of the cluster sends: the known kinds number 21.
+  if (endedFrames.size < 64) endedFrames.set(key, frame);
+  return frame;
+}
 /** Frames kept while a report's shared limit is asked: more is a flood, and is dropped as one. */
 const HELD_FRAMES_MAX = 64;
 /** Where a connection stands, as the Hub last told it (small integers: one field per socket). */
@@ -247,6 +262,8 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     if (ws.readyState !== ws.OPEN) return;
     this.deps.writes.hold(this);
     if (encoded) return writeTextFrame(this.socket, encoded);
+    if (type === 'queued') return void this.socket.write(QUEUED_FRAME);
+    if (message.type === 'ended') return void this.socket.write(endedFrame(message));
     if (message.type === 'matched') {
       // A new conversation: the filter's window of earlier messages starts afresh.
       this.#recent?.clear();

@@ -48,6 +48,11 @@ export class WriteBatch {
  * and `ws`'s own writes (ping, close) reach the socket in the order they were made.
  */
 export function writeTextFrame(socket: Duplex, payload: string | Uint8Array): void {
+  socket.write(textFrame(payload));
+}
+
+/** One unmasked WebSocket text frame holding the payload (a frame built once may be written to many sockets). */
+export function textFrame(payload: string | Uint8Array): Buffer {
   const text = typeof payload === 'string';
   const length = text ? Buffer.byteLength(payload) : payload.byteLength;
   const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
@@ -64,5 +69,5 @@ export function writeTextFrame(socket: Duplex, payload: string | Uint8Array): vo
   }
   if (text) frame.write(payload, header, 'utf8');
   else frame.set(payload, header);
-  socket.write(frame);
+  return frame;
 }
