@@ -36,36 +36,56 @@ export interface IceServerOptions {
   now: () => number;
 }
 
+/** The ICE servers for one person; `json` gives the same list already serialised (for `matched`). */
+export interface IceServerSource {
+  (participantId: string, relayOnly: boolean): IceServer[];
+  json(participantId: string, relayOnly: boolean): string;
+}
+
 /**
  * Returns a function giving the ICE servers for one person: the TURN urls with fresh credentials
  * on every call, and the STUN urls only when that person's media may use their own addresses
  * (not relay-only: STUN exists to discover exactly the public address relay-only hides).
  */
-export function createIceServers(options: IceServerOptions): (participantId: string, relayOnly: boolean) => IceServer[] {
+export function createIceServers(options: IceServerOptions): IceServerSource {
   const { turn, secret, now } = options;
   if (turn.urls.length > 0 && !secret) throw new TypeError('createIceServers: turn.urls is set but the TURN secret is missing');
   // Credentials are whole seconds: within one second a person's are the same bytes, so they are
-  // minted once (an HMAC per match and side was 2–3 % of a saturated server). The cache holds one
-  // second's people and is dropped when the second changes.
+  // minted once (an HMAC per match and side was 2–3 % of a saturated server), and serialised once
+  // per relay-only choice. The cache holds one second's people and is dropped when the second changes.
   let cachedSecond = -1;
-  const cache = new Map<string, { username: string; credential: string }>();
-  return (participantId, relayOnly) => {
+  const cache = new Map<string, { username: string; credential: string; json: [string | undefined, string | undefined] }>();
+  const withTurn = turn.urls.length > 0 && secret !== undefined && secret !== '';
+  const minted = (participantId: string) => {
+    const at = now();
+    const second = Math.floor(at / 1000);
+    if (second !== cachedSecond) {
+      cache.clear();
+      cachedSecond = second;
+    }
+    let entry = cache.get(participantId);
+    if (!entry) {
+      const { username, credential } = mintTurnCredentials(secret!, participantId, at, turn.credentialTtlSeconds);
+      cache.set(participantId, (entry = { username, credential, json: [undefined, undefined] }));
+    }
+    return entry;
+  };
+  const list = (participantId: string, relayOnly: boolean): IceServer[] => {
     const servers: IceServer[] = [];
-    if (turn.urls.length > 0 && secret) {
-      const at = now();
-      const second = Math.floor(at / 1000);
-      if (second !== cachedSecond) {
-        cache.clear();
-        cachedSecond = second;
-      }
-      let minted = cache.get(participantId);
-      if (!minted) {
-        const { username, credential } = mintTurnCredentials(secret, participantId, at, turn.credentialTtlSeconds);
-        cache.set(participantId, (minted = { username, credential }));
-      }
-      servers.push({ urls: [...turn.urls], username: minted.username, credential: minted.credential });
+    if (withTurn) {
+      const { username, credential } = minted(participantId);
+      servers.push({ urls: [...turn.urls], username, credential });
     }
     if (!relayOnly && turn.stunUrls.length > 0) servers.push({ urls: [...turn.stunUrls] });
     return servers;
   };
+  const withoutTurn = withTurn ? ['', ''] : [JSON.stringify(list('', false)), JSON.stringify(list('', true))];
+  return Object.assign(list, {
+    json(participantId: string, relayOnly: boolean): string {
+      if (!withTurn) return withoutTurn[relayOnly ? 1 : 0]!;
+      const { json } = minted(participantId);
+      const index = relayOnly ? 1 : 0;
+      return (json[index] ??= JSON.stringify(list(participantId, relayOnly)));
+    },
+  });
 }

@@ -15,10 +15,9 @@ import { CloseCode } from '../protocol/close-codes.ts';
 import {
   ClientMessage,
   CLIENT_MESSAGE_TYPES,
-  plainChatMessage,
+  plainClientMessage,
   PROTOCOL_VERSION,
   type ChatMode,
-  type IceServer,
   type ReportReason,
   type ServerMessage,
   type WsErrorCode,
@@ -36,15 +35,29 @@ import type { MediaPolicy } from './media-policy.ts';
 import { ALWAYS_OPEN, type AvailabilityService } from '../access/availability.ts';
 import { StrikeCounter, TokenBucket } from './rate-limit.ts';
 import { filterSignalForRelayOnly } from './ice-filter.ts';
-import type { BatchedWriter, WriteBatch } from './write-batch.ts';
+import { textFrame, writeTextFrame, type BatchedWriter, type WriteBatch } from './write-batch.ts';
 import type { UsageCounters } from './usage.ts';
+import type { IceServerSource } from '../access/turn.ts';
 
 /** Window over which protocol and rate-limit strikes are counted. */
 const STRIKE_WINDOW_MS = 60_000;
 const KNOWN_TYPES = new Set<string>(CLIENT_MESSAGE_TYPES);
 const FINDS_LIMITED = 'You are looking for new people very fast: wait a moment.';
-/** `ws` sends a Buffer as a binary frame unless told otherwise; relayed frames are JSON text. */
-const AS_TEXT = { binary: false } as const;
+/**
+ * `queued` and each `ended` (three sides, seven reasons) are the same bytes for everyone: framed
+ * once, on first use, and written as they are (a frame is only read once built).
+ */
+const QUEUED_FRAME = textFrame(JSON.stringify({ type: 'queued' } satisfies ServerMessage));
+const endedFrames = new Map<string, Buffer>();
+function endedFrame(message: Extract<ServerMessage, { type: 'ended' }>): Buffer {
+  const key = `${message.by}:${message.reason}`;
+  let frame = endedFrames.get(key);
+  if (frame) return frame;
+  frame = textFrame(JSON.stringify({ type: 'ended', by: message.by, reason: message.reason }));
+  // Bounded whatever a node of the cluster sends: the known kinds number 21.
+  if (endedFrames.size < 64) endedFrames.set(key, frame);
+  return frame;
+}
 /** Frames kept while a report's shared limit is asked: more is a flood, and is dropped as one. */
 const HELD_FRAMES_MAX = 64;
 /** Where a connection stands, as the Hub last told it (small integers: one field per socket). */
@@ -79,8 +92,8 @@ export interface ConnectionDeps {
   /** Per-address limits shared by every connection, and the source of per-connection ones. */
   rateLimits: ConnectionRateLimits;
   reports: ReportService;
-  /** ICE servers for one person (TURN credentials are minted per person; no STUN when relay-only). */
-  iceServers: (participantId: string, relayOnly: boolean) => IceServer[];
+  /** ICE servers for one person (TURN credentials are minted per person; no STUN when relay-only), also serialised. */
+  iceServers: IceServerSource;
   /** Which modes a person may use and whose media is relayed (minors' always is). */
   media: MediaPolicy;
   /** Whether the space is open now (opening hours, a pause): `find` and `next` are refused while it is not. */
@@ -248,16 +261,21 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     else if (type === 'ended') this.#phase = IDLE;
     if (ws.readyState !== ws.OPEN) return;
     this.deps.writes.hold(this);
-    if (encoded) return ws.send(encoded, AS_TEXT);
+    if (encoded) return writeTextFrame(this.socket, encoded);
+    if (type === 'queued') return void this.socket.write(QUEUED_FRAME);
+    if (message.type === 'ended') return void this.socket.write(endedFrame(message));
     if (message.type === 'matched') {
       // A new conversation: the filter's window of earlier messages starts afresh.
       this.#recent?.clear();
       this.#conversationRelayOnly = message.relayOnly;
       if (message.mode === 'video' && !message.iceServers) {
-        message = { ...message, iceServers: this.deps.iceServers(this.participant.id, message.relayOnly || this.participant.relayOnly === true) };
+        // The list as serialised once per person and second, spliced in as its last field.
+        const ice = this.deps.iceServers.json(this.participant.id, message.relayOnly || this.participant.relayOnly === true);
+        const head = JSON.stringify(message);
+        return writeTextFrame(this.socket, `${head.slice(0, -1)},"iceServers":${ice}}`);
       }
     }
-    ws.send(JSON.stringify(message));
+    writeTextFrame(this.socket, JSON.stringify(message));
   }
 
   close(code: number, reason: string): void {
@@ -291,7 +309,7 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
     }
     const type = (frame as { type: string }).type;
     if (!KNOWN_TYPES.has(type)) return this.#violation('unknown_type', `Unknown message type "${type.slice(0, 32)}".`);
-    const plain = plainChatMessage(frame);
+    const plain = plainClientMessage(frame);
     if (plain) return this.#dispatch(plain, bytes);
     const parsed = ClientMessage.safeParse(frame);
     if (!parsed.success) {

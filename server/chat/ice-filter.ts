@@ -152,7 +152,12 @@ const ATTRIBUTES: ReadonlyMap<string, AttributeRule> = new Map<string, Attribute
 const ORIGIN = /^(\S{1,64}) (\d{1,20}) (\d{1,20}) IN (IP4|IP6) (\S{1,64})$/;
 const TIMING = /^\d{1,20} \d{1,20}$/;
 const BANDWIDTH = /^(?:AS|TIAS|CT|RR|RS):\d{1,10}$/;
-const MEDIA = /^(audio|video|application|text|message) (\d{1,5})(?:\/\d{1,5})? ([A-Za-z0-9/]{1,32})((?: [A-Za-z0-9._-]{1,32}){0,128})$/;
+/**
+ * An `m=` line. Its formats are payload types (`111`) or a name (`webrtc-datachannel`): no dot,
+ * so no address or host name can ride in them (an `m=` line run into a `c=` line once carried
+ * `IN IP4 192.0.2.1` through as three "formats").
+ */
+const MEDIA = /^(audio|video|application|text|message) (\d{1,5})(?:\/\d{1,5})? ([A-Za-z0-9/]{1,32})((?: [A-Za-z0-9-]{1,32}){0,128})$/;
 
 /**
  * The SDP of an offer or answer rebuilt for relay-only mode, or undefined when it cannot be read
@@ -165,33 +170,58 @@ const MEDIA = /^(audio|video|application|text|message) (\d{1,5})(?:\/\d{1,5})? (
  * may appear once, non-relay candidates — is dropped. Lines end in CRLF, as SDP requires.
  */
 export function stripSdpForRelayOnly(sdp: string): string | undefined {
-  const lines = sdp.split(/\r?\n/);
-  if (lines.at(-1) === '') lines.pop();
-  if (lines[0] !== 'v=0') return undefined;
+  // One pass over the text, with character tests instead of a split and a pattern per line (it
+  // runs for every offer and answer of a minor's conversation). The whole text is printable ASCII
+  // and line ends, or it is refused: checked once here, so no line needs checking again.
+  if (!isPrintableSdp(sdp) || !sdp.startsWith('v=0')) return undefined;
+  const end = sdp.length;
+  let start = sdp.indexOf('\n');
+  if (start < 0) start = end;
+  // The first line is exactly `v=0` (a `v=0\r` is that line, ended by CRLF).
+  if (start !== 3 && !(start === 4 && sdp.charCodeAt(3) === CR)) return undefined;
   const out = ['v=0'];
   let seen = new Set<string>(['v']);
-  for (const line of lines.slice(1)) {
-    if (line.length > SDP_LINE_MAX || !PRINTABLE.test(line)) return undefined;
-    const [, kind, value = ''] = /^([a-z])=(.*)$/.exec(line) ?? [];
-    if (kind === 'm') {
+  for (start++; start < end; ) {
+    let stop = sdp.indexOf('\n', start);
+    if (stop < 0) stop = end;
+    const lineEnd = stop > start && sdp.charCodeAt(stop - 1) === CR ? stop - 1 : stop;
+    const line = sdp.slice(start, lineEnd);
+    start = stop + 1;
+    if (line.length > SDP_LINE_MAX) return undefined;
+    const kind = line.charCodeAt(0);
+    // `x=…` with x a lower-case letter; any other line is dropped.
+    if (kind < 0x61 || kind > 0x7a || line.charCodeAt(1) !== 0x3d) continue;
+    const value = line.slice(2);
+    if (kind === 0x6d /* m */) {
       const media = MEDIA.exec(value);
       if (!media) return undefined; // the sections after it could not be told apart
       seen = new Set(['v', 'o', 's', 't']);
-      const [, type, port, proto, formats = ''] = media;
-      out.push(`m=${type} ${port === '0' ? '0' : BLANK_PORT} ${proto}${formats}`);
+      out.push(`m=${media[1]} ${media[2] === '0' ? '0' : BLANK_PORT} ${media[3]}${media[4] ?? ''}`);
       continue;
     }
-    const kept = kind === 'a' ? attributeLine(value, seen) : kind ? otherLine(kind, value, seen) : undefined;
+    const kept = kind === 0x61 /* a */ ? attributeLine(line, value, seen) : otherLine(line[0]!, value, seen);
     if (kept !== undefined) out.push(kept);
   }
   return `${out.join('\r\n')}\r\n`;
+}
+
+const CR = 0x0d;
+/** A character that is neither printable ASCII nor part of a line end (LF, or CR before LF). */
+const NOT_PRINTABLE_SDP = /[^\x20-\x7e\r\n]|\r(?!\n)/;
+
+/**
+ * True when the text is printable ASCII (PRINTABLE) in lines ended by LF or CRLF: a CR anywhere
+ * else, or any other control or non-ASCII character, refuses the whole description.
+ */
+function isPrintableSdp(text: string): boolean {
+  return !NOT_PRINTABLE_SDP.test(text);
 }
 
 /** A session or media line that is not an attribute or `m=`, rebuilt; undefined to drop it. */
 function otherLine(kind: string, value: string, seen: Set<string>): string | undefined {
   if (kind === 'b') return BANDWIDTH.test(value) ? `b=${value}` : undefined;
   // The rest may appear once per section (o, s and t only in the session part).
-  if (!['o', 's', 't', 'c'].includes(kind) || seen.has(kind)) return undefined;
+  if ((kind !== 'o' && kind !== 's' && kind !== 't' && kind !== 'c') || seen.has(kind)) return undefined;
   seen.add(kind);
   switch (kind) {
     case 'o': {
@@ -213,7 +243,7 @@ function otherLine(kind: string, value: string, seen: Set<string>): string | und
 }
 
 /** An `a=` line rebuilt (`value` is what follows `a=`), or undefined to drop it. */
-function attributeLine(value: string, seen: Set<string>): string | undefined {
+function attributeLine(line: string, value: string, seen: Set<string>): string | undefined {
   const colon = value.indexOf(':');
   const name = colon < 0 ? value : value.slice(0, colon);
   const content = colon < 0 ? undefined : value.slice(colon + 1);
@@ -234,7 +264,8 @@ function attributeLine(value: string, seen: Set<string>): string | undefined {
     if (seen.has(rule.once)) return undefined;
     seen.add(rule.once);
   }
-  return content === undefined ? `a=${name}` : `a=${name}:${content}`;
+  // Name and value as checked: the line is exactly `a=<name>` or `a=<name>:<value>`.
+  return line;
 }
 
 // --- Signals ---

@@ -39,3 +39,35 @@ export class WriteBatch {
     }
   }
 }
+
+/**
+ * Writes one unmasked WebSocket text frame (RFC 6455 §5.2: FIN, opcode 1) to the socket, header
+ * and payload in one buffer. `ws.send` writes the two as separate chunks, each a trip through the
+ * stream's buffering, and a batched turn then hands the kernel twice as many pieces. Only for a
+ * socket whose `ws` sender never holds frames back (no permessage-deflate: gateway.ts), so this
+ * and `ws`'s own writes (ping, close) reach the socket in the order they were made.
+ */
+export function writeTextFrame(socket: Duplex, payload: string | Uint8Array): void {
+  socket.write(textFrame(payload));
+}
+
+/** One unmasked WebSocket text frame holding the payload (a frame built once may be written to many sockets). */
+export function textFrame(payload: string | Uint8Array): Buffer {
+  const text = typeof payload === 'string';
+  const length = text ? Buffer.byteLength(payload) : payload.byteLength;
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81;
+  if (header === 2) frame[1] = length;
+  else if (header === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  if (text) frame.write(payload, header, 'utf8');
+  else frame.set(payload, header);
+  return frame;
+}

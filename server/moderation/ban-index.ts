@@ -1,7 +1,7 @@
 // Active bans in memory, so enforcement is a lookup and never a query per message or upgrade.
 // Devices and identities are exact keys; address ranges are grouped by prefix length, so an
 // address is checked with one map lookup per distinct prefix length in use.
-import { networkKeyOf, parseAddress, parseRange, rangeKey } from '../access/ip.ts';
+import { networkKeyOf, parseAddress, parseRange, rangeKey, type IpAddress } from '../access/ip.ts';
 
 import type { Ban } from '../protocol/moderation.ts';
 
@@ -24,6 +24,15 @@ export interface BanMatch {
 /** Bans under one key: nearly always one, so an array and not a Set (70,000 of them at start). */
 type Bucket = Map<string, Ban[]>;
 
+/** An address as the index reads it: parsed once, with its network key per prefix length asked. */
+interface ParsedAddress {
+  address: IpAddress;
+  keys: Map<number, string | undefined>;
+}
+
+/** Addresses remembered parsed (one per connected person, about): past this many, forgotten at once. */
+const PARSED_ADDRESSES_MAX = 50_000;
+
 export class BanIndex {
   readonly #now: () => number;
   readonly #byId = new Map<string, Ban>();
@@ -31,6 +40,13 @@ export class BanIndex {
   readonly #identities: Bucket = new Map();
   /** prefix length → (network key → bans), per family. */
   readonly #ranges = { 4: new Map<number, Bucket>(), 6: new Map<number, Bucket>() };
+  /**
+   * Every find asks about the same few thousand addresses again (the gate, then the Hub's last
+   * look, for both sides): each is parsed once, not per question; null for text that is no address.
+   */
+  readonly #parsed = new Map<string, ParsedAddress | null>();
+  /** Set when match met an expired ban (matchAll then removes it). */
+  #metExpired = false;
 
   constructor(now: () => number) {
     this.#now = now;
@@ -93,10 +109,10 @@ export class BanIndex {
     };
     if (subject.deviceId) consider(this.#devices.get(subject.deviceId), () => `device ${subject.deviceId}`);
     if (subject.identityHash) consider(this.#identities.get(subject.identityHash), () => `identity ${subject.identityHash}`);
-    const address = subject.address ? parseAddress(subject.address) : undefined;
-    if (address) {
-      for (const [prefix, bucket] of this.#ranges[address.family]) {
-        const key = networkKeyOf(address, prefix);
+    const parsed = subject.address ? this.#parse(subject.address) : undefined;
+    if (parsed) {
+      for (const [prefix, bucket] of this.#ranges[parsed.address.family]) {
+        const key = this.#networkKey(parsed, prefix);
         if (key) consider(bucket.get(key), (ban) => `address ${subject.address} in ${ban.target}`);
       }
     }
@@ -105,9 +121,56 @@ export class BanIndex {
     return found.sort(byPrecedence);
   }
 
-  /** The ban that decides for this subject, if any. */
+  /**
+   * The ban that decides for this subject, if any: matchAll's first, without building the list
+   * (it is asked several times per pairing, nearly always to find nothing).
+   */
   match(subject: BanSubject): Ban | undefined {
-    return this.matchAll(subject)[0]?.ban;
+    const now = this.#now();
+    this.#metExpired = false;
+    let best: Ban | undefined;
+    if (subject.deviceId) best = this.#better(this.#devices.get(subject.deviceId), now, best);
+    if (subject.identityHash) best = this.#better(this.#identities.get(subject.identityHash), now, best);
+    // Without any address ban, an address needs no reading at all.
+    if (subject.address && (this.#ranges[4].size > 0 || this.#ranges[6].size > 0)) {
+      const parsed = this.#parse(subject.address);
+      if (parsed) {
+        for (const [prefix, bucket] of this.#ranges[parsed.address.family]) {
+          const key = this.#networkKey(parsed, prefix);
+          if (key) best = this.#better(bucket.get(key), now, best);
+        }
+      }
+    }
+    // The rare case: matchAll removes what has expired, and decides the same way.
+    if (this.#metExpired) return this.matchAll(subject)[0]?.ban;
+    return best;
+  }
+
+  /** The one of `best` and the active bans in `bans` that takes precedence. */
+  #better(bans: Ban[] | undefined, now: number, best: Ban | undefined): Ban | undefined {
+    if (bans === undefined) return best;
+    for (const ban of bans) {
+      if (ban.expiresAt !== null && ban.expiresAt <= now) this.#metExpired = true;
+      else if (best === undefined || compareBans(ban, best) < 0) best = ban;
+    }
+    return best;
+  }
+
+  #parse(text: string): ParsedAddress | undefined {
+    let parsed = this.#parsed.get(text);
+    if (parsed === undefined) {
+      if (this.#parsed.size >= PARSED_ADDRESSES_MAX) this.#parsed.clear();
+      const address = parseAddress(text);
+      parsed = address ? { address, keys: new Map() } : null;
+      this.#parsed.set(text, parsed);
+    }
+    return parsed ?? undefined;
+  }
+
+  #networkKey(parsed: ParsedAddress, prefix: number): string | undefined {
+    let key = parsed.keys.get(prefix);
+    if (key === undefined && !parsed.keys.has(prefix)) parsed.keys.set(prefix, (key = networkKeyOf(parsed.address, prefix)));
+    return key;
   }
 
   all(): Iterable<Ban> {
@@ -120,7 +183,11 @@ function severityRank(ban: Ban): number {
 }
 
 /** The most severe first; then the longest (permanent before any expiry); then the oldest. */
-function byPrecedence(a: BanMatch, b: BanMatch): number {
+function compareBans(a: Ban, b: Ban): number {
   const until = (ban: Ban) => ban.expiresAt ?? Number.MAX_SAFE_INTEGER;
-  return severityRank(b.ban) - severityRank(a.ban) || until(b.ban) - until(a.ban) || a.ban.createdAt - b.ban.createdAt || (a.ban.id < b.ban.id ? -1 : 1);
+  return severityRank(b) - severityRank(a) || until(b) - until(a) || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1);
+}
+
+function byPrecedence(a: BanMatch, b: BanMatch): number {
+  return compareBans(a.ban, b.ban);
 }

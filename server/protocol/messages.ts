@@ -74,10 +74,85 @@ export function plainChatMessage(frame: object): { type: 'message'; text: string
   // Within the limit in UTF-16 units is within it in code points (what the schema counts); a
   // longer text may still fit, and the schema decides.
   if (type !== 'message' || typeof text !== 'string' || text.length < 1 || text.length > Limits.messageMaxLength) return undefined;
-  let keys = 0;
-  for (const key in frame) if (Object.hasOwn(frame, key)) keys++;
-  return keys === 2 ? { type, text } : undefined;
+  return ownKeyCount(frame) === 2 ? { type, text } : undefined;
 }
+
+/**
+ * A parsed frame of one of the common shapes, exactly as ClientMessage would return it, or
+ * undefined when the schema must decide: a chat message (plainChatMessage), `next`, `leave`,
+ * `ping`, `typing`, a `find` without interests, and a `signal` carrying a description or a
+ * candidate. These are what a busy server reads per pairing; like plainChatMessage, anything
+ * unusual goes to the schema (test/unit/protocol-fast-path.test.ts checks that both agree).
+ */
+export function plainClientMessage(frame: object): ClientMessage | undefined {
+  const fields = frame as Record<string, unknown>;
+  const type = fields.type;
+  switch (type) {
+    case 'message':
+      return plainChatMessage(frame);
+    case 'next':
+    case 'leave':
+    case 'ping':
+      return ownKeyCount(frame) === 1 ? { type } : undefined;
+    case 'typing':
+      return typeof fields.on === 'boolean' && ownKeyCount(frame) === 2 ? { type, on: fields.on } : undefined;
+    case 'find': {
+      const mode = fields.mode;
+      return (mode === 'text' || mode === 'video') && ownKeyCount(frame) === 2 ? { type, mode } : undefined;
+    }
+    case 'signal': {
+      const data = ownKeyCount(frame) === 2 ? plainSignalData(fields.data) : undefined;
+      return data && { type, data };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** `signal.data` of the two usual shapes, rebuilt as the schema would; undefined otherwise. */
+function plainSignalData(data: unknown): SignalData | undefined {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+  const fields = data as Record<string, unknown>;
+  const keys = ownKeyCount(data);
+  if (keys === 2) {
+    const { type, sdp } = fields;
+    // Within the limit in UTF-16 units is within it in code points (what the schema counts).
+    if ((type !== 'offer' && type !== 'answer') || typeof sdp !== 'string' || sdp.length > Limits.sdpMaxLength) return undefined;
+    return { type, sdp };
+  }
+  if (keys !== 1 || !Object.hasOwn(fields, 'candidate')) return undefined;
+  const candidate = fields.candidate;
+  if (candidate === null) return { candidate: null };
+  if (typeof candidate !== 'object' || Array.isArray(candidate)) return undefined;
+  const { candidate: line, sdpMid, sdpMLineIndex, usernameFragment } = candidate as Record<string, unknown>;
+  if (typeof line !== 'string' || line.length > Limits.candidateMaxLength) return undefined;
+  let count = 1;
+  const out: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null; usernameFragment?: string | null } = { candidate: line };
+  if (sdpMid !== undefined) {
+    if (sdpMid !== null && (typeof sdpMid !== 'string' || sdpMid.length > 64)) return undefined;
+    out.sdpMid = sdpMid;
+    count++;
+  }
+  if (sdpMLineIndex !== undefined) {
+    if (sdpMLineIndex !== null && (typeof sdpMLineIndex !== 'number' || !Number.isInteger(sdpMLineIndex) || sdpMLineIndex < 0 || sdpMLineIndex > 255)) return undefined;
+    out.sdpMLineIndex = sdpMLineIndex;
+    count++;
+  }
+  if (usernameFragment !== undefined) {
+    if (usernameFragment !== null && (typeof usernameFragment !== 'string' || usernameFragment.length > 256)) return undefined;
+    out.usernameFragment = usernameFragment;
+    count++;
+  }
+  // Another key (even one holding undefined, which JSON cannot write) is for the schema to refuse.
+  return ownKeyCount(candidate) === count ? { candidate: out } : undefined;
+}
+
+function ownKeyCount(value: object): number {
+  let keys = 0;
+  for (const key in value) if (Object.hasOwn(value, key)) keys++;
+  return keys;
+}
+
 export type ClientMessageType = ClientMessage['type'];
 export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ClientMessage.options.map(
   (option) => option.shape.type.value,

@@ -239,6 +239,31 @@ replayable('removing bans one by one keeps the index equal to brute force', (see
   assert.is(index.size, 0);
 });
 
+replayable('match is matchAll\'s first, and a ban put after an address was asked about applies to it at once', (seed) => {
+  const random = seededRandom(seed ^ 0x2545f491);
+  let clock = 1_000;
+  const index = new BanIndex(() => clock);
+  const truths: Truth[] = [];
+  // The same addresses are asked again and again, as the gate and the Hub do for each find.
+  const probes = Array.from({ length: 200 }, () => ({ seen: randomAddress(random, []), spelling: random() }));
+  for (let step = 0; step < 120; step++) {
+    const truth = randomBan(random);
+    truths.push(truth);
+    // Some bans expire while the probes are asked (an expired one must stop applying).
+    const ban = random() < 0.3 ? { ...truth.ban, expiresAt: clock + Math.floor(random() * 50) } : truth.ban;
+    index.put(ban);
+    // A probe inside the new ban's network: asked before (cached), it must match now.
+    const inside = randomAddress(random, [truth]);
+    probes.push({ seen: inside, spelling: random() });
+    for (const probe of probes.slice(-60)) {
+      const text = spell(seededRandom(Math.floor(probe.spelling * 2 ** 31)), probe.seen.family, probe.seen.value);
+      const decided = index.match({ address: text });
+      assert.is(decided?.id, index.matchAll({ address: text })[0]?.ban.id, text);
+    }
+    clock += 10;
+  }
+});
+
 test('an expiring ban applies until its expiry and not from that instant, without a reload', () => {
   let clock = 10_000;
   const index = new BanIndex(() => clock);

@@ -46,6 +46,19 @@ test('not relay-only: TURN and STUN; no TURN configured: STUN only, or nothing',
   assert.equal(createIceServers({ turn: turn({ stunUrls: STUN_URLS }), secret: undefined, now: () => NOW_MS })('p4', true), []);
 });
 
+test('the serialised list is the list, and follows the credentials from second to second', () => {
+  let now = NOW_MS;
+  const iceServers = createIceServers({ turn: turn({ urls: TURN_URLS, stunUrls: STUN_URLS }), secret: SECRET, now: () => now });
+  for (const relayOnly of [true, false]) assert.is(iceServers.json('p5', relayOnly), JSON.stringify(iceServers('p5', relayOnly)));
+  const before = iceServers.json('p5', true);
+  now += 1000;
+  assert.is.not(iceServers.json('p5', true), before, 'a new second mints new credentials');
+  assert.is(iceServers.json('p5', true), JSON.stringify(iceServers('p5', true)));
+  const stunOnly = createIceServers({ turn: turn({ stunUrls: STUN_URLS }), secret: undefined, now: () => now });
+  assert.is(stunOnly.json('p6', false), JSON.stringify([{ urls: STUN_URLS }]));
+  assert.is(stunOnly.json('p6', true), '[]');
+});
+
 test('TURN urls without a secret are refused at once', () => {
   assert.throws(() => createIceServers({ turn: turn({ urls: TURN_URLS }), secret: undefined, now: () => NOW_MS }), /secret is missing/);
 });

@@ -4,7 +4,14 @@ import { Duplex } from 'node:stream';
 import { setImmediate as turnEnds } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { WriteBatch, type BatchedWriter } from '../../server/chat/write-batch.ts';
+import { createRequire } from 'node:module';
+import type { Writable } from 'node:stream';
+import { WriteBatch, writeTextFrame, type BatchedWriter } from '../../server/chat/write-batch.ts';
+
+/** ws's frame parser (not in its type declarations): what reads our frames in a ws client. */
+const { Receiver } = createRequire(import.meta.url)('ws') as {
+  Receiver: new (options: { isServer: boolean }) => Writable & { on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): void };
+};
 
 /** A socket stand-in that records each underlying write (one entry per system call a socket would make). */
 function recordingSocket(): { socket: Duplex; writes: string[][] } {
@@ -75,6 +82,29 @@ test('a socket destroyed while held is skipped without an error', async () => {
   await turnEnds();
   assert.equal(writes, []);
   assert.equal(errors, []);
+});
+
+test('a text frame written in one piece reads back as the same text, at every length encoding', async () => {
+  // What a browser's WebSocket reads: ws's own receiver, as a client (frames from a server are unmasked).
+  const receiver = new Receiver({ isServer: false });
+  const read: string[] = [];
+  receiver.on('message', (data: Buffer, isBinary: boolean) => read.push(`${isBinary ? 'binary' : 'text'}:${data.toString()}`));
+  const texts = ['', 'x'.repeat(125), 'x'.repeat(126), 'é'.repeat(63), '😀'.repeat(40), 'y'.repeat(65_535), 'z'.repeat(65_536), '{"type":"queued"}'];
+  const chunks: Buffer[] = [];
+  const socket = new Duplex({
+    read() {},
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  for (const text of texts) writeTextFrame(socket, text);
+  writeTextFrame(socket, Buffer.from('{"type":"signal"}'));
+  await turnEnds();
+  assert.is(chunks.length, texts.length + 1, 'one chunk per frame: header and payload together');
+  for (const chunk of chunks) receiver.write(chunk);
+  await turnEnds();
+  assert.equal(read, [...texts, '{"type":"signal"}'].map((text) => `text:${text}`));
 });
 
 test.run();
