@@ -5,21 +5,51 @@
 //
 // With --validate it is the next step up: every frame is JSON-parsed and checked against the
 // protocol's own ClientMessage schema (zod), as strangerchat does, and then handled the same way.
+// With --cork each socket's writes are held to the end of the event-loop turn and leave in one
+// system call, as strangerchat's WriteBatch does: the floor with the one trick that lowers it.
 //
-//   node bench/peers/ws.ts [--validate] [--port N]
+//   node bench/peers/ws.ts [--validate] [--cork] [--port N]
 import { createServer } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { ClientMessage } from '../../server/protocol/messages.ts';
 import { announce, answerSession, listen, ticketOf, Tickets, welcome } from './host.ts';
 import { RandomPairing, type Person } from './pairing.ts';
 
 const validate = process.argv.includes('--validate');
+const cork = process.argv.includes('--cork');
 /** The frame size limit strangerchat applies (server/chat/gateway.ts). */
 const MAX_PAYLOAD = 64 * 1024;
 
 const tickets = new Tickets();
-const pairing = new RandomPairing<WebSocket>();
+/** A connection: its WebSocket, and the TCP socket under it for corking. */
+interface Connection {
+  readonly ws: WebSocket;
+  readonly socket: Duplex;
+  corked: boolean;
+}
+
+const pairing = new RandomPairing<Connection>();
 const sockets = new Set<WebSocket>();
+let held: Connection[] = [];
+const flush = () => {
+  const connections = held;
+  held = [];
+  for (const connection of connections) {
+    connection.corked = false;
+    connection.socket.uncork();
+  }
+};
+
+/** Sends a frame; with --cork the socket is held until the end of this turn. */
+function send(connection: Connection, frame: string | Buffer, binary = false): void {
+  if (cork && !connection.corked) {
+    connection.corked = true;
+    connection.socket.cork();
+    if (held.push(connection) === 1) setImmediate(flush);
+  }
+  connection.ws.send(frame, { binary });
+}
 const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
 const server = createServer((req, res) => answerSession(req, res, () => tickets.issue()));
 let people = 0;
@@ -30,15 +60,16 @@ server.on('upgrade', (req, socket, head) => {
     socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     return;
   }
-  wss.handleUpgrade(req, socket, head, (ws) => connected(ws));
+  wss.handleUpgrade(req, socket, head, (ws) => connected(ws, socket));
 });
 
-function connected(ws: WebSocket): void {
+function connected(ws: WebSocket, socket: Duplex): void {
   // An unhandled socket error would crash the process: the listener goes first.
   ws.on('error', () => ws.terminate());
   sockets.add(ws);
-  const person = pairing.connect(`p${++people}`, ws, (message) => ws.send(JSON.stringify(message)));
-  ws.send(JSON.stringify(welcome(person.id, pairing.stats().online)));
+  const connection: Connection = { ws, socket, corked: false };
+  const person = pairing.connect(`p${++people}`, connection, (message) => send(connection, JSON.stringify(message)));
+  person.send(welcome(person.id, pairing.stats().online));
   ws.on('message', validate ? (data, isBinary) => onValidated(person, data, isBinary) : (data, isBinary) => onBare(person, data, isBinary));
   ws.on('close', () => {
     sockets.delete(ws);
@@ -52,7 +83,7 @@ const N = 'n'.charCodeAt(0);
 const S = 's'.charCodeAt(0);
 const L = 'l'.charCodeAt(0);
 
-function onBare(person: Person<WebSocket>, data: RawData, isBinary: boolean): void {
+function onBare(person: Person<Connection>, data: RawData, isBinary: boolean): void {
   const frame = data as Buffer;
   switch (frame[9]) {
     case F:
@@ -66,7 +97,7 @@ function onBare(person: Person<WebSocket>, data: RawData, isBinary: boolean): vo
   }
 }
 
-function onValidated(person: Person<WebSocket>, data: RawData, isBinary: boolean): void {
+function onValidated(person: Person<Connection>, data: RawData, isBinary: boolean): void {
   let parsed: unknown;
   try {
     parsed = JSON.parse((data as Buffer).toString());
@@ -93,9 +124,9 @@ function onValidated(person: Person<WebSocket>, data: RawData, isBinary: boolean
   }
 }
 
-function relay(person: Person<WebSocket>, frame: Buffer, isBinary: boolean): void {
+function relay(person: Person<Connection>, frame: Buffer, isBinary: boolean): void {
   const partner = pairing.partnerOf(person);
-  partner?.socket.send(frame, { binary: isBinary });
+  if (partner) send(partner.socket, frame, isBinary);
 }
 
 await listen(server);

@@ -6,6 +6,7 @@
 // - strangerchat: `strangerchat start` with the bench instance (validation, filters, rate limits,
 //   moderation, SQLite sessions, all on);
 // - ws-floor: a bare `ws` server and a random pairing layer: Node + ws + loopback TCP;
+// - ws-corked: the floor with each socket's writes of one event-loop turn in one system call;
 // - ws-validated: the same, with every frame JSON-parsed and checked against ClientMessage;
 // - peerjs: the stock PeerJS server (`peer` package) with the pairing layer and a thin adapter.
 //
@@ -24,7 +25,7 @@ import { benchTempDir, startServer, writeBenchInstance, ROOT, type ServerProcess
 import { median, round2, sleep, waitFor } from '../lib/stats.ts';
 import { runSaturated, type SaturatedRun } from './saturated.ts';
 
-export const SIDE_BY_SIDE_SERVERS = ['strangerchat', 'ws-floor', 'ws-validated', 'peerjs'] as const;
+export const SIDE_BY_SIDE_SERVERS = ['strangerchat', 'ws-floor', 'ws-corked', 'ws-validated', 'peerjs'] as const;
 export type SideBySideServer = (typeof SIDE_BY_SIDE_SERVERS)[number];
 
 /**
@@ -35,6 +36,7 @@ const SERVER_V8_FLAGS = ['--max-semi-space-size=12', '--heap-growing-percent=100
 
 const PEER_COMMANDS: Record<Exclude<SideBySideServer, 'strangerchat'>, string[]> = {
   'ws-floor': [join(ROOT, 'bench', 'peers', 'ws.ts')],
+  'ws-corked': [join(ROOT, 'bench', 'peers', 'ws.ts'), '--cork'],
   'ws-validated': [join(ROOT, 'bench', 'peers', 'ws.ts'), '--validate'],
   peerjs: [join(ROOT, 'bench', 'peers', 'peerjs.ts')],
 };

@@ -83,6 +83,7 @@ test('strace -c output is read into calls by name, most frequent first, without 
 // The generator's loop trusts these peers to answer as strangerchat does; check it directly.
 for (const [name, command] of [
   ['ws-floor', [join(ROOT, 'bench', 'peers', 'ws.ts')]],
+  ['ws-corked', [join(ROOT, 'bench', 'peers', 'ws.ts'), '--cork']],
   ['ws-validated', [join(ROOT, 'bench', 'peers', 'ws.ts'), '--validate']],
   ['peerjs', [join(ROOT, 'bench', 'peers', 'peerjs.ts')]],
 ] as const) {
