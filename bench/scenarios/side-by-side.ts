@@ -53,6 +53,11 @@ export interface SideBySideOptions {
   packageRoot: string;
   /** Also count system calls by name with strace, in one extra run per server (smallest size). */
   strace?: boolean;
+  /**
+   * A round is started only if it is expected to end before this moment (performance.now() ms,
+   * judged by the previous round's length): the run keeps to a time box on a busy machine.
+   */
+  deadline?: number;
   log: (line: string) => void;
 }
 
@@ -86,6 +91,8 @@ export interface SideBySideResult {
   strace: StraceRun[];
   failures: string[];
   errorCount: number;
+  /** Rounds asked for and rounds run (fewer when the deadline came first). */
+  rounds: { asked: number; run: number };
 }
 
 export function loadAverage(): number {
@@ -136,9 +143,15 @@ async function startOne(name: SideBySideServer, options: SideBySideOptions): Pro
 }
 
 export async function runSideBySide(options: SideBySideOptions): Promise<SideBySideResult> {
-  const result: SideBySideResult = { runs: [], strace: [], failures: [], errorCount: 0 };
+  const result: SideBySideResult = { runs: [], strace: [], failures: [], errorCount: 0, rounds: { asked: options.rounds, run: 0 } };
   const population = Math.max(...options.clients);
+  let lastRoundMs = 0;
   for (let round = 1; round <= options.rounds; round++) {
+    const roundStart = performance.now();
+    if (options.deadline !== undefined && round > 1 && roundStart + lastRoundMs > options.deadline) {
+      options.log(`round ${round} would end after the time box (a round takes ${Math.round(lastRoundMs / 1000)} s): stopping after ${round - 1}`);
+      break;
+    }
     // Rotated each round: no server always runs first (on a cooler machine) or last.
     const shift = (round - 1) % options.servers.length;
     const order = [...options.servers.slice(shift), ...options.servers.slice(0, shift)];
@@ -153,6 +166,8 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
         options.log(`failed: ${(error as Error).stack ?? message}`);
       }
     }
+    lastRoundMs = performance.now() - roundStart;
+    result.rounds.run = round;
   }
   result.errorCount = result.runs.reduce((sum, run) => sum + run.errorCount, 0);
   return result;
@@ -209,12 +224,19 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
         tracer.stderr!.on('data', () => (attachedAt ||= performance.now()));
       } else {
         detachedAt = performance.now();
-        tracer?.kill('SIGINT');
+        // SIGTERM, not SIGINT: a process started in the background may have SIGINT ignored, and strace keeps that.
+        tracer?.kill('SIGTERM');
       }
     });
     try {
       const [run] = (await runSaturated(contextFor(metered, people, http, addresses, clients, options))).runs;
-      if (tracer && tracer.exitCode === null) await new Promise((resolve) => tracer!.once('exit', resolve));
+      if (tracer && tracer.exitCode === null && tracer.signalCode === null) {
+        const exited = new Promise((resolve) => tracer!.once('exit', resolve));
+        if ((await Promise.race([exited, sleep(10_000).then(() => 'late')])) === 'late') {
+          tracer.kill('SIGKILL');
+          throw new Error('strace did not stop within 10 s');
+        }
+      }
       // Pairs while traced: the span's rate times the part of the span the tracer was attached.
       const traced = run ? (run.pairs * (detachedAt - (attachedAt || spanStart))) / (detachedAt - spanStart) : 0;
       const perPair: Record<string, number> = {};
@@ -324,6 +346,7 @@ export function renderSideBySide(result: SideBySideResult): string {
       lines.push(`- ${run.server} (${run.clients} clients, ${run.pairsPerSec} pairs/s traced): ${calls}`);
     }
   }
+  if (result.rounds.run < result.rounds.asked) lines.push('', `Rounds: ${result.rounds.run} of ${result.rounds.asked} (the time box ended the run).`);
   if (result.failures.length) lines.push('', `Failures: ${result.failures.join('; ')}`);
   return lines.join('\n');
 }
