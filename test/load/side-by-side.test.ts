@@ -31,7 +31,9 @@ test.before(async () => {
     result = await runSideBySide({
       servers: SIDE_BY_SIDE_SERVERS,
       clients: [CLIENTS],
-      rounds: 1,
+      // Two asked, one run: the time box (already past) must stop the second round.
+      rounds: 2,
+      deadline: performance.now(),
       seconds: 0.7,
       warmupSeconds: 0.3,
       addresses: 2,
@@ -59,8 +61,10 @@ test('every server pairs under the same generator, each pairing timed once, with
     assert.ok(run.syscalls.readsPerPair >= 1 && run.syscalls.writesPerPair >= 1, `${run.server} syscalls ${JSON.stringify(run.syscalls)}`);
   }
   assert.is(result.errorCount, 0);
+  assert.equal(result.rounds, { asked: 2, run: 1 }, 'the time box did not end the run');
   const table = renderSideBySide(result);
   for (const name of SIDE_BY_SIDE_SERVERS) assert.ok(table.includes(`| ${name} |`), `no row for ${name}`);
+  assert.ok(table.includes('Rounds: 1 of 2'), 'the table says the run was cut short');
 });
 
 test('strace -c output is read into calls by name, most frequent first, without the total', () => {
