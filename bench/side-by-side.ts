@@ -2,7 +2,7 @@
 // reference servers (bench/peers/) in one run, interleaved; prints the table for docs/benchmarks.md
 // and writes bench/results/side-by-side-<timestamp>.json. See bench/scenarios/side-by-side.ts.
 //
-//   node bench/side-by-side.ts [--clients 1000,5000] [--rounds 2] [--seconds 5] [--budget 240] [--strace] [--no-build]
+//   node bench/side-by-side.ts [--clients 1000,5000] [--rounds 2] [--seconds 5] [--budget 260] [--strace] [--no-build]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ const USAGE = `usage: node bench/side-by-side.ts [options]
   --seconds N        measured span of each loop (default 5); --warmup N before it (default 1)
   --servers LIST     any of ${SIDE_BY_SIDE_SERVERS.join(',')} (default: all)
   --addresses N      loopback source addresses to spread clients over (default 20)
-  --budget SECONDS   no round starts that would end later than this after the start (default 240)
+  --budget SECONDS   no round starts that would end later than this after the start (default 260)
   --strace           one more run per server under strace -c: system calls by name (slow)
   --label TEXT       written into the results
   --out DIR          where the JSON goes (default bench/results)
@@ -42,7 +42,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '1' },
     servers: { type: 'string', default: SIDE_BY_SIDE_SERVERS.join(',') },
     addresses: { type: 'string', default: '20' },
-    budget: { type: 'string', default: '240' },
+    budget: { type: 'string', default: '260' },
     strace: { type: 'boolean', default: false },
     label: { type: 'string' },
     out: { type: 'string' },

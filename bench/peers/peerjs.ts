@@ -63,6 +63,7 @@ const peerServer = PeerServer(
     path: '/',
     // The generator sends no PeerJS HEARTBEAT; a run is minutes long, so nobody may expire meanwhile.
     alive_timeout: 3_600_000,
+    // Its default (5,000) is the population of the largest loop: the bench must not meet it.
     concurrent_limit: 1_000_000,
     createWebSocketServer,
   },
