@@ -51,7 +51,7 @@ export interface SideBySideOptions {
   addresses: number;
   /** The strangerchat package to run (a snapshotPackage() root). */
   packageRoot: string;
-  /** Also count system calls by name with strace, in one extra run per server (smallest size). */
+  /** Also count system calls by name with strace, in one extra run per server in the first round (smallest size). */
   strace?: boolean;
   /**
    * A round is started only if it is expected to end before this moment (performance.now() ms,
@@ -157,7 +157,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
     const order = [...options.servers.slice(shift), ...options.servers.slice(0, shift)];
     for (const name of order) {
       try {
-        await runServer(name, round, round === options.rounds && options.strace === true);
+        await runServer(name, round, round === 1 && options.strace === true);
         // The last server's exit must not land in the next one's figures.
         await sleep(500);
       } catch (error) {
@@ -200,8 +200,11 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
         );
       }
       if (traced) result.strace.push(await traceOne(name, server, people, http, addresses));
+      // Every socket dropped at once: the server must forget every one of them.
       people.closeAll();
-      await waitFor(async () => (await server.stats()).hub.online === 0, 10_000, 100);
+      if (!(await waitFor(async () => (await server.stats()).hub.online === 0, 10_000, 100))) {
+        result.failures.push(`${name} (round ${round}): ${(await server.stats()).hub.online} still online 10 s after every client closed`);
+      }
     } finally {
       people.closeAll();
       http.close();
@@ -222,6 +225,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
         spanStart = performance.now();
         tracer = spawn('strace', ['-c', '-f', '-o', output, '-p', String(server.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
         tracer.stderr!.on('data', () => (attachedAt ||= performance.now()));
+        tracer.once('error', (error) => options.log(`strace: ${error.message} (is it installed? apt-get install strace)`));
       } else {
         detachedAt = performance.now();
         // SIGTERM, not SIGINT: a process started in the background may have SIGINT ignored, and strace keeps that.
