@@ -111,6 +111,12 @@ export interface StartOptions {
   /** Called with each server log line at warn level or above. */
   onProblem?: (line: string) => void;
   timeoutMs?: number;
+  /**
+   * Another server to run in place of `strangerchat start` (a reference peer of the side-by-side
+   * run): node flags and script path, given to this Node. It must print its URL on stdout and, with
+   * benchStats, the bench-stats line on stderr, as `start` does.
+   */
+  command?: string[];
 }
 
 export interface ServerProcess {
@@ -149,7 +155,8 @@ export function startServer(options: StartOptions): Promise<ServerProcess> {
   ];
   const startedAt = performance.now();
   const bin = join(options.packageRoot ?? ROOT, 'bin', 'strangerchat.js');
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, bin, 'start', '-C', options.dir, '--port', '0'], {
+  const args = options.command ? [...nodeArgs, ...options.command] : [...nodeArgs, bin, 'start', '-C', options.dir, '--port', '0'];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: options.dir,
     env: cleanEnv(benchStats ? { [BENCH_STATS_ENV]: '1' } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
