@@ -204,7 +204,7 @@ async function joinCluster(ctx: Context, config: ServerConfig, logger: Logger): 
 
 /**
  * The log: to the terminal (readable lines on a TTY, JSON lines otherwise; none with --quiet)
- * and to the size-rotated file in data/logs (log.file), both written off the event loop.
+ * and to the size-rotated file in data/logs (log.file), both written asynchronously.
  */
 function instanceLogger(ctx: Context, config: ServerConfig, options: StartOptions, output: Output): InstanceLogger {
   const { log } = config.settings;
