@@ -8,8 +8,7 @@ import type { Command } from 'commander';
 import { createServer, type RunningServer } from '../../server/app.ts';
 import { ENV_FILE, type ServerConfig } from '../../server/config.ts';
 import { openDatabase } from '../../server/db/database.ts';
-import { connectRedisCluster, type RedisCluster } from '../../server/cluster/redis/redis-cluster.ts';
-import { redactRedisUrl } from '../../server/cluster/redis/client.ts';
+import type { RedisCluster } from '../../server/cluster/redis/redis-cluster.ts';
 import { migrateToLatest, pendingMigrations } from '../../server/db/migrate.ts';
 import { createInstanceLogger, type InstanceLogger, type Logger } from '../../server/logger.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
@@ -193,6 +192,8 @@ async function joinCluster(ctx: Context, config: ServerConfig, logger: Logger): 
   const url = config.settings.redis.url;
   if (!url) return undefined;
   const nodeId = ctx.env.STRANGERCHAT_NODE_ID?.trim() || `${hostname()}-${randomBytes(4).toString('hex')}`;
+  // Loaded only for a cluster: the Redis client is most of what a start would otherwise load.
+  const [{ connectRedisCluster }, { redactRedisUrl }] = await Promise.all([import('../../server/cluster/redis/redis-cluster.ts'), import('../../server/cluster/redis/client.ts')]);
   try {
     const cluster = await connectRedisCluster({ url, nodeId, logger, version: config.version, nodeTtlMs: config.settings.redis.nodeTtlSeconds * 1000 });
     logger.info({ node: nodeId, redis: redactRedisUrl(url) }, 'joined the cluster');
