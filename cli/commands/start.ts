@@ -22,6 +22,7 @@ import { readRunning, removePidFile, writePidFile, writeStatusFile, writeStatusF
 import { dataDirProblem, fetchHealth, portProblem } from '../preflight.ts';
 import { backupBeforeMigrations } from '../start-hooks.ts';
 import { stopCommand } from '../stop-hint.ts';
+import { startMemoryTrimmer, type MemoryTrimmer } from '../start-memory.ts';
 import { detectSupervisor } from '../supervisor.ts';
 import { scheduleUpdateChecks, type UpdateSchedule } from '../updates.ts';
 import { BENCH_STATS_ENV, BENCH_STATS_LINE, startBenchStats, type BenchStatsListener } from '../bench-stats.ts';
@@ -121,6 +122,8 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
     let statusWrite: Promise<void> | undefined;
     let benchStats: BenchStatsListener | undefined;
     let updates: UpdateSchedule | undefined;
+    let trimmer: MemoryTrimmer | undefined;
+    let stopping = false;
     try {
       // The server is in-process, so /healthz answers at once; asking it proves the HTTP stack and the database.
       const health = await fetchHealth(server.url);
@@ -164,7 +167,11 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
       }
       // Bans load after the URL is out (requests wait for them); a server that cannot load them stops.
       const unloadable = server.ready.then(
-        () => new Promise<never>(() => {}),
+        () => {
+          // What start-up left in V8's young generation is handed back now, and after each busy spell.
+          if (!stopping) trimmer = startMemoryTrimmer();
+          return new Promise<never>(() => {});
+        },
         (error: unknown) => {
           throw new CliError(`could not load the bans from the database: ${(error as Error).message}`);
         },
@@ -172,7 +179,9 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
       const signal = await Promise.race([stopSignal, unloadable]);
       logger.info({ signal }, 'shutting down');
     } finally {
+      stopping = true;
       clearInterval(statusTimer);
+      trimmer?.stop();
       // A refresh still being written must not recreate the status file after it is removed.
       await statusWrite;
       updates?.stop();
