@@ -82,8 +82,9 @@ export function createInstanceLogger(options: InstanceLogOptions): InstanceLogge
     streams.push({ level, stream });
   }
   // The process id tells the lines of successive processes (restarts) apart in the one file.
-  const destination = streams.length === 0 ? undefined : streams.length === 1 ? streams[0]!.stream : pino.multistream(streams);
-  const logger = pino({ ...OPTIONS, base: { ...OPTIONS.base, pid: process.pid }, level }, destination as never);
+  // No stream (--quiet with log.file off): an empty multistream, not pino's default of stdout.
+  const destination = streams.length === 1 ? streams[0]!.stream : pino.multistream(streams);
+  const logger = pino({ ...OPTIONS, base: { ...OPTIONS.base, pid: process.pid }, level }, destination);
   let closed: Promise<void> | undefined;
   return {
     logger,

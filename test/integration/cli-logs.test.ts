@@ -157,6 +157,18 @@ test('a process that exits without closing the log loses none of its last lines'
   assert.ok(msgs.some((m) => m.msg === 'last words'));
 });
 
+test('a log with neither terminal nor file (--quiet, log.file off) writes nothing, not even to stdout', () => {
+  const script = [
+    `import { createInstanceLogger } from ${JSON.stringify(new URL('../../server/logger.ts', import.meta.url).href)};`,
+    `const { logger, close } = createInstanceLogger({ level: 'info' });`,
+    `logger.info('nowhere');`,
+    `await close();`,
+  ].join('\n');
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.is(child.status, 0, child.stderr);
+  assert.is(child.stdout, '', 'stdout is for results');
+});
+
 test('logs -f prints new lines as they are written, follows a rotation, and exits 0 on Ctrl-C', async () => {
   mkdirSync(logsDir(), { recursive: true });
   const first = join(logsDir(), 'strangerchat.1.log');
