@@ -47,7 +47,12 @@ export function openRotatingLog(options: RotatingLogOptions): RotatingLog {
   stream.on('error', options.onError);
   // What is buffered when the process exits is written synchronously (there is no event loop left).
   const flushAtExit = () => {
-    if (!state.destroyed && state.fd >= 0) stream.flushSync();
+    if (state.destroyed || state.fd < 0) return;
+    try {
+      stream.flushSync();
+    } catch {
+      // a full disk at exit: the process ends all the same, with its own exit code
+    }
   };
   process.on('exit', flushAtExit);
   stream.once('close', () => process.off('exit', flushAtExit));
