@@ -14,7 +14,7 @@ export const TRIM_CHECK_MS = 10_000;
 export const QUIET_CPU_SHARE = 0.05;
 /** A young generation larger than this is worth a collection to shrink (V8 starts it at 1-2 MB). */
 export const GROWN_YOUNG_BYTES = 8 * 1024 * 1024;
-/** At most one trim in this long, whatever the load does. */
+/** At most one trim in this long after another (the one at start-up aside), whatever the load does. */
 export const MIN_TRIM_GAP_MS = 60_000;
 
 export interface TrimSample {
@@ -69,8 +69,10 @@ export function startMemoryTrimmer(options: { now?: () => number } = {}): Memory
   const collect = memoryReducingCollector();
   if (!collect) return { stop() {} };
   collect();
-  let trimmedAt = now();
-  let lastAt = trimmedAt;
+  // The gap bounds how often load that comes and goes is paused for; the start-up collection
+  // does not count, so the first wave of people is trimmed at its first quiet moment.
+  let trimmedAt = -Infinity;
+  let lastAt = now();
   let lastCpu = cpuUsage();
   const timer = setInterval(() => {
     const at = now();
