@@ -25,7 +25,7 @@ export function logsDirOf(config: Pick<ServerConfig, 'database' | 'dir'>): strin
   return join(dataDirOf(config), 'logs');
 }
 
-/** The log file's name before pino-roll numbers it: data/logs/strangerchat.log → strangerchat.N.log. */
+/** The log file's name before it is numbered (server/log-file.ts): data/logs/strangerchat.log → strangerchat.N.log. */
 export function logFileBase(config: Pick<ServerConfig, 'database' | 'dir'>): string {
   return join(logsDirOf(config), 'strangerchat.log');
 }

@@ -6,7 +6,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import semver from 'semver';
+// The three functions, not the package's index: `start` loads this module, and the index is 47 modules.
+import semverGt from 'semver/functions/gt.js';
+import semverRsort from 'semver/functions/rsort.js';
+import semverValid from 'semver/functions/valid.js';
 import { z } from 'zod';
 import type { ServerConfig } from '../server/config.ts';
 import type { Logger } from '../server/logger.ts';
@@ -64,7 +67,7 @@ export function installedVersion(dir: string): string | undefined {
 
 /** What the instance runs: its installed strangerchat, else the exact version it pins, else `fallback` (this CLI). */
 export function currentVersion(dir: string, fallback: string): string {
-  return installedVersion(dir) ?? semver.valid(pinnedVersion(dir) ?? '') ?? fallback;
+  return installedVersion(dir) ?? semverValid(pinnedVersion(dir) ?? '') ?? fallback;
 }
 
 export interface RegistryVersions {
@@ -88,8 +91,8 @@ export async function registryVersions(dir: string, env: Record<string, string |
     throw new Error(`npm view ${PACKAGE} failed: ${why}`);
   }
   const answer = parsed as { 'dist-tags'?: { latest?: unknown }; versions?: unknown };
-  const versions = (Array.isArray(answer.versions) ? answer.versions : [answer.versions]).filter((v): v is string => typeof v === 'string' && semver.valid(v) !== null);
-  const latest = typeof answer['dist-tags']?.latest === 'string' ? answer['dist-tags'].latest : semver.rsort([...versions])[0];
+  const versions = (Array.isArray(answer.versions) ? answer.versions : [answer.versions]).filter((v): v is string => typeof v === 'string' && semverValid(v) !== null);
+  const latest = typeof answer['dist-tags']?.latest === 'string' ? answer['dist-tags'].latest : semverRsort([...versions])[0];
   if (!latest) throw new Error(`the registry lists no version of ${PACKAGE}`);
   return { latest, versions };
 }
@@ -126,8 +129,8 @@ export function writeUpdateCheck(config: Pick<ServerConfig, 'database' | 'dir'>,
 
 /** A newer version than `current`, from the cached answer; undefined when there is none (or no answer). */
 export function availableUpdate(check: UpdateCheck | undefined, current: string): string | undefined {
-  if (!check?.latest || !semver.valid(check.latest) || !semver.valid(current)) return undefined;
-  return semver.gt(check.latest, current) ? check.latest : undefined;
+  if (!check?.latest || !semverValid(check.latest) || !semverValid(current)) return undefined;
+  return semverGt(check.latest, current) ? check.latest : undefined;
 }
 
 /** Asks the registry now and caches the answer (an unreachable registry is cached as an error). */

@@ -1,7 +1,7 @@
 // JSON logs through pino. Never pass SDP, ICE candidates or chat text: log ids.
-import { once } from 'node:events';
 import { createRequire } from 'node:module';
-import { pino, type Logger as PinoLogger, type Level, type LoggerOptions, type StreamEntry, type TransportTargetOptions } from 'pino';
+import { openRotatingLog } from './log-file.ts';
+import { pino, type Logger as PinoLogger, type Level, type LoggerOptions, type StreamEntry } from 'pino';
 
 export type Logger = PinoLogger;
 
@@ -30,84 +30,94 @@ export interface InstanceLogOptions {
    * readable lines instead of JSON. Omitted: no console copy (a background `start`).
    */
   console?: { stream: NodeJS.WritableStream & { fd?: unknown }; pretty: boolean; colour: boolean };
-  /** The JSON-lines file, rotated by size (pino-roll): `path` becomes path.1.log, path.2.log, … */
+  /** The JSON-lines file, rotated by size (server/log-file.ts): `path` becomes path.1.log, path.2.log, … */
   file?: { path: string; maxMegabytes: number; keep: number };
 }
 
 export interface InstanceLogger {
   logger: Logger;
-  /** Flushes and ends the log's worker thread (call once, at shutdown). */
+  /** Writes what is buffered and closes the file and the terminal stream (call once, at shutdown). */
   close(): Promise<void>;
 }
 
-const resolvePackage = createRequire(import.meta.url).resolve;
-/** Any interval: it only keeps the event loop alive while the log's worker finishes. */
-const CLOSE_HOLD_MS = 1000;
-
 /**
- * The running instance's logger. Everything that can go to a file descriptor (the rotated file,
- * and the process's own stderr) is written by pino transports in one worker thread, so a log
- * line costs the event loop its serialisation only, never a write or a rotation. A console that
- * is an in-process stream (a test's capture) is written in this thread.
+ * The running instance's logger, written in this thread: the rotated file (server/log-file.ts)
+ * and a terminal that is a file descriptor go through pino's asynchronous SonicBoom, so a log line
+ * costs the event loop its serialisation and a string append, never a write or a rotation. (A
+ * pino transport did this in a worker thread: a second V8 heap, about a fifth of an idle server's
+ * memory, for a server that logs a few lines a minute.) A console that is an in-process stream (a
+ * test's capture) is written to directly.
  */
 export function createInstanceLogger(options: InstanceLogOptions): InstanceLogger {
   if (options.level === 'silent') return { logger: silentLogger(), close: async () => {} };
   const level = options.level;
-  const targets: TransportTargetOptions[] = [];
-  if (options.file) {
-    targets.push({
-      target: resolvePackage('pino-roll'),
-      level,
-      options: {
-        file: options.file.path,
-        size: `${options.file.maxMegabytes}m`,
-        mkdir: true,
-        // Files of earlier processes count too, so restarts do not leave the folder growing.
-        limit: { count: options.file.keep, removeOtherLogFiles: true },
-      },
-    });
-  }
   const streams: StreamEntry[] = [];
+  /** The streams this logger opened, ended at close. */
+  const owned: EndableStream[] = [];
   const terminal = options.console;
+  const warnOnce = onceWarning(terminal?.stream ?? process.stderr);
+  if (options.file) {
+    const file = openRotatingLog({ path: options.file.path, maxBytes: options.file.maxMegabytes * 1024 * 1024, keep: options.file.keep, onError: warnOnce });
+    owned.push(file);
+    streams.push({ level, stream: file });
+  }
   if (terminal) {
     const fd = typeof terminal.stream.fd === 'number' ? terminal.stream.fd : undefined;
-    if (fd !== undefined) {
-      targets.push(
-        terminal.pretty
-          ? { target: resolvePackage('pino-pretty'), level, options: { ...PRETTY_OPTIONS, destination: fd, colorize: terminal.colour } }
-          : { target: 'pino/file', level, options: { destination: fd } },
-      );
-    } else if (terminal.pretty) {
-      // Only a test hands an in-process terminal; pino-pretty formats in this thread then.
-      const pretty = resolvePackage('pino-pretty');
-      const build = (createRequire(import.meta.url)(pretty) as { build: (o: object) => NodeJS.WritableStream }).build;
-      streams.push({ level, stream: build({ ...PRETTY_OPTIONS, destination: terminal.stream, colorize: terminal.colour }) });
+    let stream: StreamEntry['stream'];
+    if (terminal.pretty) {
+      // Only on a terminal someone watches, so pino-pretty is loaded only then.
+      const build = (createRequire(import.meta.url)('pino-pretty') as { build: (o: object) => NodeJS.WritableStream }).build;
+      const pretty = build({ ...PRETTY_OPTIONS, destination: fd ?? terminal.stream, colorize: terminal.colour });
+      if (fd !== undefined) owned.push(pretty);
+      stream = pretty;
+    } else if (fd !== undefined) {
+      // Not process.stderr itself: on Linux its writes to a pipe or file block the event loop.
+      const destination = pino.destination({ fd, sync: false });
+      destination.on('error', warnOnce);
+      owned.push(destination);
+      stream = destination;
     } else {
-      streams.push({ level, stream: terminal.stream });
+      stream = terminal.stream;
     }
+    streams.push({ level, stream });
   }
-  const transport = targets.length ? pino.transport({ targets }) : undefined;
-  if (transport) streams.push({ level, stream: transport });
   // The process id tells the lines of successive processes (restarts) apart in the one file.
-  const logger = pino({ ...OPTIONS, base: { ...OPTIONS.base, pid: process.pid }, level }, streams.length === 1 ? streams[0]!.stream : pino.multistream(streams));
+  // No stream (--quiet with log.file off): an empty multistream, not pino's default of stdout.
+  const destination = streams.length === 1 ? streams[0]!.stream : pino.multistream(streams);
+  const logger = pino({ ...OPTIONS, base: { ...OPTIONS.base, pid: process.pid }, level }, destination);
   let closed: Promise<void> | undefined;
   return {
     logger,
     close() {
-      closed ??= (async () => {
-        if (!transport) return;
-        // pino unrefs the worker (once it is ready, which may be later): the process is held
-        // here until the worker has written and closed the files.
-        const holding = setInterval(() => {}, CLOSE_HOLD_MS);
-        try {
-          const done = once(transport, 'close');
-          transport.end();
-          await done;
-        } finally {
-          clearInterval(holding);
-        }
-      })();
+      closed ??= Promise.all(owned.map(endStream)).then(() => {});
       return closed;
     },
+  };
+}
+
+/** A SonicBoom or a Node stream: what close() ends. */
+interface EndableStream {
+  end(): unknown;
+  once(event: 'close' | 'error', listener: () => void): unknown;
+  destroyed?: boolean;
+}
+
+/** Ends a stream and resolves once its last bytes are written (or it failed: nothing more to wait for). */
+function endStream(stream: EndableStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed) return resolve();
+    stream.once('close', resolve);
+    stream.once('error', resolve);
+    stream.end();
+  });
+}
+
+/** The log cannot write: said once where a person may read it, not once a line. */
+function onceWarning(stream: NodeJS.WritableStream): (error: Error) => void {
+  let said = false;
+  return (error) => {
+    if (said) return;
+    said = true;
+    stream.write(`strangerchat: the log cannot be written: ${error.message}\n`);
   };
 }

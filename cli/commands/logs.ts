@@ -19,7 +19,7 @@ import { countFlag, sinceFlag } from '../services.ts';
 export const DEFAULT_LINES = 50;
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 type LevelName = (typeof LEVELS)[number];
-/** The files pino-roll writes: strangerchat.<n>.log, the highest number being written now. */
+/** The files the log writes (server/log-file.ts): strangerchat.<n>.log, the highest number being written now. */
 const LOG_FILE = /^strangerchat\.(\d+)\.log$/;
 /** The most read from a file per turn while following (a burst is read over several turns). */
 const FOLLOW_CHUNK_BYTES = 1 << 20;
@@ -153,7 +153,7 @@ export async function logs(ctx: Context, options: LogsOptions, deps: LogsDeps = 
 
 /**
  * Prints what is appended from here on: the newest file from its last complete line, then each
- * newer file pino-roll begins. Ends when the process is asked to stop (Ctrl-C).
+ * newer file the log begins. Ends when the process is asked to stop (Ctrl-C).
  */
 async function follow(ctx: Context, dir: string, start: LogFile | undefined, printer: Printer, deps: LogsDeps): Promise<void> {
   let current = start;

@@ -8,8 +8,7 @@ import type { Command } from 'commander';
 import { createServer, type RunningServer } from '../../server/app.ts';
 import { ENV_FILE, type ServerConfig } from '../../server/config.ts';
 import { openDatabase } from '../../server/db/database.ts';
-import { connectRedisCluster, type RedisCluster } from '../../server/cluster/redis/redis-cluster.ts';
-import { redactRedisUrl } from '../../server/cluster/redis/client.ts';
+import type { RedisCluster } from '../../server/cluster/redis/redis-cluster.ts';
 import { migrateToLatest, pendingMigrations } from '../../server/db/migrate.ts';
 import { createInstanceLogger, type InstanceLogger, type Logger } from '../../server/logger.ts';
 import { CliError, ExitCode, type Context } from '../context.ts';
@@ -23,6 +22,7 @@ import { readRunning, removePidFile, writePidFile, writeStatusFile, writeStatusF
 import { dataDirProblem, fetchHealth, portProblem } from '../preflight.ts';
 import { backupBeforeMigrations } from '../start-hooks.ts';
 import { stopCommand } from '../stop-hint.ts';
+import { startMemoryTrimmer, type MemoryTrimmer } from '../start-memory.ts';
 import { detectSupervisor } from '../supervisor.ts';
 import { scheduleUpdateChecks, type UpdateSchedule } from '../updates.ts';
 import { BENCH_STATS_ENV, BENCH_STATS_LINE, startBenchStats, type BenchStatsListener } from '../bench-stats.ts';
@@ -122,6 +122,8 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
     let statusWrite: Promise<void> | undefined;
     let benchStats: BenchStatsListener | undefined;
     let updates: UpdateSchedule | undefined;
+    let trimmer: MemoryTrimmer | undefined;
+    let stopping = false;
     try {
       // The server is in-process, so /healthz answers at once; asking it proves the HTTP stack and the database.
       const health = await fetchHealth(server.url);
@@ -165,7 +167,11 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
       }
       // Bans load after the URL is out (requests wait for them); a server that cannot load them stops.
       const unloadable = server.ready.then(
-        () => new Promise<never>(() => {}),
+        () => {
+          // What start-up left in V8's young generation is handed back now, and after each busy spell.
+          if (!stopping) trimmer = startMemoryTrimmer();
+          return new Promise<never>(() => {});
+        },
         (error: unknown) => {
           throw new CliError(`could not load the bans from the database: ${(error as Error).message}`);
         },
@@ -173,7 +179,9 @@ export async function start(ctx: Context, options: StartOptions): Promise<void> 
       const signal = await Promise.race([stopSignal, unloadable]);
       logger.info({ signal }, 'shutting down');
     } finally {
+      stopping = true;
       clearInterval(statusTimer);
+      trimmer?.stop();
       // A refresh still being written must not recreate the status file after it is removed.
       await statusWrite;
       updates?.stop();
@@ -193,6 +201,8 @@ async function joinCluster(ctx: Context, config: ServerConfig, logger: Logger): 
   const url = config.settings.redis.url;
   if (!url) return undefined;
   const nodeId = ctx.env.STRANGERCHAT_NODE_ID?.trim() || `${hostname()}-${randomBytes(4).toString('hex')}`;
+  // Loaded only for a cluster: the Redis client is most of what a start would otherwise load.
+  const [{ connectRedisCluster }, { redactRedisUrl }] = await Promise.all([import('../../server/cluster/redis/redis-cluster.ts'), import('../../server/cluster/redis/client.ts')]);
   try {
     const cluster = await connectRedisCluster({ url, nodeId, logger, version: config.version, nodeTtlMs: config.settings.redis.nodeTtlSeconds * 1000 });
     logger.info({ node: nodeId, redis: redactRedisUrl(url) }, 'joined the cluster');
@@ -204,7 +214,7 @@ async function joinCluster(ctx: Context, config: ServerConfig, logger: Logger): 
 
 /**
  * The log: to the terminal (readable lines on a TTY, JSON lines otherwise; none with --quiet)
- * and to the size-rotated file in data/logs (log.file), both written off the event loop.
+ * and to the size-rotated file in data/logs (log.file), both written asynchronously.
  */
 function instanceLogger(ctx: Context, config: ServerConfig, options: StartOptions, output: Output): InstanceLogger {
   const { log } = config.settings;

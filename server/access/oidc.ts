@@ -7,7 +7,7 @@
 // What comes out is a verified identity, `keyedHash(iss|sub)`, and the claims the rules read
 // (oidc-rules.ts); no token, code or claim is stored or logged.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import * as client from 'openid-client';
+import type * as OpenId from 'openid-client';
 import { isLoopbackHostname, oidcForMembers, type ServerConfig } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors.ts';
@@ -54,9 +54,14 @@ export function providerLabel(config: ServerConfig): string {
   return config.settings.oidc.label ?? config.settings.name;
 }
 
+type OpenidClient = typeof OpenId;
+
+/** openid-client (and jose with it), loaded by the first sign-in: an instance without OIDC never loads it. */
+const openidClient = (): Promise<OpenidClient> => import('openid-client');
+
 export interface DiscoveryOptions {
   /** Injected for tests and the doctor (default: the global fetch). */
-  fetch?: client.CustomFetch;
+  fetch?: OpenId.CustomFetch;
   timeoutSeconds?: number;
 }
 
@@ -66,11 +71,12 @@ export interface DiscoveryOptions {
  * trusted for having come over TLS. Plain http is allowed for a provider on this machine only
  * (tests, development), never for one across a network: config.ts refuses such an issuer.
  */
-export async function discoverProvider(config: ServerConfig, options: DiscoveryOptions = {}): Promise<client.Configuration> {
+export async function discoverProvider(config: ServerConfig, options: DiscoveryOptions = {}): Promise<OpenId.Configuration> {
   const { issuer, clientId } = config.settings.oidc;
   if (!issuer || !clientId) throw new TypeError('discoverProvider needs oidc.issuer and oidc.clientId');
   const url = new URL(issuer);
   const loopbackHttp = url.protocol === 'http:' && isLoopbackHostname(url.hostname);
+  const client = await openidClient();
   return client.discovery(url, clientId, config.secrets.oidcClientSecret, undefined, {
     execute: [...(loopbackHttp ? [client.allowInsecureRequests] : []), client.enableNonRepudiationChecks],
     timeout: options.timeoutSeconds ?? PROVIDER_TIMEOUT_SECONDS,
@@ -84,7 +90,7 @@ export interface OidcDeps {
   now: () => number;
   logger: Logger;
   /** How the provider is reached (default: discoverProvider with the global fetch). */
-  discover?: () => Promise<client.Configuration>;
+  discover?: () => Promise<OpenId.Configuration>;
   /** Where the sign-in limit is counted (default: this process, on `now`). */
   limiters?: LimiterStore;
 }
@@ -94,9 +100,9 @@ export class OidcService {
   readonly #config: ServerConfig;
   readonly #now: () => number;
   readonly #logger: Logger;
-  readonly #discover: () => Promise<client.Configuration>;
+  readonly #discover: () => Promise<OpenId.Configuration>;
   readonly #perAddress: KeyedLimit;
-  #provider: Promise<client.Configuration> | undefined;
+  #provider: Promise<OpenId.Configuration> | undefined;
 
   constructor(deps: OidcDeps) {
     this.#db = deps.db;
@@ -123,7 +129,7 @@ export class OidcService {
   }
 
   /** The provider's configuration, discovered once; a failure is retried at the next sign-in. */
-  async #client(): Promise<client.Configuration> {
+  async #client(): Promise<OpenId.Configuration> {
     this.#provider ??= this.#discover();
     try {
       return await this.#provider;
@@ -158,6 +164,7 @@ export class OidcService {
     const expiresAt = now + SIGN_IN_TTL_MS;
     await this.#db.insertInto('oidc_sign_ins').values({ id_hash: this.#secretOf('oidc-sign-in', transaction), purpose, created_at: now, expires_at: expiresAt, used_at: null }).execute();
     const { allowedDomains, prompt } = this.#config.settings.oidc;
+    const client = await openidClient();
     const url = client.buildAuthorizationUrl(provider, {
       redirect_uri: this.redirectUri,
       scope: this.#config.settings.oidc.scopes.join(' '),
@@ -201,6 +208,7 @@ export class OidcService {
     const row = await this.#db.selectFrom('oidc_sign_ins').select('purpose').where('id_hash', '=', idHash).executeTakeFirstOrThrow();
     const purpose: SignInPurpose = row.purpose === 'moderator' ? 'moderator' : 'member';
     const provider = await this.#client();
+    const client = await openidClient();
     let claims: Claims;
     try {
       const tokens = await client.authorizationCodeGrant(provider, callback, {
@@ -213,7 +221,7 @@ export class OidcService {
       if (!idClaims) throw new TypeError('no ID token');
       claims = idClaims as Claims;
     } catch (error) {
-      throw this.#refusal(error, purpose);
+      throw this.#refusal(client, error, purpose);
     }
     try {
       assertSchoolAccount(claims, this.#config.settings.oidc, this.label);
@@ -232,7 +240,7 @@ export class OidcService {
   }
 
   /** What a person is told when the provider or openid-client refused; the log keeps the kind, never a token. */
-  #refusal(error: unknown, purpose: SignInPurpose): AppError {
+  #refusal(client: OpenidClient, error: unknown, purpose: SignInPurpose): AppError {
     const { name, code } = error as { name?: string; code?: string };
     const oauthError = error instanceof client.AuthorizationResponseError || error instanceof client.ResponseBodyError ? error.error : undefined;
     // openid-client wraps oauth4webapi's error, whose message names the check ('unexpected ID Token

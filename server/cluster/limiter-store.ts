@@ -5,7 +5,16 @@
 // cluster, under the same rules. What is per socket (the token bucket, a connection's finds and
 // reports, strikes) and the per-address message limit on the relay's hot path stay in the process
 // (server/chat/rate-limit.ts): they must answer synchronously, in frame order.
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { createRequire } from 'node:module';
+import type { RateLimiterAbstract, RateLimiterMemory as MemoryLimiterClass, RateLimiterRes as LimiterResClass } from 'rate-limiter-flexible';
+
+// The two classes from their own files: the package's index requires every limiter it has (Mongo,
+// DynamoDB, Etcd, Prisma …), about 8 MB of an idle server's memory.
+const requirePackage = createRequire(import.meta.url);
+const RateLimiterMemory = requirePackage('rate-limiter-flexible/lib/RateLimiterMemory.js') as typeof MemoryLimiterClass;
+const RateLimiterRes = requirePackage('rate-limiter-flexible/lib/RateLimiterRes.js') as typeof LimiterResClass;
+type RateLimiterMemory = MemoryLimiterClass;
+type RateLimiterRes = LimiterResClass;
 
 /** One limit: at most `points` per key in each window of `durationSeconds`. */
 export interface LimitRule {

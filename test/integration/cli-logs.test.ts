@@ -1,10 +1,11 @@
 // The instance's log file and `strangerchat logs`: `start` writes JSON lines to data/logs
-// (rotated by size through pino-roll, in a worker thread) as well as the terminal, readable on a
+// (rotated by size, server/log-file.ts) as well as the terminal, readable on a
 // TTY; `logs` reads them back across rotations, filtered by -n, --level and --since, readable or
 // as JSON lines, and -f follows new lines and rotations until Ctrl-C.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { logs } from '../../cli/commands/logs.ts';
 import { createInstanceLogger } from '../../server/logger.ts';
@@ -75,7 +76,7 @@ test('logs reads across rotated files, oldest first, and filters by --level and 
   const t0 = Date.parse('2026-11-28T10:00:00Z');
   writeFileSync(join(logsDir(), 'strangerchat.1.log'), line(t0, 30, 'one') + line(t0 + 1000, 50, 'two failed'));
   writeFileSync(join(logsDir(), 'strangerchat.2.log'), line(t0 + 2000, 40, 'three warned') + line(t0 + 3000, 30, 'four'));
-  // A file pino-roll did not write is not read.
+  // A file the log did not write is not read.
   writeFileSync(join(logsDir(), 'other.log'), line(t0, 60, 'not ours'));
   const msgs = async (...args: string[]) => {
     const result = await instance.cli(['logs', '--json', ...args]);
@@ -97,11 +98,11 @@ test('logs reads across rotated files, oldest first, and filters by --level and 
 test('the file is rotated by size and only log.filesKept rotated files are kept', async () => {
   const base = join(logsDir(), 'strangerchat.log');
   const { logger, close } = createInstanceLogger({ level: 'info', file: { path: base, maxMegabytes: 1, keep: 2 } });
-  // Once the worker thread writes (lines logged before it is ready reach the file in one write).
+  // Once the file is open (lines logged before it is ready reach the file in one write).
   logger.info('first');
   await until('the first line in the file', () => (existsSync(join(logsDir(), 'strangerchat.1.log')) ? true : undefined));
   const padding = 'x'.repeat(1000);
-  // As a server logs: a little at a time (pino-roll rotates between writes, not within one).
+  // As a server logs: a little at a time (a file is rotated between writes, not within one).
   for (let i = 0; i < 4000; i++) {
     logger.info({ i, padding }, 'filler');
     if (i % 100 === 99) await new Promise((r) => setTimeout(r, 10));
@@ -123,6 +124,49 @@ test('the file is rotated by size and only log.filesKept rotated files are kept'
     .filter((i) => i !== undefined);
   assert.is(numbers.at(-1), 3999, 'the newest line is last');
   assert.ok(numbers.every((n, k) => k === 0 || n === numbers[k - 1]! + 1), 'the kept files read in order, with no gap or repeat');
+});
+
+test('a smaller log.filesKept removes the oldest files at start; the newest file is continued', async () => {
+  mkdirSync(logsDir(), { recursive: true });
+  for (let n = 1; n <= 5; n++) writeFileSync(join(logsDir(), `strangerchat.${n}.log`), line(Date.now(), 30, `file ${n}`));
+  writeFileSync(join(logsDir(), 'notes.txt'), 'not a log file');
+  const { logger, close } = createInstanceLogger({ level: 'info', file: { path: join(logsDir(), 'strangerchat.log'), maxMegabytes: 1, keep: 2 } });
+  logger.info('continued');
+  await close();
+  await until('the old files removed', () => (readdirSync(logsDir()).length === 4 ? true : undefined));
+  assert.equal(readdirSync(logsDir()).sort(), ['notes.txt', 'strangerchat.3.log', 'strangerchat.4.log', 'strangerchat.5.log']);
+  const newest = readFileSync(join(logsDir(), 'strangerchat.5.log'), 'utf8').trim().split('\n');
+  assert.equal(newest.map((l) => (JSON.parse(l) as { msg: string }).msg), ['file 5', 'continued']);
+});
+
+test('a process that exits without closing the log loses none of its last lines', async () => {
+  // The crash path: process.exit() right after a burst, with the file's writes still in flight.
+  const script = [
+    `import { createInstanceLogger } from ${JSON.stringify(new URL('../../server/logger.ts', import.meta.url).href)};`,
+    `const { logger } = createInstanceLogger({ level: 'info', file: { path: ${JSON.stringify(join(logsDir(), 'strangerchat.log'))}, maxMegabytes: 64, keep: 2 } });`,
+    `for (let i = 0; i < 5000; i++) logger.info({ i }, 'burst');`,
+    `setImmediate(() => { logger.fatal('last words'); process.exit(1); });`,
+  ].join('\n');
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.is(child.status, 1, child.stderr);
+  const msgs = readFileSync(join(logsDir(), 'strangerchat.1.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string; i?: number });
+  // A write already in flight at exit lands after the synchronous flush: every line once, but
+  // not always in order.
+  assert.is(msgs.length, 5001);
+  assert.equal([...new Set(msgs.map((m) => m.i ?? -1))].sort((a, b) => a - b), [-1, ...Array.from({ length: 5000 }, (_, k) => k)]);
+  assert.ok(msgs.some((m) => m.msg === 'last words'));
+});
+
+test('a log with neither terminal nor file (--quiet, log.file off) writes nothing, not even to stdout', () => {
+  const script = [
+    `import { createInstanceLogger } from ${JSON.stringify(new URL('../../server/logger.ts', import.meta.url).href)};`,
+    `const { logger, close } = createInstanceLogger({ level: 'info' });`,
+    `logger.info('nowhere');`,
+    `await close();`,
+  ].join('\n');
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.is(child.status, 0, child.stderr);
+  assert.is(child.stdout, '', 'stdout is for results');
 });
 
 test('logs -f prints new lines as they are written, follows a rotation, and exits 0 on Ctrl-C', async () => {
