@@ -25,7 +25,8 @@ export interface ModSession {
   request(path: string, init?: { method?: string; body?: unknown; csrf?: boolean }): Promise<Response>;
 }
 
-export async function loginModerator(server: TestServer, username: string, password = TEST_PASSWORD): Promise<ModSession> {
+/** Only the server's URL is needed: any running server (a TestServer, or one a test built itself). */
+export async function loginModerator(server: Pick<TestServer, 'url'>, username: string, password = TEST_PASSWORD): Promise<ModSession> {
   const res = await fetch(`${server.url}/api/mod/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

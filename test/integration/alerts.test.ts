@@ -19,7 +19,7 @@ import { silentLogger } from '../../server/logger.ts';
 import { createServices } from '../../server/services.ts';
 import type { AlertWebhookPayload } from '../../server/moderation/alert-delivery.ts';
 import { until } from '../helpers/cli-instance.ts';
-import { TEST_PASSWORD, type ModSession } from '../helpers/moderators.ts';
+import { loginModerator, TEST_PASSWORD, type ModSession } from '../helpers/moderators.ts';
 import { deviceOf, join, pairUp, report, requestSession, type Person } from '../helpers/people.ts';
 import { tempDir } from '../helpers/server.ts';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.ts';
@@ -72,17 +72,7 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function login(username: string): Promise<ModSession> {
-  const res = await fetch(`${server.url}/api/mod/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: TEST_PASSWORD }) });
-  const { csrfToken } = (await res.json()) as { csrfToken: string };
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  return {
-    cookie,
-    csrfToken,
-    request: (path, init = {}) =>
-      fetch(`${server.url}${path}`, { method: init.method ?? 'GET', headers: { cookie, 'x-csrf-token': csrfToken, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) }, body: init.body === undefined ? undefined : JSON.stringify(init.body) }),
-  };
-}
+const login = (username: string): Promise<ModSession> => loginModerator(server, username);
 
 let address = 10;
 async function person(age = 25): Promise<Person> {
