@@ -3,9 +3,15 @@
 import { randomBytes } from 'node:crypto';
 import { keyedHash } from './keyed-hash.ts';
 import type { Db } from '../db/database.ts';
+import { compileOnce } from '../db/compiled.ts';
 
 /** Bytes of randomness in a ticket (base64url-encoded). */
 const TICKET_BYTES = 24;
+
+/** Every new session stores one ticket: compiled once. */
+const insertTicket = compileOnce<{ hash: string; sessionId: string; expiresAt: number; usedAt: null }>(['hash', 'sessionId', 'expiresAt', 'usedAt'], (db, v) =>
+  db.insertInto('tickets').values({ hash: v.hash, session_id: v.sessionId, expires_at: v.expiresAt, used_at: v.usedAt }),
+);
 
 export interface TicketSession {
   id: string;
@@ -35,10 +41,7 @@ export class TicketService {
   /** Issues a ticket for a session (inside the caller's transaction when given one). */
   async issue(sessionId: string, ttlSeconds: number, db: Db = this.#db): Promise<string> {
     const ticket = randomBytes(TICKET_BYTES).toString('base64url');
-    await db
-      .insertInto('tickets')
-      .values({ hash: this.#hash(ticket), session_id: sessionId, expires_at: this.#now() + ttlSeconds * 1000, used_at: null })
-      .execute();
+    await insertTicket(db, { hash: this.#hash(ticket), sessionId, expiresAt: this.#now() + ttlSeconds * 1000, usedAt: null });
     return ticket;
   }
 
