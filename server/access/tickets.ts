@@ -13,6 +13,28 @@ const insertTicket = compileOnce<{ hash: string; sessionId: string; expiresAt: n
   db.insertInto('tickets').values({ hash: v.hash, session_id: v.sessionId, expires_at: v.expiresAt, used_at: v.usedAt }),
 );
 
+/** Spends an unused, unexpired ticket (one changed row) at every upgrade: compiled once. */
+const spendTicket = compileOnce(['now', 'hash'], (db, v: { now: number; hash: string }) =>
+  db.updateTable('tickets').set({ used_at: v.now }).where('hash', '=', v.hash).where('used_at', 'is', null).where('expires_at', '>', v.now),
+);
+
+/** The session of a spent ticket, with when its device was first seen: compiled once. */
+const ticketSession = compileOnce(['hash'], (db, v: { hash: string }) =>
+  db
+    .selectFrom('tickets')
+    .innerJoin('sessions', 'sessions.id', 'tickets.session_id')
+    .select(['sessions.id', 'sessions.device_id', 'sessions.age_band', 'sessions.address', 'sessions.identity_hash', 'sessions.created_at'])
+    .select((eb) =>
+      eb
+        .selectFrom('sessions as first')
+        .select((inner) => inner.fn.min('first.created_at').as('at'))
+        .whereRef('first.device_id', '=', 'sessions.device_id')
+        .as('device_since'),
+    )
+    .where('tickets.hash', '=', v.hash)
+    .where('sessions.ended_at', 'is', null),
+);
+
 export interface TicketSession {
   id: string;
   device_id: string;
@@ -50,28 +72,9 @@ export class TicketService {
     if (!ticket || ticket.length > 128) return undefined;
     const hash = this.#hash(ticket);
     const now = this.#now();
-    const result = await this.#db
-      .updateTable('tickets')
-      .set({ used_at: now })
-      .where('hash', '=', hash)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return undefined;
-    const session = await this.#db
-      .selectFrom('tickets')
-      .innerJoin('sessions', 'sessions.id', 'tickets.session_id')
-      .select(['sessions.id', 'sessions.device_id', 'sessions.age_band', 'sessions.address', 'sessions.identity_hash', 'sessions.created_at'])
-      .select((eb) =>
-        eb
-          .selectFrom('sessions as first')
-          .select((inner) => inner.fn.min('first.created_at').as('at'))
-          .whereRef('first.device_id', '=', 'sessions.device_id')
-          .as('device_since'),
-      )
-      .where('tickets.hash', '=', hash)
-      .where('sessions.ended_at', 'is', null)
-      .executeTakeFirst();
+    const result = await spendTicket(this.#db, { now, hash });
+    if (Number(result.numAffectedRows) !== 1) return undefined;
+    const [session] = (await ticketSession(this.#db, { hash })).rows;
     if (!session) return undefined;
     const { created_at, device_since, ...rest } = session;
     return { ...rest, device_since: Number(device_since ?? created_at) };

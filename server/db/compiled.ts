@@ -4,8 +4,8 @@
 import type { CompiledQuery, Compilable, QueryResult } from 'kysely';
 import type { Db } from './database.ts';
 
-/** A query of fixed shape, run with the named values of `V`. */
-export type CompiledOnce<V> = (db: Db, values: V) => Promise<QueryResult<unknown>>;
+/** A query of fixed shape, run with the named values of `V`; its rows are `R`. */
+export type CompiledOnce<V, R = unknown> = (db: Db, values: V) => Promise<QueryResult<R>>;
 
 /** Marks where a value goes while the query is compiled; never sent to a database. */
 const PLACEHOLDER = '\u0000compiled-once:';
@@ -16,9 +16,9 @@ const PLACEHOLDER = '\u0000compiled-once:';
  * The SQL must not depend on the values (`build` only passes them on, never branches on them or
  * computes with them): a parameter that is not exactly one placeholder throws at the first run.
  */
-export function compileOnce<V extends Record<string, unknown>>(names: readonly (keyof V & string)[], build: (db: Db, values: V) => Compilable): CompiledOnce<V> {
+export function compileOnce<V extends Record<string, unknown>, R = unknown>(names: readonly (keyof V & string)[], build: (db: Db, values: V) => Compilable<R>): CompiledOnce<V, R> {
   // One template per dialect (the SQL differs: `?` or `$1`); a transaction shares its database's adapter.
-  const templates = new WeakMap<object, { compiled: CompiledQuery; order: (keyof V & string)[] }>();
+  const templates = new WeakMap<object, { compiled: CompiledQuery<R>; order: (keyof V & string)[] }>();
   const template = (db: Db) => {
     const adapter = db.getExecutor().adapter;
     let found = templates.get(adapter);
