@@ -98,6 +98,9 @@ const result = await build({
   platform: 'node',
   target: 'node22.16',
   packages: process.env.STRANGERCHAT_BUNDLE_PACKAGES === 'external' ? 'external' : 'bundle',
+  // Packages only a cluster, e-mail, a sign-in, a prompt or a backup loads, on demand: bundling
+  // them would not speed up a start, and the package would carry them twice (they stay dependencies).
+  external: ['@redis/client', 'nodemailer', 'openid-client', '@inquirer/prompts', 'tar'],
   // Comments and blank space go (less source to read and hold: V8 keeps each module's text), names stay, for stack traces.
   minifyWhitespace: process.env.STRANGERCHAT_BUNDLE_MINIFY !== '0',
   minifySyntax: process.env.STRANGERCHAT_BUNDLE_MINIFY !== '0',

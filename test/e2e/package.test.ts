@@ -14,10 +14,6 @@ import { tempDir } from '../helpers/server.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const MAX_TARBALL_BYTES = 5 * 1024 * 1024;
-/** What bundled packages import on their own, inside a try, for a feature we do not use: package → who. */
-const OPTIONAL_IMPORTS_OF_BUNDLED: Record<string, string> = {
-  '@node-rs/xxhash': "@redis/client's digest()",
-};
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 interface PackFile {
@@ -154,7 +150,7 @@ test('every package the compiled code imports is a production dependency (or Nod
     }
   }
   assert.ok(imported.size > 5, 'the scan finds the imports');
-  for (const [name, path] of imported) assert.ok(production.has(name) || name in OPTIONAL_IMPORTS_OF_BUNDLED, `${path} imports ${name}, which is not in dependencies`);
+  for (const [name, path] of imported) assert.ok(production.has(name), `${path} imports ${name}, which is not in dependencies`);
   assert.not.ok(pkg.dependencies?.['@roamhq/wrtc'], '@roamhq/wrtc is a native addon: optional or dev only');
 });
 
