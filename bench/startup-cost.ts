@@ -1,7 +1,8 @@
 // Start-up cost of `strangerchat start` on an empty migrated instance, as figures that hold on a
-// busy machine: CPU time (all threads, user + system, from /proc) from spawn to the URL on stdout,
-// and RSS 3 s after listening (nothing connected, no forced GC), with its anonymous / file-backed
-// split from /proc/<pid>/smaps_rollup. Wall times are printed too, for a quiet machine.
+// busy machine: CPU time (all threads, user + system, from /proc) from spawn to the URL on stdout
+// (also for the first start, which created and migrated the database), and RSS 3 s after
+// listening (nothing connected, no forced GC), with its anonymous / file-backed split from
+// /proc/<pid>/smaps_rollup. Wall times are printed too, for a quiet machine.
 //   node bench/startup-cost.ts [--runs N] [--hold MS] [--package DIR]…   (several: an interleaved A/B)
 // A --package is a built tree (bin/, dist/, templates/, package.json, node_modules); this one's by default.
 import { readFileSync, rmSync } from 'node:fs';
@@ -22,7 +23,7 @@ function smaps(pid: number): Record<string, number> {
   return out;
 }
 
-const results = new Map<string, Array<{ wall: number; cpu: number; rss: number; anon: number; file: number; threads: number }>>();
+const results = new Map<string, Array<{ freshCpu: number; wall: number; cpu: number; rss: number; anon: number; file: number; threads: number }>>();
 for (let i = 0; i < runs; i++) {
   for (const root of packages) {
     const dir = benchTempDir('strangerchat-startup-cost-');
@@ -30,13 +31,14 @@ for (let i = 0; i < runs; i++) {
       writeBenchInstance(dir, { heartbeatMs: 30_000 });
       // The first start creates and migrates the database; the measured one finds it migrated.
       const first = await startServer({ dir, benchStats: false, packageRoot: root });
+      const freshCpu = first.cpuMs();
       await first.stop();
       const server = await startServer({ dir, benchStats: false, packageRoot: root });
       const cpu = server.cpuMs();
       await sleep(Number(values.hold));
       const s = smaps(server.pid);
       const threads = Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))![1]);
-      const run = { wall: round2(server.listeningAfterMs), cpu: round2(cpu), rss: round2(s.Rss!), anon: round2(s.Anonymous!), file: round2(s.Rss! - s.Anonymous!), threads };
+      const run = { freshCpu: round2(freshCpu), wall: round2(server.listeningAfterMs), cpu: round2(cpu), rss: round2(s.Rss!), anon: round2(s.Anonymous!), file: round2(s.Rss! - s.Anonymous!), threads };
       await server.stop();
       (results.get(root) ?? results.set(root, []).get(root)!).push(run);
       console.error(`${root}: ${JSON.stringify(run)} load ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
@@ -47,5 +49,5 @@ for (let i = 0; i < runs; i++) {
 }
 for (const [root, list] of results) {
   const m = (key: keyof (typeof list)[0]) => round2(median(list.map((r) => r[key])));
-  console.log(`${root}\n  listening ${m('wall')} ms wall, ${m('cpu')} ms CPU; RSS ${m('rss')} MB (anonymous ${m('anon')}, file ${m('file')}); threads ${m('threads')} — medians of ${list.length}`);
+  console.log(`${root}\n  listening ${m('wall')} ms wall, ${m('cpu')} ms CPU (new instance, migrated by the start: ${m('freshCpu')} ms CPU); RSS ${m('rss')} MB (anonymous ${m('anon')}, file ${m('file')}); threads ${m('threads')} — medians of ${list.length}`);
 }
