@@ -5,7 +5,7 @@
 // dist/server stays as tsc writes it: the package's library export. Run by scripts/build.sh after tsc.
 // For the measurements of docs/benchmarks.md: STRANGERCHAT_BUNDLE_PACKAGES=external leaves the
 // packages in node_modules, STRANGERCHAT_BUNDLE_MINIFY=0 keeps comments and blank space.
-import { rmSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -119,4 +119,12 @@ const result = await build({
 for (const [output, { inputs }] of Object.entries(result.metafile.outputs)) {
   const misplaced = Object.keys(inputs).filter((input) => locating.has(input));
   if (misplaced.length && dirname(output) !== 'dist/cli') throw new Error(`${misplaced.join(', ')} bundled into ${output}, outside dist/cli/: its file paths would be wrong`);
+}
+
+// V8 holds a module's source for as long as it runs, two bytes a character if one is not ASCII.
+// esbuild escapes strings, but not String.raw templates or regular expression literals: write
+// those characters as \u escapes (server/moderation/handles.ts does).
+for (const output of Object.keys(result.metafile.outputs).filter((path) => path.endsWith('.js'))) {
+  const index = readFileSync(join(ROOT, output), 'latin1').search(/[^\x00-\x7f]/);
+  if (index >= 0) console.warn(`${output}: a character that is not ASCII at offset ${index}: the whole file is held as two bytes a character`);
 }
