@@ -89,7 +89,7 @@ const PROFANITY_ALLOWED = [
 /** Characters that make up a word, leetspeak symbols included ("a$$", "@ss"). */
 const WORD = String.raw`[\p{L}\p{N}@$]`;
 /** Separators that may sit between the words of a listed phrase. */
-const GAP = String.raw`[\s.\-_*~|/\\,+:;'"^=•·…]`;
+const GAP = String.raw`[\s.\-_*~|/\\,+:;'"^=\u2022\u00b7\u2026]`;
 const GAP_SPLIT = new RegExp(`${GAP}+`, 'u');
 /** Leetspeak stand-ins for each letter (the folded text keeps digits and symbols as they were). */
 const LEET: Readonly<Record<string, string>> = { a: '4@', b: '8', e: '3', g: '6', i: '1!|', l: '1|', o: '0', s: '5$', t: '7+', z: '2' };

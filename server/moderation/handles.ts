@@ -38,7 +38,7 @@ const LEET: Readonly<Record<string, string>> = {
   a: 'a4@', b: 'b8', e: 'e3', g: 'g69', i: 'i1!|l', l: 'l1|i', o: 'o0', s: 's5$', t: 't7+', z: 'z2',
 };
 /** What may split a name ("snap.chat", "insta_gram", "what's app"). */
-const INNER = String.raw`[._*'’-]?`;
+const INNER = String.raw`[._*'\u2019-]?`;
 
 /** Repeated characters as one: the form every pattern here is written in. */
 export function collapseRepeats(text: string): string {
@@ -99,7 +99,7 @@ const ACCOUNT = String.raw`@?[a-z0-9_.#]*[a-z0-9][a-z0-9_.#]*`;
 const HANDLE_LIKE = String.raw`(?:@[a-z0-9_.]*[a-z][a-z0-9_.]*|[a-z0-9]*[a-z][a-z0-9]*[_.][a-z0-9_.]*[a-z0-9]|[a-z]{2,}[0-9]+[a-z0-9]*|[0-9]+[a-z]{2,}[a-z0-9]*)`;
 /** A handle beyond doubt, for the short forms: "_" or "." inside, or two digits. */
 const SURE_HANDLE = String.raw`(?:@[a-z0-9_.]*[a-z][a-z0-9_.]*|[a-z0-9]*[a-z][a-z0-9]*[_.][a-z0-9_.]*[a-z0-9]|[a-z]+[0-9]{2,}[a-z0-9]*)`;
-const LABEL_SEPARATOR = String.raw`\s*(?:[:=>|]|->|→|[-–—](?=\s))\s*`;
+const LABEL_SEPARATOR = String.raw`\s*(?:[:=>|]|->|\u2192|[-\u2013\u2014](?=\s))\s*`;
 const PREPOSITION = String.raw`on|at|via|thru|through|over|sur|en|par|with|w`;
 const ME = String.raw`me|moi|us|nous|m`;
 const VERBS = [
@@ -127,7 +127,7 @@ const HANDLE_PATTERNS: readonly RegExp[] = [
   new RegExp(String.raw`${word(CLEAR_PLATFORM)}\s*(?:(?:${NAME_WORDS})\s*)?${LABEL_SEPARATOR}${ACCOUNT}`),
   new RegExp(String.raw`${word(alternatives(WORD_PLATFORMS))}\s*(?:${NAME_WORDS})\s*${LABEL_SEPARATOR}${ACCOUNT}`),
   // "my snap is …", "my insta's …", "mon snap c'est …", "mon insta : …", "my username is …"
-  new RegExp(String.raw`${word(String.raw`my|mine|our|mon|ma|mes|notre`)}\s+(?:${CLEAR_PLATFORM}|${NAME_NOUNS})(?:\s+(?:${NAME_WORDS}))?\s*(?:is|=|:|['’]s|c['’]?\s?est|c\s+est|est|->|→|-\s)`),
+  new RegExp(String.raw`${word(String.raw`my|mine|our|mon|ma|mes|notre`)}\s+(?:${CLEAR_PLATFORM}|${NAME_NOUNS})(?:\s+(?:${NAME_WORDS}))?\s*(?:is|=|:|['\u2019]s|c['\u2019]?\s?est|c\s+est|est|->|\u2192|-\s)`),
   new RegExp(String.raw`${word(String.raw`my|mine|our|mon|ma|mes|notre`)}\s+(?:${alternatives(WORD_PLATFORMS)})\s+(?:${NAME_WORDS})`),
   // "add me on snap", "add me snap", "hmu on insta", "ajoute-moi sur snap", "talk on signal"
   new RegExp(String.raw`${word(VERBS)}[\s-]*(?:(?:${ME})\b[\s-]*)?(?:up\s+)?(?:(?:${PREPOSITION})\s+)?(?:${ARTICLE})?(?:${CLEAR_PLATFORM})(?![a-z0-9])`),
@@ -162,13 +162,13 @@ const MAIL_NOUNS = String.raw`e-?mail|mail|adresse\s+(?:e-?)?mail|gmail|hotmail|
 const GIVE = [
   String.raw`what'?s|whats|wats|what\s+is`, String.raw`give\s+me|gimme|send\s+me|send`, String.raw`can\s+i\s+(?:get|have)`,
   String.raw`donne(?:s|r|z)?(?:[\s-]+moi)?|pase(?:s|r)?(?:[\s-]+moi)?|file(?:s|r)?(?:[\s-]+moi)?|envoie(?:s)?(?:[\s-]+moi)?`,
-  String.raw`c['’]?\s?est\s+(?:quoi|koi)|c\s+(?:quoi|koi)|quel\s+est|quelle\s+est`, String.raw`t'?\s?as|tu\s+as|tu\s+a`,
+  String.raw`c['\u2019]?\s?est\s+(?:quoi|koi)|c\s+(?:quoi|koi)|quel\s+est|quelle\s+est`, String.raw`t'?\s?as|tu\s+as|tu\s+a`,
 ].map(collapsed).join('|');
 const REQUEST_PATTERNS: ReadonlyArray<[RegExp, Extract<ContactKind, 'phone' | 'email'>]> = [
   [new RegExp(String.raw`${word(GIVE)}\s+(?:(?:your|ur|yur|ton|ta|tn|un|une|le)\s+)?(?:${collapsed(NUMBER_NOUNS)}|number)(?![a-z0-9])`), 'phone'],
-  [new RegExp(String.raw`${word(String.raw`my|mon|ma`)}\s+(?:${collapsed(NUMBER_NOUNS)}|number)\s*(?:is|=|:|['’]s|c['’]?\s?est|c\s+est|est)(?![a-z])`), 'phone'],
+  [new RegExp(String.raw`${word(String.raw`my|mon|ma`)}\s+(?:${collapsed(NUMBER_NOUNS)}|number)\s*(?:is|=|:|['\u2019]s|c['\u2019]?\s?est|c\s+est|est)(?![a-z])`), 'phone'],
   [new RegExp(String.raw`${word(GIVE)}\s+(?:(?:your|ur|yur|ton|ta|tn|un|une|le)\s+)?(?:${collapsed(MAIL_NOUNS)})(?![a-z0-9])`), 'email'],
-  [new RegExp(String.raw`${word(String.raw`my|mon|ma`)}\s+(?:${collapsed(MAIL_NOUNS)})(?:\s+(?:adres|adrese))?\s*(?:is|=|:|['’]s|c['’]?\s?est|c\s+est|est)(?![a-z])`), 'email'],
+  [new RegExp(String.raw`${word(String.raw`my|mon|ma`)}\s+(?:${collapsed(MAIL_NOUNS)})(?:\s+(?:adres|adrese))?\s*(?:is|=|:|['\u2019]s|c['\u2019]?\s?est|c\s+est|est)(?![a-z])`), 'email'],
 ];
 
 /**

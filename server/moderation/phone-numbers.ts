@@ -264,7 +264,7 @@ function gapWidth(chunk: string): number {
 
 const DATE_SEPARATORS = /^(?:[-/.]|\s+)$/;
 const TIME_SEPARATORS = /^(?::|h|\.|\s*h\s*)$/i;
-const SCORE_SEPARATORS = /^\s*(?:-|–|:|x|à|a|to)\s*$/i;
+const SCORE_SEPARATORS = /^\s*(?:-|\u2013|:|x|\u00e0|a|to)\s*$/i;
 const YEAR = /^(?:19|20)\d\d$/;
 const LIST_SEPARATOR = /^[\s,;/|]+$/;
 
@@ -314,7 +314,7 @@ function isThousands(groups: readonly string[], seps: readonly string[], uniform
   return groups.at(-1) === '000' || (seps[0] !== ' ' && groups.join('').length <= MIN_PHONE_DIGITS);
 }
 
-const OPERATORS = /^[+\-*x×/÷^]$/;
+const OPERATORS = /^[+\-*x\u00d7/\u00f7^]$/;
 
 /** A true sum or product written out ("12*12=144", "100+200=300", "1 000 + 2 000 = 3 000"). */
 function isEquation(written: readonly string[], spaced: readonly string[]): boolean {

@@ -164,7 +164,7 @@ function removeAt(folded: FoldedText, drop: ReadonlySet<number>): FoldedText {
  * "f u c k", "s-e-x"): letters spaced out to dodge a filter. Leetspeak symbols count as letters.
  */
 const WORD_CHAR = String.raw`[\p{L}\p{N}@$!]`;
-const SPACING = String.raw`[\s.\-_*~|/\\,+:;'"^=•·…]`;
+const SPACING = String.raw`[\s.\-_*~|/\\,+:;'"^=\u2022\u00b7\u2026]`;
 /** A letter before an apostrophe starts a word ("c'est", "l'insta"): it is not spaced out. */
 const SPACED_RUN = new RegExp(`(?<!${WORD_CHAR})${WORD_CHAR}(?:${SPACING}+${WORD_CHAR}(?!${WORD_CHAR}|['’])){2,}`, 'gu');
 const SPACING_CHAR = new RegExp(SPACING, 'u');

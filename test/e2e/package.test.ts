@@ -82,12 +82,17 @@ test('ships the compiled server and CLI, bin, README, LICENSE and package.json',
   for (const path of ['package.json', 'README.md', 'LICENSE', 'bin/strangerchat.js', 'dist/cli/main.js', 'dist/server/index.js', 'dist/server/app.js', 'dist/server/config.js']) {
     assert.ok(paths.includes(path), `${path} is in the package`);
   }
-  // Everything the sources hold, compiled: a command or service missing from dist/ is a stale build.
-  for (const folder of ['server', 'cli']) {
-    for (const source of walk(join(ROOT, folder)).filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))) {
-      const compiled = `dist/${folder}/${source.replace(/\.ts$/, '.js')}`;
-      assert.ok(paths.includes(compiled), `${compiled} is in the package (run npm run build if ${folder}/${source} is new)`);
-    }
+  // Everything the sources hold, compiled: a service missing from dist/ is a stale build.
+  for (const source of walk(join(ROOT, 'server')).filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))) {
+    const compiled = `dist/server/${source.replace(/\.ts$/, '.js')}`;
+    assert.ok(paths.includes(compiled), `${compiled} is in the package (run npm run build if server/${source} is new)`);
+  }
+  // The CLI is bundled (scripts/bundle.ts): each command main.ts imports is a chunk of its own, loaded when it runs.
+  const commands = [...readFileSync(join(ROOT, 'cli', 'main.ts'), 'utf8').matchAll(/import\('\.\/commands\/([\w-]+)\.ts'\)/g)].map((match) => match[1]!);
+  assert.ok(commands.length > 20, 'the commands were found in cli/main.ts');
+  for (const command of new Set(commands)) {
+    const chunk = new RegExp(`^dist/cli/${command}-[A-Z0-9]+\\.js$`);
+    assert.ok(paths.some((path) => chunk.test(path)), `cli/commands/${command}.ts has its chunk in dist/cli/ (run npm run build if it is new)`);
   }
 });
 
@@ -159,7 +164,7 @@ test('installs into an empty folder without compiling anything: no native addon 
   // --offline: from the npm cache that `npm ci` filled, so the test needs no network.
   const install = await exec(NPM, ['install', '--offline', '--no-audit', '--no-fund', tarball], app, 240_000);
   if (install.code !== 0 && /ENOTCACHED/.test(install.stderr)) {
-    throw new Error('a dependency is not in the npm cache: run npm ci (with network) once, then this test again');
+    throw new Error(`a dependency is not in the npm cache: run npm ci (with network) once, then this test again\n${install.stderr}`);
   }
   assert.is(install.code, 0, install.stderr);
 
