@@ -4,6 +4,8 @@
 // is an audit entry (`session.band_switch_refused`) and a counter on the lock, which moderators
 // see beside the reports about that device: a browser that tried to change age is worth a look.
 import type { Db } from '../db/database.ts';
+import { compileOnce } from '../db/compiled.ts';
+import { writeTransaction } from '../db/transaction.ts';
 import { AppError } from '../errors.ts';
 import type { AuditLog } from '../moderation/audit.ts';
 import type { AlertService } from '../moderation/alerts.ts';
@@ -33,6 +35,24 @@ function subjectsOf(origin: LockOrigin): string[] {
   if (origin.identityHash && origin.identityOnly) return [`identity:${origin.identityHash}`];
   return origin.identityHash ? [`device:${origin.deviceId}`, `identity:${origin.identityHash}`] : [`device:${origin.deviceId}`];
 }
+
+/**
+ * Takes or extends the subject's lock when it is free, expired or already this band's; changes no
+ * row when another band holds it. Every new session runs it: compiled once.
+ */
+const upsertLock = compileOnce<{ subject: string; band: AgeBand; now: number; expiresAt: number; noAttempts: number; noAttemptAt: null }>(
+  ['subject', 'band', 'now', 'expiresAt', 'noAttempts', 'noAttemptAt'],
+  (db, v) =>
+    db
+      .insertInto('age_band_locks')
+      .values({ subject: v.subject, band: v.band, declared_at: v.now, expires_at: v.expiresAt, switch_attempts: v.noAttempts, last_attempt_at: v.noAttemptAt })
+      .onConflict((oc) =>
+        oc
+          .column('subject')
+          .doUpdateSet({ band: v.band, declared_at: v.now, expires_at: v.expiresAt })
+          .where((eb) => eb.or([eb('age_band_locks.band', '=', v.band), eb('age_band_locks.expires_at', '<=', v.now)])),
+      ),
+);
 
 /** A claimed band that another band's lock refuses. */
 class BandLocked extends Error {
@@ -64,33 +84,30 @@ export class AgeBandLocks {
    * Records that this device (and identity) starts a session in `band`, extending its lock; throws
    * 403 `age_band_locked` when either is locked to the other band. Atomic per subject (a
    * conditional upsert), and both subjects in one transaction, so two racing sessions with
-   * different ages cannot both pass.
+   * different ages cannot both pass. With `work`, that runs in the same write transaction after
+   * the claim (the session's own writes): one commit, and a lock is extended only by a session
+   * that is stored.
    */
-  async claim(origin: LockOrigin, band: AgeBand): Promise<void> {
-    if (this.#lockMs <= 0) return;
+  async claim(origin: LockOrigin, band: AgeBand): Promise<void>;
+  async claim<T>(origin: LockOrigin, band: AgeBand, work: (trx: Db) => Promise<T>): Promise<T>;
+  async claim<T>(origin: LockOrigin, band: AgeBand, work?: (trx: Db) => Promise<T>): Promise<T | undefined> {
+    if (this.#lockMs <= 0) return work ? writeTransaction(this.#db, work) : undefined;
     const now = this.#now();
     const subjects = subjectsOf(origin);
     try {
-      await this.#db.transaction().execute(async (trx) => {
+      return await writeTransaction(this.#db, async (trx) => {
         for (const subject of subjects) {
-          const result = await trx
-            .insertInto('age_band_locks')
-            .values({ subject, band, declared_at: now, expires_at: now + this.#lockMs, switch_attempts: 0, last_attempt_at: null })
-            .onConflict((oc) =>
-              oc
-                .column('subject')
-                .doUpdateSet({ band, declared_at: now, expires_at: now + this.#lockMs })
-                .where((eb) => eb.or([eb('age_band_locks.band', '=', band), eb('age_band_locks.expires_at', '<=', now)])),
-            )
-            .executeTakeFirst();
-          if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) {
+          const result = await upsertLock(trx, { subject, band, now, expiresAt: now + this.#lockMs, noAttempts: 0, noAttemptAt: null });
+          if (Number(result.numAffectedRows ?? 0) === 0) {
             const lock = await trx.selectFrom('age_band_locks').select('band').where('subject', '=', subject).executeTakeFirst();
             throw new BandLocked(subject, lock?.band ?? 'unknown');
           }
         }
+        return work?.(trx);
       });
     } catch (error) {
       if (!(error instanceof BandLocked)) throw error;
+      // After the rollback: the refusal is written in its own transaction.
       await this.#refused(error, band, now, subjects);
       throw new AppError(403, 'age_band_locked', BAND_LOCKED_MESSAGE);
     }

@@ -13,9 +13,34 @@ import type { AvailabilityService } from './availability.ts';
 import type { BanIndex, BanSubject } from '../moderation/ban-index.ts';
 import { assertMayChat } from '../moderation/ban-gate.ts';
 import type { AuditLog } from '../moderation/audit.ts';
-import { writeTransaction } from '../db/transaction.ts';
+import { compileOnce } from '../db/compiled.ts';
 import type { Actor } from './actor.ts';
 import { assertCan } from './permissions.ts';
+
+/** Every new session is one of these: compiled once. */
+const insertSession = compileOnce<{
+  id: string;
+  deviceId: string;
+  band: AgeBand;
+  age: number;
+  address: string;
+  createdAt: number;
+  endedAt: null;
+  identityHash: string | null;
+  inviteId: string | null;
+}>(['id', 'deviceId', 'band', 'age', 'address', 'createdAt', 'endedAt', 'identityHash', 'inviteId'], (db, v) =>
+  db.insertInto('sessions').values({
+    id: v.id,
+    device_id: v.deviceId,
+    age_band: v.band,
+    age: v.age,
+    address: v.address,
+    created_at: v.createdAt,
+    ended_at: v.endedAt,
+    identity_hash: v.identityHash,
+    invite_id: v.inviteId,
+  }),
+);
 
 /** The `age` stored for a session whose band came from a school sign-in: no age was asked or given. */
 export const NO_DECLARED_AGE = -1;
@@ -130,38 +155,34 @@ export class SessionService {
     if (accessMode === 'email' && !origin.identityHash) {
       throw new AppError(403, 'email_required', 'Confirm your e-mail address first: we send you a link.');
     }
-    // Before the invite is spent: a refused switch must not use up an invite. Where nobody can
-    // type an age (oidc), only the identity is locked: a shared school computer is used by staff
-    // and pupils in turn, and no one on it can claim another band.
-    await this.#bands.claim(accessMode === 'oidc' ? { deviceId: origin.deviceId, identityHash: origin.identityHash, identityOnly: true } : origin, band);
     // A school sign-in is its own admission: staff need no invite code.
     const needsInvite = accessMode === 'invite' && !schoolBand;
-    if (needsInvite && !request.inviteCode) {
-      throw new AppError(403, 'invite_required', 'This space is open to invited people only: enter your invite code.');
-    }
     const sessionId = randomUUID();
     const ttl = this.#config.settings.limits.ticketTtlSeconds;
-    // The invite's use, the session and its ticket are one write: a failure spends no invite.
-    const ticket = await writeTransaction(this.#db, async (trx) => {
+    // The band's lock, the invite's use, the session and its ticket are one write: a refused
+    // switch or a failure spends no invite and extends no lock. The lock is claimed first, so a
+    // locked band is refused before an invite is asked for. Where nobody can type an age (oidc),
+    // only the identity is locked: a shared school computer is used by staff and pupils in turn,
+    // and no one on it can claim another band.
+    const lockOrigin = accessMode === 'oidc' ? { deviceId: origin.deviceId, identityHash: origin.identityHash, identityOnly: true } : origin;
+    const ticket = await this.#bands.claim(lockOrigin, band, async (trx) => {
       let inviteId: string | null = null;
       if (needsInvite) {
-        inviteId = (await this.#invites.redeem(request.inviteCode!, trx)) ?? null;
+        if (!request.inviteCode) throw new AppError(403, 'invite_required', 'This space is open to invited people only: enter your invite code.');
+        inviteId = (await this.#invites.redeem(request.inviteCode, trx)) ?? null;
         if (!inviteId) throw new AppError(403, 'invite_invalid', 'This invite code is not valid: it may be mistyped, used up, expired or revoked.');
       }
-      await trx
-        .insertInto('sessions')
-        .values({
-          id: sessionId,
-          device_id: origin.deviceId,
-          age_band: band,
-          age: request.age ?? NO_DECLARED_AGE,
-          address: origin.address,
-          created_at: this.#now(),
-          ended_at: null,
-          identity_hash: origin.identityHash ?? null,
-          invite_id: inviteId,
-        })
-        .execute();
+      await insertSession(trx, {
+        id: sessionId,
+        deviceId: origin.deviceId,
+        band,
+        age: request.age ?? NO_DECLARED_AGE,
+        address: origin.address,
+        createdAt: this.#now(),
+        endedAt: null,
+        identityHash: origin.identityHash ?? null,
+        inviteId,
+      });
       return this.#tickets.issue(sessionId, ttl, trx);
     });
     return { ticket, expiresIn: ttl, sessionId };

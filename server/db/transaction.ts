@@ -2,7 +2,7 @@
 // audit entry commit together or not at all.
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SqliteAdapter, sql } from 'kysely';
+import { CompiledQuery, SqliteAdapter, sql } from 'kysely';
 import type { Db } from './database.ts';
 import { isSqliteBusy } from './errors.ts';
 import { SQLITE_BUSY_TIMEOUT_MS } from './sqlite-adapter.ts';
@@ -15,6 +15,13 @@ const LOCK_RETRY_MAX_MS = 20;
  * committed in increasing order, so the feed can be read by id).
  */
 export const ORDERED_WRITES_LOCK_ID = 0x5c_a0d17;
+
+// Compiled once: every new session runs them (Kysely compiles a `sql` template on each execution).
+const NO_BUSY_WAIT = CompiledQuery.raw('pragma busy_timeout = 0');
+const BUSY_WAIT = CompiledQuery.raw(`pragma busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
 
 /** True on the embedded SQLite database (Kysely's adapter says which dialect a Db speaks). */
 export function isSqlite(db: Db): boolean {
@@ -34,11 +41,11 @@ export function isSqlite(db: Db): boolean {
 export async function writeTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
   if (!isSqlite(db)) return db.transaction().execute(work);
   return db.connection().execute(async (connection) => {
-    await sql`pragma busy_timeout = 0`.execute(connection);
+    await connection.executeQuery(NO_BUSY_WAIT);
     try {
       for (let waited = 0, attempt = 1; ; attempt++) {
         try {
-          await sql`begin immediate`.execute(connection);
+          await connection.executeQuery(BEGIN_IMMEDIATE);
           break;
         } catch (error) {
           if (!isSqliteBusy(error) || waited >= SQLITE_BUSY_TIMEOUT_MS) throw error;
@@ -48,16 +55,16 @@ export async function writeTransaction<T>(db: Db, work: (trx: Db) => Promise<T>)
         }
       }
     } finally {
-      await sql.raw(`pragma busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`).execute(connection);
+      await connection.executeQuery(BUSY_WAIT);
     }
     let result: T;
     try {
       result = await work(connection);
     } catch (error) {
-      await sql`rollback`.execute(connection);
+      await connection.executeQuery(ROLLBACK);
       throw error;
     }
-    await sql`commit`.execute(connection);
+    await connection.executeQuery(COMMIT);
     return result;
   });
 }

@@ -45,6 +45,14 @@ test('without a code: invite_required; with a wrong one: invite_invalid', async 
   assert.is(await errorCode(wrong), 'invite_invalid');
 });
 
+test('a refused code stores nothing: no session, and no age-band lock for the browser', async () => {
+  const count = async (table: 'sessions' | 'age_band_locks') => Number((await server.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const before = { sessions: await count('sessions'), locks: await count('age_band_locks') };
+  assert.is((await join()).status, 403);
+  assert.is((await join('AAAA-BBBB-CCCC')).status, 403);
+  assert.equal({ sessions: await count('sessions'), locks: await count('age_band_locks') }, before);
+});
+
 test('a code works for exactly its number of uses, typed loosely', async () => {
   const { code } = await createInvite({ uses: 2 });
   assert.match(code, /^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
