@@ -12,6 +12,7 @@ import { runBench } from './lib/bench.ts';
 import { PRESETS, SCENARIOS, type Preset, type ScenarioName } from './lib/presets.ts';
 import { renderResults } from './lib/render.ts';
 import { build, ROOT } from './lib/server.ts';
+import { REFERENCE_PEERS, type ReferencePeer } from './scenarios/side-by-side.ts';
 
 /**
  * The generator's own V8 heap. It holds as many sockets as the server and timestamps every frame:
@@ -39,6 +40,8 @@ const USAGE = `usage: node bench/run.ts [${SCENARIOS.join('|')} …] [options]
   --keep             keep the server's instance folder
   --package DIR      run another built tree (bin/, dist/, templates/) instead of this one's dist/:
                      an A/B run against an older build (implies --no-build)
+  --peer NAME        run against a reference server of bench/peers/ instead (${REFERENCE_PEERS.join(', ')}):
+                     the floor of idle memory and of the relay on this machine (start-up and http not meaningful)
 `;
 
 const { values, positionals } = parseArgs({
@@ -54,6 +57,7 @@ const { values, positionals } = parseArgs({
     'cpu-prof': { type: 'string' },
     keep: { type: 'boolean', default: false },
     package: { type: 'string' },
+    peer: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -64,6 +68,10 @@ if (values.help) {
 const unknown = positionals.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
 if (unknown.length) {
   process.stderr.write(`unknown scenario: ${unknown.join(', ')}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (values.peer !== undefined && !(REFERENCE_PEERS as readonly string[]).includes(values.peer)) {
+  process.stderr.write(`--peer must be one of ${REFERENCE_PEERS.join(', ')}, got "${values.peer}"\n`);
   process.exit(2);
 }
 const integer = (flag: string, text: string | undefined, fallback: number): number => {
@@ -95,11 +103,12 @@ if (!values['no-build'] && !values.package) {
 }
 const results = await runBench({
   preset,
+  label: values.label ?? (values.peer ? `reference peer ${values.peer}` : undefined),
   scenarios: positionals as ScenarioName[],
-  label: values.label,
   keep: values.keep,
   cpuProfDir: values['cpu-prof'],
   packageDir: values.package,
+  peer: values.peer as ReferencePeer | undefined,
   log,
 });
 const outDir = values.out ?? join(ROOT, 'bench', 'results');

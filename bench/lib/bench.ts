@@ -17,6 +17,7 @@ import { runRelay } from '../scenarios/relay.ts';
 import { runChurn } from '../scenarios/churn.ts';
 import { runHttp } from '../scenarios/http.ts';
 import { runStartup } from '../scenarios/startup.ts';
+import { peerCommand, type ReferencePeer } from '../scenarios/side-by-side.ts';
 
 export interface BenchOptions {
   preset: Preset;
@@ -28,6 +29,11 @@ export interface BenchOptions {
   cpuProfDir?: string;
   /** Run this built tree (bin/, dist/, templates/, package.json) instead of the working tree's. */
   packageDir?: string;
+  /**
+   * Run the scenarios against a reference peer of bench/peers/ instead of strangerchat: the floor
+   * of a scenario (relay, idle memory) on this machine, under the same generator.
+   */
+  peer?: ReferencePeer;
   log?: (line: string) => void;
 }
 
@@ -94,14 +100,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     writeBenchInstance(dir, { heartbeatMs: preset.heartbeatMs });
     let server: ServerProcess;
     try {
-      server = await startServer({ dir, cpuProfDir: options.cpuProfDir, packageRoot: snapshot.root });
+      const command = options.peer ? peerCommand(options.peer) : undefined;
+      server = await startServer({ dir, cpuProfDir: options.cpuProfDir, packageRoot: snapshot.root, command });
     } catch (error) {
       for (const name of shared) results.failures.push(`${name}: the server did not start: ${(error as Error).message.split('\n')[0]}`);
       log(`failed: ${(error as Error).message}`);
       rmSync(dir, { recursive: true, force: true });
       return;
     }
-    log(`server: pid ${server.pid} at ${server.url} (instance ${dir})`);
+    log(`server${options.peer ? ` (reference peer ${options.peer})` : ''}: pid ${server.pid} at ${server.url} (instance ${dir})`);
     const http = new HttpClient(server.url);
     const addresses = sourceAddresses(preset.addresses);
     const population = new Population({ baseUrl: server.url, addresses, http });

@@ -6,6 +6,8 @@
 // - `POST /api/session` hands out a fresh peer id as the ticket (PeerJS's `GET /peerjs/id`);
 // - the upgrade `/ws?ticket=T` reaches PeerJS's own connection handler as
 //   `/peerjs?key=peerjs&id=T&token=T`, and its `OPEN` goes out as our `welcome`;
+// - a chat `message` is sent to the partner's PeerJS client as it was parsed (PeerJS has no
+//   relay of its own for a type it does not know);
 // - `find`/`next`/`leave` go to the pairing layer from PeerServer's `message` event; a `signal`
 //   is rewritten in place into the OFFER/ANSWER/CANDIDATE PeerJS expects (`dst` = the partner),
 //   which PeerJS's own transmission handler then serialises and sends;
@@ -88,7 +90,7 @@ peerServer.on('error', () => {});
 peerServer.on('message', (client, message) => {
   const person = people.get(client.getId());
   if (!person) return;
-  const frame = message as unknown as { type: string; mode?: string; data?: { type?: string }; dst?: string; payload?: unknown };
+  const frame = message as unknown as { type: string; mode?: string; text?: string; data?: { type?: string }; dst?: string; payload?: unknown };
   switch (frame.type) {
     case 'find':
       return pairing.find(person, frame.mode ?? 'text');
@@ -96,6 +98,10 @@ peerServer.on('message', (client, message) => {
       return pairing.next(person);
     case 'leave':
       return pairing.leave(person);
+    case 'message':
+      // IClient.send serialises it again: PeerJS's own way of sending anything.
+      pairing.partnerOf(person)?.socket.send(frame);
+      return;
     case 'signal': {
       const partner = pairing.partnerOf(person);
       if (!partner) return;

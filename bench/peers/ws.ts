@@ -1,7 +1,7 @@
 // Reference peer (a): a bare `ws` server with the random pairing layer and nothing else: no
 // database, no sessions worth the name, no limits, no filters, no moderation. It tells a frame
-// by its first characters and forwards a signal's bytes untouched, so what it costs is the floor
-// of Node + ws + loopback TCP on this machine.
+// by its first characters and forwards a signal's or a chat message's bytes untouched, so what it
+// costs is the floor of Node + ws + loopback TCP on this machine (for pairing and for the relay).
 //
 // With --validate it is the next step up: every frame is JSON-parsed and checked against the
 // protocol's own ClientMessage schema (zod), as strangerchat does, and then handled the same way.
@@ -82,6 +82,7 @@ const F = 'f'.charCodeAt(0);
 const N = 'n'.charCodeAt(0);
 const S = 's'.charCodeAt(0);
 const L = 'l'.charCodeAt(0);
+const M = 'm'.charCodeAt(0);
 
 function onBare(person: Person<Connection>, data: RawData, isBinary: boolean): void {
   const frame = data as Buffer;
@@ -91,6 +92,7 @@ function onBare(person: Person<Connection>, data: RawData, isBinary: boolean): v
     case N:
       return pairing.next(person);
     case S:
+    case M:
       return relay(person, frame, isBinary);
     case L:
       return pairing.leave(person);
@@ -117,7 +119,9 @@ function onValidated(person: Person<Connection>, data: RawData, isBinary: boolea
     case 'next':
       return pairing.next(person);
     case 'signal':
-      // Valid as sent: the bytes go on as they came, as strangerchat forwards an adult's signal.
+    case 'message':
+      // Valid as sent: the bytes go on as they came, as strangerchat forwards an adult's signal
+      // (a chat message is filtered and stamped by strangerchat; the floor has neither).
       return relay(person, data as Buffer, isBinary);
     case 'leave':
       return pairing.leave(person);

@@ -24,6 +24,8 @@ export interface RelayStep {
   signal: Summary;
   eventLoop: LoopDelay;
   cpu: CpuFigures;
+  /** Server CPU (user + system) per frame delivered in the step, in µs: the figure that holds on a busy machine. */
+  serverCpuUsPerFrame: number;
   keptUp: boolean;
   /** The generator could not send at the rate asked: the step measures the generator, not the server. */
   generatorLimited: boolean;
@@ -122,6 +124,7 @@ export async function runRelay(ctx: BenchContext): Promise<RelayResult> {
     delivered = 0;
     await server.resetEventLoop();
     cpu.start();
+    const cpuMsAtStart = server.cpuMs();
     rate = target;
     sent = 0;
     stepStart = performance.now();
@@ -131,7 +134,7 @@ export async function runRelay(ctx: BenchContext): Promise<RelayResult> {
     clearInterval(timer);
     const end = performance.now();
     window = { start: stepStart, end };
-    const [stats, used] = [await server.stats(), cpu.read()];
+    const [stats, used, cpuMsAtEnd] = [await server.stats(), cpu.read(), server.cpuMs()];
     await waitFor(() => inFlight === 0, 3000);
     const lost = inFlight;
     if (lost) {
@@ -156,6 +159,7 @@ export async function runRelay(ctx: BenchContext): Promise<RelayResult> {
       signal,
       eventLoop: loopDelayOf(stats),
       cpu: used,
+      serverCpuUsPerFrame: delivered ? Math.round(((cpuMsAtEnd - cpuMsAtStart) * 1000) / delivered) : 0,
       keptUp: !generatorLimited && lost === 0 && delivered >= sent * 0.97 && Math.max(message.p99, signal.p99) <= RELAY_KEEP_UP_P99_MS,
       generatorLimited,
     };
@@ -192,7 +196,7 @@ export async function runRelay(ctx: BenchContext): Promise<RelayResult> {
 
 function report(ctx: BenchContext, s: RelayStep): void {
   ctx.log(
-    `relay: ${s.targetPerSec}/s → sent ${s.sentPerSec}/s delivered ${s.deliveredPerSec}/s, message p50 ${s.message.p50} p99 ${s.message.p99} ms, signal p99 ${s.signal.p99} ms, loop p99 ${s.eventLoop.p99} ms (GC max ${s.eventLoop.gc?.maxMs} ms ${s.eventLoop.gc?.maxKind}, ${s.eventLoop.gc?.count} pauses), cpu server ${s.cpu.server} generator ${s.cpu.generator}${s.keptUp ? '' : ' (did not keep up)'}`,
+    `relay: ${s.targetPerSec}/s → sent ${s.sentPerSec}/s delivered ${s.deliveredPerSec}/s, message p50 ${s.message.p50} p99 ${s.message.p99} ms, signal p99 ${s.signal.p99} ms, loop p99 ${s.eventLoop.p99} ms (GC max ${s.eventLoop.gc?.maxMs} ms ${s.eventLoop.gc?.maxKind}, ${s.eventLoop.gc?.count} pauses), cpu server ${s.cpu.server} generator ${s.cpu.generator} others ${s.cpu.others}, server ${s.serverCpuUsPerFrame} µs/frame${s.keptUp ? '' : ' (did not keep up)'}`,
   );
 }
 

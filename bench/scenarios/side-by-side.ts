@@ -27,6 +27,9 @@ import { runSaturated, type SaturatedRun } from './saturated.ts';
 
 export const SIDE_BY_SIDE_SERVERS = ['strangerchat', 'ws-floor', 'ws-corked', 'ws-validated', 'peerjs'] as const;
 export type SideBySideServer = (typeof SIDE_BY_SIDE_SERVERS)[number];
+/** The reference servers of bench/peers/ (`node bench/run.ts … --peer NAME` runs any scenario against one). */
+export type ReferencePeer = Exclude<SideBySideServer, 'strangerchat'>;
+export const REFERENCE_PEERS = SIDE_BY_SIDE_SERVERS.filter((name): name is ReferencePeer => name !== 'strangerchat');
 
 /**
  * The V8 heap settings `strangerchat start` gives itself (bin/strangerchat.js): the reference peers
@@ -34,12 +37,17 @@ export type SideBySideServer = (typeof SIDE_BY_SIDE_SERVERS)[number];
  */
 const SERVER_V8_FLAGS = ['--max-semi-space-size=12', '--heap-growing-percent=100'];
 
-const PEER_COMMANDS: Record<Exclude<SideBySideServer, 'strangerchat'>, string[]> = {
+const PEER_COMMANDS: Record<ReferencePeer, string[]> = {
   'ws-floor': [join(ROOT, 'bench', 'peers', 'ws.ts')],
   'ws-corked': [join(ROOT, 'bench', 'peers', 'ws.ts'), '--cork'],
   'ws-validated': [join(ROOT, 'bench', 'peers', 'ws.ts'), '--validate'],
   peerjs: [join(ROOT, 'bench', 'peers', 'peerjs.ts')],
 };
+
+/** What startServer's `command` is for a reference peer: strangerchat's V8 flags, then the peer's script. */
+export function peerCommand(name: ReferencePeer): string[] {
+  return [...SERVER_V8_FLAGS, ...PEER_COMMANDS[name]];
+}
 
 export interface SideBySideOptions {
   servers: readonly SideBySideServer[];
@@ -135,7 +143,7 @@ async function startOne(name: SideBySideServer, options: SideBySideOptions): Pro
       writeBenchInstance(dir, { heartbeatMs: PRESETS.full.heartbeatMs });
       return { server: await startServer({ dir, packageRoot: options.packageRoot }), dir };
     }
-    return { server: await startServer({ dir, command: [...SERVER_V8_FLAGS, ...PEER_COMMANDS[name]] }), dir };
+    return { server: await startServer({ dir, command: peerCommand(name) }), dir };
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;

@@ -41,9 +41,10 @@ export const networkAvoidKey = (address: string): AvoidKey => `address:${address
 /** The keys of a connected person (the device always; identity and address when known). */
 export function avoidSubject(person: { deviceId: string; identityHash?: string | null; address?: string; deviceSince?: number }): AvoidSubject {
   const address = person.address ? networkAvoidKey(person.address) : undefined;
-  const keys = [deviceKey(person.deviceId)];
-  if (person.identityHash) keys.push(identityKey(person.identityHash));
-  if (address) keys.push(address);
+  const device = deviceKey(person.deviceId);
+  // Built at its final length: a pushed-to array keeps room for 17 keys, per connected person.
+  const identity = person.identityHash ? identityKey(person.identityHash) : undefined;
+  const keys = identity ? (address ? [device, identity, address] : [device, identity]) : address ? [device, address] : [device];
   return { keys, address, deviceSince: person.deviceSince };
 }
 

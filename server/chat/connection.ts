@@ -142,6 +142,7 @@ export interface LiveConnection {
 /** Where a socket's connection is kept, so the shared listeners below find it from `this`. */
 const CONNECTION = Symbol('strangerchat.connection');
 type ConnectedSocket = WebSocket & { [CONNECTION]: Connection };
+type ConnectedTransport = Duplex & { [CONNECTION]: Connection };
 
 /**
  * Attaches protocol v1 to an accepted socket: welcome, then every frame through `Connection`.
@@ -150,9 +151,12 @@ type ConnectedSocket = WebSocket & { [CONNECTION]: Connection };
 export function attachConnection(ws: WebSocket, socket: Duplex, participant: Participant, deps: ConnectionDeps): LiveConnection {
   const connection = new Connection(ws, socket, participant, deps);
   (ws as ConnectedSocket)[CONNECTION] = connection;
+  (socket as ConnectedTransport)[CONNECTION] = connection;
   ws.on('message', onSocketMessage);
   ws.on('pong', onSocketPong);
-  ws.on('close', onSocketClose);
+  // The end is heard from the TCP socket (after ws's own listener, which stops the WebSocket
+  // first): a fourth event name on the WebSocket doubles its listener table, per connection.
+  socket.on('close', onTransportClose);
   deps.connections.add(connection);
   deps.hub.connect(participant, connection);
   const relayOnly = participant.relayOnly === true;
@@ -178,8 +182,8 @@ function onSocketPong(this: WebSocket): void {
   (this as ConnectedSocket)[CONNECTION].alive = true;
 }
 
-function onSocketClose(this: WebSocket): void {
-  const connection = (this as ConnectedSocket)[CONNECTION];
+function onTransportClose(this: Duplex): void {
+  const connection = (this as ConnectedTransport)[CONNECTION];
   connection.deps.hub.disconnect(connection.participant.id);
   connection.deps.connections.delete(connection);
 }

@@ -3,7 +3,7 @@
 // each connection opens (before any request or upgrade). Without them, a few hundred silent sockets
 // from one address used up a server's file descriptors and nobody else got in.
 import { readFileSync } from 'node:fs';
-import type { Server, ServerOptions } from 'node:http';
+import type { IncomingMessage, Server, ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
 import { normaliseAddress, proxyList } from '../access/client-address.ts';
@@ -53,8 +53,12 @@ export function limitConnections(server: Server, options: ConnectionLimitsOption
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  // Upgraded (WebSocket) sockets are not subject to it: the heartbeat and the idle sweep watch those.
-  server.timeout = HTTP_IDLE_TIMEOUT_MS;
+  // Armed at each request rather than when a socket connects (what server.timeout does): a
+  // WebSocket's socket never makes a request, so it never gets a timer, which it would otherwise
+  // keep, cleared, for life (the heartbeat and the idle sweep watch those sockets). Before its
+  // first request a socket is bound by headersTimeout.
+  server.timeout = 0;
+  server.on('request', armIdleTimeout);
 
   const { perAddress, logger, now } = options;
   const limit = (options.fileLimit ?? softFileLimit)();
@@ -105,6 +109,15 @@ export function limitConnections(server: Server, options: ConnectionLimitsOption
   });
 
   return { openFrom: (address) => open.get(addressKey(normaliseAddress(address))) ?? 0 };
+}
+
+/**
+ * The HTTP idle timeout of a request's socket. Node disarms it when a keep-alive socket's next
+ * request arrives (it re-arms server.timeout, now 0), just before this runs.
+ */
+function armIdleTimeout(req: IncomingMessage): void {
+  const socket = req.socket;
+  if (socket.timeout !== HTTP_IDLE_TIMEOUT_MS) socket.setTimeout(HTTP_IDLE_TIMEOUT_MS);
 }
 
 /** The soft `Max open files` of this process (Linux), or undefined where it cannot be read. */

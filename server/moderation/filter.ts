@@ -343,9 +343,11 @@ export class ConfiguredFilter implements MessageFilter {
     const profane = this.#profanity ? this.#profaneSpans(folded) : [];
     if (this.#settings.profanity === 'block' && profane.length) return blocked('words');
     if (contactDetailsBlocked(this.#settings.contactDetails, context)) {
-      const kind = contactDetailsIn(text, plain, { letters: folded }) ?? this.#acrossMessages(text, context);
-      if (kind) return blocked(kind);
-      context.recent?.add(text, context.at ?? 0, this.#window);
+      const alone = contactDetailsIn(text, plain, { letters: folded });
+      if (alone) return blocked(alone);
+      const across = this.#acrossMessages(text, context);
+      if (across !== undefined && across !== SCREENED_CLEAN) return blocked(across);
+      context.recent?.add(text, context.at ?? 0, this.#window, across === SCREENED_CLEAN);
     }
     const masked = this.#mask.spans(folded);
     if (masked.length === 0 && profane.length === 0) return { action: 'pass', text };
@@ -359,9 +361,10 @@ export class ConfiguredFilter implements MessageFilter {
    * "4567") does not hide them: all earlier messages are read, then every choice of the last
    * MAX_COMBINED.
    */
-  #acrossMessages(text: string, context: FilterContext): ContactKind | undefined {
-    const earlier = context.recent?.earlier(context.at ?? 0, this.#window);
-    if (!earlier?.length) return undefined;
+  #acrossMessages(text: string, context: FilterContext): ContactKind | typeof SCREENED_CLEAN | undefined {
+    const recent = context.recent;
+    const earlier = recent?.earlier(context.at ?? 0, this.#window);
+    if (!earlier?.length) return SCREENED_CLEAN;
     const start = head(text);
     const last = earlier.slice(-MAX_COMBINED);
     // Each earlier message was read with the ones before it when it came: what this message
@@ -369,10 +372,13 @@ export class ConfiguredFilter implements MessageFilter {
     // just before this message and this message hold something a contact detail is made of.
     // Ordinary chat holds nothing of the kind anywhere in the last messages: a look at them all,
     // and at each one's end glued to this one's start (a word cut in two, chatter between).
+    // The earlier messages' pairs among themselves were read when the newer of each pair came
+    // (RecentMessages.earlierPairsScreened): only the pairs with this message are new.
     const all = readings([...earlier, start]);
     const ends = earlier.map(ending);
-    const glued = [...ends.flatMap((end, i) => earlier.slice(i + 1).map((next) => end + beginning(next))), ...ends.map((end) => end + beginning(start))];
-    if (![all[0]!.reading, all[2]!.reading, ...glued].some((reading) => mayHoldContactDetails(foldText(reading).text))) return undefined;
+    const between = recent!.earlierPairsScreened() ? [] : ends.flatMap((end, i) => earlier.slice(i + 1).map((next) => end + beginning(next)));
+    const glued = [...between, ...ends.map((end) => end + beginning(start))];
+    if (![all[0]!.reading, all[2]!.reading, ...glued].some((reading) => mayHoldContactDetails(foldText(reading).text))) return SCREENED_CLEAN;
     const choices: Array<readonly string[]> = [];
     if (earlier.length > last.length) choices.push(earlier);
     for (let chosen = (1 << last.length) - 1; chosen > 0; chosen--) choices.push(last.filter((_, i) => chosen & (1 << i)));
@@ -460,6 +466,8 @@ const ALNUM = /[\p{L}\p{N}]/u;
 const MAX_COMBINED = 3;
 
 const NO_SPANS: ReadonlyArray<[number, number]> = [];
+/** #acrossMessages found nothing a contact detail is made of where this message meets the earlier ones. */
+const SCREENED_CLEAN = 'screened clean';
 
 function blocked(reason: BlockReason): FilterVerdict {
   return { action: 'block', reason, message: BLOCK_MESSAGES[reason] };

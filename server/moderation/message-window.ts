@@ -23,6 +23,8 @@ const NONE: readonly string[] = [];
 export class RecentMessages {
   #texts: string[] | undefined;
   #times: number[] | undefined;
+  /** Per message: read clean with every earlier one still here, its start being all of it (see `add`). */
+  #screened: boolean[] | undefined;
 
   /** The earlier messages still in the window at `at`, oldest first, each cut to its last WINDOW_PIECE_CHARS. */
   earlier(at: number, limits: WindowLimits): readonly string[] {
@@ -31,18 +33,38 @@ export class RecentMessages {
     return this.#texts;
   }
 
-  /** Records a message that was let through. */
-  add(text: string, at: number, limits: WindowLimits): void {
+  /**
+   * Records a message that was let through. `screened`: the filter's look at its start glued to
+   * the end of each earlier message found nothing. For a message short enough that its start and
+   * what is kept of it are the same text, those glued pairs are exactly the ones a later message
+   * would read again between it and the messages before it (`earlierPairsScreened`).
+   */
+  add(text: string, at: number, limits: WindowLimits, screened = false): void {
     if (limits.messages <= 1) return;
     (this.#texts ??= []).push(tail(text));
     (this.#times ??= []).push(at);
+    (this.#screened ??= []).push(screened && text.length <= WINDOW_PIECE_CHARS);
     this.#drop(at, limits);
+  }
+
+  /**
+   * True when every pair of the earlier messages (as `earlier` last returned them) was already
+   * read clean, the end of the older glued to the start of the newer: each message after the
+   * first was screened with all of those before it when it came (the window only drops from the
+   * front, so those still here were among them).
+   */
+  earlierPairsScreened(): boolean {
+    const screened = this.#screened;
+    if (!screened) return true;
+    for (let i = 1; i < screened.length; i++) if (!screened[i]) return false;
+    return true;
   }
 
   /** Forgets everything (a new conversation). */
   clear(): void {
     this.#texts = undefined;
     this.#times = undefined;
+    this.#screened = undefined;
   }
 
   /** Keeps the messages that can still precede the next one: the last (limits.messages - 1), young enough. */
@@ -54,6 +76,7 @@ export class RecentMessages {
     if (first > 0) {
       texts.splice(0, first);
       times.splice(0, first);
+      this.#screened!.splice(0, first);
     }
   }
 }

@@ -40,9 +40,27 @@ export class WindowLimiter {
 
 /** Something that emits `close` once, like the socket of an upgrade. */
 interface Closable {
-  on(event: 'close', listener: () => void): unknown;
+  on(event: 'close', listener: (this: Closable) => void): unknown;
   /** True once closed (it will not emit `close` again). */
   readonly destroyed?: boolean;
+}
+
+/** A connection slot of one socket, from the moment it is asked for until the socket closes. */
+interface ConnectionSlot {
+  state: 'taking' | 'held' | 'closed' | 'released';
+  readonly key: string;
+  readonly store: Pick<SlotCounter, 'release'>;
+}
+
+/** Where a socket keeps its slot, so the one shared close listener finds it. */
+const SLOT = Symbol('strangerchat.connectionSlot');
+type SlottedSocket = Closable & { [SLOT]?: ConnectionSlot };
+
+function releaseSlotOnClose(this: Closable): void {
+  const slot = (this as SlottedSocket)[SLOT];
+  if (!slot) return;
+  if (slot.state === 'held') slot.store.release(slot.key);
+  slot.state = slot.state === 'taking' ? 'closed' : 'released';
 }
 
 export class RateLimits {
@@ -100,11 +118,10 @@ export class RateLimits {
     if (socket.destroyed) return false;
     // Listening before the slot is taken: a socket that closes while it is being taken still gives it back.
     // Not `once`: its wrapper is one more object per socket, for an event a socket emits once.
-    const slot = { state: 'taking' as 'taking' | 'held' | 'closed' | 'released' };
-    socket.on('close', () => {
-      if (slot.state === 'held') this.connections.release(key);
-      slot.state = slot.state === 'taking' ? 'closed' : 'released';
-    });
+    // One shared listener that finds its slot on the socket: no closure and context per socket.
+    const slot: ConnectionSlot = { state: 'taking', key, store: this.connections };
+    (socket as SlottedSocket)[SLOT] = slot;
+    socket.on('close', releaseSlotOnClose);
     const taken = await this.connections.acquire(key);
     if (!taken) {
       slot.state = 'released';

@@ -1,7 +1,8 @@
 // The side-by-side run (bench/side-by-side.ts) at a tiny size, so it never rots: every server —
-// strangerchat and the three reference peers — pairs under the same generator with zero errors and
-// zero leaks, and the reference peers hold to the protocol subset the generator relies on. It
-// asserts no performance figure: CI machines vary.
+// strangerchat and the reference peers — pairs under the same generator with zero errors and
+// zero leaks, and the reference peers hold to the protocol subset the generator relies on; and
+// the relay scenario runs against each peer (`bench/run.ts relay --peer NAME`, the relay's floor).
+// It asserts no performance figure: CI machines vary.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -12,8 +13,11 @@ import { HttpClient, sourceAddresses } from '../../bench/lib/http.ts';
 import { Population, type BenchClient } from '../../bench/lib/population.ts';
 import { benchTempDir, build, isBuilt, ROOT, snapshotPackage, startServer, type ServerProcess } from '../../bench/lib/server.ts';
 import { waitFor } from '../../bench/lib/stats.ts';
+import { runBench } from '../../bench/lib/bench.ts';
+import { PRESETS } from '../../bench/lib/presets.ts';
 import {
   parseStraceCounts,
+  REFERENCE_PEERS,
   renderSideBySide,
   runSideBySide,
   SIDE_BY_SIDE_SERVERS,
@@ -83,6 +87,30 @@ test('strace -c output is read into calls by name, most frequent first, without 
     ['read', 20000],
   ]);
 });
+
+for (const peer of REFERENCE_PEERS) {
+  test(`${peer}: the relay scenario relays chat messages and signals as sent, none lost, corrupted or misordered`, async () => {
+    const lines: string[] = [];
+    const results = await runBench({
+      preset: { ...PRESETS.smoke, clients: 60, addresses: 2, relay: { pairs: 20, fixedRates: [200], ceilingRates: [400], stepSeconds: 0.7 } },
+      scenarios: ['relay'],
+      peer,
+      log: (line) => lines.push(line),
+    });
+    const relay = results.scenarios.relay;
+    assert.equal(results.failures, [], lines.join('\n'));
+    assert.ok(relay, 'the relay ran');
+    assert.is(relay!.pairs, 20);
+    assert.is(relay!.corrupted, 0);
+    assert.is(relay!.errorCount, 0, JSON.stringify(relay!.errors));
+    for (const step of relay!.steps) {
+      assert.is(step.lost, 0, `${step.targetPerSec}/s lost ${step.lost}`);
+      assert.ok(step.message.count > 0 && step.signal.count > 0, 'both kinds were relayed');
+      assert.ok(step.serverCpuUsPerFrame > 0, 'CPU per frame read from /proc');
+    }
+    assert.is(results.final?.onlineAfterClose, 0);
+  });
+}
 
 // The generator's loop trusts these peers to answer as strangerchat does; check it directly.
 for (const [name, command] of [

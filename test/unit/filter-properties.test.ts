@@ -238,6 +238,34 @@ test('a contact detail split across two or three messages, with chatter between,
   );
 });
 
+/** A window that never says its earlier pairs were read: every pair is read again, as before that shortcut. */
+class RereadingMessages extends RecentMessages {
+  override earlierPairsScreened(): boolean {
+    return false;
+  }
+}
+
+test('reading the earlier messages\' pairs once, when the newer came, changes no verdict of a conversation', () => {
+  const piece = fc.oneof(
+    fc.constantFrom(...ORDINARY.map((m) => m.delivered ?? m.text)),
+    fc.constantFrom(...FILLER),
+    WHOLE.chain((whole) => fc.tuple(fc.nat({ max: whole.length - 1 }), fc.nat({ max: whole.length - 1 })).map(([a, b]) => whole.slice(Math.min(a, b), Math.max(a, b) + 1))),
+  );
+  check(
+    fc.property(fc.array(fc.tuple(piece, fc.integer({ min: 100, max: 40_000 })), { minLength: 2, maxLength: 9 }), (conversation) => {
+      const recent = new RecentMessages();
+      const rereading = new RereadingMessages();
+      let at = 1_000;
+      for (const [text, gap] of conversation) {
+        at += gap;
+        const verdict = filter.check(text, { ...PUPIL, recent, at });
+        assert.equal(verdict, filter.check(text, { ...PUPIL, recent: rereading, at }), JSON.stringify(conversation));
+      }
+      return true;
+    }),
+  );
+});
+
 // --- ordinary chat ---
 
 const ORDINARY_TEXTS = ORDINARY.map((m) => m.delivered ?? m.text);
