@@ -9,6 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { stripSdpForRelayOnly } from '../../server/chat/ice-filter.ts';
+import { referenceStripSdp } from '../helpers/sdp-filter-reference.ts';
 
 const RUNS = 1500;
 const SEED = 20261202;
@@ -103,6 +104,22 @@ test('LF and CRLF line ends read alike', () => {
       assert.is(stripSdpForRelayOnly(sdp), stripSdpForRelayOnly(sdp.replace(/\n/g, '\r\n')));
     }),
   );
+});
+
+test('the filter reads every damaged offer as the round-2 filter did (differential), and an unchanged one is given back as it came', () => {
+  check(
+    fc.property(damage, fc.boolean(), (input, breakOne) => {
+      let sdp = apply(input);
+      // Now and then a character no line may hold, anywhere: both must refuse alike.
+      if (breakOne) sdp = `${sdp.slice(0, input.edits.length * 37)}\u2028${sdp.slice(input.edits.length * 37)}`;
+      const stripped = stripSdpForRelayOnly(sdp);
+      assert.is(stripped, referenceStripSdp(sdp));
+      if (stripped !== undefined && stripped === sdp) assert.ok(sdp.endsWith('\r\n'));
+    }),
+  );
+  for (const base of BASES) assert.is(stripSdpForRelayOnly(base), referenceStripSdp(base));
+  const clean = referenceStripSdp(BASES[0]!)!;
+  assert.is(stripSdpForRelayOnly(clean), clean, 'a CRLF offer with nothing to remove comes back unchanged');
 });
 
 test('an m= line run into its c= line does not carry the address through as formats', () => {
