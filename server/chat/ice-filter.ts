@@ -230,7 +230,9 @@ export function stripSdpForRelayOnly(sdp: string): string | undefined {
     let kept: string | undefined;
     const kind = line.charCodeAt(0);
     // `x=…` with x a lower-case letter; any other line is dropped.
-    if (kind >= 0x61 && kind <= 0x7a && line.charCodeAt(1) === 0x3d) {
+    if (kind === 0x61 /* a */ && line.charCodeAt(1) === 0x3d) {
+      kept = attributeLine(line, section);
+    } else if (kind >= 0x61 && kind <= 0x7a && line.charCodeAt(1) === 0x3d) {
       const value = line.slice(2);
       if (kind === 0x6d /* m */) {
         const media = MEDIA.exec(value);
@@ -238,7 +240,7 @@ export function stripSdpForRelayOnly(sdp: string): string | undefined {
         section.seen = SESSION_ONLY;
         kept = `m=${media[1]} ${media[2] === '0' ? '0' : BLANK_PORT} ${media[3]}${media[4] ?? ''}`;
       } else {
-        kept = kind === 0x61 /* a */ ? attributeLine(line, value, section) : otherLine(kind, value, section);
+        kept = otherLine(kind, value, section);
       }
     }
     if (kept !== line || !crlf) {
@@ -291,11 +293,11 @@ function otherLine(kind: number, value: string, section: Section): string | unde
   }
 }
 
-/** An `a=` line rebuilt (`value` is what follows `a=`), or undefined to drop it. */
-function attributeLine(line: string, value: string, section: Section): string | undefined {
-  const colon = value.indexOf(':');
-  const name = colon < 0 ? value : value.slice(0, colon);
-  const content = colon < 0 ? undefined : value.slice(colon + 1);
+/** An `a=` line rebuilt, or undefined to drop it (its name and value read in place: most lines are kept as they are). */
+function attributeLine(line: string, section: Section): string | undefined {
+  const colon = line.indexOf(':', 2);
+  const name = colon < 0 ? line.slice(2) : line.slice(2, colon);
+  const content = colon < 0 ? undefined : line.slice(colon + 1);
   if (name === 'candidate') {
     const candidate = sanitizeRelayCandidate(`candidate:${content}`);
     return candidate === undefined ? undefined : `a=${candidate}`;

@@ -1,6 +1,6 @@
 // The in-memory Hub: one process, synchronous inside, so no two pairings of one person can race;
 // its asynchronous answers (stats, a report's record) are already settled when they are returned.
-import type { ChatMode, EndedReason } from '../protocol/messages.ts';
+import type { ChatMode, EndedReason, ServerMessage } from '../protocol/messages.ts';
 import { AvoidIndex, avoidSubject, avoidsAfterReport, type Avoid, type AvoidSubject } from './avoids.ts';
 import { FIND_REFUSED, SHARED_ADDRESS_MEMORY_MS } from './hub.ts';
 import type {
@@ -17,6 +17,8 @@ import type {
 } from './hub.ts';
 
 type State = 'idle' | 'queued' | 'matched';
+/** The same for everyone, and sent on every find: one object (a sink only reads a message). */
+const QUEUED = { type: 'queued' } as const satisfies ServerMessage;
 
 /** Past this many remembered shared addresses, the expired ones are swept when another is marked. */
 const SHARED_MARKS_BEFORE_SWEEP = 10_000;
@@ -191,7 +193,7 @@ export class InMemoryHub implements Hub {
     person.state = 'queued';
     person.queueKey = key;
     person.enqueuedAt = this.#options.now();
-    person.sink.send({ type: 'queued' });
+    person.sink.send(QUEUED);
     this.#tryMatch(person);
   }
 
