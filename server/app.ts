@@ -195,7 +195,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     iceServers: createIceServers({ turn: settings.turn, secret: config.secrets.turnSecret, now }),
     media,
     availability: services.availability,
-    pairingBan: (p) => pairingGate.check(p),
+    pairingGate,
     expel: (connection, ban, at) => enforcement.expel(connection, ban, at),
     writes,
     connections,

@@ -23,6 +23,7 @@ import {
   type WsErrorCode,
 } from '../protocol/messages.ts';
 import type { Ban } from '../moderation/ban-index.ts';
+import type { PairingWaiter } from '../moderation/pairing-gate.ts';
 import type { InstanceSettings, Profile } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { MessageFilter } from '../moderation/filter.ts';
@@ -99,10 +100,10 @@ export interface ConnectionDeps {
   /** Whether the space is open now (opening hours, a pause): `find` and `next` are refused while it is not. */
   availability?: Pick<AvailabilityService, 'current' | 'refusal'>;
   /**
-   * The ban that forbids pairing this person, read fresh from the moderation feed (see
-   * pairing-gate.ts); asked before every `find` and `next`. Rejects when it cannot tell.
+   * Answers, after a fresh read of the moderation feed, whether a ban forbids pairing this person
+   * (pairing-gate.ts); asked before every `find` and `next`. Refuses when it cannot tell.
    */
-  pairingBan: (participant: Participant) => Promise<Ban | undefined>;
+  pairingGate: { ask(waiter: PairingWaiter, turn: number): void };
   /**
    * Ends a banned person's connection: out of the Hub, told why, closed with 4403
    * (moderation/enforcement.ts, the same for a ban found at find and one arriving by the feed).
@@ -184,7 +185,7 @@ function onSocketClose(this: WebSocket): void {
   connection.deps.connections.delete(connection);
 }
 
-class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
+class Connection implements LiveConnection, ParticipantSink, BatchedWriter, PairingWaiter {
   readonly ws: WebSocket;
   readonly socket: Duplex;
   readonly participant: Participant;
@@ -202,6 +203,8 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
   #mode: ChatMode | undefined;
   /** Bumped by every find, next and leave: a find still waiting for its ban check is dropped when superseded. */
   #findTurn = 0;
+  /** What the newest find asks for once the ban check has passed (undefined for a `next`). */
+  #gateRequest: FindRequest | undefined;
   /** The current (or last) conversation is relay-only, as the Hub said in `matched`. */
   #conversationRelayOnly = false;
   /** IDLE, QUEUED or MATCHED: what the Hub last said (`leave` makes it IDLE at once). */
@@ -331,7 +334,7 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
         const refusal = this.deps.media.refusal(this.participant.band, message.mode);
         if (refusal) return this.send({ type: 'error', code: 'mode_unavailable', message: refusal.message, reason: refusal.reason });
         this.#mode = message.mode;
-        return void this.#findWhenAllowed({ mode: message.mode, interests: message.interests ?? [] });
+        return this.#findWhenAllowed({ mode: message.mode, interests: message.interests ?? [] });
       }
       case 'next': {
         if (!(this.#finds ??= this.deps.rateLimits.findLimiter()).take(now())) return this.#rateLimited(FINDS_LIMITED);
@@ -345,7 +348,7 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
           hub.leave(id);
           return this.send({ type: 'error', code: 'mode_unavailable', message: refusal.message, reason: refusal.reason });
         }
-        return void this.#findWhenAllowed(undefined);
+        return this.#findWhenAllowed(undefined);
       }
       case 'leave':
         this.#findTurn++;
@@ -453,21 +456,24 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
    * ban or quarantine written anywhere before this moment keeps the person out. A leave, or a
    * newer find, while the check runs supersedes it.
    */
-  async #findWhenAllowed(request: FindRequest | undefined): Promise<void> {
-    const turn = ++this.#findTurn;
-    let ban: Ban | undefined;
-    try {
-      ban = await this.deps.pairingBan(this.participant);
-    } catch (error) {
-      this.#logger.error({ err: error }, 'the ban check before pairing failed');
-      if (turn === this.#findTurn) this.#fail('internal', 'Looking for someone failed on our side; please try again.');
-      return;
-    }
+  #findWhenAllowed(request: FindRequest | undefined): void {
+    this.#gateRequest = request;
+    this.deps.pairingGate.ask(this, ++this.#findTurn);
+  }
+
+  /** The pairing gate's answer to find or next number `turn` (PairingWaiter). */
+  admitted(turn: number, ban: Ban | undefined): void {
     if (turn !== this.#findTurn || this.ws.readyState !== this.ws.OPEN) return;
-    const { hub } = this.deps;
     if (ban) return this.deps.expel(this, ban, 'find');
-    if (request) hub.enqueue(this.participant.id, request);
-    else hub.next(this.participant.id);
+    const request = this.#gateRequest;
+    if (request) this.deps.hub.enqueue(this.participant.id, request);
+    else this.deps.hub.next(this.participant.id);
+  }
+
+  /** The ban check could not be made (PairingWaiter): nobody is paired on a guess. */
+  refused(turn: number, error: Error): void {
+    this.#logger.error({ err: error }, 'the ban check before pairing failed');
+    if (turn === this.#findTurn) this.#fail('internal', 'Looking for someone failed on our side; please try again.');
   }
 
   /** Outside the opening hours or while paused: says so (with when it opens) and returns true. */
