@@ -35,7 +35,7 @@ import type { FindRequest, Hub, Participant, ParticipantSink, ReportOutcome } fr
 import type { MediaPolicy } from './media-policy.ts';
 import { ALWAYS_OPEN, type AvailabilityService } from '../access/availability.ts';
 import { StrikeCounter, TokenBucket } from './rate-limit.ts';
-import { filterSignalForRelayOnly } from './ice-filter.ts';
+import { filterSignalForRelayOnly, isCanonicalDescriptionFrame } from './ice-filter.ts';
 import { textFrame, writeTextFrame, type BatchedWriter, type WriteBatch } from './write-batch.ts';
 import type { UsageCounters } from './usage.ts';
 import type { IceServerSource } from '../access/turn.ts';
@@ -357,14 +357,19 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter, Pair
       case 'signal': {
         // Relay-only for this person or this conversation (a minor's, in every profile): the partner
         // never sees a non-relay candidate or address, and never the sender's bytes (a repeated key,
-        // a hidden line): only what the filter rebuilt (ice-filter.ts).
+        // a hidden line): only what the filter rebuilt (ice-filter.ts), or bytes proven identical to
+        // its serialisation (isCanonicalDescriptionFrame).
         const relayOnly = this.participant.relayOnly === true || this.#conversationRelayOnly;
         // A valid frame is {type:"signal", data} (strict schemas; a repeated key is read as its last
         // value, here and by the browser's JSON.parse alike), so without relay-only the partner can
         // receive the sender's bytes rather than a re-serialised copy.
         if (!relayOnly) return hub.sendToPartner(id, { type: 'signal', data: message.data, encoded: bytes });
         const data = filterSignalForRelayOnly(message.data);
-        if (data !== undefined) return hub.sendToPartner(id, { type: 'signal', data });
+        if (data !== undefined) {
+          // A description the filter left as it was, in a frame that is exactly its serialisation, goes as it came.
+          const same = 'type' in data && 'type' in message.data && data.sdp === message.data.sdp && isCanonicalDescriptionFrame(bytes, data);
+          return hub.sendToPartner(id, same ? { type: 'signal', data, encoded: bytes } : { type: 'signal', data });
+        }
         // Silently: a client without the relay policy gathers non-relay candidates. A refused
         // description means no video, so it is worth a line (its kind only, never its content).
         if ('type' in message.data) this.#logger.debug({ kind: message.data.type }, 'relay-only filter refused a session description');

@@ -323,6 +323,40 @@ const RTCP = /^\d{1,5}(?: IN IP[46] \S{1,64})?$/;
 
 // --- Signals ---
 
+/** How a canonical `signal` frame with a description begins (JSON.stringify's order and spelling), and ends. */
+const DESCRIPTION_FRAME_HEAD = {
+  offer: Buffer.from('{"type":"signal","data":{"type":"offer","sdp":"'),
+  answer: Buffer.from('{"type":"signal","data":{"type":"answer","sdp":"'),
+} as const;
+const DESCRIPTION_FRAME_TAIL = Buffer.from('"}}');
+
+/**
+ * True when `frame`, which parsed to a `signal` holding exactly `description`, is byte for byte
+ * `JSON.stringify({ type: 'signal', data: description })`: then a description the relay-only
+ * filter gave back unchanged (stripSdpForRelayOnly returns its input) can be relayed as it came
+ * instead of being serialised again. The proof is by length. The frame begins and ends as the
+ * canonical text does, so what lies between holds the SDP's string; JSON.stringify spells each
+ * printable character as itself and CR and LF as `\r` and `\n`, the shortest spelling there is,
+ * so any other — a `\u` escape, `\/`, white space, a key written twice — is longer than the
+ * length counted here. A quote, a backslash, another control or a non-ASCII character is not
+ * counted (the count is then short of the canonical length and nothing matches): the answer is
+ * false, never a wrong true.
+ */
+export function isCanonicalDescriptionFrame(frame: Uint8Array, description: { type: 'offer' | 'answer'; sdp: string }): boolean {
+  const { sdp } = description;
+  const head = DESCRIPTION_FRAME_HEAD[description.type];
+  if (sdp.indexOf('"') >= 0 || sdp.indexOf('\\') >= 0) return false;
+  // Each CR and LF is written as two characters.
+  let escapes = 0;
+  for (let at = sdp.indexOf('\n'); at >= 0; at = sdp.indexOf('\n', at + 1)) escapes++;
+  for (let at = sdp.indexOf('\r'); at >= 0; at = sdp.indexOf('\r', at + 1)) escapes++;
+  if (frame.byteLength !== head.length + sdp.length + escapes + DESCRIPTION_FRAME_TAIL.length) return false;
+  for (let i = 0; i < head.length; i++) if (frame[i] !== head[i]) return false;
+  const tail = frame.byteLength - DESCRIPTION_FRAME_TAIL.length;
+  for (let i = 0; i < DESCRIPTION_FRAME_TAIL.length; i++) if (frame[tail + i] !== DESCRIPTION_FRAME_TAIL[i]) return false;
+  return true;
+}
+
 /**
  * The signal to relay in relay-only mode, or undefined to drop it: always a new object built from
  * checked fields, never the sender's. Non-relay and unreadable candidates are dropped;
