@@ -56,7 +56,7 @@ export function createIceServers(options: IceServerOptions): IceServerSource {
   let cachedSecond = -1;
   const cache = new Map<string, { username: string; credential: string; json: [string | undefined, string | undefined] }>();
   const withTurn = turn.urls.length > 0 && secret !== undefined && secret !== '';
-  // The secret as a key object, made once: a text key is imported again by every HMAC (a quarter of its cost).
+  // The secret as a key object, made once: given as text, every HMAC would import it again.
   const key = withTurn ? createSecretKey(Buffer.from(secret!, 'utf8')) : undefined;
   const minted = (participantId: string) => {
     const at = now();
