@@ -5,24 +5,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BanIndex, type Ban } from '../../server/moderation/ban-index.ts';
+import { banRecord } from '../helpers/bans.ts';
 import { FeedUnavailableError, PairingGate, type FeedCatchUp, type PairingWaiter } from '../../server/moderation/pairing-gate.ts';
 
 function ban(deviceId: string): Ban {
-  return {
-    id: `ban-${deviceId}`,
-    targetKind: 'device',
-    target: deviceId,
-    reason: 'test',
-    severity: 'no_matching',
-    note: null,
-    createdBy: 'test',
-    createdAt: 0,
-    expiresAt: null,
-    liftedAt: null,
-    liftedBy: null,
-    reportId: null,
-    quarantine: false,
-  };
+  return banRecord('device', deviceId, 'no_matching', { id: `ban-${deviceId}` });
 }
 
 /** A feed whose reads the test ends by hand: callers of one turn share a read, as ModerationFeed's do. */
