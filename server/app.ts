@@ -126,7 +126,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     sharedAddressDevices: settings.safety.sharedAddressDevices,
     // The last look before two people are paired: bans this process already knows, including a
     // quarantine it just wrote, however the pairing came about (a find, or an interest wait ending).
-    mayPair: (p) => !banIndex.match({ address: p.address, deviceId: p.deviceId, identityHash: p.identityHash }),
+    // A participant is its own ban subject (address, device, identity): nothing is built per look.
+    mayPair: (p) => !banIndex.match(p),
     onError: (error, context) => logger.error({ err: error, conn: context.participantId, during: context.during }, 'the Hub reported a failure'),
     now,
     random: deps.random ?? Math.random,
@@ -194,7 +195,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps): Prom
     iceServers: createIceServers({ turn: settings.turn, secret: config.secrets.turnSecret, now }),
     media,
     availability: services.availability,
-    pairingBan: (p) => pairingGate.check({ address: p.address, deviceId: p.deviceId, identityHash: p.identityHash }),
+    pairingGate,
     expel: (connection, ban, at) => enforcement.expel(connection, ban, at),
     writes,
     connections,

@@ -1,7 +1,7 @@
 // TURN credentials in the TURN REST scheme (coturn's `use-auth-secret`): the server and coturn share
 // one secret; the server mints a short-lived username/password per person and coturn checks them
 // with the same HMAC, so no account ever has to be created on the TURN server.
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { InstanceSettings } from '../config.ts';
 import type { IceServer } from '../protocol/messages.ts';
 
@@ -14,13 +14,13 @@ export interface TurnCredentials {
   expiresAt: number;
 }
 
-/** The TURN REST password for a username: base64(HMAC-SHA1(secret, username)). */
-export function turnPassword(secret: string, username: string): string {
+/** The TURN REST password for a username: base64(HMAC-SHA1(secret, username)); the secret as text or as a key made once. */
+export function turnPassword(secret: string | KeyObject, username: string): string {
   return createHmac('sha1', secret).update(username).digest('base64');
 }
 
 /** Mints credentials for `participantId` that coturn accepts until `nowMs` + `ttlSeconds`. */
-export function mintTurnCredentials(secret: string, participantId: string, nowMs: number, ttlSeconds: number): TurnCredentials {
+export function mintTurnCredentials(secret: string | KeyObject, participantId: string, nowMs: number, ttlSeconds: number): TurnCredentials {
   if (!secret) throw new TypeError('mintTurnCredentials: the TURN shared secret is empty');
   if (participantId.includes(':')) throw new TypeError('mintTurnCredentials: a participant id must not contain ":"');
   const expiresAt = Math.floor(nowMs / 1000) + ttlSeconds;
@@ -56,6 +56,8 @@ export function createIceServers(options: IceServerOptions): IceServerSource {
   let cachedSecond = -1;
   const cache = new Map<string, { username: string; credential: string; json: [string | undefined, string | undefined] }>();
   const withTurn = turn.urls.length > 0 && secret !== undefined && secret !== '';
+  // The secret as a key object, made once: given as text, every HMAC would import it again.
+  const key = withTurn ? createSecretKey(Buffer.from(secret!, 'utf8')) : undefined;
   const minted = (participantId: string) => {
     const at = now();
     const second = Math.floor(at / 1000);
@@ -65,7 +67,7 @@ export function createIceServers(options: IceServerOptions): IceServerSource {
     }
     let entry = cache.get(participantId);
     if (!entry) {
-      const { username, credential } = mintTurnCredentials(secret!, participantId, at, turn.credentialTtlSeconds);
+      const { username, credential } = mintTurnCredentials(key!, participantId, at, turn.credentialTtlSeconds);
       cache.set(participantId, (entry = { username, credential, json: [undefined, undefined] }));
     }
     return entry;

@@ -23,6 +23,7 @@ import {
   type WsErrorCode,
 } from '../protocol/messages.ts';
 import type { Ban } from '../moderation/ban-index.ts';
+import type { PairingWaiter } from '../moderation/pairing-gate.ts';
 import type { InstanceSettings, Profile } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { MessageFilter } from '../moderation/filter.ts';
@@ -34,7 +35,7 @@ import type { FindRequest, Hub, Participant, ParticipantSink, ReportOutcome } fr
 import type { MediaPolicy } from './media-policy.ts';
 import { ALWAYS_OPEN, type AvailabilityService } from '../access/availability.ts';
 import { StrikeCounter, TokenBucket } from './rate-limit.ts';
-import { filterSignalForRelayOnly } from './ice-filter.ts';
+import { filterSignalForRelayOnly, isCanonicalDescriptionFrame } from './ice-filter.ts';
 import { textFrame, writeTextFrame, type BatchedWriter, type WriteBatch } from './write-batch.ts';
 import type { UsageCounters } from './usage.ts';
 import type { IceServerSource } from '../access/turn.ts';
@@ -99,10 +100,10 @@ export interface ConnectionDeps {
   /** Whether the space is open now (opening hours, a pause): `find` and `next` are refused while it is not. */
   availability?: Pick<AvailabilityService, 'current' | 'refusal'>;
   /**
-   * The ban that forbids pairing this person, read fresh from the moderation feed (see
-   * pairing-gate.ts); asked before every `find` and `next`. Rejects when it cannot tell.
+   * Answers, after a fresh read of the moderation feed, whether a ban forbids pairing this person
+   * (pairing-gate.ts); asked before every `find` and `next`. Refuses when it cannot tell.
    */
-  pairingBan: (participant: Participant) => Promise<Ban | undefined>;
+  pairingGate: { ask(waiter: PairingWaiter, turn: number): void };
   /**
    * Ends a banned person's connection: out of the Hub, told why, closed with 4403
    * (moderation/enforcement.ts, the same for a ban found at find and one arriving by the feed).
@@ -188,7 +189,7 @@ function onTransportClose(this: Duplex): void {
   connection.deps.connections.delete(connection);
 }
 
-class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
+class Connection implements LiveConnection, ParticipantSink, BatchedWriter, PairingWaiter {
   readonly ws: WebSocket;
   readonly socket: Duplex;
   readonly participant: Participant;
@@ -206,6 +207,8 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
   #mode: ChatMode | undefined;
   /** Bumped by every find, next and leave: a find still waiting for its ban check is dropped when superseded. */
   #findTurn = 0;
+  /** What the newest find asks for once the ban check has passed (undefined for a `next`). */
+  #gateRequest: FindRequest | undefined;
   /** The current (or last) conversation is relay-only, as the Hub said in `matched`. */
   #conversationRelayOnly = false;
   /** IDLE, QUEUED or MATCHED: what the Hub last said (`leave` makes it IDLE at once). */
@@ -335,7 +338,7 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
         const refusal = this.deps.media.refusal(this.participant.band, message.mode);
         if (refusal) return this.send({ type: 'error', code: 'mode_unavailable', message: refusal.message, reason: refusal.reason });
         this.#mode = message.mode;
-        return void this.#findWhenAllowed({ mode: message.mode, interests: message.interests ?? [] });
+        return this.#findWhenAllowed({ mode: message.mode, interests: message.interests ?? [] });
       }
       case 'next': {
         if (!(this.#finds ??= this.deps.rateLimits.findLimiter()).take(now())) return this.#rateLimited(FINDS_LIMITED);
@@ -349,7 +352,7 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
           hub.leave(id);
           return this.send({ type: 'error', code: 'mode_unavailable', message: refusal.message, reason: refusal.reason });
         }
-        return void this.#findWhenAllowed(undefined);
+        return this.#findWhenAllowed(undefined);
       }
       case 'leave':
         this.#findTurn++;
@@ -358,14 +361,19 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
       case 'signal': {
         // Relay-only for this person or this conversation (a minor's, in every profile): the partner
         // never sees a non-relay candidate or address, and never the sender's bytes (a repeated key,
-        // a hidden line): only what the filter rebuilt (ice-filter.ts).
+        // a hidden line): only what the filter rebuilt (ice-filter.ts), or bytes proven identical to
+        // its serialisation (isCanonicalDescriptionFrame).
         const relayOnly = this.participant.relayOnly === true || this.#conversationRelayOnly;
         // A valid frame is {type:"signal", data} (strict schemas; a repeated key is read as its last
         // value, here and by the browser's JSON.parse alike), so without relay-only the partner can
         // receive the sender's bytes rather than a re-serialised copy.
         if (!relayOnly) return hub.sendToPartner(id, { type: 'signal', data: message.data, encoded: bytes });
         const data = filterSignalForRelayOnly(message.data);
-        if (data !== undefined) return hub.sendToPartner(id, { type: 'signal', data });
+        if (data !== undefined) {
+          // A description the filter left as it was, in a frame that is exactly its serialisation, goes as it came.
+          const same = 'type' in data && 'type' in message.data && data.sdp === message.data.sdp && isCanonicalDescriptionFrame(bytes, data);
+          return hub.sendToPartner(id, same ? { type: 'signal', data, encoded: bytes } : { type: 'signal', data });
+        }
         // Silently: a client without the relay policy gathers non-relay candidates. A refused
         // description means no video, so it is worth a line (its kind only, never its content).
         if ('type' in message.data) this.#logger.debug({ kind: message.data.type }, 'relay-only filter refused a session description');
@@ -457,21 +465,24 @@ class Connection implements LiveConnection, ParticipantSink, BatchedWriter {
    * ban or quarantine written anywhere before this moment keeps the person out. A leave, or a
    * newer find, while the check runs supersedes it.
    */
-  async #findWhenAllowed(request: FindRequest | undefined): Promise<void> {
-    const turn = ++this.#findTurn;
-    let ban: Ban | undefined;
-    try {
-      ban = await this.deps.pairingBan(this.participant);
-    } catch (error) {
-      this.#logger.error({ err: error }, 'the ban check before pairing failed');
-      if (turn === this.#findTurn) this.#fail('internal', 'Looking for someone failed on our side; please try again.');
-      return;
-    }
+  #findWhenAllowed(request: FindRequest | undefined): void {
+    this.#gateRequest = request;
+    this.deps.pairingGate.ask(this, ++this.#findTurn);
+  }
+
+  /** The pairing gate's answer to find or next number `turn` (PairingWaiter). */
+  admitted(turn: number, ban: Ban | undefined): void {
     if (turn !== this.#findTurn || this.ws.readyState !== this.ws.OPEN) return;
-    const { hub } = this.deps;
     if (ban) return this.deps.expel(this, ban, 'find');
-    if (request) hub.enqueue(this.participant.id, request);
-    else hub.next(this.participant.id);
+    const request = this.#gateRequest;
+    if (request) this.deps.hub.enqueue(this.participant.id, request);
+    else this.deps.hub.next(this.participant.id);
+  }
+
+  /** The ban check could not be made (PairingWaiter): nobody is paired on a guess. */
+  refused(turn: number, error: Error): void {
+    this.#logger.error({ err: error }, 'the ban check before pairing failed');
+    if (turn === this.#findTurn) this.#fail('internal', 'Looking for someone failed on our side; please try again.');
   }
 
   /** Outside the opening hours or while paused: says so (with when it opens) and returns true. */

@@ -160,6 +160,41 @@ const BANDWIDTH = /^(?:AS|TIAS|CT|RR|RS):\d{1,10}$/;
 const MEDIA = /^(audio|video|application|text|message) (\d{1,5})(?:\/\d{1,5})? ([A-Za-z0-9/]{1,32})((?: [A-Za-z0-9-]{1,32}){0,128})$/;
 
 /**
+ * What a section has already kept, one bit each: the line kinds that appear once (`v`, `o`, `s`,
+ * `t`, `c`), `a=rtcp:`, and every `once` group of ATTRIBUTES (a number, not a Set: this runs for
+ * every line of every offer and answer of a minor's conversation).
+ */
+const SEEN_V = 1 << 0;
+const SEEN_O = 1 << 1;
+const SEEN_S = 1 << 2;
+const SEEN_T = 1 << 3;
+const SEEN_C = 1 << 4;
+const SEEN_RTCP = 1 << 5;
+/** The session part's kinds, which a media section cannot have again. */
+const SESSION_ONLY = SEEN_V | SEEN_O | SEEN_S | SEEN_T;
+
+/** ATTRIBUTES with each `once` group as its bit. */
+const RULES: ReadonlyMap<string, { value: RegExp | null; once: number }> = (() => {
+  const bits = new Map<string, number>();
+  const rules = new Map<string, { value: RegExp | null; once: number }>();
+  for (const [name, rule] of ATTRIBUTES) {
+    let once = 0;
+    if (rule.once) {
+      if (!bits.has(rule.once)) bits.set(rule.once, 1 << (6 + bits.size));
+      once = bits.get(rule.once)!;
+    }
+    rules.set(name, { value: rule.value, once });
+  }
+  if (bits.size > 24) throw new TypeError('ice-filter: too many once-per-section attribute groups for one number');
+  return rules;
+})();
+
+/** What a section has kept so far (SEEN_* bits), passed to the line readers. */
+interface Section {
+  seen: number;
+}
+
+/**
  * The SDP of an offer or answer rebuilt for relay-only mode, or undefined when it cannot be read
  * (then the whole description is dropped). Only printable ASCII and line breaks are accepted, and
  * the lines are split on CRLF or LF alone, so nothing can hide behind a lone CR or another break.
@@ -175,34 +210,49 @@ export function stripSdpForRelayOnly(sdp: string): string | undefined {
   // and line ends, or it is refused: checked once here, so no line needs checking again.
   if (!isPrintableSdp(sdp) || !sdp.startsWith('v=0')) return undefined;
   const end = sdp.length;
-  let start = sdp.indexOf('\n');
-  if (start < 0) start = end;
+  let stop = sdp.indexOf('\n');
+  if (stop < 0) stop = end;
   // The first line is exactly `v=0` (a `v=0\r` is that line, ended by CRLF).
-  if (start !== 3 && !(start === 4 && sdp.charCodeAt(3) === CR)) return undefined;
-  const out = ['v=0'];
-  let seen = new Set<string>(['v']);
-  for (start++; start < end; ) {
-    let stop = sdp.indexOf('\n', start);
+  if (stop !== 3 && !(stop === 4 && sdp.charCodeAt(3) === CR)) return undefined;
+  // A browser's description comes out as it went in: a line kept exactly as written, with its
+  // CRLF, is not copied on its own. `out` is the text rebuilt before `copyFrom`; from there to
+  // the line being read, the input is kept as it is. Unchanged throughout: the input itself.
+  let out = stop === 3 ? 'v=0\r\n' : '';
+  let copyFrom = stop === 3 ? 4 : 0;
+  const section: Section = { seen: SEEN_V };
+  for (let start = stop + 1; start < end; ) {
+    stop = sdp.indexOf('\n', start);
     if (stop < 0) stop = end;
-    const lineEnd = stop > start && sdp.charCodeAt(stop - 1) === CR ? stop - 1 : stop;
-    const line = sdp.slice(start, lineEnd);
-    start = stop + 1;
+    // Every CR is followed by an LF (isPrintableSdp): a line ends in CRLF or in LF (or at the end).
+    const crlf = stop > start && sdp.charCodeAt(stop - 1) === CR;
+    const line = sdp.slice(start, crlf ? stop - 1 : stop);
     if (line.length > SDP_LINE_MAX) return undefined;
+    let kept: string | undefined;
     const kind = line.charCodeAt(0);
     // `x=…` with x a lower-case letter; any other line is dropped.
-    if (kind < 0x61 || kind > 0x7a || line.charCodeAt(1) !== 0x3d) continue;
-    const value = line.slice(2);
-    if (kind === 0x6d /* m */) {
-      const media = MEDIA.exec(value);
-      if (!media) return undefined; // the sections after it could not be told apart
-      seen = new Set(['v', 'o', 's', 't']);
-      out.push(`m=${media[1]} ${media[2] === '0' ? '0' : BLANK_PORT} ${media[3]}${media[4] ?? ''}`);
-      continue;
+    if (kind === 0x61 /* a */ && line.charCodeAt(1) === 0x3d) {
+      kept = attributeLine(line, section);
+    } else if (kind >= 0x61 && kind <= 0x7a && line.charCodeAt(1) === 0x3d) {
+      const value = line.slice(2);
+      if (kind === 0x6d /* m */) {
+        const media = MEDIA.exec(value);
+        if (!media) return undefined; // the sections after it could not be told apart
+        section.seen = SESSION_ONLY;
+        kept = `m=${media[1]} ${media[2] === '0' ? '0' : BLANK_PORT} ${media[3]}${media[4] ?? ''}`;
+      } else {
+        kept = otherLine(kind, value, section);
+      }
     }
-    const kept = kind === 0x61 /* a */ ? attributeLine(line, value, seen) : otherLine(line[0]!, value, seen);
-    if (kept !== undefined) out.push(kept);
+    if (kept !== line || !crlf) {
+      // Dropped or changed: what was kept as written before it is copied, then the rebuilt line.
+      out += sdp.slice(copyFrom, start);
+      if (kept !== undefined) out += `${kept}\r\n`;
+      copyFrom = stop + 1;
+    }
+    start = stop + 1;
   }
-  return `${out.join('\r\n')}\r\n`;
+  if (copyFrom === 0) return sdp;
+  return copyFrom < end ? out + sdp.slice(copyFrom) : out;
 }
 
 const CR = 0x0d;
@@ -217,58 +267,95 @@ function isPrintableSdp(text: string): boolean {
   return !NOT_PRINTABLE_SDP.test(text);
 }
 
-/** A session or media line that is not an attribute or `m=`, rebuilt; undefined to drop it. */
-function otherLine(kind: string, value: string, seen: Set<string>): string | undefined {
-  if (kind === 'b') return BANDWIDTH.test(value) ? `b=${value}` : undefined;
+/** A session or media line that is not an attribute or `m=` (its kind's character code), rebuilt; undefined to drop it. */
+function otherLine(kind: number, value: string, section: Section): string | undefined {
+  if (kind === 0x62 /* b */) return BANDWIDTH.test(value) ? `b=${value}` : undefined;
   // The rest may appear once per section (o, s and t only in the session part).
-  if ((kind !== 'o' && kind !== 's' && kind !== 't' && kind !== 'c') || seen.has(kind)) return undefined;
-  seen.add(kind);
-  switch (kind) {
-    case 'o': {
+  const bit = kind === 0x6f ? SEEN_O : kind === 0x73 ? SEEN_S : kind === 0x74 ? SEEN_T : kind === 0x63 ? SEEN_C : 0;
+  if (bit === 0 || (section.seen & bit) !== 0) return undefined;
+  section.seen |= bit;
+  switch (bit) {
+    case SEEN_O: {
       // Browsers put 127.0.0.1 (Chrome) or 0.0.0.0 (Firefox) there; other stacks the host address.
       const [, user = '-', id = '0', version = '0', family = 'IP4', address = ''] = ORIGIN.exec(value) ?? [];
       const blank = family === 'IP6' ? ['::1', '::'] : ['127.0.0.1', '0.0.0.0'];
       return `o=${user} ${id} ${version} IN ${family} ${blank.includes(address) ? address : blank[0]}`;
     }
-    case 's':
+    case SEEN_S:
       return 's=-';
-    case 't':
+    case SEEN_T:
       return `t=${TIMING.test(value) ? value : '0 0'}`;
     default: {
       // With ICE the connection address is never used; it would only show the default candidate's.
-      const family = /^IN IP6 /.test(value) ? 'IP6' : 'IP4';
+      const family = value.startsWith('IN IP6 ') ? 'IP6' : 'IP4';
       return `c=IN ${family} ${BLANK[family]}`;
     }
   }
 }
 
-/** An `a=` line rebuilt (`value` is what follows `a=`), or undefined to drop it. */
-function attributeLine(line: string, value: string, seen: Set<string>): string | undefined {
-  const colon = value.indexOf(':');
-  const name = colon < 0 ? value : value.slice(0, colon);
-  const content = colon < 0 ? undefined : value.slice(colon + 1);
+/** An `a=` line rebuilt, or undefined to drop it (its name and value read in place: most lines are kept as they are). */
+function attributeLine(line: string, section: Section): string | undefined {
+  const colon = line.indexOf(':', 2);
+  const name = colon < 0 ? line.slice(2) : line.slice(2, colon);
+  const content = colon < 0 ? undefined : line.slice(colon + 1);
   if (name === 'candidate') {
     const candidate = sanitizeRelayCandidate(`candidate:${content}`);
     return candidate === undefined ? undefined : `a=${candidate}`;
   }
   if (name === 'rtcp') {
-    if (seen.has('rtcp') || content === undefined || !/^\d{1,5}(?: IN IP[46] \S{1,64})?$/.test(content)) return undefined;
-    seen.add('rtcp');
+    if ((section.seen & SEEN_RTCP) !== 0 || content === undefined || !RTCP.test(content)) return undefined;
+    section.seen |= SEEN_RTCP;
     const family = content.includes(' IN IP6 ') ? 'IP6' : 'IP4';
     return `a=rtcp:${BLANK_PORT} IN ${family} ${BLANK[family]}`;
   }
-  const rule = ATTRIBUTES.get(name);
+  const rule = RULES.get(name);
   if (!rule) return undefined;
   if (rule.value === null ? content !== undefined : content === undefined || !rule.value.test(content)) return undefined;
-  if (rule.once) {
-    if (seen.has(rule.once)) return undefined;
-    seen.add(rule.once);
+  if (rule.once !== 0) {
+    if ((section.seen & rule.once) !== 0) return undefined;
+    section.seen |= rule.once;
   }
   // Name and value as checked: the line is exactly `a=<name>` or `a=<name>:<value>`.
   return line;
 }
 
+const RTCP = /^\d{1,5}(?: IN IP[46] \S{1,64})?$/;
+
 // --- Signals ---
+
+/** How a canonical `signal` frame with a description begins (JSON.stringify's order and spelling), and ends. */
+const DESCRIPTION_FRAME_HEAD = {
+  offer: Buffer.from('{"type":"signal","data":{"type":"offer","sdp":"'),
+  answer: Buffer.from('{"type":"signal","data":{"type":"answer","sdp":"'),
+} as const;
+const DESCRIPTION_FRAME_TAIL = Buffer.from('"}}');
+
+/**
+ * True when `frame`, which parsed to a `signal` holding exactly `description`, is byte for byte
+ * `JSON.stringify({ type: 'signal', data: description })`: then a description the relay-only
+ * filter gave back unchanged (stripSdpForRelayOnly returns its input) can be relayed as it came
+ * instead of being serialised again. The proof is by length. The frame begins and ends as the
+ * canonical text does, so what lies between holds the SDP's string; JSON.stringify spells each
+ * printable character as itself and CR and LF as `\r` and `\n`, the shortest spelling there is,
+ * so any other — a `\u` escape, `\/`, white space, a key written twice — is longer than the
+ * length counted here. A quote, a backslash, another control or a non-ASCII character is not
+ * counted (the count is then short of the canonical length and nothing matches): the answer is
+ * false, never a wrong true.
+ */
+export function isCanonicalDescriptionFrame(frame: Uint8Array, description: { type: 'offer' | 'answer'; sdp: string }): boolean {
+  const { sdp } = description;
+  const head = DESCRIPTION_FRAME_HEAD[description.type];
+  if (sdp.indexOf('"') >= 0 || sdp.indexOf('\\') >= 0) return false;
+  // Each CR and LF is written as two characters.
+  let escapes = 0;
+  for (let at = sdp.indexOf('\n'); at >= 0; at = sdp.indexOf('\n', at + 1)) escapes++;
+  for (let at = sdp.indexOf('\r'); at >= 0; at = sdp.indexOf('\r', at + 1)) escapes++;
+  if (frame.byteLength !== head.length + sdp.length + escapes + DESCRIPTION_FRAME_TAIL.length) return false;
+  for (let i = 0; i < head.length; i++) if (frame[i] !== head[i]) return false;
+  const tail = frame.byteLength - DESCRIPTION_FRAME_TAIL.length;
+  for (let i = 0; i < DESCRIPTION_FRAME_TAIL.length; i++) if (frame[tail + i] !== DESCRIPTION_FRAME_TAIL[i]) return false;
+  return true;
+}
 
 /**
  * The signal to relay in relay-only mode, or undefined to drop it: always a new object built from

@@ -1,6 +1,6 @@
 // The in-memory Hub: one process, synchronous inside, so no two pairings of one person can race;
 // its asynchronous answers (stats, a report's record) are already settled when they are returned.
-import type { ChatMode, EndedReason } from '../protocol/messages.ts';
+import type { ChatMode, EndedReason, ServerMessage } from '../protocol/messages.ts';
 import { AvoidIndex, avoidSubject, avoidsAfterReport, type Avoid, type AvoidSubject } from './avoids.ts';
 import { FIND_REFUSED, SHARED_ADDRESS_MEMORY_MS } from './hub.ts';
 import type {
@@ -17,6 +17,8 @@ import type {
 } from './hub.ts';
 
 type State = 'idle' | 'queued' | 'matched';
+/** The same for everyone, and sent on every find: one object (a sink only reads a message). */
+const QUEUED = { type: 'queued' } as const satisfies ServerMessage;
 
 /** Past this many remembered shared addresses, the expired ones are swept when another is marked. */
 const SHARED_MARKS_BEFORE_SWEEP = 10_000;
@@ -31,6 +33,8 @@ interface Person {
   /** The last `find` choices, reused by `next`. */
   request?: FindRequest;
   queueKey?: string;
+  /** The queue key of `request`, computed when the request is. */
+  requestKey?: string;
   enqueuedAt: number;
   /** Arrival order in the queue (milliseconds tie): the earlier of two equal candidates wins. */
   seq: number;
@@ -38,8 +42,8 @@ interface Person {
   ready: boolean;
   waitTimer?: unknown;
   conversation?: Conversation;
-  /** The conversation that just ended, reportable during the grace period. */
-  lastConversation?: { conversation: Conversation; endedAt: number };
+  /** The conversation that just ended (its `endedAt` set), reportable during the grace period. */
+  lastConversation?: Conversation;
 }
 
 interface Conversation {
@@ -167,15 +171,21 @@ export class InMemoryHub implements Hub {
       person.sink.send(FIND_REFUSED.draining);
       return;
     }
-    person.request = { mode: request.mode, interests: [...new Set(request.interests)] };
-    const key = queueKey(request.mode, person.participant.band);
+    // `next` asks again with the request kept here, already without repeats, and its queue key.
+    if (request !== person.request || person.requestKey === undefined) {
+      person.request = { mode: request.mode, interests: request.interests.length ? [...new Set(request.interests)] : [] };
+      person.requestKey = queueKey(request.mode, person.participant.band);
+    }
+    const key = person.requestKey;
+    // A queue is kept when it empties (there is one per mode and band): the next find reuses it.
     let queue = this.#queues.get(key);
     if (!queue) this.#queues.set(key, (queue = { people: new Map(), ready: new Set(), byInterest: new Map() }));
     queue.people.set(id, person);
     person.seq = this.#arrivals++;
-    person.ready = person.request.interests.length === 0 || this.#options.interestWaitMs <= 0;
+    const { interests } = person.request!;
+    person.ready = interests.length === 0 || this.#options.interestWaitMs <= 0;
     if (person.ready) queue.ready.add(person);
-    for (const interest of person.request.interests) {
+    for (const interest of interests) {
       let holders = queue.byInterest.get(interest);
       if (!holders) queue.byInterest.set(interest, (holders = new Set()));
       holders.add(person);
@@ -183,7 +193,7 @@ export class InMemoryHub implements Hub {
     person.state = 'queued';
     person.queueKey = key;
     person.enqueuedAt = this.#options.now();
-    person.sink.send({ type: 'queued' });
+    person.sink.send(QUEUED);
     this.#tryMatch(person);
   }
 
@@ -252,8 +262,8 @@ export class InMemoryHub implements Hub {
     if (conversation) {
       // The reported side is told only that the stranger left: no cue for retaliation.
       this.#end(conversation, { actor: person, reason: 'report', notifyActor: true, partnerReason: 'left' });
-    } else if (person.lastConversation && this.#options.now() - person.lastConversation.endedAt <= this.#options.reportGraceMs) {
-      conversation = person.lastConversation.conversation;
+    } else if (person.lastConversation && this.#options.now() - person.lastConversation.endedAt! <= this.#options.reportGraceMs) {
+      conversation = person.lastConversation;
     } else {
       return undefined;
     }
@@ -369,13 +379,17 @@ export class InMemoryHub implements Hub {
     }
     if (best) return this.#pair(person, best, intersect(interests, best.request?.interests ?? []));
     if (person.ready) {
-      const randomCandidates: Person[] = [];
-      for (const other of queue.ready) if (other !== person && this.#canPair(person, other)) randomCandidates.push(other);
-      if (randomCandidates.length) {
-        const pick = randomCandidates[Math.floor(this.#options.random() * randomCandidates.length)]!;
-        return this.#pair(person, pick, []);
+      // Under load the line is short (one or none): an array only once there are two to choose from.
+      let first: Person | undefined;
+      let randomCandidates: Person[] | undefined;
+      for (const other of queue.ready) {
+        if (other === person || !this.#canPair(person, other)) continue;
+        if (!first) first = other;
+        else (randomCandidates ??= [first]).push(other);
       }
-      return;
+      if (!first) return;
+      const index = Math.floor(this.#options.random() * (randomCandidates?.length ?? 1));
+      return this.#pair(person, randomCandidates ? randomCandidates[index]! : first, []);
     }
     if (person.waitTimer === undefined) {
       const wait = person.enqueuedAt + this.#options.interestWaitMs - this.#options.now();
@@ -404,19 +418,22 @@ export class InMemoryHub implements Hub {
       linesRelayed: 0,
     };
     this.#conversations.set(conversation.id, conversation);
-    for (const person of [initiator, other]) {
-      person.state = 'matched';
-      person.conversation = conversation;
-      person.lastConversation = undefined;
-      person.sink.send({
-        type: 'matched',
-        conversationId: conversation.id,
-        initiator: person === initiator,
-        mode: conversation.mode,
-        commonInterests,
-        relayOnly: conversation.relayOnly,
-      });
-    }
+    this.#joined(initiator, conversation, true, commonInterests);
+    this.#joined(other, conversation, false, commonInterests);
+  }
+
+  #joined(person: Person, conversation: Conversation, initiator: boolean, commonInterests: string[]): void {
+    person.state = 'matched';
+    person.conversation = conversation;
+    person.lastConversation = undefined;
+    person.sink.send({
+      type: 'matched',
+      conversationId: conversation.id,
+      initiator,
+      mode: conversation.mode,
+      commonInterests,
+      relayOnly: conversation.relayOnly,
+    });
   }
 
   #dequeue(person: Person): void {
@@ -430,7 +447,6 @@ export class InMemoryHub implements Hub {
         holders?.delete(person);
         if (holders?.size === 0) queue.byInterest.delete(interest);
       }
-      if (queue.people.size === 0) this.#queues.delete(person.queueKey!);
     }
     person.queueKey = undefined;
     if (person.state === 'queued') person.state = 'idle';
@@ -452,20 +468,22 @@ export class InMemoryHub implements Hub {
     conversation: Conversation,
     how: { actor: Person | null; reason: EndedReason; notifyActor: boolean; partnerReason?: EndedReason },
   ): void {
-    const now = this.#options.now();
-    conversation.endedAt = now;
+    conversation.endedAt = this.#options.now();
     this.#conversations.delete(conversation.id);
-    for (const person of [conversation.a, conversation.b]) {
-      person.state = 'idle';
-      person.conversation = undefined;
-      person.lastConversation = { conversation, endedAt: now };
-      if (how.actor === null) {
-        person.sink.send({ type: 'ended', by: 'system', reason: how.reason });
-      } else if (person === how.actor) {
-        if (how.notifyActor) person.sink.send({ type: 'ended', by: 'self', reason: how.reason });
-      } else {
-        person.sink.send({ type: 'ended', by: 'stranger', reason: how.partnerReason ?? how.reason });
-      }
+    this.#left(conversation.a, conversation, how);
+    this.#left(conversation.b, conversation, how);
+  }
+
+  #left(person: Person, conversation: Conversation, how: { actor: Person | null; reason: EndedReason; notifyActor: boolean; partnerReason?: EndedReason }): void {
+    person.state = 'idle';
+    person.conversation = undefined;
+    person.lastConversation = conversation;
+    if (how.actor === null) {
+      person.sink.send({ type: 'ended', by: 'system', reason: how.reason });
+    } else if (person === how.actor) {
+      if (how.notifyActor) person.sink.send({ type: 'ended', by: 'self', reason: how.reason });
+    } else {
+      person.sink.send({ type: 'ended', by: 'stranger', reason: how.partnerReason ?? how.reason });
     }
   }
 }

@@ -4,8 +4,10 @@
 // increasing order and every process reads the rows above the last id it has seen, in commit
 // order. It reads every second, and at once when the cluster's EventBus wakes it (a notify after
 // a commit); the payloads are validated (server/protocol/feed.ts) before anything acts on them.
+import type { CompiledQuery, Selectable } from 'kysely';
 import type { EventBus } from '../cluster/event-bus.ts';
 import type { Db } from '../db/database.ts';
+import type { ModerationEventsTable } from '../db/schema.ts';
 import { orderedWriteTransaction } from '../db/transaction.ts';
 import type { Logger } from '../logger.ts';
 import { ModerationEvent } from '../protocol/feed.ts';
@@ -41,6 +43,8 @@ export class ModerationFeed {
   /** The read queued behind the running one, shared by every catchUp that arrived during it. */
   #queued: Promise<boolean> | undefined;
   #stopped = false;
+  /** The read, compiled once with a placeholder for the last id (it runs once per busy event-loop turn). */
+  #readAfter: ((lastId: number) => CompiledQuery<EventRow>) | undefined;
 
   readonly #bus: EventBus | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -92,13 +96,7 @@ export class ModerationFeed {
 
   async #read(): Promise<boolean> {
     try {
-      const rows = await this.#db
-        .selectFrom('moderation_events')
-        .selectAll()
-        .where('id', '>', this.#lastId)
-        .orderBy('id')
-        .limit(FEED_BATCH)
-        .execute();
+      const { rows } = await this.#db.executeQuery((this.#readAfter ??= compileRead(this.#db))(this.#lastId));
       for (const row of rows) {
         this.#lastId = Number(row.id);
         const event = parseEvent(row.kind, row.payload);
@@ -128,6 +126,20 @@ export class ModerationFeed {
     await this.#queued;
     await this.#polling;
   }
+}
+
+type EventRow = Selectable<ModerationEventsTable>;
+
+/**
+ * The feed's read as a function of the last id seen: the query is built and compiled once, and
+ * each read only puts in its id (building it through Kysely on every read was half its cost).
+ */
+function compileRead(db: Db): (lastId: number) => CompiledQuery<EventRow> {
+  const SENTINEL = -987_654_321;
+  const compiled = db.selectFrom('moderation_events').selectAll().where('id', '>', SENTINEL).orderBy('id').limit(FEED_BATCH).compile();
+  const at = compiled.parameters.indexOf(SENTINEL);
+  if (at < 0 || compiled.parameters.lastIndexOf(SENTINEL) !== at) throw new TypeError('compileRead: the last id is not one parameter of the compiled read');
+  return (lastId) => ({ ...compiled, parameters: compiled.parameters.map((value, index) => (index === at ? lastId : value)) }) as CompiledQuery<EventRow>;
 }
 
 /** A row as an event, or undefined when its payload is not JSON or does not match the schema. */

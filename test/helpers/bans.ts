@@ -4,8 +4,31 @@ import { cliActor } from '../../server/access/actor.ts';
 import { auditOf } from './audit.ts';
 import { BanService } from '../../server/moderation/bans.ts';
 import type { BanStatusResponse } from '../../server/http/ban-routes.ts';
+import type { Ban, BanSeverity } from '../../server/moderation/ban-index.ts';
 import type { TestClient } from './client.ts';
 import type { TestServer } from './server.ts';
+
+let nextBanId = 0;
+
+/** A ban record as the index holds it, for tests of the index and the gates (no database). */
+export function banRecord(targetKind: Ban['targetKind'], target: string, severity: BanSeverity = 'no_matching', extra: Partial<Ban> = {}): Ban {
+  return {
+    id: `ban-${++nextBanId}`,
+    targetKind,
+    target,
+    reason: 'test',
+    severity,
+    note: null,
+    createdBy: 'test',
+    createdAt: 0,
+    expiresAt: null,
+    liftedAt: null,
+    liftedBy: null,
+    reportId: null,
+    quarantine: false,
+    ...extra,
+  };
+}
 
 /** The operator at the terminal. */
 export const CLI_ACTOR = cliActor('test');

@@ -9,6 +9,7 @@ import { randomInt } from 'node:crypto';
 import { BlockList } from 'node:net';
 import { BanIndex, type Ban, type BanSeverity } from '../../server/moderation/ban-index.ts';
 import { MIN_BAN_PREFIX, parseBanTarget } from '../../server/moderation/bans.ts';
+import { banRecord } from '../helpers/bans.ts';
 import { seededRandom } from '../helpers/random.ts';
 
 const SEED = Number(process.env.BAN_INDEX_SEED ?? randomInt(2 ** 31));
@@ -75,25 +76,9 @@ interface Truth {
   blockList: BlockList;
 }
 
-let nextId = 0;
 function makeBan(target: string, severity: BanSeverity, extra: Partial<Ban> = {}): Ban {
   const parsed = parseBanTarget(target);
-  return {
-    id: `ban-${++nextId}`,
-    targetKind: parsed.kind,
-    target: parsed.target,
-    reason: 'test',
-    severity,
-    note: null,
-    createdBy: 'test',
-    createdAt: 0,
-    expiresAt: null,
-    liftedAt: null,
-    liftedBy: null,
-    reportId: null,
-    quarantine: false,
-    ...extra,
-  };
+  return banRecord(parsed.kind, parsed.target, severity, extra);
 }
 
 /** One random ban of each shape, with what it must cover as numbers. */

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { stripSdpForRelayOnly } from '../../server/chat/ice-filter.ts';
+import { isCanonicalDescriptionFrame, stripSdpForRelayOnly } from '../../server/chat/ice-filter.ts';
+import { referenceStripSdp } from '../helpers/sdp-filter-reference.ts';
 
 const RUNS = 1500;
 const SEED = 20261202;
@@ -103,6 +104,59 @@ test('LF and CRLF line ends read alike', () => {
       assert.is(stripSdpForRelayOnly(sdp), stripSdpForRelayOnly(sdp.replace(/\n/g, '\r\n')));
     }),
   );
+});
+
+test('the filter reads every damaged offer as the round-2 filter did (differential), and an unchanged one is given back as it came', () => {
+  check(
+    fc.property(damage, fc.boolean(), (input, breakOne) => {
+      let sdp = apply(input);
+      // Now and then a character no line may hold, anywhere: both must refuse alike.
+      if (breakOne) sdp = `${sdp.slice(0, input.edits.length * 37)}\u2028${sdp.slice(input.edits.length * 37)}`;
+      const stripped = stripSdpForRelayOnly(sdp);
+      assert.is(stripped, referenceStripSdp(sdp));
+      if (stripped !== undefined && stripped === sdp) assert.ok(sdp.endsWith('\r\n'));
+    }),
+  );
+  for (const base of BASES) assert.is(stripSdpForRelayOnly(base), referenceStripSdp(base));
+  const clean = referenceStripSdp(BASES[0]!)!;
+  assert.is(stripSdpForRelayOnly(clean), clean, 'a CRLF offer with nothing to remove comes back unchanged');
+});
+
+/** Other spellings of one signal frame: each parses to the same message, and only the first is JSON.stringify's. */
+const SPELLINGS: Array<(type: string, sdp: string) => string> = [
+  (type, sdp) => JSON.stringify({ type: 'signal', data: { type, sdp } }),
+  (type, sdp) => JSON.stringify({ type: 'signal', data: { sdp, type } }),
+  (type, sdp) => JSON.stringify({ data: { type, sdp }, type: 'signal' }),
+  (type, sdp) => JSON.stringify({ type: 'signal', data: { type, sdp } }, null, 1),
+  (type, sdp) => JSON.stringify({ type: 'signal', data: { type, sdp } }).replace('\\r\\n', '\\u000d\\n'),
+  (type, sdp) => JSON.stringify({ type: 'signal', data: { type, sdp } }).replace('\\n', '\\u000a'),
+  (type, sdp) => JSON.stringify({ type: 'signal', data: { type, sdp } }).replace('/', '\\/'),
+  (type, sdp) => JSON.stringify({ type: 'signal', data: { type, sdp } }).replace('v=0', '\\u0076=0'),
+  (type, sdp) => `{"type":"signal","data":{"type":"${type}","sdp":"x","sdp":${JSON.stringify(sdp)}}}`,
+  (type, sdp) => `{"type":"signal","type":"signal","data":{"type":"${type}","sdp":${JSON.stringify(sdp)}}}`,
+  (type, sdp) => ` ${JSON.stringify({ type: 'signal', data: { type, sdp } })}`,
+];
+
+test('a description frame counts as its own serialisation exactly when it is JSON.stringify\'s spelling (differential)', () => {
+  check(
+    fc.property(damage, fc.constantFrom('offer', 'answer'), fc.nat({ max: SPELLINGS.length - 1 }), fc.constantFrom('', '"', '\\', '\t', 'é', '\n', '\r\n'), (input, type, spelling, extra) => {
+      // What the filter keeps, and now and then a character it would not have kept, to see the check refuse it alone.
+      const kept = stripSdpForRelayOnly(apply(input)) ?? BASES[1]!;
+      const sdp = extra ? kept.replace('s=-', `s=-${extra}`) : kept;
+      const text = SPELLINGS[spelling]!(type, sdp);
+      const frame = Buffer.from(text);
+      const parsed = JSON.parse(text) as { data: { type: 'offer' | 'answer'; sdp: string } };
+      assert.is(parsed.data.sdp, sdp);
+      assert.is(isCanonicalDescriptionFrame(frame, { type, sdp }), text === JSON.stringify({ type: 'signal', data: { type, sdp } }) && !/["\\\t\u0080-\uffff]/.test(sdp), text);
+    }),
+  );
+});
+
+test('a browser offer kept by the filter goes as it came; re-spelt, it is serialised again', () => {
+  const sdp = stripSdpForRelayOnly(BASES[0]!)!;
+  assert.ok(isCanonicalDescriptionFrame(Buffer.from(JSON.stringify({ type: 'signal', data: { type: 'offer', sdp } })), { type: 'offer', sdp }));
+  assert.not.ok(isCanonicalDescriptionFrame(Buffer.from(JSON.stringify({ type: 'signal', data: { type: 'offer', sdp } })), { type: 'answer', sdp }));
+  for (const spell of SPELLINGS.slice(1)) assert.not.ok(isCanonicalDescriptionFrame(Buffer.from(spell('offer', sdp)), { type: 'offer', sdp }));
 });
 
 test('an m= line run into its c= line does not carry the address through as formats', () => {
