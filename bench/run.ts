@@ -40,6 +40,8 @@ const USAGE = `usage: node bench/run.ts [${SCENARIOS.join('|')} …] [options]
   --keep             keep the server's instance folder
   --package DIR      run another built tree (bin/, dist/, templates/) instead of this one's dist/:
                      an A/B run against an older build (implies --no-build)
+  --minors SHARE     the share of people who are 15, 0 to 1 (default 0.7): a minor's messages are
+                     screened for contact details, alone and with their last ones; 0 measures without
   --peer NAME        run against a reference server of bench/peers/ instead (${REFERENCE_PEERS.join(', ')}):
                      the floor of idle memory and of the relay on this machine (start-up and http not meaningful)
 `;
@@ -58,6 +60,7 @@ const { values, positionals } = parseArgs({
     keep: { type: 'boolean', default: false },
     package: { type: 'string' },
     peer: { type: 'string' },
+    minors: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -84,6 +87,12 @@ const integer = (flag: string, text: string | undefined, fallback: number): numb
   return value;
 };
 
+const minorsShare = values.minors === undefined ? undefined : Number(values.minors);
+if (minorsShare !== undefined && !(minorsShare >= 0 && minorsShare <= 1)) {
+  process.stderr.write(`--minors must be a share from 0 to 1, got "${values.minors}"\n`);
+  process.exit(2);
+}
+
 const presetName = values.preset ?? (values.quick ? 'quick' : 'full');
 if (!Object.hasOwn(PRESETS, presetName)) {
   process.stderr.write(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got "${presetName}"\n`);
@@ -109,6 +118,7 @@ const results = await runBench({
   cpuProfDir: values['cpu-prof'],
   packageDir: values.package,
   peer: values.peer as ReferencePeer | undefined,
+  minorsShare,
   log,
 });
 const outDir = values.out ?? join(ROOT, 'bench', 'results');

@@ -3,7 +3,7 @@
 // in order, each ending with a check that nothing was left queued or in a conversation.
 import { rmSync } from 'node:fs';
 import { HttpClient, sourceAddresses } from './http.ts';
-import { Population } from './population.ts';
+import { DEFAULT_MINORS_SHARE, Population } from './population.ts';
 import { SCENARIOS, type Preset, type ScenarioName } from './presets.ts';
 import { machineInfo, stopGeneratorLoop } from './proc.ts';
 import { checkTargets, type BenchResults } from './results.ts';
@@ -34,6 +34,8 @@ export interface BenchOptions {
    * of a scenario (relay, idle memory) on this machine, under the same generator.
    */
   peer?: ReferencePeer;
+  /** The share of the population who are 15 (DEFAULT_MINORS_SHARE when absent). */
+  minorsShare?: number;
   log?: (line: string) => void;
 }
 
@@ -51,7 +53,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     startedAt: new Date().toISOString(),
     finishedAt: '',
     machine: machineInfo(),
-    options: { clients: preset.clients, addresses: preset.addresses, heartbeatMs: preset.heartbeatMs, scenarios: [...scenarios] },
+    options: { clients: preset.clients, addresses: preset.addresses, heartbeatMs: preset.heartbeatMs, minorsShare: options.minorsShare ?? DEFAULT_MINORS_SHARE, scenarios: [...scenarios] },
     scenarios: {},
     failures: [],
     warnings: [],
@@ -111,7 +113,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     log(`server${options.peer ? ` (reference peer ${options.peer})` : ''}: pid ${server.pid} at ${server.url} (instance ${dir})`);
     const http = new HttpClient(server.url);
     const addresses = sourceAddresses(preset.addresses);
-    const population = new Population({ baseUrl: server.url, addresses, http });
+    const population = new Population({ baseUrl: server.url, addresses, http, minorsShare: options.minorsShare });
     const ctx: BenchContext = { server, population, http, addresses, preset, log };
     try {
       await sleep(500);

@@ -51,11 +51,23 @@ export interface PopulationOptions {
   baseUrl: string;
   addresses: string[];
   http: HttpClient;
+  /** The share of people who are 15 (the minors' band); DEFAULT_MINORS_SHARE when absent. */
+  minorsShare?: number;
 }
 
-/** The age a slot's person declares: seven in ten are 15 (the minors' band, with its filters), the rest adults. */
-export function ageOf(slot: number): number {
-  return slot % 10 < 7 ? 15 : 20;
+/**
+ * Seven in ten people are 15 by default: a minor's messages are screened for contact details,
+ * alone and with their last ones, so this share drives the relay's filter cost (bench --minors).
+ */
+export const DEFAULT_MINORS_SHARE = 0.7;
+
+/**
+ * The age a slot's person declares: 15 (the minors' band, with its filters) or 20. The slot's
+ * last digit, then the one before it, decide: minors stay spread over the slots (0.7 is slots
+ * ending in 0–6), in steps of a hundredth.
+ */
+export function ageOf(slot: number, minorsShare = DEFAULT_MINORS_SHARE): number {
+  return (slot % 10) * 10 + (Math.floor(slot / 10) % 10) < minorsShare * 100 ? 15 : 20;
 }
 
 export class Population {
@@ -77,6 +89,11 @@ export class Population {
     this.#wsBase = options.baseUrl.replace(/^http/, 'ws');
   }
 
+  /** The age the person of a slot declares (ageOf with this population's share of minors). */
+  ageOf(slot: number): number {
+    return ageOf(slot, this.#options.minorsShare);
+  }
+
   resetCounters(): void {
     this.errors = new Tally();
     this.crossedEnds = 0;
@@ -94,7 +111,7 @@ export class Population {
     let deviceCookie = cookie;
     try {
       const res = await this.#options.http.send('POST', '/api/session', {
-        body: JSON.stringify({ acceptRules: true, age: ageOf(slot) }),
+        body: JSON.stringify({ acceptRules: true, age: this.ageOf(slot) }),
         cookie,
         localAddress: address,
       });

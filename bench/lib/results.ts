@@ -18,7 +18,14 @@ export interface BenchResults {
   startedAt: string;
   finishedAt: string;
   machine: MachineInfo;
-  options: { clients: number; addresses: number; heartbeatMs: number; scenarios: ScenarioName[] };
+  options: {
+    clients: number;
+    addresses: number;
+    heartbeatMs: number;
+    /** The share of people who are 15 (absent in results from before --minors: 0.7). */
+    minorsShare?: number;
+    scenarios: ScenarioName[];
+  };
   scenarios: {
     idle?: IdleResult;
     pairing?: PairingResult;

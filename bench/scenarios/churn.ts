@@ -9,7 +9,7 @@ import type { ServerMessage } from '../../server/protocol/messages.ts';
 import type { BenchContext, LoopDelay } from '../lib/context.ts';
 import { candidate, logWatch, pick, randomExp, SENTENCES, sessionDescription, loopDelayOf } from '../lib/context.ts';
 import { CpuMeter, type CpuFigures } from '../lib/proc.ts';
-import { ageOf, type BenchClient, type SettleResult } from '../lib/population.ts';
+import { type BenchClient, type SettleResult } from '../lib/population.ts';
 import { sleep, waitFor } from '../lib/stats.ts';
 
 export interface ChurnResult {
@@ -183,7 +183,7 @@ export async function runChurn(ctx: BenchContext): Promise<ChurnResult> {
         if (other) {
           halves.delete(message.conversationId);
           pairs.set(message.conversationId, [other.slot, person.slot]);
-          const sameBand = (ageOf(other.slot) >= 18) === (ageOf(person.slot) >= 18);
+          const sameBand = (population.ageOf(other.slot) >= 18) === (population.ageOf(person.slot) >= 18);
           if (other.initiator === message.initiator || other.slot === person.slot || other.mode !== message.mode || !sameBand) violations++;
         } else {
           halves.set(message.conversationId, { slot: person.slot, client, initiator: message.initiator, mode: message.mode, at: performance.now() });
