@@ -41,7 +41,8 @@ test('the real model runs in the page: the video starts blurred and is shown onc
   assert.ok(result!.scores!.Neutral! > 0.9, `the portrait is neutral to the model: ${JSON.stringify(result!.scores)}`);
   assert.ok(Object.values(result!.scores!).every((p) => p >= 0 && p <= 1));
   await ana.page.waitForFunction(() => getComputedStyle(document.getElementById('remote')!).filter === 'none', undefined, { timeout: 5000 });
-  assert.match(await ana.page.locator('#guard-live').innerText(), /checked and is now shown/);
+  // Announced 100 ms after the live region is emptied: wait for it rather than read it at once.
+  await ana.page.locator('#guard-live', { hasText: /checked and is now shown/ }).waitFor({ state: 'attached', timeout: 5000 });
   assert.ok(await ana.page.locator('#guard').isHidden());
 
   // Everything came from the instance: the worker, one WASM build, the weights.
